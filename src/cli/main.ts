@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import { ExitCode } from '../util/errors.js';
+
+// Each subcommand lives in its own module under ./commands and exports `register(program)`.
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('tsredis-ops')
+    .version(version)
+    .description('Keep Redis data safe: check, repair and rewrite RDB/AOF files, replicate, back up and restore.')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes (all subcommands):
+  0  success / file valid            1  data damaged, check or verification failed
+  2  usage error                     3  I/O: Redis, S3 or a file could not be reached
+  4  crypto: wrong passphrase/key    5  refused for safety (needs --yes, --force, ...)
+  70 internal error                  130 interrupted
+
+Secrets are never taken as arguments: use --passphrase-file / --password-file or the
+environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
+    );
+  program.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+      return;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The decoded form of RDB content, shared by the reader, the writer, DUMP payloads, the engine and
+ * the replica. Byte strings stay Buffers (binary-safe); 64-bit identifiers are bigint.
+ */
+
+export type RedisType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module';
+
+export interface StreamId {
+  ms: bigint;
+  seq: bigint;
+}
+
+export interface StreamEntry {
+  id: StreamId;
+  /** Field/value pairs, flattened: [f1, v1, f2, v2, ...]. */
+  fields: Buffer[];
+}
+
+export interface StreamPendingEntry {
+  id: StreamId;
+  deliveryTimeMs: number;
+  deliveryCount: number;
+  /** Owning consumer's name (filled from the consumers' PELs). */
+  consumer: Buffer;
+}
+
+export interface StreamConsumer {
+  name: Buffer;
+  seenTimeMs: number;
+  /** RDB stream v3+; older files: equal to seen time (as Redis derives it). */
+  activeTimeMs: number;
+  /** IDs of this consumer's pending entries, in PEL order. */
+  pending: StreamId[];
+}
+
+export interface StreamGroup {
+  name: Buffer;
+  lastDeliveredId: StreamId;
+  /** null when the file stores the "unknown" sentinel or predates v2. */
+  entriesRead: bigint | null;
+  pel: StreamPendingEntry[];
+  consumers: StreamConsumer[];
+}
+
+export interface StreamValue {
+  entries: StreamEntry[];
+  length: number;
+  lastId: StreamId;
+  firstId: StreamId;
+  maxDeletedId: StreamId;
+  entriesAdded: bigint;
+  groups: StreamGroup[];
+  /** RDB 13 IDMP state, kept opaque (raw bytes after the groups) so it round-trips. */
+  idmpRaw?: Buffer;
+}
+
+export interface ModuleValue {
+  /** The 64-bit module type id as stored. */
+  id: bigint;
+  /** 9-character module type name decoded from the id. */
+  name: string;
+  encver: number;
+  /** The module opcode stream, from after the id through the terminating EOF opcode. */
+  raw: Buffer;
+}
+
+export type RedisValue =
+  | { type: 'string'; value: Buffer }
+  | { type: 'list'; value: Buffer[] }
+  | { type: 'set'; value: Buffer[] }
+  /** Members with scores, in ascending (score, member) order. */
+  | { type: 'zset'; value: Array<[Buffer, number]> }
+  /** Fields in file order; `expires` holds absolute ms per field for hash-field TTLs. */
+  | { type: 'hash'; value: Array<[Buffer, Buffer]>; expires?: Map<string, number> }
+  | { type: 'stream'; value: StreamValue }
+  | { type: 'module'; value: ModuleValue };
+
+/** A key as read from (or to be written to) an RDB. */
+export interface RdbKey {
+  db: number;
+  key: Buffer;
+  /** Absolute unix ms, or null for no TTL. */
+  expireAtMs: number | null;
+  /** LRU idle seconds (IDLE opcode) when present. */
+  idleSeconds?: number;
+  /** LFU counter (FREQ opcode) when present. */
+  freq?: number;
+  /** The RDB type byte it was stored with (tells the source encoding). */
+  rdbType: number;
+  /** Decoded value; absent when the reader runs in raw mode. */
+  value?: RedisValue;
+  /** The value's encoded bytes exactly as in the file (type byte excluded); set in raw mode. */
+  raw?: Buffer;
+  /** Absolute offset of the record's first byte (its first prefix opcode or type byte). */
+  offset: number;
+}
+
+/** Records yielded by the streaming RDB reader, in file order. */
+export type RdbRecord =
+  | { kind: 'header'; version: number; flavor: 'redis' | 'valkey'; offset: number }
+  | { kind: 'aux'; key: Buffer; value: Buffer; offset: number }
+  | { kind: 'selectdb'; db: number; offset: number }
+  | { kind: 'resizedb'; dbSize: number; expiresSize: number; offset: number }
+  | { kind: 'slot-info'; slot: number; slotSize: number; expiresSlotSize: number; offset: number }
+  | { kind: 'function'; code: Buffer; offset: number }
+  | { kind: 'module-aux'; module: ModuleValue; when: number; offset: number }
+  | { kind: 'key'; entry: RdbKey }
+  /** checksum null: the file has none (RDB < 5) or it was written as 0 (checksum disabled). */
+  | { kind: 'eof'; offset: number; checksum: bigint | null; computed: bigint; end: number };

@@ -1,0 +1,79 @@
+/**
+ * Errors that reach the operator as one line. Every tool failure is one of these; anything else
+ * escaping to the CLI is a bug and is reported as "internal error" (still one line, exit 70).
+ */
+
+/** Exit codes shared by all subcommands (documented in README.md "Exit codes"). */
+export const ExitCode = {
+  OK: 0,
+  /** Input is damaged / check failed / verification mismatch. */
+  DATA: 1,
+  /** Bad flags, missing arguments, unreadable config. */
+  USAGE: 2,
+  /** A source or target could not be reached (Redis, S3, filesystem). */
+  IO: 3,
+  /** Wrong passphrase or key, or a secret that is missing. */
+  CRYPTO: 4,
+  /** Refused for safety (would overwrite data, would shrink a dataset, needs --yes). */
+  REFUSED: 5,
+  /** Interrupted by a signal. */
+  INTERRUPTED: 130,
+  INTERNAL: 70,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Base class: a message fit for one line, and the exit code the CLI should use. */
+export class ToolError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue = ExitCode.DATA,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Damaged or unexpected input at a byte offset of a named file or stream. */
+export class FormatError extends ToolError {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly expected: string,
+  ) {
+    super(`${file}: at byte ${offset}: ${expected}`, ExitCode.DATA);
+  }
+}
+
+export class UsageError extends ToolError {
+  constructor(message: string) {
+    super(message, ExitCode.USAGE);
+  }
+}
+
+export class IoError extends ToolError {
+  constructor(message: string) {
+    super(message, ExitCode.IO);
+  }
+}
+
+export class CryptoError extends ToolError {
+  constructor(message: string) {
+    super(message, ExitCode.CRYPTO);
+  }
+}
+
+export class RefusedError extends ToolError {
+  constructor(message: string) {
+    super(message, ExitCode.REFUSED);
+  }
+}
+
+/** Turns any thrown value into one line without a stack trace. */
+export function oneLine(err: unknown): string {
+  if (err instanceof ToolError) return err.message;
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code ? `${err.message} (${code})` : err.message;
+  }
+  return String(err);
+}
