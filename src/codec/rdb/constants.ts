@@ -1,0 +1,71 @@
+/** RDB value type and opcode numbers (redis:src/rdb.h, valkey:src/rdb.h); see formats digest §2.2, §2.7. */
+
+export const RdbType = {
+  STRING: 0,
+  LIST: 1,
+  SET: 2,
+  ZSET: 3,
+  HASH: 4,
+  ZSET_2: 5,
+  MODULE_PRE_GA: 6,
+  MODULE_2: 7,
+  HASH_ZIPMAP: 9,
+  LIST_ZIPLIST: 10,
+  SET_INTSET: 11,
+  ZSET_ZIPLIST: 12,
+  HASH_ZIPLIST: 13,
+  LIST_QUICKLIST: 14,
+  STREAM_LISTPACKS: 15,
+  HASH_LISTPACK: 16,
+  ZSET_LISTPACK: 17,
+  LIST_QUICKLIST_2: 18,
+  STREAM_LISTPACKS_2: 19,
+  SET_LISTPACK: 20,
+  STREAM_LISTPACKS_3: 21,
+  /** Redis 7.4 release candidates; in VALKEY-magic files 22 is HASH_2 instead. */
+  HASH_METADATA_PRE_GA: 22,
+  HASH_LISTPACK_EX_PRE_GA: 23,
+  HASH_METADATA: 24,
+  HASH_LISTPACK_EX: 25,
+  STREAM_LISTPACKS_4: 26,
+} as const;
+
+/** Valkey 9 (RDB 80+) reuses 22 for its own hash-with-field-TTL encoding. */
+export const VALKEY_TYPE_HASH_2 = 22;
+
+export const RdbOpcode = {
+  /** Valkey RDB 81 (dev) forkless-save update; undocumented, rejected. */
+  VALKEY_UPDATE: 242,
+  /** Redis RDB 13 per-key metadata; Valkey RDB 80 SLOT_IMPORT (decided by magic). */
+  KEY_META: 243,
+  SLOT_IMPORT: 243,
+  SLOT_INFO: 244,
+  FUNCTION2: 245,
+  FUNCTION_PRE_GA: 246,
+  MODULE_AUX: 247,
+  IDLE: 248,
+  FREQ: 249,
+  AUX: 250,
+  RESIZEDB: 251,
+  EXPIRETIME_MS: 252,
+  EXPIRETIME: 253,
+  SELECTDB: 254,
+  EOF: 255,
+} as const;
+
+/** Quicklist 2 node containers. */
+export const QuicklistContainer = { PLAIN: 1, PACKED: 2 } as const;
+
+/** Module opcode stream items (RedisModule_Save*). */
+export const ModuleOpcode = { EOF: 0, SINT: 1, UINT: 2, FLOAT: 3, DOUBLE: 4, STRING: 5 } as const;
+
+/** Highest Redis RDB version we read (13 = Redis 8.6); Valkey versions 80 and 81. */
+export const MAX_REDIS_RDB_VERSION = 13;
+export const VALKEY_RDB_VERSIONS: readonly number[] = [80, 81];
+
+/** Human name of each value type byte, for reports. */
+export function rdbTypeName(type: number, valkey = false): string {
+  if (valkey && type === VALKEY_TYPE_HASH_2) return 'hash-2';
+  for (const [name, n] of Object.entries(RdbType)) if (n === type) return name.toLowerCase().replace(/_/g, '-');
+  return `type-${type}`;
+}

@@ -1,0 +1,49 @@
+/**
+ * LZF decompression (liblzf's lzf_d.c format), used by RDB strings encoded as C3. Hand-written:
+ * it must be exact and fast, and reject every malformed stream instead of reading out of bounds.
+ */
+
+export class LzfError extends Error {}
+
+/** Decompresses `input` into exactly `outLen` bytes; throws LzfError on any malformed input. */
+export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
+  const out = Buffer.allocUnsafe(outLen);
+  const inLen = input.length;
+  let ip = 0;
+  let op = 0;
+  while (ip < inLen) {
+    const ctrl = input[ip++]!;
+    if (ctrl < 0x20) {
+      const len = ctrl + 1;
+      if (op + len > outLen) throw new LzfError('LZF literal run overflows the declared length');
+      if (ip + len > inLen) throw new LzfError('LZF input ends inside a literal run');
+      if (len < 16) {
+        for (let k = 0; k < len; k++) out[op + k] = input[ip + k]!;
+      } else {
+        out.set(input.subarray(ip, ip + len), op);
+      }
+      op += len;
+      ip += len;
+    } else {
+      let len = ctrl >>> 5;
+      if (len === 7) {
+        if (ip >= inLen) throw new LzfError('LZF input ends inside a back-reference');
+        len += input[ip++]!;
+      }
+      if (ip >= inLen) throw new LzfError('LZF input ends inside a back-reference');
+      let ref = op - ((ctrl & 0x1f) << 8) - input[ip++]! - 1;
+      if (ref < 0) throw new LzfError('LZF back-reference points before the start of the output');
+      len += 2;
+      if (op + len > outLen) throw new LzfError('LZF back-reference overflows the declared length');
+      // Byte by byte: the source may overlap the bytes being written (that is how runs are coded).
+      if (op - ref >= len && len > 32) {
+        out.copy(out, op, ref, ref + len);
+        op += len;
+      } else {
+        for (let k = 0; k < len; k++) out[op++] = out[ref++]!;
+      }
+    }
+  }
+  if (op !== outLen) throw new LzfError(`LZF output is ${op} bytes, declared ${outLen}`);
+  return out;
+}
