@@ -70,10 +70,15 @@ export type RedisValue =
   | { type: 'set'; value: Buffer[] }
   /** Members with scores, in ascending (score, member) order. */
   | { type: 'zset'; value: Array<[Buffer, number]> }
-  /** Fields in file order; `expires` holds absolute ms per field for hash-field TTLs. */
+  /** Fields in file order; `expires` holds absolute ms per field for hash-field TTLs, keyed by hashFieldKey(field). */
   | { type: 'hash'; value: Array<[Buffer, Buffer]>; expires?: Map<string, number> }
   | { type: 'stream'; value: StreamValue }
   | { type: 'module'; value: ModuleValue };
+
+/** The `expires` map key of a hash field: its bytes as latin1 (lossless, one char per byte). */
+export function hashFieldKey(field: Buffer): string {
+  return field.toString('latin1');
+}
 
 /** A key as read from (or to be written to) an RDB. */
 export interface RdbKey {
@@ -91,6 +96,8 @@ export interface RdbKey {
   value?: RedisValue;
   /** The value's encoded bytes exactly as in the file (type byte excluded); set in raw mode. */
   raw?: Buffer;
+  /** RDB 13 KEY_META payload (class count + class specs and module opcode streams), kept opaque. */
+  keyMeta?: Buffer;
   /** Absolute offset of the record's first byte (its first prefix opcode or type byte). */
   offset: number;
 }

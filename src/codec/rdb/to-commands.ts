@@ -1,0 +1,108 @@
+import { ToolError } from '../../util/errors.js';
+import { formatScore } from './encoding.js';
+import { hashFieldKey, type RedisValue, type StreamId, type StreamValue } from './model.js';
+
+/**
+ * The commands that recreate a key in an empty server, in the form Redis's AOF rewrite emits
+ * (rewriteAppendOnlyFileRio, formats digest §4.6): variadic commands in batches of 64 items,
+ * streams rebuilt entry by entry with their consumer-group state, then PEXPIREAT for a TTL.
+ * Everything here is accepted by Redis 7.0 (XSETID ENTRIESADDED/MAXDELETEDID, XGROUP CREATE
+ * ENTRIESREAD and XGROUP CREATECONSUMER exist since 7.0); hash-field TTLs need 7.4 (HPEXPIREAT).
+ */
+
+/** AOF_REWRITE_ITEMS_PER_CMD in Redis. */
+export const ITEMS_PER_COMMAND = 64;
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+const num = (n: number | bigint): Buffer => Buffer.from(String(n), 'latin1');
+const streamId = (id: StreamId): Buffer => Buffer.from(`${id.ms}-${id.seq}`, 'latin1');
+
+export function valueToCommands(key: Buffer, value: RedisValue, expireAtMs: number | null): Buffer[][] {
+  const out: Buffer[][] = [];
+  switch (value.type) {
+    case 'string':
+      out.push([b('SET'), key, value.value]);
+      break;
+    case 'list':
+      batches(out, 'RPUSH', key, value.value, (e) => [e]);
+      break;
+    case 'set':
+      batches(out, 'SADD', key, value.value, (e) => [e]);
+      break;
+    case 'zset':
+      batches(out, 'ZADD', key, value.value, ([m, s]) => [b(formatScore(s)), m]);
+      break;
+    case 'hash':
+      hashCommands(out, key, value);
+      break;
+    case 'stream':
+      streamCommands(out, key, value.value);
+      break;
+    case 'module':
+      throw new ToolError(`key "${printable(key)}": a value of module type ${value.value.name} cannot be expressed as commands`);
+  }
+  if (expireAtMs !== null) out.push([b('PEXPIREAT'), key, num(expireAtMs)]);
+  return out;
+}
+
+/** FUNCTION LOAD <code>, as the rewrite emits one per library. */
+export function functionToCommand(code: Buffer): Buffer[] {
+  return [b('FUNCTION'), b('LOAD'), code];
+}
+
+function batches<T>(out: Buffer[][], cmd: string, key: Buffer, items: readonly T[], args: (item: T) => Buffer[]): void {
+  for (let i = 0; i < items.length; i += ITEMS_PER_COMMAND) {
+    const argv: Buffer[] = [b(cmd), key];
+    const end = Math.min(items.length, i + ITEMS_PER_COMMAND);
+    for (let j = i; j < end; j++) argv.push(...args(items[j]!));
+    out.push(argv);
+  }
+}
+
+function hashCommands(out: Buffer[][], key: Buffer, value: Extract<RedisValue, { type: 'hash' }>): void {
+  if (!value.expires || value.expires.size === 0) {
+    batches(out, 'HMSET', key, value.value, ([f, v]) => [f, v]);
+    return;
+  }
+  // With field TTLs Redis writes one HMSET per field, each followed by its HPEXPIREAT.
+  for (const [f, v] of value.value) {
+    out.push([b('HMSET'), key, f, v]);
+    const at = value.expires.get(hashFieldKey(f));
+    if (at !== undefined) out.push([b('HPEXPIREAT'), key, num(at), b('FIELDS'), b('1'), f]);
+  }
+}
+
+function streamCommands(out: Buffer[][], key: Buffer, s: StreamValue): void {
+  if (s.entries.length > 0) {
+    for (const e of s.entries) out.push([b('XADD'), key, streamId(e.id), ...e.fields]);
+  } else {
+    // An empty stream is created by adding an entry that MAXLEN 0 trims away at once.
+    out.push([b('XADD'), key, b('MAXLEN'), b('0'), b('0-1'), b('x'), b('y')]);
+  }
+  out.push([b('XSETID'), key, streamId(s.lastId), b('ENTRIESADDED'), num(s.entriesAdded), b('MAXDELETEDID'), streamId(s.maxDeletedId)]);
+  for (const g of s.groups) {
+    out.push([b('XGROUP'), b('CREATE'), key, g.name, streamId(g.lastDeliveredId), b('ENTRIESREAD'), num(g.entriesRead ?? -1)]);
+    const nacks = new Map<string, { deliveryTimeMs: number; deliveryCount: number }>();
+    for (const p of g.pel) nacks.set(`${p.id.ms}-${p.id.seq}`, p);
+    for (const c of g.consumers) {
+      if (c.pending.length === 0) {
+        out.push([b('XGROUP'), b('CREATECONSUMER'), key, g.name, c.name]);
+        continue;
+      }
+      for (const id of c.pending) {
+        const nack = nacks.get(`${id.ms}-${id.seq}`);
+        if (!nack) throw new ToolError(`key "${printable(key)}": consumer "${printable(c.name)}" of group "${printable(g.name)}" has pending entry ${id.ms}-${id.seq} missing from the group's PEL`);
+        out.push([
+          b('XCLAIM'), key, g.name, c.name, b('0'), streamId(id),
+          b('TIME'), num(nack.deliveryTimeMs), b('RETRYCOUNT'), num(nack.deliveryCount), b('JUSTID'), b('FORCE'),
+        ]);
+      }
+    }
+  }
+}
+
+/** A key for an error message: text when printable, else hex. */
+export function printable(key: Buffer): string {
+  const s = key.toString('utf8');
+  return /^[\x20-\x7e\u00a0-\uffff]*$/.test(s) && !s.includes('\ufffd') && s.length <= 200 ? s : `0x${key.subarray(0, 100).toString('hex')}`;
+}
