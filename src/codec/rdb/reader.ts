@@ -1,0 +1,977 @@
+import type { ByteSource } from '../../util/byte-source.js';
+import { FormatError } from '../../util/errors.js';
+import { BlobError, entryToBuffer, type PackedEntry } from './blob-error.js';
+import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, VALKEY_TYPE_HASH_2 } from './constants.js';
+import { Crc64 } from './crc64.js';
+import { intsetDecode } from './intset.js';
+import { lpDecode } from './listpack.js';
+import { LzfError, lzfDecompress } from './lzf.js';
+import type { ModuleValue, RdbKey, RdbRecord, RedisValue, StreamConsumer, StreamEntry, StreamGroup, StreamId, StreamPendingEntry } from './model.js';
+import { zipmapDecode } from './zipmap.js';
+import { zlDecode } from './ziplist.js';
+
+/**
+ * Streaming RDB reader for every version Redis 2.x–8.x and Valkey write (formats digest §2).
+ * Records are parsed synchronously over the ByteSource window; when the window ends inside a
+ * record the parse restarts once more bytes are buffered (the wanted size grows geometrically), so
+ * memory is bounded by the largest record. Hand-written: it must be exact to the byte, report the
+ * offset of every defect, and be fast enough to keep up with redis-check-rdb.
+ */
+
+export interface ReadRdbOptions {
+  /** Fill RdbKey.raw with the value's encoded bytes instead of decoding it into RdbKey.value. */
+  raw?: boolean;
+  /** Compare the CRC-64 trailer (default true). */
+  verifyChecksum?: boolean;
+  /** Told about things the reader skips (empty keys, Valkey slot-import records). */
+  onNotice?: (message: string, offset: number) => void;
+}
+
+/** Thrown inside the synchronous parse when the window ends; `need` = window index required. */
+class NeedMore {
+  constructor(readonly need: number) {}
+}
+
+/** Thrown inside the synchronous parse on bad data; `at` is a window index. */
+class BadData {
+  constructor(
+    readonly at: number,
+    readonly expected: string,
+  ) {}
+}
+
+const TWO32 = 0x100000000;
+const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Sentinel of a stream group's unknown entries_read (uint64 all ones). */
+const ENTRIES_READ_UNKNOWN = 0xffffffffffffffffn;
+const MAX_WINDOW_STEP = 1 << 24;
+
+export function moduleTypeName(id: bigint): string {
+  let name = '';
+  for (let i = 0; i < 9; i++) name += MODULE_CHARSET[Number((id >> BigInt(58 - 6 * i)) & 63n)];
+  return name;
+}
+
+/** Parses a score stored as text (zset listpacks/ziplists, type-3 string doubles): strtod-like. */
+function parseScore(s: string): number {
+  const t = s.toLowerCase();
+  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  const v = s.length > 0 && s.trim() === s ? Number(s) : NaN;
+  return v;
+}
+
+function idKey(ms: bigint, seq: bigint): string {
+  return `${ms}-${seq}`;
+}
+
+/** The synchronous record parser. `b` is the current window, `p` the read position in it. */
+class RecordParser {
+  b: Buffer = Buffer.alloc(0);
+  p = 0;
+  version = 0;
+  valkey = false;
+  db = 0;
+  /** Prefix opcodes waiting for the next key. */
+  expireAt: number | null = null;
+  idle: number | undefined;
+  freq: number | undefined;
+  keyMeta: Buffer | undefined;
+  /** Absolute offset of the first prefix opcode of the pending key, -1 when none. */
+  prefixAbs = -1;
+  /** Window index just past the byte that ends the CRC-covered part of an EOF record. */
+  crcEnd = 0;
+
+  constructor(
+    readonly raw: boolean,
+    readonly notice: (message: string, at: number) => void,
+  ) {}
+
+  private need(n: number): void {
+    if (this.p + n > this.b.length) throw new NeedMore(this.p + n);
+  }
+
+  u8(): number {
+    if (this.p >= this.b.length) throw new NeedMore(this.p + 1);
+    return this.b[this.p++]!;
+  }
+
+  take(n: number): Buffer {
+    this.need(n);
+    const out = this.b.subarray(this.p, this.p + n);
+    this.p += n;
+    return out;
+  }
+
+  /** A plain LEN; a special string encoding here is corruption (stricter than Redis, see §2.3). */
+  len(): number {
+    const at = this.p;
+    const b0 = this.u8();
+    switch (b0 >> 6) {
+      case 0:
+        return b0 & 0x3f;
+      case 1:
+        return ((b0 & 0x3f) << 8) | this.u8();
+      case 2: {
+        if (b0 === 0x80) {
+          this.need(4);
+          const v = this.b.readUInt32BE(this.p);
+          this.p += 4;
+          return v;
+        }
+        if (b0 === 0x81) {
+          this.need(8);
+          const hi = this.b.readUInt32BE(this.p);
+          const lo = this.b.readUInt32BE(this.p + 4);
+          if (hi >= 0x200000) throw new BadData(at, 'a 64-bit length below 2^53');
+          this.p += 8;
+          return hi * TWO32 + lo;
+        }
+        throw new BadData(at, `a length encoding, found 0x${b0.toString(16)}`);
+      }
+      default:
+        throw new BadData(at, `a length, found string encoding 0x${b0.toString(16)}`);
+    }
+  }
+
+  /** A LEN read as bigint (stream IDs, module ids, entries_read sentinel). */
+  lenBig(): bigint {
+    const at = this.p;
+    const b0 = this.b[this.p];
+    if (b0 === 0x81) {
+      this.p++;
+      this.need(8);
+      const v = this.b.readBigUInt64BE(this.p);
+      this.p += 8;
+      return v;
+    }
+    if (b0 !== undefined && b0 >> 6 === 3) throw new BadData(at, `a length, found string encoding 0x${b0.toString(16)}`);
+    return BigInt(this.len());
+  }
+
+  /** An RDB string (§2.4): raw, int-encoded or LZF. Raw strings are slices of the window. */
+  str(): Buffer {
+    const at = this.p;
+    const b0 = this.u8();
+    if (b0 >> 6 !== 3) {
+      this.p = at;
+      return this.take(this.len());
+    }
+    switch (b0 & 0x3f) {
+      case 0:
+        this.need(1);
+        return Buffer.from(String(this.b.readInt8(this.p++)), 'latin1');
+      case 1: {
+        this.need(2);
+        const v = this.b.readInt16LE(this.p);
+        this.p += 2;
+        return Buffer.from(String(v), 'latin1');
+      }
+      case 2: {
+        this.need(4);
+        const v = this.b.readInt32LE(this.p);
+        this.p += 4;
+        return Buffer.from(String(v), 'latin1');
+      }
+      case 3: {
+        const clen = this.len();
+        const ulen = this.len();
+        const data = this.take(clen);
+        // LZF expands at most ~132x; a larger claim is corruption, not an allocation to attempt.
+        if (ulen === 0 || ulen > clen * 132 + 64) throw new BadData(at, `an LZF string whose length ${ulen} fits its ${clen} compressed bytes`);
+        try {
+          return lzfDecompress(data, ulen);
+        } catch (e) {
+          if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`);
+          throw e;
+        }
+      }
+      default:
+        throw new BadData(at, `a string encoding, found 0x${b0.toString(16)}`);
+    }
+  }
+
+  /** A blob string, decoded by `fn`; blob errors are mapped to window positions when uncompressed. */
+  blob<T>(fn: (blob: Buffer) => T, what: string): T {
+    const at = this.p;
+    const compressed = this.b[at] !== undefined && this.b[at]! >> 6 === 3;
+    const data = this.str();
+    try {
+      return fn(data);
+    } catch (e) {
+      if (e instanceof BlobError) {
+        const pos = compressed ? at : this.p - data.length + e.at;
+        throw new BadData(pos, `${what}: ${e.expected}${compressed ? ` (at byte ${e.at} of the decompressed blob)` : ''}`);
+      }
+      throw e;
+    }
+  }
+
+  i64(): number {
+    this.need(8);
+    const lo = this.b.readUInt32LE(this.p);
+    const hi = this.b.readInt32LE(this.p + 4);
+    this.p += 8;
+    return hi * TWO32 + lo;
+  }
+
+  binaryDouble(): number {
+    this.need(8);
+    const v = this.b.readDoubleLE(this.p);
+    this.p += 8;
+    return v;
+  }
+
+  stringDouble(): number {
+    const at = this.p;
+    const n = this.u8();
+    if (n === 253) return NaN;
+    if (n === 254) return Infinity;
+    if (n === 255) return -Infinity;
+    const s = this.take(n).toString('latin1');
+    const v = parseScore(s);
+    if (Number.isNaN(v)) throw new BadData(at, `a decimal score, found "${s}"`);
+    return v;
+  }
+
+  streamIdRaw(): StreamId {
+    this.need(16);
+    const ms = this.b.readBigUInt64BE(this.p);
+    const seq = this.b.readBigUInt64BE(this.p + 8);
+    this.p += 16;
+    return { ms, seq };
+  }
+
+  streamIdLen(): StreamId {
+    const ms = this.lenBig();
+    const seq = this.lenBig();
+    return { ms, seq };
+  }
+
+  /** Skips a module opcode stream up to and including its EOF opcode (§2.11). */
+  moduleOpcodes(): void {
+    for (;;) {
+      const at = this.p;
+      const op = this.len();
+      switch (op) {
+        case ModuleOpcode.EOF:
+          return;
+        case ModuleOpcode.SINT:
+        case ModuleOpcode.UINT:
+          this.lenBig();
+          break;
+        case ModuleOpcode.FLOAT:
+          this.take(4);
+          break;
+        case ModuleOpcode.DOUBLE:
+          this.take(8);
+          break;
+        case ModuleOpcode.STRING:
+          this.str();
+          break;
+        default:
+          throw new BadData(at, `a module opcode 0-5, found ${op}`);
+      }
+    }
+  }
+
+  moduleValue(): ModuleValue {
+    const id = this.lenBig();
+    const start = this.p;
+    this.moduleOpcodes();
+    return { id, name: moduleTypeName(id), encver: Number(id & 1023n), raw: this.b.subarray(start, this.p) };
+  }
+
+  /** Parses the header; the window starts at file offset 0. */
+  header(): RdbRecord {
+    this.need(9);
+    const b = this.b;
+    let digits: string;
+    if (b.toString('latin1', 0, 5) === 'REDIS') {
+      digits = b.toString('latin1', 5, 9);
+      this.p = 9;
+    } else if (b.toString('latin1', 0, 6) === 'VALKEY') {
+      digits = b.toString('latin1', 6, 9);
+      this.valkey = true;
+      this.p = 9;
+    } else {
+      throw new BadData(0, `the RDB magic "REDIS" or "VALKEY", found "${b.toString('latin1', 0, 6).replace(/[^\x20-\x7e]/g, '.')}"`);
+    }
+    if (!/^[0-9]+$/.test(digits)) throw new BadData(this.valkey ? 6 : 5, `RDB version digits, found "${digits.replace(/[^\x20-\x7e]/g, '.')}"`);
+    const v = Number(digits);
+    if (this.valkey ? v < 80 || v > 81 : v < 1 || v > MAX_REDIS_RDB_VERSION) {
+      throw new BadData(this.valkey ? 6 : 5, `an RDB version this tool reads (${this.valkey ? 'VALKEY 80-81' : `REDIS 1-${MAX_REDIS_RDB_VERSION}`}), found ${v}`);
+    }
+    this.version = v;
+    return { kind: 'header', version: v, flavor: this.valkey ? 'valkey' : 'redis', offset: 0 };
+  }
+
+  /**
+   * Parses one record at `p`. Returns null for prefix opcodes (expiry, IDLE, FREQ, KEY_META) and
+   * for skipped content; those are committed and attach to the next key. `base` = file offset of b[0].
+   */
+  record(base: number): RdbRecord | null {
+    const start = this.p;
+    const op = this.u8();
+    if (op <= RdbType.STREAM_LISTPACKS_4 && op !== 8) return this.key(op, start, base);
+    switch (op) {
+      case RdbOpcode.EOF: {
+        this.crcEnd = this.p;
+        if (this.version >= 5) this.need(8);
+        if (this.prefixAbs >= 0) throw new BadData(start, 'a key after its expiry/IDLE/FREQ prefix, found EOF');
+        return { kind: 'eof', offset: base + start, checksum: null, computed: 0n, end: 0 };
+      }
+      case RdbOpcode.SELECTDB: {
+        const db = this.len();
+        this.db = db;
+        return { kind: 'selectdb', db, offset: base + start };
+      }
+      case RdbOpcode.EXPIRETIME: {
+        this.need(4);
+        const s = this.b.readInt32LE(this.p);
+        this.p += 4;
+        this.setPrefix(base + start);
+        this.expireAt = s * 1000;
+        return null;
+      }
+      case RdbOpcode.EXPIRETIME_MS:
+        this.setPrefix(base + start);
+        this.expireAt = this.i64();
+        return null;
+      case RdbOpcode.RESIZEDB: {
+        const dbSize = this.len();
+        const expiresSize = this.len();
+        return { kind: 'resizedb', dbSize, expiresSize, offset: base + start };
+      }
+      case RdbOpcode.AUX: {
+        const key = this.str();
+        const value = this.str();
+        return { kind: 'aux', key, value, offset: base + start };
+      }
+      case RdbOpcode.FREQ:
+        this.setPrefix(base + start);
+        this.freq = this.u8();
+        return null;
+      case RdbOpcode.IDLE:
+        this.setPrefix(base + start);
+        this.idle = this.len();
+        return null;
+      case RdbOpcode.MODULE_AUX: {
+        const id = this.lenBig();
+        const at = this.p;
+        const uint = this.len();
+        if (uint !== ModuleOpcode.UINT) throw new BadData(at, `the MODULE_AUX "when" opcode 2, found ${uint}`);
+        const when = this.len();
+        const rawStart = this.p;
+        this.moduleOpcodes();
+        const module: ModuleValue = { id, name: moduleTypeName(id), encver: Number(id & 1023n), raw: this.b.subarray(rawStart, this.p) };
+        return { kind: 'module-aux', module, when, offset: base + start };
+      }
+      case RdbOpcode.FUNCTION_PRE_GA: {
+        this.str(); // library name
+        this.str(); // engine name
+        if (this.len() !== 0) this.str(); // description
+        const code = this.str();
+        return { kind: 'function', code, offset: base + start };
+      }
+      case RdbOpcode.FUNCTION2:
+        return { kind: 'function', code: this.str(), offset: base + start };
+      case RdbOpcode.SLOT_INFO: {
+        const slot = this.len();
+        const slotSize = this.len();
+        const expiresSlotSize = this.len();
+        return { kind: 'slot-info', slot, slotSize, expiresSlotSize, offset: base + start };
+      }
+      case 243: {
+        if (this.valkey) {
+          // SLOT_IMPORT: job name, then slot ranges. Meaningful only to a cluster node importing slots.
+          const job = this.str();
+          const n = this.len();
+          for (let i = 0; i < n; i++) {
+            this.len();
+            this.len();
+          }
+          this.notice(`skipped Valkey SLOT_IMPORT record (job ${job.toString('latin1')}, ${n} slot ranges)`, base + start);
+          return null;
+        }
+        // Redis RDB 13 KEY_META: class specs with module opcode streams, attached to the next key.
+        this.setPrefix(base + start);
+        const from = this.p;
+        const classes = this.len();
+        for (let i = 0; i < classes; i++) {
+          this.take(4);
+          this.moduleOpcodes();
+        }
+        this.keyMeta = this.b.subarray(from, this.p);
+        return null;
+      }
+      default:
+        throw new BadData(start, `an RDB opcode or value type, found 0x${op.toString(16)} (${op})`);
+    }
+  }
+
+  /** Remembers where the first prefix opcode of the next key started (absolute offset). */
+  private setPrefix(abs: number): void {
+    if (this.prefixAbs < 0) this.prefixAbs = abs;
+  }
+
+  private key(type: number, start: number, base: number): RdbRecord | null {
+    const key = this.str();
+    const valueStart = this.p;
+    const value = this.value(type, start);
+    const offset = this.prefixAbs >= 0 ? this.prefixAbs : base + start;
+    const entry: RdbKey = { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset };
+    if (this.idle !== undefined) entry.idleSeconds = this.idle;
+    if (this.freq !== undefined) entry.freq = this.freq;
+    if (this.keyMeta !== undefined) entry.keyMeta = this.keyMeta;
+    this.expireAt = null;
+    this.idle = undefined;
+    this.freq = undefined;
+    this.keyMeta = undefined;
+    this.prefixAbs = -1;
+    if (value === null) {
+      this.notice(`skipped empty key "${key.toString('latin1').replace(/[^\x20-\x7e]/g, '?')}" (Redis skips it too)`, base + start);
+      return null;
+    }
+    if (this.raw) entry.raw = this.b.subarray(valueStart, this.p);
+    else entry.value = value;
+    return { kind: 'key', entry };
+  }
+
+  /** Decodes a value of `type`; null for an empty collection (Redis skips those keys). */
+  value(type: number, start: number): RedisValue | null {
+    switch (type) {
+      case RdbType.STRING:
+        return { type: 'string', value: this.str() };
+      case RdbType.LIST: {
+        const n = this.len();
+        const out: Buffer[] = [];
+        for (let i = 0; i < n; i++) out.push(this.str());
+        return n === 0 ? null : { type: 'list', value: out };
+      }
+      case RdbType.SET: {
+        const n = this.len();
+        const out: Buffer[] = [];
+        const at = this.p;
+        for (let i = 0; i < n; i++) out.push(this.str());
+        if (n === 0) return null;
+        this.checkUnique(out, 1, at, 'set member');
+        return { type: 'set', value: out };
+      }
+      case RdbType.ZSET:
+      case RdbType.ZSET_2: {
+        const n = this.len();
+        const at = this.p;
+        const out: Array<[Buffer, number]> = [];
+        for (let i = 0; i < n; i++) {
+          const m = this.str();
+          const sAt = this.p;
+          const s = type === RdbType.ZSET ? this.stringDouble() : this.binaryDouble();
+          if (Number.isNaN(s)) throw new BadData(sAt, 'a zset score that is not NaN');
+          out.push([m, s]);
+        }
+        if (n === 0) return null;
+        this.checkUniqueMembers(out, at);
+        out.sort(zsetOrder);
+        return { type: 'zset', value: out };
+      }
+      case RdbType.HASH: {
+        const n = this.len();
+        const at = this.p;
+        const out: Array<[Buffer, Buffer]> = [];
+        for (let i = 0; i < n; i++) {
+          const f = this.str();
+          out.push([f, this.str()]);
+        }
+        if (n === 0) return null;
+        this.checkUniqueFields(out, at);
+        return { type: 'hash', value: out };
+      }
+      case RdbType.MODULE_2:
+        return { type: 'module', value: this.moduleValue() };
+      case RdbType.MODULE_PRE_GA:
+        throw new BadData(start, 'a module value of type 7 (type 6 is from Redis 4.0-rc1 and cannot be parsed)');
+      case RdbType.HASH_ZIPMAP: {
+        const at = this.p;
+        const flat = this.blob(zipmapDecode, 'zipmap');
+        if (flat.length === 0) return null;
+        return this.hashFromFlat(flat, at);
+      }
+      case RdbType.LIST_ZIPLIST: {
+        const items = this.blob(zlDecode, 'ziplist');
+        return items.length === 0 ? null : { type: 'list', value: items.map(entryToBuffer) };
+      }
+      case RdbType.SET_INTSET: {
+        const at = this.p;
+        const items = this.blob(intsetDecode, 'intset');
+        if (items.length === 0) throw new BadData(at, 'a non-empty intset');
+        return { type: 'set', value: items.map(entryToBuffer) };
+      }
+      case RdbType.SET_LISTPACK: {
+        const at = this.p;
+        const items = this.blob(lpDecode, 'listpack').map(entryToBuffer);
+        if (items.length === 0) return null;
+        this.checkUnique(items, 1, at, 'set member');
+        return { type: 'set', value: items };
+      }
+      case RdbType.ZSET_ZIPLIST:
+      case RdbType.ZSET_LISTPACK: {
+        const at = this.p;
+        const items = type === RdbType.ZSET_ZIPLIST ? this.blob(zlDecode, 'ziplist') : this.blob(lpDecode, 'listpack');
+        if (items.length === 0) return null;
+        if (items.length % 2 !== 0) throw new BadData(at, 'a zset blob with an even number of entries (member, score)');
+        const out: Array<[Buffer, number]> = [];
+        for (let i = 0; i < items.length; i += 2) {
+          const sc = items[i + 1]!;
+          const score = typeof sc === 'object' ? parseScore(sc.toString('latin1')) : Number(sc);
+          if (Number.isNaN(score)) throw new BadData(at, 'zset blob scores that are numbers');
+          out.push([entryToBuffer(items[i]!), score]);
+        }
+        this.checkUniqueMembers(out, at);
+        return { type: 'zset', value: out };
+      }
+      case RdbType.HASH_ZIPLIST:
+      case RdbType.HASH_LISTPACK: {
+        const at = this.p;
+        const items = type === RdbType.HASH_ZIPLIST ? this.blob(zlDecode, 'ziplist') : this.blob(lpDecode, 'listpack');
+        if (items.length === 0) return null;
+        if (items.length % 2 !== 0) throw new BadData(at, 'a hash blob with an even number of entries (field, value)');
+        return this.hashFromFlat(items.map(entryToBuffer), at);
+      }
+      case RdbType.LIST_QUICKLIST:
+      case RdbType.LIST_QUICKLIST_2:
+        return this.quicklist(type === RdbType.LIST_QUICKLIST_2);
+      case RdbType.STREAM_LISTPACKS:
+        return this.stream(1);
+      case RdbType.STREAM_LISTPACKS_2:
+        return this.stream(2);
+      case RdbType.STREAM_LISTPACKS_3:
+        return this.stream(3);
+      case RdbType.STREAM_LISTPACKS_4:
+        return this.stream(4);
+      case VALKEY_TYPE_HASH_2: // also Redis 7.4-rc HASH_METADATA_PRE_GA
+        return this.valkey ? this.valkeyHash2() : this.hashMetadata(false);
+      case 23:
+        if (this.valkey) throw new BadData(start, 'a documented Valkey value type (23 PATH_HASH is not supported)');
+        return this.hashListpackEx(false);
+      case RdbType.HASH_METADATA:
+        return this.hashMetadata(true);
+      case RdbType.HASH_LISTPACK_EX:
+        return this.hashListpackEx(true);
+      default:
+        throw new BadData(start, `a known RDB value type, found ${type}`);
+    }
+  }
+
+  private hashFromFlat(flat: Buffer[], at: number): RedisValue {
+    const out: Array<[Buffer, Buffer]> = [];
+    for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+    this.checkUniqueFields(out, at);
+    return { type: 'hash', value: out };
+  }
+
+  private quicklist(v2: boolean): RedisValue | null {
+    const nodes = this.len();
+    const out: Buffer[] = [];
+    for (let i = 0; i < nodes; i++) {
+      let container: number = QuicklistContainer.PACKED;
+      if (v2) {
+        const at = this.p;
+        container = this.len();
+        if (container !== QuicklistContainer.PACKED && container !== QuicklistContainer.PLAIN) {
+          throw new BadData(at, `a quicklist node container 1 (PLAIN) or 2 (PACKED), found ${container}`);
+        }
+      }
+      if (container === QuicklistContainer.PLAIN) {
+        out.push(this.str());
+        continue;
+      }
+      const at = this.p;
+      const items = v2 ? this.blob(lpDecode, 'quicklist listpack node') : this.blob(zlDecode, 'quicklist ziplist node');
+      // Redis skips empty nodes of old files; a listpack node must not be empty.
+      if (items.length === 0 && v2) throw new BadData(at, 'a non-empty quicklist node');
+      for (const e of items) out.push(entryToBuffer(e));
+    }
+    return out.length === 0 ? null : { type: 'list', value: out };
+  }
+
+  private hashMetadata(ga: boolean): RedisValue | null {
+    const minExpire = ga ? this.i64() : 0;
+    const n = this.len();
+    const at = this.p;
+    const out: Array<[Buffer, Buffer]> = [];
+    const expires = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const ttl = this.len();
+      const f = this.str();
+      const v = this.str();
+      out.push([f, v]);
+      if (ttl !== 0) expires.set(f.toString('latin1'), ga ? ttl + minExpire - 1 : ttl);
+    }
+    if (n === 0) return null;
+    this.checkUniqueFields(out, at);
+    return { type: 'hash', value: out, expires };
+  }
+
+  private hashListpackEx(ga: boolean): RedisValue | null {
+    if (ga) this.i64(); // min expire: informational
+    const at = this.p;
+    const items = this.blob(lpDecode, 'listpack');
+    if (items.length === 0) return null;
+    if (items.length % 3 !== 0) throw new BadData(at, 'a hash listpack of (field, value, expiry) triplets');
+    const out: Array<[Buffer, Buffer]> = [];
+    const expires = new Map<string, number>();
+    for (let i = 0; i < items.length; i += 3) {
+      const f = entryToBuffer(items[i]!);
+      out.push([f, entryToBuffer(items[i + 1]!)]);
+      const ttl = items[i + 2]!;
+      if (typeof ttl !== 'number' || ttl < 0) throw new BadData(at, 'an integer field expiry in the hash listpack');
+      if (ttl !== 0) expires.set(f.toString('latin1'), ttl);
+    }
+    this.checkUniqueFields(out, at);
+    return { type: 'hash', value: out, expires };
+  }
+
+  private valkeyHash2(): RedisValue | null {
+    const n = this.len();
+    const at = this.p;
+    const out: Array<[Buffer, Buffer]> = [];
+    const expires = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const f = this.str();
+      const v = this.str();
+      const exp = this.i64();
+      out.push([f, v]);
+      if (exp !== -1) expires.set(f.toString('latin1'), exp);
+    }
+    if (n === 0) return null;
+    this.checkUniqueFields(out, at);
+    return { type: 'hash', value: out, expires };
+  }
+
+  private stream(ver: number): RedisValue {
+    const nodes = this.len();
+    const entries: StreamEntry[] = [];
+    let prevMaster: bigint[] | null = null;
+    for (let i = 0; i < nodes; i++) {
+      const keyAt = this.p;
+      const nodeKey = this.str();
+      if (nodeKey.length !== 16) throw new BadData(keyAt, `a 16-byte stream node key, found ${nodeKey.length} bytes`);
+      const masterMs = nodeKey.readBigUInt64BE(0);
+      const masterSeq = nodeKey.readBigUInt64BE(8);
+      if (prevMaster && (masterMs < prevMaster[0]! || (masterMs === prevMaster[0]! && masterSeq <= prevMaster[1]!))) {
+        throw new BadData(keyAt, 'stream node keys in ascending order');
+      }
+      prevMaster = [masterMs, masterSeq];
+      const lpAt = this.p;
+      const lp = this.blob(lpDecode, 'stream listpack');
+      if (lp.length === 0) throw new BadData(lpAt, 'a non-empty stream listpack node');
+      try {
+        decodeStreamNode(lp, masterMs, masterSeq, entries);
+      } catch (e) {
+        if (e instanceof BlobError) throw new BadData(lpAt, `a valid stream listpack node: ${e.expected}`);
+        throw e;
+      }
+    }
+    const lenAt = this.p;
+    const length = this.len();
+    if (length !== entries.length) throw new BadData(lenAt, `stream length ${entries.length} (live entries in the nodes), found ${length}`);
+    const lastId = this.streamIdLen();
+    let firstId: StreamId;
+    let maxDeletedId: StreamId;
+    let entriesAdded: bigint;
+    if (ver >= 2) {
+      firstId = this.streamIdLen();
+      maxDeletedId = this.streamIdLen();
+      entriesAdded = this.lenBig();
+    } else {
+      firstId = entries.length > 0 ? entries[0]!.id : { ms: 0n, seq: 0n };
+      maxDeletedId = { ms: 0n, seq: 0n };
+      entriesAdded = BigInt(length);
+    }
+    const groupCount = this.len();
+    const groups: StreamGroup[] = [];
+    for (let g = 0; g < groupCount; g++) {
+      const name = this.str();
+      const lastDeliveredId = this.streamIdLen();
+      let entriesRead: bigint | null = null;
+      if (ver >= 2) {
+        const er = this.lenBig();
+        entriesRead = er === ENTRIES_READ_UNKNOWN ? null : er;
+      }
+      const pelCount = this.len();
+      const pel: StreamPendingEntry[] = [];
+      const byId = new Map<string, StreamPendingEntry>();
+      for (let i = 0; i < pelCount; i++) {
+        const idAt = this.p;
+        const id = this.streamIdRaw();
+        const deliveryTimeMs = this.i64();
+        const deliveryCount = this.len();
+        const pe: StreamPendingEntry = { id, deliveryTimeMs, deliveryCount, consumer: EMPTY };
+        const k = idKey(id.ms, id.seq);
+        if (byId.has(k)) throw new BadData(idAt, `a unique group PEL entry, found ${k} twice`);
+        byId.set(k, pe);
+        pel.push(pe);
+      }
+      const consumerCount = this.len();
+      const consumers: StreamConsumer[] = [];
+      for (let c = 0; c < consumerCount; c++) {
+        const cname = this.str();
+        const seenTimeMs = this.i64();
+        const activeTimeMs = ver >= 3 ? this.i64() : seenTimeMs;
+        const n = this.len();
+        const pending: StreamId[] = [];
+        for (let i = 0; i < n; i++) {
+          const idAt = this.p;
+          const id = this.streamIdRaw();
+          const pe = byId.get(idKey(id.ms, id.seq));
+          if (!pe) throw new BadData(idAt, `consumer PEL entry ${idKey(id.ms, id.seq)} present in the group PEL`);
+          if (pe.consumer !== EMPTY) throw new BadData(idAt, `PEL entry ${idKey(id.ms, id.seq)} owned by one consumer only`);
+          pe.consumer = cname;
+          pending.push(id);
+        }
+        consumers.push({ name: cname, seenTimeMs, activeTimeMs, pending });
+      }
+      for (const pe of pel) {
+        if (pe.consumer === EMPTY) throw new BadData(this.p, `group PEL entry ${idKey(pe.id.ms, pe.id.seq)} owned by a consumer`);
+      }
+      groups.push({ name, lastDeliveredId, entriesRead, pel, consumers });
+    }
+    const value: RedisValue = { type: 'stream', value: { entries, length, lastId, firstId, maxDeletedId, entriesAdded, groups } };
+    if (ver >= 4) {
+      const from = this.p;
+      this.len(); // idmp duration
+      this.len(); // idmp max entries
+      const producers = this.len();
+      for (let i = 0; i < producers; i++) {
+        this.str();
+        const n = this.len();
+        for (let j = 0; j < n; j++) {
+          this.str();
+          this.lenBig();
+          this.lenBig();
+        }
+      }
+      this.lenBig(); // iids added
+      this.lenBig(); // iids duplicates
+      value.value.idmpRaw = Buffer.from(this.b.subarray(from, this.p));
+    }
+    return value;
+  }
+
+  private checkUnique(items: Buffer[], step: number, at: number, what: string): void {
+    if (items.length < 2) return;
+    const seen = new Set<string>();
+    for (let i = 0; i < items.length; i += step) {
+      const k = items[i]!.toString('latin1');
+      if (seen.has(k)) throw new BadData(at, `unique ${what}s, found a duplicate`);
+      seen.add(k);
+    }
+  }
+
+  private checkUniqueFields(pairs: Array<[Buffer, Buffer]>, at: number): void {
+    if (pairs.length < 2) return;
+    const seen = new Set<string>();
+    for (const [f] of pairs) {
+      const k = f.toString('latin1');
+      if (seen.has(k)) throw new BadData(at, 'unique hash fields, found a duplicate');
+      seen.add(k);
+    }
+  }
+
+  private checkUniqueMembers(pairs: Array<[Buffer, number]>, at: number): void {
+    if (pairs.length < 2) return;
+    const seen = new Set<string>();
+    for (const [m] of pairs) {
+      const k = m.toString('latin1');
+      if (seen.has(k)) throw new BadData(at, 'unique zset members, found a duplicate');
+      seen.add(k);
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function zsetOrder(a: [Buffer, number], b: [Buffer, number]): number {
+  return a[1] - b[1] || Buffer.compare(a[0], b[0]);
+}
+
+function asInt(e: PackedEntry | undefined, what: string): number {
+  if (typeof e !== 'number') throw new BlobError(0, `an integer ${what}`);
+  return e;
+}
+
+/** Decodes one stream listpack node (§2.9) and appends its live entries. */
+function decodeStreamNode(lp: PackedEntry[], masterMs: bigint, masterSeq: bigint, out: StreamEntry[]): void {
+  let i = 0;
+  const count = asInt(lp[i++], 'live entry count');
+  const deleted = asInt(lp[i++], 'deleted entry count');
+  const nf = asInt(lp[i++], 'master field count');
+  if (nf < 0 || i + nf >= lp.length) throw new BlobError(0, 'master entry fields inside the node');
+  const masterFields = lp.slice(i, i + nf).map(entryToBuffer);
+  i += nf;
+  if (lp[i++] !== 0) throw new BlobError(0, 'the master entry terminator 0');
+  let live = 0;
+  let dead = 0;
+  while (i < lp.length) {
+    const first = i;
+    const flags = asInt(lp[i++], 'entry flags');
+    const msDelta = lp[i++];
+    const seqDelta = lp[i++];
+    if (typeof msDelta !== 'number' && typeof msDelta !== 'bigint') throw new BlobError(0, 'an integer ms delta');
+    if (typeof seqDelta !== 'number' && typeof seqDelta !== 'bigint') throw new BlobError(0, 'an integer seq delta');
+    let fields: Buffer[];
+    if (flags & 2) {
+      if (i + nf > lp.length) throw new BlobError(0, 'entry values inside the node');
+      fields = new Array<Buffer>(nf * 2);
+      for (let k = 0; k < nf; k++) {
+        fields[2 * k] = masterFields[k]!;
+        fields[2 * k + 1] = entryToBuffer(lp[i++]!);
+      }
+    } else {
+      const n = asInt(lp[i++], 'entry field count');
+      if (n < 0 || i + 2 * n > lp.length) throw new BlobError(0, 'entry fields inside the node');
+      fields = new Array<Buffer>(n * 2);
+      for (let k = 0; k < 2 * n; k++) fields[k] = entryToBuffer(lp[i++]!);
+    }
+    const lpCount = asInt(lp[i++], 'entry lp-count');
+    if (lpCount !== i - first - 1) throw new BlobError(0, `entry lp-count ${i - first - 1}, found ${lpCount}`);
+    if (flags & 1) {
+      dead++;
+      continue;
+    }
+    live++;
+    const id = { ms: masterMs + BigInt(msDelta), seq: masterSeq + BigInt(seqDelta) };
+    const prev = out[out.length - 1];
+    if (prev && (id.ms < prev.id.ms || (id.ms === prev.id.ms && id.seq <= prev.id.seq))) {
+      throw new BlobError(0, 'stream entry IDs in ascending order');
+    }
+    out.push({ id, fields });
+  }
+  if (live !== count || dead !== deleted) throw new BlobError(0, `${count} live and ${deleted} deleted entries, found ${live} and ${dead}`);
+}
+
+/**
+ * Incremental RDB decoder over a ByteSource: `nextBatch()` returns as many records as the buffered
+ * window holds (at least one), committing each (CRC + advance) as it goes. Tools that count
+ * millions of keys use it directly; `readRdb` wraps it as an async generator.
+ */
+export class RdbDecoder {
+  private readonly parser: RecordParser;
+  private readonly crc = new Crc64();
+  private readonly verify: boolean;
+  private started = false;
+  private done = false;
+  /** Window length wanted for the next parse attempt. */
+  private want = 9;
+
+  constructor(
+    private readonly src: ByteSource,
+    opts: ReadRdbOptions = {},
+  ) {
+    const notice = opts.onNotice;
+    this.parser = new RecordParser(opts.raw === true, (msg, at) => notice?.(msg, at));
+    this.verify = opts.verifyChecksum !== false;
+  }
+
+  get version(): number {
+    return this.parser.version;
+  }
+
+  /** The next records (in file order), or null after the EOF record. */
+  async nextBatch(max = 4096): Promise<RdbRecord[] | null> {
+    if (this.done) return null;
+    const src = this.src;
+    const p = this.parser;
+    const out: RdbRecord[] = [];
+    for (;;) {
+      if (src.available < this.want) await src.ensure(this.want);
+      const win = src.window();
+      const base = src.offset;
+      p.b = win;
+      let q = 0;
+      try {
+        if (!this.started) {
+          if (win.length < 9) throw new NeedMore(9);
+          p.p = 0;
+          out.push(p.header());
+          this.crc.update(win, 0, 9);
+          q = 9;
+          this.started = true;
+        }
+        while (out.length < max) {
+          p.p = q;
+          const rec = p.record(base);
+          if (rec?.kind === 'eof') {
+            this.crc.update(win, q, p.crcEnd);
+            rec.computed = this.crc.value();
+            if (p.version >= 5) {
+              const stored = win.readBigUInt64LE(p.crcEnd);
+              rec.checksum = stored === 0n ? null : stored;
+              if (this.verify && stored !== 0n && stored !== rec.computed) {
+                throw new FormatError(
+                  src.name,
+                  base + p.crcEnd,
+                  `RDB checksum ${hex64(rec.computed)} (computed over bytes 0-${base + p.crcEnd - 1}), found ${hex64(stored)}`,
+                );
+              }
+            }
+            rec.end = base + p.p;
+            src.advance(p.p);
+            out.push(rec);
+            this.done = true;
+            return out;
+          }
+          this.crc.update(win, q, p.p);
+          q = p.p;
+          if (rec) out.push(rec);
+        }
+        src.advance(q);
+        this.want = 1;
+        return out;
+      } catch (e) {
+        if (e instanceof NeedMore) {
+          src.advance(q);
+          if (out.length > 0) {
+            this.want = e.need - q;
+            return out;
+          }
+          const need = e.need - q;
+          const avail = win.length - q;
+          if (src.exhausted && src.available < need) {
+            throw new FormatError(
+              src.name,
+              src.offset + src.available,
+              src.offset === 0 && src.available < 9
+                ? `the 9-byte RDB header, found ${src.available === 0 ? 'an empty file' : 'end of file'}`
+                : `the rest of the record starting at byte ${src.offset} (file truncated: end of file inside it, or no EOF marker)`,
+            );
+          }
+          // Grow geometrically so a record arriving in many small chunks is parsed O(n) times total.
+          this.want = Math.max(need, Math.min(avail * 2, avail + MAX_WINDOW_STEP));
+          continue;
+        }
+        if (e instanceof BadData) throw new FormatError(src.name, base + e.at, `expected ${e.expected}`);
+        throw e;
+      }
+    }
+  }
+}
+
+function hex64(v: bigint): string {
+  return `0x${v.toString(16).padStart(16, '0')}`;
+}
+
+/**
+ * Reads an RDB from `src`, yielding records in file order up to and including `eof`. After the
+ * eof record the source is positioned right after the checksum, so an AOF tail or a replication
+ * stream can follow. Throws FormatError(file, offset, expected) on any defect.
+ */
+export async function* readRdb(src: ByteSource, opts: ReadRdbOptions = {}): AsyncGenerator<RdbRecord> {
+  const dec = new RdbDecoder(src, opts);
+  for (;;) {
+    const batch = await dec.nextBatch(64);
+    if (!batch) return;
+    yield* batch;
+  }
+}
