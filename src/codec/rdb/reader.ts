@@ -6,7 +6,7 @@ import { Crc64 } from './crc64.js';
 import { intsetDecode } from './intset.js';
 import { lpDecode } from './listpack.js';
 import { LzfError, lzfDecompress } from './lzf.js';
-import type { ModuleValue, RdbKey, RdbRecord, RedisValue, StreamConsumer, StreamEntry, StreamGroup, StreamId, StreamPendingEntry } from './model.js';
+import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry } from './model.js';
 import { zipmapDecode } from './zipmap.js';
 import { zlDecode } from './ziplist.js';
 
@@ -606,7 +606,7 @@ class RecordParser {
       const f = this.str();
       const v = this.str();
       out.push([f, v]);
-      if (ttl !== 0) expires.set(f.toString('latin1'), ga ? ttl + minExpire - 1 : ttl);
+      if (ttl !== 0) expires.set(hashFieldKey(f), ga ? ttl + minExpire - 1 : ttl);
     }
     if (n === 0) return null;
     this.checkUniqueFields(out, at);
@@ -626,7 +626,7 @@ class RecordParser {
       out.push([f, entryToBuffer(items[i + 1]!)]);
       const ttl = items[i + 2]!;
       if (typeof ttl !== 'number' || ttl < 0) throw new BadData(at, 'an integer field expiry in the hash listpack');
-      if (ttl !== 0) expires.set(f.toString('latin1'), ttl);
+      if (ttl !== 0) expires.set(hashFieldKey(f), ttl);
     }
     this.checkUniqueFields(out, at);
     return { type: 'hash', value: out, expires };
@@ -642,7 +642,7 @@ class RecordParser {
       const v = this.str();
       const exp = this.i64();
       out.push([f, v]);
-      if (exp !== -1) expires.set(f.toString('latin1'), exp);
+      if (exp !== -1) expires.set(hashFieldKey(f), exp);
     }
     if (n === 0) return null;
     this.checkUniqueFields(out, at);
