@@ -1,0 +1,352 @@
+import type tls from 'node:tls';
+import { join } from 'node:path';
+import type { AofWriter, FsyncPolicy } from '../codec/aof/writer.js';
+import type { RedisEndpoint } from '../net/redis-url.js';
+import { withAtomicFile } from '../util/atomic-file.js';
+import { ExitCode, RefusedError, ToolError, oneLine } from '../util/errors.js';
+import { AofDirectory, type Generation } from './aof-directory.js';
+import { receiveRdbPayload } from './bulk-transfer.js';
+import { CommandStream } from './command-stream.js';
+import { handshake, RetryLaterError, type MasterLink, type PsyncReply } from './link.js';
+import { RdbValidator, type RdbSummary } from './rdb-validator.js';
+import { readState, STATE_FILE, writeState, type ReplicaState } from './state-file.js';
+import { newStatus, type ReplicaStatus } from './status.js';
+
+export type ShrinkPolicy = 'keep' | 'follow' | 'stop';
+
+export interface ReplicaOptions {
+  endpoint: RedisEndpoint;
+  dir: string;
+  appendDirName?: string;
+  fsync?: FsyncPolicy;
+  /** Silence from the master longer than this kills the link (default 60 s). */
+  timeoutMs?: number;
+  /** Port announced with REPLCONF listening-port. */
+  announcePort?: number;
+  tls?: tls.ConnectionOptions;
+  onShrink?: ShrinkPolicy;
+  /** A new dataset with fewer than this fraction of the previous base's keys is a shrink (default 0.5). */
+  shrinkRatio?: number;
+  /** When the incr AOF grows past this, a full sync starts a new base (default 1 GiB). */
+  maxIncrBytes?: number;
+  backoffMs?: { initial: number; max: number };
+  log?: (line: string) => void;
+}
+
+const SECOND = 1000;
+
+/** A full sync refused by the shrink guard (the previous generation stays in place). */
+class ShrinkRefused extends RefusedError {}
+
+/**
+ * The replica state machine (the outer loop of replication.c's `replicationCron` +
+ * `syncWithMaster`): CONNECT → handshake → PSYNC → (full sync | continue) → STREAMING, and on any
+ * link loss back to CONNECT after a backoff, resuming with PSYNC <replid> <offset+1>. What it
+ * receives is kept as a multi-part AOF directory plus a state file (see aof-directory.ts,
+ * state-file.ts). Fatal conditions (authentication, permissions, the shrink guard in `stop`
+ * mode) end `run()` with a ToolError; everything else is retried.
+ */
+export class Replica {
+  readonly status: ReplicaStatus;
+  private readonly aof: AofDirectory;
+  private readonly statePath: string;
+  private readonly opts: Required<Omit<ReplicaOptions, 'tls' | 'log'>> & Pick<ReplicaOptions, 'tls'>;
+  private readonly log: (line: string) => void;
+  private state: ReplicaState | null = null;
+  private link: MasterLink | null = null;
+  private writer: AofWriter | null = null;
+  private incrStart = 0;
+  private stream: CommandStream | null = null;
+  private stopping = false;
+  private forceFull = false;
+  private wake: (() => void) | null = null;
+  private lastSave = 0;
+
+  constructor(opts: ReplicaOptions) {
+    this.opts = {
+      appendDirName: 'appendonlydir',
+      fsync: 'everysec',
+      timeoutMs: 60 * SECOND,
+      announcePort: 0,
+      onShrink: 'keep',
+      shrinkRatio: 0.5,
+      maxIncrBytes: 1 << 30,
+      backoffMs: { initial: SECOND, max: 30 * SECOND },
+      ...opts,
+    };
+    this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.aof = new AofDirectory(opts.dir, this.opts.appendDirName);
+    this.statePath = join(opts.dir, STATE_FILE);
+    this.status = newStatus(opts.endpoint.display, opts.dir);
+  }
+
+  /** Runs until stop() (resolves) or a fatal error (rejects with a ToolError). */
+  async run(): Promise<void> {
+    await this.aof.ensure();
+    this.state = await this.loadResumableState();
+    let backoff = this.opts.backoffMs.initial;
+    while (!this.stopping) {
+      try {
+        await this.session();
+        backoff = this.opts.backoffMs.initial;
+      } catch (e) {
+        if (this.stopping) break;
+        const fatal = e instanceof ToolError && (e.exitCode === ExitCode.CRYPTO || (e instanceof RefusedError && !(e instanceof ShrinkRefused)));
+        this.status.lastError = oneLine(e);
+        if (fatal) {
+          this.setLink('down');
+          throw e;
+        }
+        if (e instanceof ShrinkRefused) backoff = this.opts.backoffMs.max;
+        this.log(`link down: ${oneLine(e)}${e instanceof RetryLaterError ? '' : ''}; retrying in ${(backoff / SECOND).toFixed(1)} s`);
+      } finally {
+        await this.closeSession();
+      }
+      if (this.stopping) break;
+      await this.sleep(backoff);
+      backoff = Math.min(backoff * 2, this.opts.backoffMs.max);
+    }
+    this.setLink('stopped');
+  }
+
+  /** Clean shutdown: ends the link, flushes the AOF and saves the state. */
+  stop(): void {
+    this.stopping = true;
+    this.link?.kill('shutting down');
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => {
+      const t = setTimeout(r, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+  }
+
+  private setLink(link: ReplicaStatus['link']): void {
+    this.status.link = link;
+  }
+
+  /** The saved state, if the files on disk still match it; otherwise null (a full sync follows). */
+  private async loadResumableState(): Promise<ReplicaState | null> {
+    const s = await readState(this.statePath);
+    if (!s) return null;
+    const gen = await this.aof.current();
+    const incrSize = gen ? await this.aof.sizeOf(gen.incrFile) : -1;
+    if (!gen || gen.baseFile !== s.baseFile || gen.incrFile !== s.incrFile || incrSize < s.incrSize || s.appendDirName !== this.opts.appendDirName) {
+      this.log(`state in ${this.statePath} does not match ${this.aof.path}: a full resync will replace it (the current files stay until it succeeds)`);
+      // Keep the shrink reference: the previous dataset is still on disk until a new one is installed.
+      return { ...s, replid: '0'.repeat(40), offset: -1 };
+    }
+    this.status.replid = s.replid;
+    this.status.offset = s.offset;
+    return s;
+  }
+
+  /** One connection: handshake, sync, then stream until the link ends. */
+  private async session(): Promise<void> {
+    this.setLink('connecting');
+    const st = this.state;
+    const resume = st && st.offset >= 0 && !this.forceFull ? { replid: st.replid, offset: st.offset } : null;
+    this.log(`connecting to ${this.opts.endpoint.display}${resume ? ` (PSYNC ${resume.replid} ${resume.offset + 1})` : ' (PSYNC ? -1)'}`);
+    const { link, reply } = await handshake(this.opts.endpoint, resume, {
+      announcePort: this.opts.announcePort,
+      timeoutMs: this.opts.timeoutMs,
+      tls: this.opts.tls,
+    });
+    this.link = link;
+    if (this.stopping) return;
+    if (reply.kind === 'continue' && st) await this.resumePartial(st, reply);
+    else if (reply.kind === 'full') await this.fullSync(link, reply);
+    else throw new ToolError('master accepted a partial resync we did not ask for');
+    await this.streamCommands(link);
+  }
+
+  private async resumePartial(st: ReplicaState, reply: Extract<PsyncReply, { kind: 'continue' }>): Promise<void> {
+    if (reply.replid && reply.replid !== st.replid) {
+      this.log(`master changed replication id ${st.replid} -> ${reply.replid} (failover); continuing at offset ${st.offset}`);
+      st.replid = reply.replid;
+    }
+    this.writer = await this.aof.openIncr(st.incrFile, st.incrSize, this.opts.fsync);
+    this.incrStart = st.incrSize;
+    this.stream = new CommandStream(st.offset, st.db);
+    this.status.partialSyncs++;
+    this.status.replid = st.replid;
+    this.status.offset = st.offset;
+    this.log(`partial resync accepted: continuing at offset ${st.offset} (replid ${st.replid})`);
+  }
+
+  private async fullSync(link: MasterLink, reply: Extract<PsyncReply, { kind: 'full' }>): Promise<void> {
+    this.setLink('sync');
+    const started = Date.now();
+    this.log(`full resync: replid ${reply.replid} offset ${reply.offset}; receiving the RDB`);
+    const prev = this.state;
+    const gen = await this.aof.nextGeneration();
+    let summary: RdbSummary | null = null;
+    let keepOld = false;
+    await withAtomicFile(this.aof.file(gen.baseFile), async (fh) => {
+      const validator = new RdbValidator(`RDB from ${this.opts.endpoint.display}`);
+      try {
+        this.status.transfer = { bytes: 0, total: null };
+        const info = await receiveRdbPayload(
+          link,
+          async (chunk) => {
+            await Promise.all([validator.push(chunk), fh.write(chunk)]);
+            this.status.transfer!.bytes += chunk.length;
+          },
+          (mode, len) => {
+            this.status.transfer!.total = len;
+            this.log(`RDB transfer started (${mode}${len !== null ? `, ${len} bytes` : ''})`);
+          },
+        );
+        summary = await validator.finish();
+        this.log(`RDB received and verified: ${info.bytes} bytes, ${summary.keys} keys, ${((Date.now() - started) / SECOND).toFixed(1)} s (${info.mode})`);
+      } catch (e) {
+        validator.abort();
+        throw e;
+      } finally {
+        this.status.transfer = null;
+      }
+      keepOld = this.shrinkGuard(prev, reply.replid, summary);
+    });
+    const rdb = summary as unknown as RdbSummary;
+    const keepDir = keepOld ? join(this.opts.dir, `${this.opts.appendDirName}.before-shrink-${new Date().toISOString().replace(/[:.]/g, '-')}`) : undefined;
+    await this.aof.install(gen, keepDir);
+    if (keepDir) this.log(`previous generation kept in ${keepDir}`);
+    const db = Number(rdb.aux['repl-stream-db'] ?? 0);
+    this.state = {
+      version: 1,
+      master: this.opts.endpoint.display,
+      replid: reply.replid,
+      offset: reply.offset,
+      db: Number.isInteger(db) && db >= 0 ? db : 0,
+      appendDirName: this.opts.appendDirName,
+      baseFile: gen.baseFile,
+      incrFile: gen.incrFile,
+      incrSize: 0,
+      baseKeys: rdb.keys,
+      baseBytes: rdb.bytes,
+      lastFullSyncAt: new Date().toISOString(),
+      updatedAt: '',
+    };
+    await writeState(this.statePath, this.state);
+    this.forceFull = false;
+    this.writer = await this.aof.openIncr(gen.incrFile, 0, this.opts.fsync);
+    this.incrStart = 0;
+    this.stream = new CommandStream(reply.offset, this.state.db);
+    this.status.fullSyncs++;
+    this.status.replid = reply.replid;
+    this.status.offset = reply.offset;
+    this.status.lastFullSyncAt = this.state.lastFullSyncAt;
+    this.status.baseKeys = rdb.keys;
+    this.log(`new base ${gen.baseFile} installed in ${this.aof.path}`);
+  }
+
+  /**
+   * The empty-master trap: a master restarted without persistence comes back empty under a new
+   * replid and would wipe every replica. Returns true when the old generation must be kept aside;
+   * throws to refuse the sync (keep / stop).
+   */
+  private shrinkGuard(prev: ReplicaState | null, replid: string, rdb: RdbSummary | null): boolean {
+    if (!prev || !rdb || prev.replid === replid) return false;
+    const hadData = prev.baseKeys > 0 || prev.incrSize > 0;
+    const shrinks = hadData && (rdb.keys === 0 || rdb.keys < prev.baseKeys * this.opts.shrinkRatio);
+    if (!shrinks) return false;
+    const what = `master ${this.opts.endpoint.display} came back under a new replication id with ${rdb.keys} keys (we hold ${prev.baseKeys} in the base plus ${prev.incrSize} bytes of incr AOF)`;
+    this.status.shrinkDetected = { at: new Date().toISOString(), keys: rdb.keys, previousKeys: prev.baseKeys, policy: this.opts.onShrink };
+    if (this.opts.onShrink === 'follow') {
+      this.log(`!!! WARNING: ${what}; following it (--on-shrink follow), the previous generation is kept aside`);
+      return true;
+    }
+    if (this.opts.onShrink === 'stop') {
+      this.log(`!!! WARNING: ${what}; stopping (--on-shrink stop), previous copy kept in ${this.aof.path}`);
+      throw new RefusedError(`refusing to replace the dataset: ${what} (--on-shrink stop)`);
+    }
+    this.log(`!!! WARNING: ${what}; NOT following it (--on-shrink keep), previous copy kept in ${this.aof.path}; will retry`);
+    throw new ShrinkRefused(`refusing to replace the dataset: ${what} (--on-shrink keep)`);
+  }
+
+  private async streamCommands(link: MasterLink): Promise<void> {
+    const stream = this.stream!;
+    const writer = this.writer!;
+    const ack = (offset: number) => link.write(['REPLCONF', 'ACK', offset]);
+    // First ACK right away: after a diskless transfer the master streams nothing until it arrives.
+    ack(stream.offset);
+    const ackTimer = setInterval(() => ack(stream.offset), SECOND);
+    ackTimer.unref();
+    this.setLink('up');
+    this.status.linkUpSince = new Date().toISOString();
+    this.status.lastError = null;
+    this.log(`link up: streaming from offset ${stream.offset}`);
+    try {
+      await stream.run(link.src, writer, ack, () => this.afterCommand());
+    } finally {
+      clearInterval(ackTimer);
+    }
+    throw link.endedError('streaming');
+  }
+
+  /** Per applied command: status, once a second the state file, and the incr bound. */
+  private async afterCommand(): Promise<void> {
+    const stream = this.stream!;
+    this.status.offset = stream.offset;
+    this.status.commands = stream.commands;
+    this.status.incrBytes = this.incrStart + this.writer!.bytesWritten;
+    const now = Date.now();
+    if (now - this.lastSave >= SECOND) await this.saveState();
+    if (!this.forceFull && this.status.incrBytes > this.opts.maxIncrBytes) {
+      this.log(`incr AOF reached ${this.status.incrBytes} bytes (limit ${this.opts.maxIncrBytes}): starting a new base with a full sync`);
+      this.forceFull = true;
+      this.link?.kill('new base requested');
+    }
+  }
+
+  /** Flushes the AOF, then records the offset it now holds (never the other way round). */
+  private async saveState(): Promise<void> {
+    const st = this.state;
+    const stream = this.stream;
+    const writer = this.writer;
+    if (!st || !stream || !writer) return;
+    this.lastSave = Date.now();
+    await writer.flush();
+    const offset = stream.offset;
+    const size = this.incrStart + writer.bytesWritten;
+    st.offset = offset;
+    st.db = stream.db;
+    st.incrSize = size;
+    await writeState(this.statePath, st);
+  }
+
+  private async closeSession(): Promise<void> {
+    this.stream?.abandonPartial();
+    this.link?.close();
+    this.link = null;
+    if (this.writer) {
+      try {
+        await this.saveState();
+        await this.writer.close();
+      } catch (e) {
+        this.log(`could not flush the AOF: ${oneLine(e)}`);
+      }
+    }
+    this.writer = null;
+    this.stream = null;
+    if (this.status.link !== 'stopped') this.setLink('down');
+    this.status.linkUpSince = null;
+  }
+
+  /** Bytes received from the master on the current link (for status). */
+  get linkBytes(): number {
+    return this.link?.bytesIn ?? 0;
+  }
+
+  /** Seconds since the master last sent anything (null without a link). */
+  get lastIoAgeSeconds(): number | null {
+    return this.link ? (Date.now() - this.link.lastIoMs) / SECOND : null;
+  }
+}
+
+export type { Generation };
