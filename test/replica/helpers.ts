@@ -169,7 +169,8 @@ export class CutProxy {
   port = 0;
   connections = 0;
 
-  constructor(private readonly target: number) {
+  /** `target` may change (a master restarted on another port). */
+  constructor(public target: number) {
     this.server = net.createServer((client) => this.accept(client));
   }
 

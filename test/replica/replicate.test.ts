@@ -2,43 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RedisClient } from '../../src/net/redis-client.js';
-import { parseRedisUrl, type RedisEndpoint } from '../../src/net/redis-url.js';
-import { Replica, type ReplicaOptions } from '../../src/replica/replica.js';
-import { debugDigest, startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
-import { loadDir, masterOffset, runWorkload, settleExpiries, stats, waitFor } from './helpers.js';
+import { parseRedisUrl } from '../../src/net/redis-url.js';
+import { runReplica as run, stopAndCompare } from './harness.js';
+import { startRedis, stopAllRedis } from '../helpers/redis-server.js';
+import { masterOffset, runWorkload, settleExpiries, waitFor } from './helpers.js';
 
 afterAll(stopAllRedis);
-
-interface Running {
-  replica: Replica;
-  done: Promise<void>;
-  logs: string[];
-  dir: string;
-}
-
-function run(ep: RedisEndpoint, dir: string, extra: Partial<ReplicaOptions> = {}): Running {
-  const logs: string[] = [];
-  const replica = new Replica({ endpoint: ep, dir, backoffMs: { initial: 100, max: 500 }, timeoutMs: 5000, log: (l) => logs.push(l), ...extra });
-  const done = replica.run();
-  done.catch(() => {});
-  return { replica, done, logs, dir };
-}
-
-/** Waits until the replica has applied everything the master has produced. */
-async function caughtUp(r: Running, c: RedisClient): Promise<void> {
-  await waitFor('replica to catch up', async () => r.replica.status.link === 'up' && r.replica.status.offset === (await masterOffset(c)));
-}
-
-async function stopAndCompare(r: Running, master: TestRedis, c: RedisClient): Promise<void> {
-  await caughtUp(r, c);
-  r.replica.stop();
-  await r.done;
-  const want = await debugDigest(master);
-  const loaded = await loadDir(r.dir);
-  expect(loaded.digest).toBe(want);
-  await loaded.server.stop();
-}
 
 describe('replicate: full sync and streaming into a loadable AOF directory', () => {
   for (const mode of ['disk', 'diskless'] as const) {
