@@ -1,0 +1,239 @@
+import { ToolError } from '../../util/errors.js';
+import { RdbType, QuicklistContainer } from './constants.js';
+import { binaryDouble, canonicalInt, formatScore, lenBytes, strBytes, u64le, type StringEncodeOptions } from './encoding.js';
+import { intsetEncode } from './intset-writer.js';
+import { ListpackBuilder, lpEntrySize } from './listpack-writer.js';
+import { hashFieldKey, type RedisValue, type StreamValue } from './model.js';
+import { encodeStream } from './stream-writer.js';
+import { ZiplistBuilder } from './ziplist-writer.js';
+
+/**
+ * Encodes one value for a target RDB version with the encoding a Redis of that version writes
+ * under its default thresholds (compact listpack/ziplist/intset forms for small values, plain
+ * forms otherwise), formats digest §2.7–2.10. Data the target cannot hold goes through `loss`.
+ */
+
+/** RDB versions we write: 9 (Redis 5–6.2), 10 (7.0), 11 (7.2, Valkey 7.2/8), 12 (7.4+). */
+export const WRITABLE_RDB_VERSIONS: readonly number[] = [9, 10, 11, 12];
+
+/** Redis's default encoding thresholds. */
+const MAX_PACKED_ENTRIES = 128;
+const MAX_PACKED_VALUE = 64;
+const SET_MAX_INTSET_ENTRIES = 512;
+const LIST_NODE_MAX_BYTES = 8192;
+
+export interface EncodeContext extends StringEncodeOptions {
+  version: number;
+  /** Called for data the target cannot represent; throws unless the writer is lossy. */
+  loss(what: string): void;
+}
+
+export interface EncodedValue {
+  type: number;
+  parts: Buffer[];
+}
+
+/** The lowest RDB version whose loader knows each type byte we may pass through unchanged. */
+const TYPE_SINCE: ReadonlyMap<number, number> = new Map([
+  [RdbType.STRING, 1], [RdbType.LIST, 1], [RdbType.SET, 1], [RdbType.ZSET, 1], [RdbType.HASH, 1],
+  [RdbType.ZSET_2, 8], [RdbType.MODULE_2, 8], [RdbType.HASH_ZIPMAP, 2], [RdbType.LIST_ZIPLIST, 2],
+  [RdbType.SET_INTSET, 2], [RdbType.ZSET_ZIPLIST, 2], [RdbType.HASH_ZIPLIST, 4], [RdbType.LIST_QUICKLIST, 7],
+  [RdbType.STREAM_LISTPACKS, 9], [RdbType.HASH_LISTPACK, 10], [RdbType.ZSET_LISTPACK, 10],
+  [RdbType.LIST_QUICKLIST_2, 10], [RdbType.STREAM_LISTPACKS_2, 10], [RdbType.SET_LISTPACK, 11],
+  [RdbType.STREAM_LISTPACKS_3, 11], [RdbType.HASH_METADATA, 12], [RdbType.HASH_LISTPACK_EX, 12],
+]);
+
+/** True when a value stored with `type` can be copied byte for byte into an RDB of `version`. */
+export function typeLoadableIn(type: number, version: number): boolean {
+  const since = TYPE_SINCE.get(type);
+  return since !== undefined && since <= version;
+}
+
+/** The encoded value, or null when it is an empty collection (Redis skips those on load). */
+export function encodeValue(v: RedisValue, ctx: EncodeContext): EncodedValue | null {
+  switch (v.type) {
+    case 'string':
+      return { type: RdbType.STRING, parts: strBytes(v.value, ctx) };
+    case 'list':
+      return v.value.length ? encodeList(v.value, ctx) : null;
+    case 'set':
+      return v.value.length ? encodeSet(v.value, ctx) : null;
+    case 'zset':
+      return v.value.length ? encodeZset(v.value, ctx) : null;
+    case 'hash':
+      return v.value.length ? encodeHash(v, ctx) : null;
+    case 'stream':
+      return encodeStreamValue(v.value, ctx);
+    case 'module':
+      // Type 7 exists in every target; the module itself must be loaded on the target server.
+      return { type: RdbType.MODULE_2, parts: [lenBytes(v.value.id), v.value.raw] };
+  }
+}
+
+function blob(b: Buffer, ctx: EncodeContext): Buffer[] {
+  return strBytes(b, ctx);
+}
+
+function encodeList(items: Buffer[], ctx: EncodeContext): EncodedValue {
+  const parts: Buffer[] = [];
+  let nodes = 0;
+  if (ctx.version < 10) {
+    let zl = new ZiplistBuilder();
+    for (const e of items) {
+      if (zl.count > 0 && zl.bytes + e.length + 11 > LIST_NODE_MAX_BYTES) {
+        parts.push(...blob(zl.finish(), ctx));
+        nodes++;
+        zl = new ZiplistBuilder();
+      }
+      zl.add(e);
+    }
+    parts.push(...blob(zl.finish(), ctx));
+    return { type: RdbType.LIST_QUICKLIST, parts: [lenBytes(nodes + 1), ...parts] };
+  }
+  // Redis 7.4+ keeps elements over the 8 KB node limit in PLAIN nodes; 7.0/7.2 only above 1 GB.
+  const plainAbove = ctx.version >= 12 ? LIST_NODE_MAX_BYTES : 1 << 30;
+  let lp = new ListpackBuilder();
+  const flush = () => {
+    if (lp.count === 0) return;
+    parts.push(lenBytes(QuicklistContainer.PACKED), ...blob(lp.finish(), ctx));
+    nodes++;
+    lp = new ListpackBuilder();
+  };
+  for (const e of items) {
+    if (e.length > plainAbove) {
+      flush();
+      parts.push(lenBytes(QuicklistContainer.PLAIN), ...blob(e, ctx));
+      nodes++;
+      continue;
+    }
+    if (lp.count > 0 && lp.bytes + lpEntrySize(e) > LIST_NODE_MAX_BYTES) flush();
+    lp.add(e);
+  }
+  flush();
+  return { type: RdbType.LIST_QUICKLIST_2, parts: [lenBytes(nodes), ...parts] };
+}
+
+function encodeSet(members: Buffer[], ctx: EncodeContext): EncodedValue {
+  if (members.length <= SET_MAX_INTSET_ENTRIES) {
+    const ints: Array<number | bigint> = [];
+    for (const m of members) {
+      const v = m.length <= 20 ? canonicalInt(m) : null;
+      if (v === null) break;
+      ints.push(v);
+    }
+    if (ints.length === members.length) return { type: RdbType.SET_INTSET, parts: blob(intsetEncode(ints), ctx) };
+  }
+  if (ctx.version >= 11 && fitsPacked(members.length, members)) {
+    const lp = new ListpackBuilder();
+    for (const m of members) lp.add(m);
+    return { type: RdbType.SET_LISTPACK, parts: blob(lp.finish(), ctx) };
+  }
+  const parts: Buffer[] = [lenBytes(members.length)];
+  for (const m of members) parts.push(...strBytes(m, ctx));
+  return { type: RdbType.SET, parts };
+}
+
+function fitsPacked(count: number, items: Iterable<Buffer>): boolean {
+  if (count > MAX_PACKED_ENTRIES) return false;
+  for (const b of items) if (b.length > MAX_PACKED_VALUE) return false;
+  return true;
+}
+
+function encodeZset(members: Array<[Buffer, number]>, ctx: EncodeContext): EncodedValue {
+  for (const [m, s] of members) if (Number.isNaN(s)) throw new ToolError(`zset member "${m.toString('latin1')}" has a NaN score, which no Redis loads`);
+  const sorted = isSorted(members) ? members : [...members].sort(compareScoreMember);
+  if (fitsPacked(sorted.length, sorted.map(([m]) => m))) {
+    const builder = ctx.version >= 10 ? new ListpackBuilder() : new ZiplistBuilder();
+    for (const [m, s] of sorted) builder.add(m).add(Buffer.from(formatScore(s), 'latin1'));
+    return { type: ctx.version >= 10 ? RdbType.ZSET_LISTPACK : RdbType.ZSET_ZIPLIST, parts: blob(builder.finish(), ctx) };
+  }
+  // ZSET_2 lists members from the highest score down, as Redis walks its skiplist from the tail.
+  const parts: Buffer[] = [lenBytes(sorted.length)];
+  for (let i = sorted.length - 1; i >= 0; i--) parts.push(...strBytes(sorted[i]![0], ctx), binaryDouble(sorted[i]![1]));
+  return { type: RdbType.ZSET_2, parts };
+}
+
+function compareScoreMember(a: [Buffer, number], b: [Buffer, number]): number {
+  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : Buffer.compare(a[0], b[0]);
+}
+
+function isSorted(m: Array<[Buffer, number]>): boolean {
+  for (let i = 1; i < m.length; i++) if (compareScoreMember(m[i - 1]!, m[i]!) > 0) return false;
+  return true;
+}
+
+function encodeHash(v: Extract<RedisValue, { type: 'hash' }>, ctx: EncodeContext): EncodedValue {
+  const fields = v.value;
+  const packed = fitsPacked(fields.length, (function* () {
+    for (const [f, x] of fields) {
+      yield f;
+      yield x;
+    }
+  })());
+  const expires = v.expires && v.expires.size > 0 ? v.expires : null;
+  if (expires && ctx.version < 12) ctx.loss(`${expires.size} hash-field TTL(s) (RDB ${ctx.version} has no field expiry; fields kept without TTL)`);
+  if (expires && ctx.version >= 12) return encodeHashWithTtl(fields, expires, packed, ctx);
+  if (packed) {
+    const b = ctx.version >= 10 ? new ListpackBuilder() : new ZiplistBuilder();
+    for (const [f, x] of fields) b.add(f).add(x);
+    return { type: ctx.version >= 10 ? RdbType.HASH_LISTPACK : RdbType.HASH_ZIPLIST, parts: blob(b.finish(), ctx) };
+  }
+  const parts: Buffer[] = [lenBytes(fields.length)];
+  for (const [f, x] of fields) parts.push(...strBytes(f, ctx), ...strBytes(x, ctx));
+  return { type: RdbType.HASH, parts };
+}
+
+/** Redis 7.4 hash-field expiry: HASH_LISTPACK_EX when small, else HASH_METADATA (§2.7). */
+function encodeHashWithTtl(fields: Array<[Buffer, Buffer]>, expires: Map<string, number>, packed: boolean, ctx: EncodeContext): EncodedValue {
+  const withTtl = fields.map(([f, x]) => ({ f, x, at: expires.get(hashFieldKey(f)) ?? 0 }));
+  let min = 0;
+  for (const e of withTtl) if (e.at > 0 && (min === 0 || e.at < min)) min = e.at;
+  if (packed) {
+    // Fields with a TTL first in ascending expiry order, then the rest (listpackEx order).
+    const ordered = [...withTtl.filter((e) => e.at > 0).sort((a, b) => a.at - b.at), ...withTtl.filter((e) => e.at === 0)];
+    const lp = new ListpackBuilder();
+    for (const e of ordered) lp.add(e.f).add(e.x).addInt(e.at);
+    return { type: RdbType.HASH_LISTPACK_EX, parts: [u64le(min), ...blob(lp.finish(), ctx)] };
+  }
+  const parts: Buffer[] = [u64le(min), lenBytes(withTtl.length)];
+  for (const e of withTtl) parts.push(lenBytes(e.at === 0 ? 0 : e.at - min + 1), ...strBytes(e.f, ctx), ...strBytes(e.x, ctx));
+  return { type: RdbType.HASH_METADATA, parts };
+}
+
+function encodeStreamValue(s: StreamValue, ctx: EncodeContext): EncodedValue {
+  if (ctx.version >= 11) return { type: RdbType.STREAM_LISTPACKS_3, parts: encodeStream(s, 3, ctx) };
+  // Consumer active-time (stream v3) is idle metadata like LRU/LFU: older formats derive it from
+  // seen-time on load, so it is not reported as lost data.
+  if (ctx.version === 10) return { type: RdbType.STREAM_LISTPACKS_2, parts: encodeStream(s, 2, ctx) };
+  const lost = streamV1Loss(s);
+  if (lost) ctx.loss(`stream ${lost} (RDB ${ctx.version} streams have no such field; it would be re-derived on load)`);
+  return { type: RdbType.STREAM_LISTPACKS, parts: encodeStream(s, 1, ctx) };
+}
+
+const idCmp = (a: { ms: bigint; seq: bigint }, b: { ms: bigint; seq: bigint }) => (a.ms !== b.ms ? (a.ms < b.ms ? -1 : 1) : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0);
+
+/**
+ * What a stream v1 (RDB 9) cannot carry: a v1 loader sets max-deleted-id 0-0, entries-added =
+ * length and re-estimates each group's entries-read (streamEstimateDistanceFromFirstEverEntry);
+ * anything that differs from those is lost.
+ */
+function streamV1Loss(s: StreamValue): string | null {
+  const lost: string[] = [];
+  if (s.maxDeletedId.ms !== 0n || s.maxDeletedId.seq !== 0n) lost.push(`max-deleted-entry-id ${s.maxDeletedId.ms}-${s.maxDeletedId.seq}`);
+  if (s.entriesAdded !== BigInt(s.length)) lost.push(`entries-added ${s.entriesAdded}`);
+  const first = s.entries[0]?.id ?? { ms: 0n, seq: 0n };
+  const added = BigInt(s.length);
+  for (const g of s.groups) {
+    if (g.entriesRead === null) continue;
+    const id = g.lastDeliveredId;
+    let derived: bigint | null;
+    if (added === 0n) derived = 0n;
+    else if (idCmp(id, s.lastId) === 0) derived = added;
+    else if (idCmp(id, s.lastId) > 0) derived = null;
+    else if (idCmp(id, first) < 0) derived = 0n;
+    else if (idCmp(id, first) === 0) derived = 1n;
+    else derived = null;
+    if (derived !== g.entriesRead) lost.push(`group "${g.name.toString('latin1')}" entries-read ${g.entriesRead}`);
+  }
+  return lost.length ? lost.join(', ') : null;
+}
