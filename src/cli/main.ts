@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { ExitCode } from '../util/errors.js';
+import { register as registerRdbCheck } from './commands/rdb-check.js';
+import { register as registerRdbDump } from './commands/rdb-dump.js';
 
 // Each subcommand lives in its own module under ./commands and exports `register(program)`.
 
@@ -25,6 +27,8 @@ Secrets are never taken as arguments: use --passphrase-file / --password-file or
 environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
     );
   program.exitOverride();
+  registerRdbCheck(program);
+  registerRdbDump(program);
   return program;
 }
 

@@ -912,7 +912,7 @@ export class RdbDecoder {
                 throw new FormatError(
                   src.name,
                   base + p.crcEnd,
-                  `RDB checksum ${hex64(rec.computed)} (computed over bytes 0-${base + p.crcEnd - 1}), found ${hex64(stored)}`,
+                  `expected RDB checksum ${hex64(rec.computed)} (CRC-64 of bytes 0-${base + p.crcEnd - 1}), found ${hex64(stored)}`,
                 );
               }
             }
@@ -943,8 +943,8 @@ export class RdbDecoder {
               src.name,
               src.offset + src.available,
               src.offset === 0 && src.available < 9
-                ? `the 9-byte RDB header, found ${src.available === 0 ? 'an empty file' : 'end of file'}`
-                : `the rest of the record starting at byte ${src.offset} (file truncated: end of file inside it, or no EOF marker)`,
+                ? `expected the 9-byte RDB header, found ${src.available === 0 ? 'an empty file' : 'end of file'}`
+                : `expected the rest of the record starting at byte ${src.offset}, found end of file (truncated, or no EOF marker)`,
             );
           }
           // Grow geometrically so a record arriving in many small chunks is parsed O(n) times total.

@@ -1,0 +1,76 @@
+import { Option, type Command } from 'commander';
+import { once } from 'node:events';
+import type { RedisType } from '../../codec/rdb/model.js';
+import { dumpRdb } from '../../inspect/rdb-dump.js';
+import { ExitCode } from '../../util/errors.js';
+import { startProgress } from '../progress.js';
+import { action, intOption } from '../run.js';
+import { openRdbSource } from './rdb-check.js';
+
+const HELP = `
+jsonl prints one object per key: {"db","key","type","expire_at_ms","value"} (+ "key_base64": true
+when the key is not valid UTF-8). Values: string -> string; list -> array; set -> array sorted by
+bytes; zset -> [[member, "score"], ...] ascending; hash -> {"fields": {...}} (+ "field_expire_at_ms"
+for hash-field TTLs); stream -> entries, ids, consumer groups with PEL and consumers. Function
+libraries print as {"function": {"library_name", "engine", "code"}}.
+  --encoding utf8 (default): byte strings that are valid UTF-8 print as text, others as
+                             {"base64": "..."} (hash fields that are not UTF-8: "base64:...")
+  --encoding base64:         every byte string inside a value is base64 (the corpus ground-truth shape)
+
+resp prints the commands that recreate the selection in an empty server (SELECT, SET/RPUSH/SADD/
+ZADD/HMSET/XADD + XSETID/XGROUP/XCLAIM, PEXPIREAT, FUNCTION LOAD), ready for redis-cli --pipe.
+
+Examples:
+  tsredis-ops rdb-dump dump.rdb | head
+  tsredis-ops rdb-dump dump.rdb --db 0 --type hash --match 'user:*' --encoding base64
+  tsredis-ops rdb-dump dump.rdb --format resp | redis-cli -p 6380 --pipe`;
+
+interface DumpFlags {
+  format: 'jsonl' | 'resp';
+  encoding: 'utf8' | 'base64';
+  db?: number;
+  type?: RedisType;
+  match?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('rdb-dump')
+    .description('print the keys of an RDB file as JSON lines or as Redis commands')
+    .argument('<file>', 'RDB file, or - for standard input')
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'resp']).default('jsonl'))
+    .addOption(new Option('--encoding <encoding>', 'how byte strings print in jsonl').choices(['utf8', 'base64']).default('utf8'))
+    .option('--db <n>', 'only keys of this database', intOption('--db'))
+    .addOption(new Option('--type <type>', 'only keys of this type').choices(['string', 'list', 'set', 'zset', 'hash', 'stream', 'module']))
+    .option('--match <glob>', 'only keys matching this Redis glob pattern (as SCAN MATCH)')
+    .addHelpText('after', HELP)
+    .action(
+      action(async (file: string, flags: DumpFlags) => {
+        const src = await openRdbSource(file);
+        const progress = startProgress(`reading ${file}`, { quiet: true });
+        const out = process.stdout;
+        try {
+          const { keys } = await dumpRdb(
+            src,
+            {
+              format: flags.format,
+              encoding: flags.encoding,
+              db: flags.db,
+              type: flags.type,
+              match: flags.match === undefined ? undefined : Buffer.from(flags.match, 'utf8'),
+            },
+            async (chunk) => {
+              if (!out.write(chunk)) await once(out, 'drain');
+            },
+          );
+          progress.succeed(`${file}: ${keys} keys`);
+          return ExitCode.OK;
+        } catch (e) {
+          if (process.stderr.isTTY) progress.fail(`${file}: failed`);
+          throw e;
+        } finally {
+          await src.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,79 @@
+import { encodeCommand } from '../codec/resp/encoder.js';
+import type { RdbKey, RedisType } from '../codec/rdb/model.js';
+import { RdbDecoder } from '../codec/rdb/reader.js';
+import { functionToCommand, valueToCommands } from '../codec/rdb/to-commands.js';
+import type { ByteSource } from '../util/byte-source.js';
+import { globMatch } from './glob.js';
+import { functionJsonLine, keyJsonLine, type ByteEncoding } from './key-json.js';
+
+/** rdb-dump: every key of an RDB as jsonl, or as the commands that recreate it (RESP). */
+
+export interface DumpOptions {
+  format: 'jsonl' | 'resp';
+  encoding: ByteEncoding;
+  db?: number;
+  type?: RedisType;
+  match?: Buffer;
+  onProgress?: (offset: number) => void;
+}
+
+/** A sink that may apply backpressure. */
+export type Sink = (chunk: string | Buffer) => Promise<void> | void;
+
+const FLUSH_AT = 1 << 20;
+
+export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): Promise<{ keys: number }> {
+  const dec = new RdbDecoder(src);
+  const selected = (k: RdbKey): boolean =>
+    (opts.db === undefined || k.db === opts.db) && (opts.type === undefined || k.value!.type === opts.type) && (!opts.match || globMatch(opts.match, k.key));
+  let keys = 0;
+  let text = '';
+  let bufs: Buffer[] = [];
+  let bufLen = 0;
+  let respDb = -1;
+  const pushCmd = (argv: Buffer[]): void => {
+    const b = encodeCommand(argv);
+    bufs.push(b);
+    bufLen += b.length;
+  };
+  const flush = async (): Promise<void> => {
+    if (text.length > 0) {
+      const t = text;
+      text = '';
+      await sink(t);
+    }
+    if (bufs.length > 0) {
+      const b = Buffer.concat(bufs, bufLen);
+      bufs = [];
+      bufLen = 0;
+      await sink(b);
+    }
+  };
+  for (;;) {
+    const batch = await dec.nextBatch();
+    if (!batch) break;
+    for (const r of batch) {
+      if (r.kind === 'function') {
+        if (opts.format === 'jsonl') text += `${functionJsonLine(r.code)}\n`;
+        else pushCmd(functionToCommand(r.code));
+      } else if (r.kind === 'key') {
+        const k = r.entry;
+        if (!selected(k)) continue;
+        keys++;
+        if (opts.format === 'jsonl') {
+          text += `${keyJsonLine(k, opts.encoding)}\n`;
+        } else {
+          if (k.db !== respDb) {
+            pushCmd([Buffer.from('SELECT'), Buffer.from(String(k.db))]);
+            respDb = k.db;
+          }
+          for (const argv of valueToCommands(k.key, k.value!, k.expireAtMs)) pushCmd(argv);
+        }
+      }
+    }
+    opts.onProgress?.(src.offset);
+    if (text.length >= FLUSH_AT || bufLen >= FLUSH_AT) await flush();
+  }
+  await flush();
+  return { keys };
+}
