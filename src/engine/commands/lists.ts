@@ -1,0 +1,190 @@
+import type { Keyspace } from '../keyspace.js';
+import { CommandError, SYNTAX } from '../errors.js';
+import { mustInt } from '../numbers.js';
+import type { CommandTable, CommandSpec } from './index.js';
+
+function up(b: Buffer): string {
+  return b.toString('latin1').toUpperCase();
+}
+
+function push(left: boolean, onlyExisting: boolean): CommandSpec {
+  return {
+    arity: -3,
+    run: (ks, argv) => {
+      const key = argv[1]!;
+      const cur = ks.get(key, 'list');
+      if (!cur && onlyExisting) return;
+      const list = cur ?? ks.getOrCreate(key, 'list', () => []);
+      const items = argv.slice(2);
+      if (left) list.unshift(...items.reverse());
+      else for (const it of items) list.push(it);
+    },
+  };
+}
+
+/** Pops up to `count` elements from one end; removes the key when it empties. */
+function popN(ks: Keyspace, key: Buffer, left: boolean, count: number): Buffer[] {
+  const list = ks.get(key, 'list');
+  if (!list) return [];
+  const n = Math.min(count, list.length);
+  const out = left ? list.splice(0, n) : list.splice(list.length - n, n).reverse();
+  ks.deleteIfEmpty(key, list.length);
+  return out;
+}
+
+function pop(left: boolean): CommandSpec {
+  return {
+    arity: -2,
+    run: (ks, argv) => {
+      if (argv.length > 3) throw new CommandError(SYNTAX);
+      let count = 1;
+      if (argv.length === 3) {
+        count = mustInt(argv[2]!, 'ERR value is out of range, must be positive');
+        if (count < 0) throw new CommandError('ERR value is out of range, must be positive');
+      }
+      popN(ks, argv[1]!, left, count);
+    },
+  };
+}
+
+function side(b: Buffer): boolean {
+  const s = up(b);
+  if (s === 'LEFT') return true;
+  if (s === 'RIGHT') return false;
+  throw new CommandError(SYNTAX);
+}
+
+function lmove(ks: Keyspace, src: Buffer, dst: Buffer, fromLeft: boolean, toLeft: boolean): void {
+  const list = ks.get(src, 'list');
+  if (!list) return;
+  ks.checkType(dst, 'list');
+  const [item] = popN(ks, src, fromLeft, 1);
+  const target = ks.getOrCreate(dst, 'list', () => []);
+  if (toLeft) target.unshift(item!);
+  else target.push(item!);
+}
+
+/** Blocking pops replayed from a stream never block: the master only sent them when data was there. */
+function bpop(left: boolean): CommandSpec {
+  return {
+    arity: -3,
+    run: (ks, argv) => {
+      for (let i = 1; i < argv.length - 1; i++) {
+        const list = ks.get(argv[i]!, 'list');
+        if (list && list.length) {
+          popN(ks, argv[i]!, left, 1);
+          return;
+        }
+      }
+    },
+  };
+}
+
+/** LMPOP numkeys key... LEFT|RIGHT [COUNT n], from argument index `at`. */
+function mpop(ks: Keyspace, argv: Buffer[], at: number): void {
+  const numkeys = mustInt(argv[at]!);
+  if (numkeys <= 0 || at + 1 + numkeys >= argv.length) throw new CommandError('ERR numkeys should be greater than 0');
+  const keys = argv.slice(at + 1, at + 1 + numkeys);
+  const left = side(argv[at + 1 + numkeys]!);
+  let count = 1;
+  const rest = argv.slice(at + 2 + numkeys);
+  if (rest.length) {
+    if (rest.length !== 2 || up(rest[0]!) !== 'COUNT') throw new CommandError(SYNTAX);
+    count = mustInt(rest[1]!);
+    if (count <= 0) throw new CommandError('ERR count should be greater than 0');
+  }
+  for (const k of keys) {
+    const list = ks.get(k, 'list');
+    if (list && list.length) {
+      popN(ks, k, left, count);
+      return;
+    }
+  }
+}
+
+export const listCommands: CommandTable = {
+  lpush: push(true, false),
+  rpush: push(false, false),
+  lpushx: push(true, true),
+  rpushx: push(false, true),
+  lpop: pop(true),
+  rpop: pop(false),
+  blpop: bpop(true),
+  brpop: bpop(false),
+  lmpop: { arity: -4, run: (ks, argv) => mpop(ks, argv, 1) },
+  blmpop: { arity: -5, run: (ks, argv) => mpop(ks, argv, 2) },
+  linsert: {
+    arity: 5,
+    run: (ks, [, key, where, pivot, elem]) => {
+      const w = up(where!);
+      if (w !== 'BEFORE' && w !== 'AFTER') throw new CommandError(SYNTAX);
+      const list = ks.get(key!, 'list');
+      if (!list) return;
+      const i = list.findIndex((x) => x.equals(pivot!));
+      if (i < 0) return;
+      list.splice(w === 'BEFORE' ? i : i + 1, 0, elem!);
+    },
+  },
+  lset: {
+    arity: 4,
+    run: (ks, [, key, idx, elem]) => {
+      const list = ks.get(key!, 'list');
+      if (!list) throw new CommandError('ERR no such key');
+      let i = mustInt(idx!);
+      if (i < 0) i += list.length;
+      if (i < 0 || i >= list.length) throw new CommandError('ERR index out of range');
+      list[i] = elem!;
+    },
+  },
+  lrem: {
+    arity: 4,
+    run: (ks, [, key, cnt, elem]) => {
+      const count = mustInt(cnt!);
+      const list = ks.get(key!, 'list');
+      if (!list) return;
+      let removed = 0;
+      const limit = count === 0 ? Infinity : Math.abs(count);
+      if (count >= 0) {
+        for (let i = 0; i < list.length && removed < limit; ) {
+          if (list[i]!.equals(elem!)) {
+            list.splice(i, 1);
+            removed++;
+          } else i++;
+        }
+      } else {
+        for (let i = list.length - 1; i >= 0 && removed < limit; i--) {
+          if (list[i]!.equals(elem!)) {
+            list.splice(i, 1);
+            removed++;
+          }
+        }
+      }
+      ks.deleteIfEmpty(key!, list.length);
+    },
+  },
+  ltrim: {
+    arity: 4,
+    run: (ks, [, key, s, e]) => {
+      let start = mustInt(s!);
+      let end = mustInt(e!);
+      const list = ks.get(key!, 'list');
+      if (!list) return;
+      const len = list.length;
+      if (start < 0) start += len;
+      if (end < 0) end += len;
+      if (start < 0) start = 0;
+      if (start > end || start >= len) {
+        list.length = 0;
+      } else {
+        if (end >= len) end = len - 1;
+        list.splice(end + 1);
+        list.splice(0, start);
+      }
+      ks.deleteIfEmpty(key!, list.length);
+    },
+  },
+  rpoplpush: { arity: 3, run: (ks, [, src, dst]) => lmove(ks, src!, dst!, false, true) },
+  brpoplpush: { arity: 4, run: (ks, [, src, dst]) => lmove(ks, src!, dst!, false, true) },
+  lmove: { arity: 5, run: (ks, [, src, dst, a, b]) => lmove(ks, src!, dst!, side(a!), side(b!)) },
+  blmove: { arity: 6, run: (ks, [, src, dst, a, b]) => lmove(ks, src!, dst!, side(a!), side(b!)) },
+};

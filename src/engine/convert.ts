@@ -1,0 +1,153 @@
+import type { RedisValue, StreamGroup } from '../codec/rdb/model.js';
+import { SortedSet } from './sorted-set.js';
+import { Stream, idCmp, idKey, type Consumer, type Group, type Nack } from './stream.js';
+import { bkey, type HashField, type Value } from './values.js';
+
+// Conversions between the shared decoded model (what RDB/DUMP codecs read and write) and the
+// engine's mutable values.
+
+/** The RDB type byte of the plain (non-compact) encoding of a value; writers re-encode as needed. */
+export function rdbTypeOf(v: RedisValue): number {
+  switch (v.type) {
+    case 'string':
+      return 0;
+    case 'list':
+      return 18; // quicklist 2
+    case 'set':
+      return 2;
+    case 'zset':
+      return 5;
+    case 'hash':
+      return v.expires && v.expires.size ? 22 : 4;
+    case 'stream':
+      return 21;
+    case 'module':
+      return 7;
+  }
+}
+
+export function valueFromModel(m: RedisValue): Value {
+  switch (m.type) {
+    case 'string':
+      return { type: 'string', v: m.value };
+    case 'list':
+      return { type: 'list', v: [...m.value] };
+    case 'set': {
+      const s = new Map<string, Buffer>();
+      for (const b of m.value) s.set(bkey(b), b);
+      return { type: 'set', v: s };
+    }
+    case 'zset':
+      return { type: 'zset', v: SortedSet.from(m.value.map(([member, score]) => ({ member, score }))) };
+    case 'hash': {
+      const h = new Map<string, HashField>();
+      for (const [field, value] of m.value) {
+        const k = bkey(field);
+        h.set(k, { field, value, expireAt: m.expires?.get(k) ?? m.expires?.get(field.toString()) ?? null });
+      }
+      return { type: 'hash', v: h };
+    }
+    case 'stream':
+      return { type: 'stream', v: streamFromModel(m.value) };
+    case 'module':
+      return { type: 'module', v: m.value };
+  }
+}
+
+function streamFromModel(m: import('../codec/rdb/model.js').StreamValue): Stream {
+  const s = new Stream();
+  s.entries = m.entries.map((e) => ({ id: e.id, fields: e.fields }));
+  s.lastId = m.lastId;
+  s.firstId = m.firstId;
+  s.maxDeletedId = m.maxDeletedId;
+  s.entriesAdded = m.entriesAdded;
+  if (m.idmpRaw) s.idmpRaw = m.idmpRaw;
+  for (const g of m.groups) {
+    const group: Group = { name: g.name, lastId: g.lastDeliveredId, entriesRead: g.entriesRead, pel: new Map(), consumers: new Map() };
+    const pelByKey = new Map(g.pel.map((p) => [idKey(p.id), p]));
+    for (const c of g.consumers) {
+      const consumer: Consumer = { name: c.name, seenTime: c.seenTimeMs, activeTime: c.activeTimeMs, pel: new Map() };
+      group.consumers.set(bkey(c.name), consumer);
+      for (const id of c.pending) {
+        const p = pelByKey.get(idKey(id));
+        const nack: Nack = { id, deliveryTime: p?.deliveryTimeMs ?? 0, deliveryCount: p?.deliveryCount ?? 1, consumer };
+        consumer.pel.set(idKey(id), nack);
+      }
+    }
+    // Group PEL order is the model's (ID order); entries point at their consumer's NACK.
+    for (const p of g.pel) {
+      const k = idKey(p.id);
+      const owner = group.consumers.get(bkey(p.consumer));
+      const nack = owner?.pel.get(k);
+      if (nack) group.pel.set(k, nack);
+    }
+    s.groups.set(bkey(g.name), group);
+  }
+  return s;
+}
+
+/**
+ * The model form of a live value, or null when nothing is left of it at `nowMs` (a hash whose
+ * fields all expired). Collections come out in the order Redis would write them.
+ */
+export function valueToModel(v: Value, nowMs: number | null): RedisValue | null {
+  switch (v.type) {
+    case 'string':
+      return { type: 'string', value: v.v };
+    case 'list':
+      return { type: 'list', value: v.v.slice() };
+    case 'set':
+      return { type: 'set', value: [...v.v.values()] };
+    case 'zset':
+      return { type: 'zset', value: v.v.nodes().map((n) => [n.member, n.score] as [Buffer, number]) };
+    case 'hash': {
+      const value: Array<[Buffer, Buffer]> = [];
+      const expires = new Map<string, number>();
+      for (const [k, f] of v.v) {
+        if (f.expireAt !== null) {
+          if (nowMs !== null && f.expireAt <= nowMs) continue;
+          expires.set(k, f.expireAt);
+        }
+        value.push([f.field, f.value]);
+      }
+      if (value.length === 0) return null;
+      return expires.size ? { type: 'hash', value, expires } : { type: 'hash', value };
+    }
+    case 'stream':
+      return { type: 'stream', value: streamToModel(v.v) };
+    case 'module':
+      return { type: 'module', value: v.v };
+  }
+}
+
+function byName<T extends { name: Buffer }>(a: T, b: T): number {
+  return Buffer.compare(a.name, b.name);
+}
+
+function streamToModel(s: Stream): import('../codec/rdb/model.js').StreamValue {
+  const groups: StreamGroup[] = [...s.groups.values()].sort(byName).map((g) => ({
+    name: g.name,
+    lastDeliveredId: g.lastId,
+    entriesRead: g.entriesRead,
+    pel: [...g.pel.values()]
+      .sort((a, b) => idCmp(a.id, b.id))
+      .map((n) => ({ id: n.id, deliveryTimeMs: n.deliveryTime, deliveryCount: n.deliveryCount, consumer: n.consumer.name })),
+    consumers: [...g.consumers.values()].sort(byName).map((c) => ({
+      name: c.name,
+      seenTimeMs: c.seenTime,
+      activeTimeMs: c.activeTime,
+      pending: [...c.pel.values()].sort((a, b) => idCmp(a.id, b.id)).map((n) => n.id),
+    })),
+  }));
+  const out: import('../codec/rdb/model.js').StreamValue = {
+    entries: s.entries.slice(),
+    length: s.entries.length,
+    lastId: s.lastId,
+    firstId: s.firstId,
+    maxDeletedId: s.maxDeletedId,
+    entriesAdded: s.entriesAdded,
+    groups,
+  };
+  if (s.idmpRaw) out.idmpRaw = s.idmpRaw;
+  return out;
+}
