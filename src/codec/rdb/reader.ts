@@ -907,6 +907,7 @@ export class RdbDecoder {
             rec.computed = this.crc.value();
             if (p.version >= 5) {
               const stored = win.readBigUInt64LE(p.crcEnd);
+              p.p = p.crcEnd + 8;
               rec.checksum = stored === 0n ? null : stored;
               if (this.verify && stored !== 0n && stored !== rec.computed) {
                 throw new FormatError(
