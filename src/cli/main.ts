@@ -3,6 +3,10 @@ import { createRequire } from 'node:module';
 import { ExitCode } from '../util/errors.js';
 import { register as registerRdbCheck } from './commands/rdb-check.js';
 import { register as registerRdbDump } from './commands/rdb-dump.js';
+import { register as registerRdbConvert } from './commands/rdb-convert.js';
+import { register as registerRestore } from './commands/restore.js';
+import { register as registerReplicate } from './commands/replicate.js';
+import { register as registerSnapshot } from './commands/snapshot.js';
 
 // Each subcommand lives in its own module under ./commands and exports `register(program)`.
 
@@ -26,9 +30,13 @@ Exit codes (all subcommands):
 Secrets are never taken as arguments: use --passphrase-file / --password-file or the
 environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
     );
+  registerRestore(program);
   program.exitOverride();
   registerRdbCheck(program);
   registerRdbDump(program);
+  registerRdbConvert(program);
+  registerReplicate(program);
+  registerSnapshot(program);
   return program;
 }
 

@@ -1,0 +1,211 @@
+import { Command, Option } from 'commander';
+import type { DecryptionKeys } from '../../backup/crypto.js';
+import { loadIdentities } from '../../backup/crypto.js';
+import { parseRedisUrl, readSecretFile } from '../../net/redis-url.js';
+import { parseDbMap } from '../../restore/db-map.js';
+import { stageLocalFile } from '../../restore/local-source.js';
+import { restoreToDir } from '../../restore/offline.js';
+import { restoreOnline, type OnlineReport } from '../../restore/online.js';
+import { rdbVersionForRelease } from '../../restore/rdb-versions.js';
+import { ExitCode, UsageError } from '../../util/errors.js';
+import { formatBytes, startProgress } from '../progress.js';
+import { action, intOption, printJson } from '../run.js';
+
+interface RestoreFlags {
+  to?: string;
+  toDir?: string;
+  layout: 'rdb' | 'aof';
+  rdbVersion?: number;
+  redisVersion?: string;
+  lossy?: boolean;
+  force?: boolean;
+  replace?: boolean;
+  flush?: boolean;
+  dbMap?: string;
+  bigKeySize: number;
+  parallel: number;
+  window: number;
+  verify?: boolean;
+  verifyOnly?: boolean;
+  verifySample?: number;
+  dryRun?: boolean;
+  passwordFile?: string;
+  passphraseFile?: string;
+  identity?: string[];
+  tmpDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const HELP = `
+Sources (content is detected, not the file name: plain RDB, gzip, OpenPGP, nested in any order):
+  FILE                      a local dump.rdb, dump.rdb.gz, dump.rdb.gz.gpg ...
+Encrypted sources are decrypted with --passphrase-file, $TSREDIS_PASSPHRASE, or --identity KEYFILE
+(a secret key for public-key backups; its own passphrase from the same places). Encrypted or
+compressed sources are decrypted into a private temp file and checked end to end (OpenPGP MDC,
+gzip CRC, RDB CRC-64) before anything is written to the target.
+
+Targets:
+  --to redis://host:port    a running node (or any node of a Redis Cluster): pipelined RESTORE of
+                            DUMP payloads made for the target's version, TTLs as absolute times
+                            (ABSTTL); keys already expired are left out; function libraries are
+                            loaded; keys larger than --big-key-size or the node's proto-max-bulk-len
+                            are rebuilt with plain commands. An existing key is reported as a
+                            conflict and left alone unless --replace. Nothing is deleted unless
+                            --flush (FLUSHALL + FUNCTION FLUSH first).
+  --to-dir DIR              files for a node that starts from DIR: dump.rdb, or with --layout aof an
+                            appendonlydir (RDB base + manifest) for nodes running appendonly yes —
+                            with appendonly yes Redis ignores dump.rdb. Refuses a DIR that already
+                            holds data unless --force (the old files are moved to DIR/pre-restore-*).
+
+Examples:
+  tsredis-ops restore backup.rdb.gz.gpg --passphrase-file /etc/redis/backup.pass --to redis://10.0.0.7:6379 --verify
+  tsredis-ops restore dump.rdb --to redis://127.0.0.1:7000 --db-map 0:0,1:0 --dry-run
+  tsredis-ops restore dump.rdb --to-dir /var/lib/redis --layout aof --redis-version 7.0 --lossy
+
+Exit codes: 0 restored (and verified), 1 conflicts/failed keys or verification mismatch,
+2 usage, 3 target or source unreachable, 4 wrong passphrase/key, 5 refused (data in DIR,
+keys the target cannot represent without --lossy).`;
+
+export function register(program: Command): void {
+  program
+    .command('restore')
+    .summary('restore a backup onto a running node, a cluster, or a data directory')
+    .description('Restore an RDB backup onto a running Redis (standalone or cluster) or into a data directory, and prove it.')
+    .argument('<source>', 'backup file (RDB, gzip and/or OpenPGP, detected from content)')
+    .option('--to <url>', 'running target node: redis://[user@]host:port (password from --password-file or REDISCLI_AUTH)')
+    .option('--to-dir <dir>', 'write files for a node that will start from this directory')
+    .addOption(new Option('--layout <layout>', 'with --to-dir: rdb (dump.rdb) or aof (appendonlydir)').choices(['rdb', 'aof']).default('rdb'))
+    .option('--rdb-version <n>', 'with --to-dir: write this RDB version (convert for an older node)', intOption('--rdb-version'))
+    .option('--redis-version <x.y>', 'with --to-dir: write for this Redis release (e.g. 7.0, valkey:8.0)')
+    .option('--lossy', 'drop what the target cannot hold (hash-field TTLs on < 7.4) instead of refusing')
+    .option('--force', 'with --to-dir: restore into a directory that holds data (old files kept aside)')
+    .option('--replace', 'overwrite keys (and function libraries) that exist on the target')
+    .option('--flush', 'FLUSHALL (and FUNCTION FLUSH) every target master before restoring')
+    .option('--db-map <map>', 'source:target db pairs, e.g. 0:3,1:0 (a cluster needs every db mapped to 0)')
+    .option('--big-key-size <bytes>', 'payloads above this are sent as plain commands', intOption('--big-key-size'), 64 * 1024 * 1024)
+    .option('--parallel <n>', 'parallel pipelines per node', intOption('--parallel'), 4)
+    .option('--window <n>', 'commands in flight per pipeline', intOption('--window'), 512)
+    .option('--verify', 'read the target back: per-db counts, per-key DEBUG DIGEST-VALUE or DUMP, TTLs')
+    .option('--verify-only', 'compare the target with the backup (an earlier restore); write nothing')
+    .option('--verify-sample <n>', 'with --verify: check about n keys instead of all', intOption('--verify-sample'))
+    .option('--dry-run', 'show what would be restored where (counts, sizes); touch nothing')
+    .option('--password-file <file>', 'target Redis password (first line)')
+    .option('--passphrase-file <file>', 'passphrase of an encrypted backup (or TSREDIS_PASSPHRASE)')
+    .option('--identity <keyfile...>', 'OpenPGP secret key(s) for public-key encrypted backups')
+    .option('--tmp-dir <dir>', 'where encrypted/compressed sources are staged (default: system temp)')
+    .option('--json', 'print one JSON report on stdout')
+    .option('--quiet', 'no progress output')
+    .addHelpText('after', HELP)
+    .action(action(async (source: string, f: RestoreFlags) => run(source, f)));
+}
+
+async function decryptionKeys(f: RestoreFlags): Promise<DecryptionKeys> {
+  const passphrase = f.passphraseFile ? readSecretFile(f.passphraseFile) : process.env.TSREDIS_PASSPHRASE || undefined;
+  const keys: DecryptionKeys = {};
+  if (passphrase) keys.passphrase = passphrase;
+  if (f.identity?.length) keys.privateKeys = await loadIdentities(f.identity, passphrase);
+  return keys;
+}
+
+async function run(source: string, f: RestoreFlags): Promise<number> {
+  if (!!f.to === !!f.toDir) throw new UsageError('give exactly one target: --to redis://host:port or --to-dir DIR');
+  if (f.to && (f.rdbVersion !== undefined || f.redisVersion || f.layout !== 'rdb' || f.force)) {
+    throw new UsageError('--rdb-version, --redis-version, --layout and --force apply to --to-dir; a running node is asked for its version');
+  }
+  if (f.toDir && (f.replace || f.flush || f.dbMap || f.verify || f.verifyOnly)) throw new UsageError('--replace, --flush, --db-map and --verify apply to --to');
+  if (f.rdbVersion !== undefined && f.redisVersion) throw new UsageError('give --rdb-version or --redis-version, not both');
+  if (f.verifyOnly && (f.replace || f.flush || f.dryRun)) throw new UsageError('--verify-only writes nothing: drop --replace, --flush and --dry-run');
+  if (f.verifySample !== undefined && !f.verify && !f.verifyOnly) throw new UsageError('--verify-sample needs --verify');
+  const target = f.to ? parseRedisUrl(f.to, { passwordFile: f.passwordFile }) : undefined;
+  const dbMap = parseDbMap(f.dbMap);
+
+  const progress = startProgress(`reading ${source}`, { quiet: f.quiet || f.json });
+  const staged = await stageLocalFile(source, await decryptionKeys(f), f.tmpDir);
+  try {
+    if (staged.layers.length) progress.log(`${source}: ${staged.layers.join(' → ')} checked and staged`);
+    if (f.toDir) {
+      const rdbVersion = f.redisVersion ? rdbVersionForRelease(f.redisVersion) : f.rdbVersion;
+      const r = await restoreToDir({ rdbPath: staged.path, dir: f.toDir, layout: f.layout, rdbVersion, lossy: !!f.lossy, force: !!f.force, dryRun: !!f.dryRun });
+      if (f.json) printJson({ source, layers: staged.layers, ...r });
+      else {
+        const what = `${r.dryRun ? 'would write' : 'wrote'} ${r.files.join(', ')} in ${r.dir} (RDB ${r.writtenRdb}${r.converted ? `, converted from ${r.sourceRdb}` : ''})`;
+        progress.succeed(what);
+        if (r.keptAside) progress.log(`previous files kept in ${r.keptAside}`);
+        for (const d of r.dropped) progress.log(`dropped (--lossy): ${d}`);
+      }
+      return ExitCode.OK;
+    }
+    const started = Date.now();
+    const report = await restoreOnline({
+      rdbPath: staged.path,
+      target: target!,
+      replace: !!f.replace,
+      flush: !!f.flush,
+      lossy: !!f.lossy,
+      dbMap,
+      bigKeyBytes: f.bigKeySize,
+      parallel: f.parallel,
+      window: f.window,
+      dryRun: !!f.dryRun,
+      verify: !!f.verify,
+      verifyOnly: !!f.verifyOnly,
+      verifySample: f.verifySample,
+      onProgress: ({ keys, total, bytes }) => {
+        const s = (Date.now() - started) / 1000;
+        progress.update(`restoring: ${keys}/${total} keys, ${formatBytes(bytes)}, ${Math.round(keys / Math.max(s, 0.001))} keys/s`);
+      },
+    });
+    if (f.json) printJson({ source, layers: staged.layers, ...report });
+    else printReport(report, progress);
+    return exitCode(report);
+  } catch (e) {
+    progress.fail(`restore failed`);
+    throw e;
+  } finally {
+    await staged.cleanup();
+  }
+}
+
+function exitCode(r: OnlineReport): number {
+  if (r.verify && !r.verify.ok) return ExitCode.DATA;
+  if (r.result && (r.result.conflicts > 0 || r.result.failed > 0 || r.result.functions.conflicts > 0 || r.result.functions.skipped > 0)) return ExitCode.DATA;
+  return ExitCode.OK;
+}
+
+function printReport(r: OnlineReport, progress: ReturnType<typeof startProgress>): void {
+  const p = r.plan;
+  const where = `${r.target} (${r.server}, RDB ${r.rdbVersion}${r.cluster ? `, cluster of ${r.masters.length} masters` : ''})`;
+  const lines: string[] = [];
+  for (const d of p.dbs) lines.push(`  db ${d.db} → db ${d.to}: ${d.keys} keys, ${formatBytes(d.bytes)}`);
+  if (p.expired) lines.push(`  ${p.expired} keys already expired: left out`);
+  if (p.bigKeys) lines.push(`  ${p.bigKeys} big keys rebuilt with plain commands`);
+  if (p.functions) lines.push(`  ${p.functions} function libraries`);
+  for (const l of p.lossy) lines.push(`  lossy: db ${l.db} "${l.key}": ${l.dropped}`);
+  if (p.lossyCount > p.lossy.length) lines.push(`  ... and ${p.lossyCount - p.lossy.length} more lossy keys`);
+  if (!r.result && r.verify) {
+    progress.succeed(`compared ${r.target} with the backup (${p.keys} keys)`);
+  } else if (r.dryRun) {
+    progress.succeed(`dry run: would restore ${p.keys} keys (${formatBytes(p.bytes)}) onto ${where}`);
+    for (const l of lines) progress.log(l);
+    return;
+  }
+  const res = r.result;
+  if (res) {
+    const rate = Math.round(res.restored / Math.max(res.seconds, 0.001));
+    progress.succeed(`restored ${res.restored}/${p.keys} keys (${formatBytes(res.bytes)}) onto ${where} in ${res.seconds.toFixed(1)} s, ${rate} keys/s`);
+    for (const l of lines) progress.log(l);
+    if (res.conflicts) progress.log(`  ${res.conflicts} keys exist on the target and were left alone (use --replace)`);
+    if (res.failed) progress.log(`  ${res.failed} keys failed`);
+    for (const x of res.problems.slice(0, 20)) progress.log(`  not restored: ${x.db >= 0 ? `db ${x.db} ` : ''}"${x.key}": ${x.reason}`);
+    if (res.problems.length > 20) progress.log(`  ... ${res.problems.length - 20} more (see --json)`);
+  }
+  if (r.verify) {
+    const v = r.verify;
+    for (const c of v.counts) progress.log(`  verify db ${c.db}: ${c.actual} keys on the target, ${c.expected} expected ${c.ok ? 'ok' : 'MISSING KEYS'}`);
+    progress.log(`  verify (${v.method}): ${v.checked} keys checked, ${v.mismatched} mismatched`);
+    for (const m of v.mismatches.slice(0, 20)) progress.log(`  MISMATCH db ${m.db} "${m.key}": ${m.reason}`);
+    if (v.ok) progress.log('  verification passed');
+    else progress.fail('verification FAILED');
+  }
+}

@@ -1,0 +1,208 @@
+import type { Arg } from '../codec/resp/encoder.js';
+import { RespError, type RespValue } from '../codec/resp/types.js';
+import { IoError } from '../util/errors.js';
+import type { ClusterTopology } from './cluster-topology.js';
+import { keySlot } from './hash-slot.js';
+import type { Conn, NodePool } from './node-pool.js';
+
+/** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it. */
+export interface KeyJob {
+  db: number;
+  key: Buffer;
+  expireAtMs: number | null;
+  idleSeconds?: number;
+  freq?: number;
+  payload?: Buffer;
+  commands?: Arg[][];
+  /** Bytes this key puts on the wire (for progress and reports). */
+  bytes: number;
+}
+
+export interface SendStats {
+  restored: number;
+  bytes: number;
+  conflicts: number;
+  failed: number;
+  /** By-command keys (big keys) among `restored`. */
+  asCommands: number;
+  redirects: number;
+  /** Keys that were not restored, with why (capped for memory; counts stay exact). */
+  problems: Array<{ db: number; key: Buffer; reason: string }>;
+}
+
+/** Error codes after which going on would only repeat the failure for every key. */
+const FATAL = new Set(['OOM', 'READONLY', 'NOAUTH', 'NOPERM', 'MISCONF', 'WRONGPASS', 'MASTERDOWN']);
+const RETRY = new Set(['TRYAGAIN', 'CLUSTERDOWN', 'LOADING', 'BUSY']);
+const MAX_PROBLEMS = 1000;
+const MAX_ATTEMPTS = 30;
+
+/**
+ * Windowed pipelined RESTORE over the pool's parallel connections: at most `window` commands in
+ * flight per connection, replies matched in order. Cluster keys go to their slot's master;
+ * MOVED updates the slot map and resends, ASK resends once with ASKING, TRYAGAIN backs off.
+ */
+export class KeySender {
+  readonly stats: SendStats = { restored: 0, bytes: 0, conflicts: 0, failed: 0, asCommands: 0, redirects: 0, problems: [] };
+  private pending = 0;
+  private drainWaiters: Array<() => void> = [];
+  private fatal: Error | null = null;
+
+  constructor(
+    private readonly pool: NodePool,
+    private readonly topology: ClusterTopology | null,
+    private readonly opts: { window: number; replace: boolean },
+  ) {}
+
+  private addressFor(key: Buffer): string {
+    if (!this.topology) return `${this.pool.seed.host.includes(':') ? `[${this.pool.seed.host}]` : this.pool.seed.host}:${this.pool.seed.port}`;
+    return this.topology.masterFor(keySlot(key));
+  }
+
+  private check(): void {
+    if (this.fatal) throw this.fatal;
+  }
+
+  /** Queues a key; resolves once it is on the wire (back-pressure through the window). */
+  async submit(job: KeyJob): Promise<void> {
+    this.check();
+    if (job.commands) await this.runCommands(job, this.addressFor(job.key), 0);
+    else await this.sendRestore(job, this.addressFor(job.key), false, 0);
+  }
+
+  /** Waits for every reply. */
+  async drain(): Promise<void> {
+    while (this.pending > 0) await new Promise<void>((r) => this.drainWaiters.push(r));
+    this.check();
+  }
+
+  private async acquire(address: string, db: number): Promise<Conn> {
+    const conn = await this.pool.pick(address);
+    while (conn.inFlight >= this.opts.window) await new Promise<void>((r) => conn.waiters.push(r));
+    if (conn.db !== db) {
+      conn.db = db;
+      this.track(conn, conn.client.send('SELECT', db), (r) => {
+        if (r instanceof RespError) this.fail(new IoError(`${this.pool.seed.display}: SELECT ${db} failed: ${r.message}`));
+      });
+    }
+    return conn;
+  }
+
+  /** Counts a command in flight on a connection until its reply arrives. */
+  private track(conn: Conn, p: Promise<RespValue>, onReply: (r: RespValue) => void): void {
+    conn.inFlight++;
+    this.pending++;
+    p.then(onReply, (e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e)))).finally(() => {
+      conn.inFlight--;
+      conn.waiters.shift()?.();
+      if (--this.pending === 0) for (const w of this.drainWaiters.splice(0)) w();
+    });
+  }
+
+  private fail(e: Error): void {
+    this.fatal ??= e;
+  }
+
+  private restoreArgs(job: KeyJob): Arg[] {
+    const args: Arg[] = ['RESTORE', job.key, job.expireAtMs ?? 0, job.payload!];
+    if (this.opts.replace) args.push('REPLACE');
+    if (job.expireAtMs !== null) args.push('ABSTTL');
+    if (job.idleSeconds !== undefined) args.push('IDLETIME', job.idleSeconds);
+    else if (job.freq !== undefined) args.push('FREQ', job.freq);
+    return args;
+  }
+
+  private async sendRestore(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
+    const conn = await this.acquire(address, job.db);
+    if (asking) this.track(conn, conn.client.send('ASKING'), () => {});
+    this.track(conn, conn.client.send(...this.restoreArgs(job)), (r) => {
+      if (!(r instanceof RespError)) {
+        this.stats.restored++;
+        this.stats.bytes += job.bytes;
+        return;
+      }
+      const again = this.redirect(job, r, attempt);
+      if (again) {
+        // Resent from the reply handler: keep the drain open until the retry is queued.
+        this.pending++;
+        void again
+          .then(([addr, ask]) => this.sendRestore(job, addr, ask, attempt + 1))
+          .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))))
+          .finally(() => {
+            if (--this.pending === 0) for (const w of this.drainWaiters.splice(0)) w();
+          });
+      }
+    });
+  }
+
+  /**
+   * Classifies an error reply: a promise of where to resend it, or null when the key is settled
+   * (conflict, failure or fatal).
+   */
+  private redirect(job: KeyJob, r: RespError, attempt: number): Promise<[string, boolean]> | null {
+    const code = r.code;
+    if (code === 'BUSYKEY') {
+      this.stats.conflicts++;
+      this.problem(job, 'exists on the target (use --replace to overwrite)');
+      return null;
+    }
+    if (FATAL.has(code)) {
+      this.fail(new IoError(`${this.pool.seed.display}: target refused ${job.commands ? 'a command' : 'RESTORE'}: ${r.message}`));
+      return null;
+    }
+    if ((code === 'MOVED' || code === 'ASK' || RETRY.has(code)) && attempt < MAX_ATTEMPTS) {
+      this.stats.redirects++;
+      if (code === 'MOVED' || code === 'ASK') {
+        const [, slot, addr] = r.message.split(' ');
+        if (code === 'MOVED') this.topology?.moved(Number(slot), addr!);
+        return Promise.resolve([addr!, code === 'ASK']);
+      }
+      return new Promise((res) => setTimeout(() => res([this.addressFor(job.key), false]), Math.min(1000, 50 * (attempt + 1))));
+    }
+    this.stats.failed++;
+    this.problem(job, r.message);
+    return null;
+  }
+
+  private problem(job: KeyJob, reason: string): void {
+    if (this.stats.problems.length < MAX_PROBLEMS) this.stats.problems.push({ db: job.db, key: job.key, reason });
+  }
+
+  /**
+   * A big key as plain commands, in order on one connection: EXISTS first (a conflict unless
+   * --replace, which DELs), then the batches. Awaited, so memory stays bounded by one key.
+   */
+  private async runCommands(job: KeyJob, address: string, attempt: number): Promise<void> {
+    const conn = await this.acquire(address, job.db);
+    const asking = attempt < 0;
+    const send = (...args: Arg[]): Promise<RespValue> => {
+      if (asking) void conn.client.send('ASKING');
+      return conn.client.send(...args);
+    };
+    const first = await send(...(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]));
+    if (first instanceof RespError) {
+      const again = this.redirect(job, first, Math.abs(attempt));
+      if (again) {
+        const [addr, ask] = await again;
+        return this.runCommands(job, addr, ask ? -(Math.abs(attempt) + 1) : Math.abs(attempt) + 1);
+      }
+      return;
+    }
+    if (!this.opts.replace && first === 1) {
+      this.stats.conflicts++;
+      this.problem(job, 'exists on the target (use --replace to overwrite)');
+      return;
+    }
+    const replies = await Promise.all(job.commands!.map((c) => send(...c)));
+    const bad = replies.find((r): r is RespError => r instanceof RespError);
+    if (bad) {
+      if (FATAL.has(bad.code)) throw new IoError(`${this.pool.seed.display}: target refused a command: ${bad.message}`);
+      this.stats.failed++;
+      this.problem(job, `rebuilding with commands failed: ${bad.message}`);
+      return;
+    }
+    this.stats.restored++;
+    this.stats.asCommands++;
+    this.stats.bytes += job.bytes;
+  }
+}
+

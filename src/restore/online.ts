@@ -1,0 +1,176 @@
+import { RespError } from '../codec/resp/types.js';
+import { RedisClient } from '../net/redis-client.js';
+import type { RedisEndpoint } from '../net/redis-url.js';
+import { IoError, UsageError } from '../util/errors.js';
+import { ClusterTopology } from './cluster-topology.js';
+import { mapDb, type DbMap } from './db-map.js';
+import { showKey } from './key-name.js';
+import { KeySender } from './key-sender.js';
+import { NodePool } from './node-pool.js';
+import { checkPlan, planRestore, readBackup, type RestorePlan } from './plan.js';
+import { prepareFast, prepareKey, type KeyPolicy } from './prepare-key.js';
+import { probeTarget, type TargetInfo } from './target.js';
+import { verifyRestore, type VerifyReport } from './verify.js';
+
+export interface OnlineOptions {
+  /** A plain RDB file (sources are decrypted/decompressed and checked before this point). */
+  rdbPath: string;
+  target: RedisEndpoint;
+  replace: boolean;
+  flush: boolean;
+  lossy: boolean;
+  dbMap: DbMap;
+  /** Keys whose payload exceeds this (or the target's proto-max-bulk-len) go as plain commands. */
+  bigKeyBytes: number;
+  /** Parallel pipelines per node, and commands in flight per pipeline. */
+  parallel: number;
+  window: number;
+  dryRun: boolean;
+  verify: boolean;
+  /** Only compare the target with the backup (a restore done earlier); write nothing. */
+  verifyOnly?: boolean;
+  verifySample?: number;
+  onProgress?: (p: { keys: number; total: number; bytes: number }) => void;
+}
+
+export interface OnlineReport {
+  target: string;
+  server: string;
+  rdbVersion: number;
+  cluster: boolean;
+  masters: string[];
+  plan: Omit<RestorePlan, 'functions'> & { functions: number };
+  dryRun: boolean;
+  result?: {
+    restored: number;
+    bytes: number;
+    conflicts: number;
+    failed: number;
+    asCommands: number;
+    redirects: number;
+    functions: { restored: number; conflicts: number; skipped: number };
+    problems: Array<{ db: number; key: string; reason: string }>;
+    seconds: number;
+  };
+  verify?: VerifyReport;
+}
+
+/** Masters to write to: the seed, or every slot owner of a cluster. */
+async function targetNodes(pool: NodePool, info: TargetInfo, seed: RedisClient): Promise<{ topology: ClusterTopology | null; masters: string[] }> {
+  if (!info.cluster) return { topology: null, masters: [NodePool.address(pool.seed.host, pool.seed.port)] };
+  const topology = new ClusterTopology(pool.seed.host);
+  await topology.load(seed);
+  const masters = topology.masters;
+  if (masters.length === 0) throw new IoError(`${pool.seed.display}: cluster has no slots assigned`);
+  return { topology, masters };
+}
+
+/** FUNCTION LOAD of each library on each master; an existing library is a conflict unless --replace. */
+async function restoreFunctions(pool: NodePool, masters: string[], codes: Buffer[], info: TargetInfo, replace: boolean) {
+  const out = { restored: 0, conflicts: 0, skipped: 0, problems: [] as Array<{ db: number; key: string; reason: string }> };
+  if (codes.length === 0) return out;
+  if (!info.functions) {
+    out.skipped = codes.length;
+    out.problems.push({ db: -1, key: '(functions)', reason: `${codes.length} function libraries not restored: the target (${info.server.version}) has no FUNCTION command` });
+    return out;
+  }
+  for (const code of codes) {
+    const name = /name=([^\s]+)/.exec(code.subarray(0, 256).toString('utf8'))?.[1] ?? '?';
+    let conflict = false;
+    for (const m of masters) {
+      const c = await pool.first(m);
+      const r = await c.client.send('FUNCTION', 'LOAD', ...(replace ? ['REPLACE'] : []), code);
+      if (r instanceof RespError) {
+        if (/already exists/i.test(r.message)) conflict = true;
+        else throw new IoError(`${m}: FUNCTION LOAD of library ${name} failed: ${r.message}`);
+      }
+    }
+    if (conflict) {
+      out.conflicts++;
+      out.problems.push({ db: -1, key: `(function library ${name})`, reason: 'exists on the target (use --replace to overwrite)' });
+    } else out.restored++;
+  }
+  return out;
+}
+
+export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> {
+  if (opts.parallel < 1 || opts.window < 1) throw new UsageError('--parallel and --window must be at least 1');
+  const pool = new NodePool(opts.target, opts.parallel);
+  try {
+    const seed = (await pool.first(NodePool.address(opts.target.host, opts.target.port))).client;
+    const info = await probeTarget(seed);
+    const { topology, masters } = await targetNodes(pool, info, seed);
+    const policy: Omit<KeyPolicy, 'sourceRdb'> = {
+      targetRdb: info.rdbVersion,
+      lossy: opts.lossy,
+      // Leave room for the RESTORE framing within proto-max-bulk-len.
+      bigKeyBytes: Math.min(opts.bigKeyBytes, info.maxBulk - 1024),
+      now: Date.now(),
+    };
+    const plan = await planRestore(opts.rdbPath, policy, opts.dbMap);
+    checkPlan(plan, { cluster: info.cluster, databases: info.databases, display: opts.target.display }, opts.lossy);
+    const report: OnlineReport = {
+      target: opts.target.display,
+      server: `${info.server.flavor} ${info.server.version}`,
+      rdbVersion: info.rdbVersion,
+      cluster: info.cluster,
+      masters,
+      plan: { ...plan, functions: plan.functions.length },
+      dryRun: opts.dryRun,
+    };
+    if (opts.dryRun) return report;
+    if (opts.verifyOnly) {
+      report.verify = await verifyRestore({ rdbPath: opts.rdbPath, pool, topology, masters, info, policy: { ...policy, sourceRdb: plan.sourceRdb }, dbMap: opts.dbMap, plan, skip: new Set(), sample: opts.verifySample });
+      return report;
+    }
+
+    const started = Date.now();
+    if (opts.flush) {
+      for (const m of masters) {
+        const c = (await pool.first(m)).client;
+        await c.call('FLUSHALL');
+        if (info.functions) await c.call('FUNCTION', 'FLUSH');
+      }
+    }
+    const fn = await restoreFunctions(pool, masters, plan.functions, info, opts.replace);
+    const sender = new KeySender(pool, topology, { window: opts.window, replace: opts.replace });
+    const keyPolicy: KeyPolicy = { ...policy, sourceRdb: plan.sourceRdb };
+    let seen = 0;
+    let lastTick = 0;
+    for await (const rec of readBackup(opts.rdbPath)) {
+      if (rec.kind !== 'key') continue;
+      const k = rec.entry;
+      const prep = prepareFast(k, keyPolicy) ?? (await prepareKey(k, keyPolicy));
+      if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
+      const job = { db: mapDb(opts.dbMap, k.db), key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
+      if (prep.kind === 'payload') await sender.submit({ ...job, payload: prep.payload });
+      else await sender.submit({ ...job, commands: prep.commands });
+      seen++;
+      if (opts.onProgress && (seen & 1023) === 0 && Date.now() - lastTick > 200) {
+        lastTick = Date.now();
+        opts.onProgress({ keys: sender.stats.restored, total: plan.keys, bytes: sender.stats.bytes });
+      }
+    }
+    await sender.drain();
+    opts.onProgress?.({ keys: sender.stats.restored, total: plan.keys, bytes: sender.stats.bytes });
+    const s = sender.stats;
+    report.result = {
+      restored: s.restored,
+      bytes: s.bytes,
+      conflicts: s.conflicts,
+      failed: s.failed,
+      asCommands: s.asCommands,
+      redirects: s.redirects,
+      functions: { restored: fn.restored, conflicts: fn.conflicts, skipped: fn.skipped },
+      problems: [...fn.problems, ...s.problems.map((p) => ({ db: p.db, key: showKey(p.key), reason: p.reason }))],
+      seconds: (Date.now() - started) / 1000,
+    };
+    if (opts.verify) {
+      const skip = new Set(s.problems.map((p) => `${p.db}\0${p.key.toString('latin1')}`));
+      report.verify = await verifyRestore({ rdbPath: opts.rdbPath, pool, topology, masters, info, policy: keyPolicy, dbMap: opts.dbMap, plan, skip, sample: opts.verifySample });
+    }
+    return report;
+  } finally {
+    await pool.close();
+  }
+}
