@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatManifest, manifestBase, manifestIncrs, parseManifest, type AofManifest, type AofManifestEntry } from '../codec/aof/manifest.js';
 import { AofWriter, type FsyncPolicy } from '../codec/aof/writer.js';
@@ -33,8 +33,14 @@ export class AofDirectory {
     this.manifestName = `${fileName}.manifest`;
   }
 
+  /** Creates the directory and removes temp files a killed run left (never at a final name). */
   async ensure(): Promise<void> {
     await mkdir(this.path, { recursive: true });
+    for (const dir of [this.path, this.dir]) {
+      for (const name of await readdir(dir)) {
+        if (name.startsWith('.') && name.includes('.tmp-')) await rm(join(dir, name), { force: true });
+      }
+    }
   }
 
   /** The manifest, or null when there is none yet. */

@@ -6,8 +6,6 @@ import { FormatError } from '../util/errors.js';
 export interface RdbSummary {
   version: number;
   keys: number;
-  /** Keys per database number (added for backup manifests). */
-  keysPerDb: Record<number, number>;
   /** AUX fields as text (repl-id, repl-offset, repl-stream-db, redis-ver...). */
   aux: Record<string, string>;
   bytes: number;
@@ -59,13 +57,10 @@ export class RdbValidator {
   }
 
   private async run(src: ByteSource): Promise<RdbSummary> {
-    const summary: RdbSummary = { version: 0, keys: 0, keysPerDb: {}, aux: {}, bytes: 0 };
+    const summary: RdbSummary = { version: 0, keys: 0, aux: {}, bytes: 0 };
     let eofEnd = -1;
     for await (const rec of readRdb(src, { raw: true, verifyChecksum: true })) {
-      if (rec.kind === 'key') {
-        summary.keys++;
-        summary.keysPerDb[rec.entry.db] = (summary.keysPerDb[rec.entry.db] ?? 0) + 1;
-      }
+      if (rec.kind === 'key') summary.keys++;
       else if (rec.kind === 'aux') summary.aux[rec.key.toString('latin1')] = rec.value.toString('latin1');
       else if (rec.kind === 'header') summary.version = rec.version;
       else if (rec.kind === 'eof') {

@@ -61,6 +61,8 @@ export class Replica {
   private forceFull = false;
   private wake: (() => void) | null = null;
   private lastSave = 0;
+  /** Told how many bytes a link carried when it closes (for cumulative counters). */
+  onLinkClosed: ((bytes: number) => void) | null = null;
 
   constructor(opts: ReplicaOptions) {
     this.opts = {
@@ -323,6 +325,7 @@ export class Replica {
   private async closeSession(): Promise<void> {
     this.stream?.abandonPartial();
     this.link?.close();
+    if (this.link) this.onLinkClosed?.(this.link.bytesIn);
     this.link = null;
     if (this.writer) {
       try {

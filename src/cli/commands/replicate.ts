@@ -1,0 +1,157 @@
+import type { Command } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import type http from 'node:http';
+import { join } from 'node:path';
+import type { FsyncPolicy } from '../../codec/aof/writer.js';
+import { Replica, type ShrinkPolicy } from '../../replica/replica.js';
+import { prometheusText, startMetricsServer, startStatusFile, statusDocument } from '../../replica/status.js';
+import { ExitCode, UsageError } from '../../util/errors.js';
+import { action, intOption, printJson } from '../run.js';
+import { addMasterOptions, masterEndpoint, snapshotJson, snapshotToFile, type MasterFlags } from './snapshot.js';
+
+interface ReplicateFlags extends MasterFlags {
+  dir?: string;
+  appenddirname: string;
+  fsync: string;
+  timeout: number;
+  announcePort: number;
+  onShrink: string;
+  shrinkRatio: string;
+  maxIncrSize: string;
+  statusFile?: string;
+  metricsPort?: number;
+  metricsHost: string;
+  once?: boolean;
+  output?: string;
+  json?: boolean;
+}
+
+/** "64mb", "1g", "500000" → bytes. */
+function parseSize(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(v.trim());
+  if (!m) throw new UsageError(`${flag} expects a size like 512mb or 2g, got "${v}"`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.floor(Number(m[1]) * mult);
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+const HELP = `
+Runs an embedded replica: it connects to the master as a real replica does (AUTH, REPLCONF,
+PSYNC), receives the RDB (disk or diskless transfer, verified while it streams) and then the
+write stream, and keeps in DIR a Redis 7 multi-part AOF directory that redis-server loads:
+
+  DIR/appendonlydir/appendonly.aof.<n>.base.rdb    the master's RDB from the last full sync
+  DIR/appendonlydir/appendonly.aof.<n>.incr.aof    every write since, with #TS: annotations
+  DIR/appendonlydir/appendonly.aof.manifest
+  DIR/replica-state.json                           replid, offset, db (for partial resync)
+  DIR/replica-status.json                          link, offset, syncs, errors (every second)
+
+To bring the data up:  redis-server --dir DIR --appendonly yes --appenddirname appendonlydir
+(copy DIR first if the replica keeps running: the server appends to the files it loads).
+
+It ACKs every second, so it counts for the master's min-replicas-to-write. On a lost link it
+reconnects with backoff and resumes with PSYNC <replid> <offset+1>; a restart does the same.
+A full sync writes a new base atomically; old files are deleted only once the new manifest is
+durable. If a master comes back EMPTY (or much smaller) under a new replication id - a master
+restarted with persistence off - the previous copy is kept and --on-shrink decides: keep (default:
+do not follow, retry later), follow (follow it, the previous generation is moved to
+DIR/appendonlydir.before-shrink-<time>/), stop (exit 5).
+
+The password never goes on the command line: --password-file, REDISCLI_AUTH, or an ACL user
+in the URL with the password from those. An ACL user needs: +psync +replconf +ping.
+Stops cleanly on SIGINT/SIGTERM (flushes the AOF, saves the state).
+
+Exit codes: 0 stopped by a signal, 2 usage, 3 I/O, 4 authentication/permission refused,
+5 refused to follow a shrinking master (--on-shrink stop).
+
+Examples:
+  REDISCLI_AUTH=... tsredis-ops replicate --master redis://10.0.0.5:6379 --dir /var/lib/tsredis
+  tsredis-ops replicate --master redis://repl@10.0.0.5:6379 --password-file /etc/tsredis/pw \\
+      --dir /var/lib/tsredis --fsync everysec --metrics-port 9121
+  tsredis-ops replicate --master redis://10.0.0.5:6379 --once -o dump.rdb   (like redis-cli --rdb)`;
+
+export function register(program: Command): void {
+  addMasterOptions(program.command('replicate'))
+    .description('run an embedded replica of a live master, keeping a Redis-loadable multi-part AOF directory')
+    .option('--dir <dir>', 'directory for the AOF directory, state and status files')
+    .option('--appenddirname <name>', 'name of the AOF directory inside --dir (as redis.conf appenddirname)', 'appendonlydir')
+    .option('--fsync <policy>', 'AOF fsync policy: always | everysec | no', 'everysec')
+    .option('--timeout <seconds>', 'declare the link dead after this long without data (repl-timeout)', intOption('--timeout'), 60)
+    .option('--announce-port <port>', 'port sent with REPLCONF listening-port (shown in the master INFO)', intOption('--announce-port'), 0)
+    .option('--on-shrink <policy>', 'master came back empty/much smaller under a new replid: keep | follow | stop', 'keep')
+    .option('--shrink-ratio <r>', 'a new dataset with fewer than r x the previous base keys counts as a shrink', '0.5')
+    .option('--max-incr-size <size>', 'start a new base (full sync) when the incr AOF grows past this', '1g')
+    .option('--status-file <file>', 'JSON status written every second (default DIR/replica-status.json)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (/metrics)', intOption('--metrics-port'))
+    .option('--metrics-host <host>', 'address for --metrics-port', '127.0.0.1')
+    .option('--once', 'take one RDB and exit (needs -o), like redis-cli --rdb')
+    .option('-o, --output <file>', 'with --once: where to write the RDB')
+    .option('--json', 'with --once: print one JSON object')
+    .addHelpText('after', HELP)
+    .action(action(replicate));
+}
+
+async function replicate(flags: ReplicateFlags): Promise<number> {
+  if (flags.once) {
+    if (!flags.output) throw new UsageError('--once needs -o FILE');
+    const res = await snapshotToFile(flags, flags.output, !!flags.json);
+    if (flags.json) printJson(snapshotJson(flags.output, res));
+    return ExitCode.OK;
+  }
+  if (!flags.dir) throw new UsageError('--dir is required (or use --once -o FILE)');
+  if (flags.appenddirname.includes('/') || flags.appenddirname === '' || flags.appenddirname.startsWith('.')) {
+    throw new UsageError('--appenddirname must be a plain directory name');
+  }
+  const ratio = Number(flags.shrinkRatio);
+  if (!(ratio >= 0 && ratio <= 1)) throw new UsageError(`--shrink-ratio must be between 0 and 1, got "${flags.shrinkRatio}"`);
+  if (!(flags.timeout > 0)) throw new UsageError('--timeout must be positive');
+  const { ep, tls } = masterEndpoint(flags);
+  await mkdir(flags.dir, { recursive: true });
+
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const replica = new Replica({
+    endpoint: ep,
+    dir: flags.dir,
+    appendDirName: flags.appenddirname,
+    fsync: oneOf<FsyncPolicy>('--fsync', flags.fsync, ['always', 'everysec', 'no']),
+    timeoutMs: flags.timeout * 1000,
+    announcePort: flags.announcePort,
+    tls,
+    onShrink: oneOf<ShrinkPolicy>('--on-shrink', flags.onShrink, ['keep', 'follow', 'stop']),
+    shrinkRatio: ratio,
+    maxIncrBytes: parseSize('--max-incr-size', flags.maxIncrSize),
+    log,
+  });
+
+  let received = 0;
+  const live = () => ({ bytesReceived: received + replica.linkBytes, lastIoAgeSeconds: replica.lastIoAgeSeconds });
+  replica.onLinkClosed = (bytes) => (received += bytes);
+  const status = startStatusFile(flags.statusFile ?? join(flags.dir, 'replica-status.json'), () => statusDocument(replica.status, live()));
+  let metrics: http.Server | null = null;
+  if (flags.metricsPort !== undefined) {
+    metrics = await startMetricsServer(flags.metricsPort, flags.metricsHost, () => prometheusText(replica.status, live()));
+    log(`metrics on http://${flags.metricsHost}:${flags.metricsPort}/metrics`);
+  }
+
+  let signalled = false;
+  const onSignal = (sig: string) => {
+    if (signalled) return;
+    signalled = true;
+    log(`${sig}: stopping (flushing the AOF, saving the state)`);
+    replica.stop();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  try {
+    await replica.run();
+    log('stopped');
+    return ExitCode.OK;
+  } finally {
+    await status.stop();
+    metrics?.close();
+  }
+}
