@@ -184,7 +184,8 @@ function xgroup(ks: Keyspace, argv: Buffer[]): void {
       ks.set(key, { type: 'stream', v: s });
     }
     if (s.groups.has(bkey(name))) throw new CommandError('BUSYGROUP Consumer Group name already exists');
-    const read = entriesRead !== undefined ? entriesRead : dollar ? s.entriesAdded : null;
+    // Without ENTRIESREAD the counter is "unknown" (verified on 7.0.15, also for `$`).
+    const read = entriesRead !== undefined ? entriesRead : null;
     s.groups.set(bkey(name), { name, lastId: id, entriesRead: read, pel: new Map(), consumers: new Map() });
     return;
   }
@@ -199,7 +200,7 @@ function xgroup(ks: Keyspace, argv: Buffer[]): void {
     const dollar = idArg.toString('latin1') === '$';
     const entriesRead = parseEntriesRead(argv, 5);
     g.lastId = dollar ? s.lastId : parseId(idArg);
-    g.entriesRead = entriesRead !== undefined ? entriesRead : dollar ? s.entriesAdded : null;
+    g.entriesRead = entriesRead !== undefined ? entriesRead : null;
   } else if (sub === 'DESTROY') {
     s.groups.delete(bkey(name));
   } else if (sub === 'CREATECONSUMER') {
