@@ -166,6 +166,7 @@ export class CutProxy {
   private conns = new Set<net.Socket>();
   private paused = false;
   private cutAfter: number | null = null;
+  private corruptOffset: number | null = null;
   port = 0;
   connections = 0;
 
@@ -186,6 +187,11 @@ export class CutProxy {
   /** Cuts the next connection once it has carried `n` bytes from the master. */
   cutAfterBytes(n: number): void {
     this.cutAfter = n;
+  }
+
+  /** Flips one byte, `n` bytes into the master→replica direction of the next connection. */
+  corruptAt(n: number): void {
+    this.corruptOffset = n;
   }
 
   /** Cuts every connection now and refuses new ones until resume(). */
@@ -209,6 +215,8 @@ export class CutProxy {
     this.conns.add(upstream);
     let limit = this.cutAfter;
     this.cutAfter = null;
+    let flipAt = this.corruptOffset;
+    this.corruptOffset = null;
     const kill = () => {
       client.destroy();
       upstream.destroy();
@@ -217,6 +225,13 @@ export class CutProxy {
     };
     client.on('data', (d) => upstream.write(d));
     upstream.on('data', (d: Buffer) => {
+      if (flipAt !== null) {
+        if (flipAt < d.length) {
+          d = Buffer.from(d);
+          d[flipAt] ^= 0xff;
+          flipAt = null;
+        } else flipAt -= d.length;
+      }
       if (limit !== null) {
         if (d.length >= limit) {
           client.write(d.subarray(0, limit));

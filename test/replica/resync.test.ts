@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRedisUrl } from '../../src/net/redis-url.js';
+import { fetchSnapshot } from '../../src/replica/snapshot.js';
+import { FormatError } from '../../src/util/errors.js';
 import { startRedis, stopAllRedis } from '../helpers/redis-server.js';
 import { caughtUp, runReplica, stopAndCompare } from './harness.js';
 import { CutProxy, runWorkload, settleExpiries, stats, waitFor } from './helpers.js';
@@ -44,6 +46,38 @@ describe('replicate: link cuts through a TCP proxy', () => {
       await master.stop();
     });
   }
+
+  it('a damaged RDB transfer is rejected before it replaces anything, and the retry succeeds', async () => {
+    const { master, c, proxy, dir, ep } = await setup({ 'repl-diskless-sync': 'no' });
+    await settleExpiries(c, await runWorkload(c, 15, 3000));
+    await expect(fetchSnapshot(ep, () => {})).resolves.toBeDefined();
+    proxy.corruptAt(40_000); // inside the RDB body, past the handshake replies
+    await expect(fetchSnapshot(ep, () => {})).rejects.toThrow(FormatError);
+    proxy.corruptAt(40_000);
+    const r = runReplica(ep, dir);
+    await waitFor('link up', () => r.replica.status.link === 'up');
+    expect(r.logs.join('\n')).toMatch(/link down: RDB from .* at byte \d+: expected/);
+    expect(r.replica.status.fullSyncs).toBe(1);
+    await stopAndCompare(r, master, c);
+    await proxy.close();
+    c.close();
+    await master.stop();
+  });
+
+  it('WAIT on the master is answered through REPLCONF GETACK', async () => {
+    const { master, c, proxy, dir, ep } = await setup({});
+    const r = runReplica(ep, dir);
+    await caughtUp(r, c);
+    // Timeouts far below the 1 s ACK period: only an immediate answer to GETACK satisfies them.
+    for (let i = 0; i < 5; i++) {
+      await c.call('SET', `waited${i}`, '1');
+      expect(await c.call('WAIT', 1, 150)).toBe(1);
+    }
+    await stopAndCompare(r, master, c);
+    await proxy.close();
+    c.close();
+    await master.stop();
+  });
 
   it('a cut while streaming resumes with a partial resync when the backlog covers the gap', async () => {
     const { master, c, proxy, dir, ep } = await setup({ 'repl-backlog-size': '10mb' });
