@@ -7,6 +7,10 @@ import { register as registerRdbConvert } from './commands/rdb-convert.js';
 import { register as registerRestore } from './commands/restore.js';
 import { register as registerReplicate } from './commands/replicate.js';
 import { register as registerSnapshot } from './commands/snapshot.js';
+import { register as registerBackup } from './commands/backup.js';
+import { register as registerList } from './commands/list.js';
+import { register as registerPrune } from './commands/prune.js';
+import { register as registerVerify } from './commands/verify.js';
 
 // Each subcommand lives in its own module under ./commands and exports `register(program)`.
 
@@ -37,6 +41,10 @@ environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
   registerRdbConvert(program);
   registerReplicate(program);
   registerSnapshot(program);
+  registerBackup(program);
+  registerList(program);
+  registerPrune(program);
+  registerVerify(program);
   return program;
 }
 

@@ -1,0 +1,159 @@
+import { readFile } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import * as openpgp from 'openpgp';
+import { CryptoError, UsageError } from '../util/errors.js';
+
+/**
+ * OpenPGP encryption and decryption as streams, with openpgp.js configured for what plain `gpg -d`
+ * (GnuPG 2.2+) reads: v4 keys, SKESK v4 / PKESK v3 and SEIPD v1 (CFB + MDC), no AEAD packets.
+ * Compression is done before encryption (gzip), so OpenPGP compression stays off.
+ */
+
+export type EncryptionSpec =
+  | { mode: 'none' }
+  | { mode: 'passphrase'; passphrase: string }
+  | { mode: 'recipients'; keys: openpgp.PublicKey[] };
+
+/** What decryption may use: a passphrase (gpg -c) and/or secret keys (gpg -e). */
+export interface DecryptionKeys {
+  passphrase?: string;
+  privateKeys?: openpgp.PrivateKey[];
+}
+
+const WRITE_CONFIG = {
+  aeadProtect: false,
+  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
+  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+  s2kType: openpgp.enums.s2k.iterated,
+} as const;
+
+/**
+ * Streaming decryption of SEIPD v1 releases plaintext before the MDC at the end is checked; callers
+ * must treat the output as unverified until the stream ends without error (and write to a temp file
+ * that is renamed only after the plain sha256 matched).
+ */
+const READ_CONFIG = { allowUnauthenticatedStream: true } as const;
+
+function toWeb(stream: Readable): WebReadableStream<Uint8Array> {
+  return Readable.toWeb(stream) as WebReadableStream<Uint8Array>;
+}
+
+function fromWeb(stream: unknown): Readable {
+  return Readable.fromWeb(stream as WebReadableStream<Uint8Array>, { highWaterMark: 1 << 20 });
+}
+
+/** Reads armored or binary public keys (one file may hold several); refuses v6 keys gpg 2.2 cannot use. */
+export async function loadRecipients(files: string[]): Promise<openpgp.PublicKey[]> {
+  const keys: openpgp.PublicKey[] = [];
+  for (const file of files) {
+    let data: Buffer;
+    try {
+      data = await readFile(file);
+    } catch (e) {
+      throw new UsageError(`cannot read recipient key ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    let found: openpgp.Key[];
+    try {
+      found = isArmored(data)
+        ? await openpgp.readKeys({ armoredKeys: data.toString('utf8') })
+        : await openpgp.readKeys({ binaryKeys: data });
+    } catch (e) {
+      throw new CryptoError(`${file}: not an OpenPGP public key (${(e as Error).message})`);
+    }
+    for (const k of found) {
+      if (k.keyPacket.version >= 5) throw new CryptoError(`${file}: v${k.keyPacket.version} key ${k.getKeyID().toHex()} is not readable by gpg 2.2; use a v4 key`);
+      keys.push(k.isPrivate() ? k.toPublic() : k);
+    }
+  }
+  return keys;
+}
+
+/** Reads secret keys (for decrypting `gpg -e` output), unlocking them with the passphrase if locked. */
+export async function loadIdentities(files: string[], passphrase?: string): Promise<openpgp.PrivateKey[]> {
+  const out: openpgp.PrivateKey[] = [];
+  for (const file of files) {
+    let data: Buffer;
+    try {
+      data = await readFile(file);
+    } catch (e) {
+      throw new UsageError(`cannot read secret key ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    let keys: openpgp.PrivateKey[];
+    try {
+      keys = isArmored(data)
+        ? await openpgp.readPrivateKeys({ armoredKeys: data.toString('utf8') })
+        : await openpgp.readPrivateKeys({ binaryKeys: data });
+    } catch (e) {
+      throw new CryptoError(`${file}: not an OpenPGP secret key (${(e as Error).message})`);
+    }
+    for (const k of keys) {
+      if (k.isDecrypted()) out.push(k);
+      else if (!passphrase) throw new CryptoError(`${file}: secret key ${k.getKeyID().toHex()} is locked; give its passphrase (--passphrase-file or TSREDIS_PASSPHRASE)`);
+      else {
+        try {
+          out.push(await openpgp.decryptKey({ privateKey: k, passphrase }));
+        } catch {
+          throw new CryptoError(`${file}: wrong passphrase for secret key ${k.getKeyID().toHex()}`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function isArmored(data: Buffer): boolean {
+  return data.subarray(0, 64).toString('latin1').includes('-----BEGIN PGP');
+}
+
+/** Key ids recorded in the manifest (long hex ids of the encryption subkeys' primary keys). */
+export function recipientIds(keys: openpgp.PublicKey[]): string[] {
+  return keys.map((k) => k.getFingerprint().toUpperCase());
+}
+
+/** Encrypts a byte stream; the output is a binary OpenPGP message that `gpg -d` reads. */
+export async function encryptStream(input: Readable, spec: Exclude<EncryptionSpec, { mode: 'none' }>): Promise<Readable> {
+  const message = await openpgp.createMessage({ binary: toWeb(input) });
+  const encrypted = await openpgp.encrypt({
+    message,
+    format: 'binary',
+    config: WRITE_CONFIG,
+    ...(spec.mode === 'passphrase' ? { passwords: [spec.passphrase] } : { encryptionKeys: spec.keys }),
+  });
+  return fromWeb(encrypted);
+}
+
+/**
+ * Decrypts a binary or armored OpenPGP message as a stream (what we wrote, or `gpg -c` / `gpg -e`
+ * output, compressed or not). Errors become CryptoError naming `name`; an integrity failure
+ * surfaces as a stream error at the end.
+ */
+export async function decryptStream(input: Readable, keys: DecryptionKeys, name: string): Promise<Readable> {
+  if (!keys.passphrase && !keys.privateKeys?.length) {
+    throw new CryptoError(`${name} is encrypted: give --passphrase-file (or TSREDIS_PASSPHRASE) or --identity KEY`);
+  }
+  try {
+    const message = await openpgp.readMessage({ binaryMessage: toWeb(input) });
+    const { data } = await openpgp.decrypt({
+      message,
+      format: 'binary',
+      config: READ_CONFIG,
+      ...(keys.passphrase ? { passwords: [keys.passphrase] } : {}),
+      ...(keys.privateKeys?.length ? { decryptionKeys: keys.privateKeys } : {}),
+    });
+    const out = fromWeb(data);
+    // Forward with errors mapped, so a late integrity (MDC) failure still reads as a crypto error.
+    const mapped = new PassThrough({ highWaterMark: 1 << 20 });
+    out.on('error', (e) => mapped.destroy(decryptError(name, e)));
+    mapped.on('close', () => out.destroy());
+    return out.pipe(mapped);
+  } catch (e) {
+    throw decryptError(name, e);
+  }
+}
+
+export function decryptError(name: string, e: unknown): CryptoError {
+  if (e instanceof CryptoError) return e;
+  const msg = (e as Error)?.message ?? String(e);
+  return new CryptoError(`cannot decrypt ${name}: wrong passphrase or key, or damaged data (${msg.replace(/^Error decrypting message: /, '')})`);
+}

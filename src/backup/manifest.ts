@@ -1,0 +1,69 @@
+import { text } from 'node:stream/consumers';
+import { ExitCode, ToolError } from '../util/errors.js';
+import type { Compression } from './compress.js';
+import { MANIFEST_SUFFIX, parseBackupFileName } from './naming.js';
+import type { BackupStore } from './store/store.js';
+
+/**
+ * The manifest written beside each backup object, last, once the object was verified on that
+ * target: a backup without a manifest is never taken for a good one. Never holds secrets.
+ */
+export interface BackupManifest {
+  format: 'tsredis-ops-backup/1';
+  name: string;
+  object: string;
+  takenAt: string;
+  completedAt: string;
+  source: { kind: 'file' | 'bgsave' | 'replication'; location: string };
+  redisVersion: string | null;
+  rdbVersion: number;
+  keys: { total: number; perDb: Record<string, number> };
+  plain: { size: number; sha256: string; sha1: string };
+  stored: { size: number; sha256: string };
+  compression: Compression;
+  encryption: { mode: 'none' | 'passphrase' | 'recipients'; cipher?: 'aes256'; recipients?: string[] };
+  tool: { name: 'tsredis-ops'; version: string };
+}
+
+export function manifestBytes(m: BackupManifest): Buffer {
+  return Buffer.from(`${JSON.stringify(m, null, 2)}\n`);
+}
+
+export async function readManifest(store: BackupStore, file: string): Promise<BackupManifest> {
+  const body = await text(await store.get(file));
+  let m: BackupManifest;
+  try {
+    m = JSON.parse(body) as BackupManifest;
+  } catch {
+    throw new ToolError(`${store.describe()}/${file}: manifest is not valid JSON`, ExitCode.DATA);
+  }
+  if (m.format !== 'tsredis-ops-backup/1' || typeof m.object !== 'string' || !m.stored?.sha256) {
+    throw new ToolError(`${store.describe()}/${file}: not a tsredis-ops manifest`, ExitCode.DATA);
+  }
+  return m;
+}
+
+export interface CatalogEntry {
+  manifestFile: string;
+  manifest: BackupManifest;
+  takenAt: Date;
+}
+
+/** Every complete backup on a target (those with a manifest), newest first; plus stray objects. */
+export async function readCatalog(store: BackupStore, name?: string): Promise<{ backups: CatalogEntry[]; incomplete: string[] }> {
+  const files = new Map<string, number>();
+  for await (const o of store.list(name ? `${name}-` : '')) files.set(o.name, o.size);
+  const backups: CatalogEntry[] = [];
+  const claimed = new Set<string>();
+  for (const file of files.keys()) {
+    if (!file.endsWith(MANIFEST_SUFFIX)) continue;
+    const parsed = parseBackupFileName(file);
+    if (!parsed || (name && parsed.name !== name)) continue;
+    const manifest = await readManifest(store, file);
+    claimed.add(manifest.object);
+    backups.push({ manifestFile: file, manifest, takenAt: new Date(manifest.takenAt) });
+  }
+  const incomplete = [...files.keys()].filter((f) => !f.endsWith(MANIFEST_SUFFIX) && !claimed.has(f) && parseBackupFileName(f) !== null && /\.rdb/.test(f));
+  backups.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime());
+  return { backups, incomplete };
+}

@@ -1,0 +1,260 @@
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { PassThrough, Readable, Transform, Writable, pipeline } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { ExitCode, IoError, RefusedError, ToolError, oneLine } from '../util/errors.js';
+import { gzipStream, type Compression } from './compress.js';
+import { encryptStream, recipientIds, type EncryptionSpec } from './crypto.js';
+import { manifestBytes, type BackupManifest } from './manifest.js';
+import { manifestNameFor, markerNameFor, objectNameFor, stemFor } from './naming.js';
+import { pruneTarget, type PruneReport } from './prune-target.js';
+import { startRdbCheck } from './rdb-facts.js';
+import { writeTo } from './stream-util.js';
+import type { RetentionPolicy } from './retention.js';
+import { openSource, type SourceOptions } from './source.js';
+import { openStore, type BackupStore, type StoreOptions } from './store/store.js';
+
+const require = createRequire(import.meta.url);
+const { version: toolVersion } = require('../../package.json') as { version: string };
+
+export interface BackupRequest {
+  name: string;
+  source: string;
+  targets: string[];
+  storeOptions?: StoreOptions;
+  sourceOptions?: SourceOptions;
+  compression: Compression;
+  compressionLevel?: number;
+  encryption: EncryptionSpec;
+  /** Label the snapshot with this time instead of now (importing dated dumps). */
+  takenAt?: Date;
+  /** Prune each target with this policy after its upload verified. */
+  retention?: RetentionPolicy;
+  onProgress?: (p: BackupProgress) => void;
+  log?: (line: string) => void;
+}
+
+export interface BackupProgress {
+  stage: 'reading' | 'finishing';
+  plainBytes: number;
+  totalBytes: number | null;
+  storedBytes: number;
+}
+
+export interface TargetOutcome {
+  target: string;
+  ok: boolean;
+  verifiedBy?: string;
+  error?: string;
+  exitCode?: number;
+  prune?: PruneReport;
+}
+
+export interface BackupOutcome {
+  ok: boolean;
+  exitCode: number;
+  object: string | null;
+  manifest: BackupManifest | null;
+  targets: TargetOutcome[];
+  /** The failure that stopped the whole run (source, validation, encryption), if any. */
+  error?: string;
+}
+
+interface Branch {
+  target: string;
+  store: BackupStore;
+  pipe: PassThrough;
+  put?: Promise<{ size: number; sha256: string; verifiedBy: string }>;
+  failure?: unknown;
+}
+
+function exitCodeOf(e: unknown): number {
+  return e instanceof ToolError ? e.exitCode : ExitCode.IO;
+}
+
+/**
+ * One backup run, one pass over the source: the RDB bytes are parsed (structure + CRC) and hashed
+ * (sha256, sha1), compressed, encrypted, hashed again and streamed to every target at once. The
+ * end of the plain stream is held back until the RDB checked out, so no target ever completes an
+ * upload of a damaged RDB. Each target verifies its copy, then gets the manifest (last), the
+ * last-success marker and, when a policy is given, a prune.
+ */
+export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
+  const log = req.log ?? (() => {});
+  const stores = await Promise.all(req.targets.map((t) => openStore(t, req.storeOptions)));
+  const takenAt = req.takenAt ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+  const stem = stemFor(req.name, takenAt);
+  const encrypted = req.encryption.mode !== 'none';
+  const object = objectNameFor(stem, req.compression === 'gzip', encrypted);
+  const manifestName = manifestNameFor(stem);
+  const outcomes: TargetOutcome[] = req.targets.map((target) => ({ target, ok: false }));
+
+  // Never overwrite: a second run in the same second (or a re-import) is refused per target.
+  const branches: Branch[] = [];
+  for (let i = 0; i < stores.length; i++) {
+    const store = stores[i]!;
+    try {
+      if ((await store.head(object)) || (await store.head(manifestName))) {
+        throw new RefusedError(`${store.describe()}: ${object} already exists; not overwriting`);
+      }
+      branches.push({ target: req.targets[i]!, store, pipe: new PassThrough({ highWaterMark: 4 << 20 }) });
+    } catch (e) {
+      Object.assign(outcomes[i]!, { error: oneLine(e), exitCode: exitCodeOf(e) });
+    }
+  }
+  if (branches.length === 0) return finish(outcomes, object, null, undefined);
+
+  const src = await openSource(req.source, { ...req.sourceOptions, log });
+  log(`backing up ${src.location} as ${object} to ${branches.map((b) => b.store.describe()).join(', ')}`);
+  const check = startRdbCheck(src.location);
+  const plainSha256 = createHash('sha256');
+  const plainSha1 = createHash('sha1');
+  const storedSha256 = createHash('sha256');
+  let plainBytes = 0;
+  let storedBytes = 0;
+  const progress = (stage: BackupProgress['stage']): void =>
+    req.onProgress?.({ stage, plainBytes, totalBytes: src.size ?? null, storedBytes });
+
+  const plainTap = new Transform({
+    highWaterMark: 1 << 20,
+    transform(chunk: Buffer, _enc, cb) {
+      plainSha256.update(chunk);
+      plainSha1.update(chunk);
+      plainBytes += chunk.length;
+      progress('reading');
+      writeTo(check.input, chunk).then(
+        () => (check.input.destroyed ? check.result.then(() => cb(new IoError('RDB check stopped')), cb) : cb(null, chunk)),
+        cb,
+      );
+    },
+    // Hold the end of the stream until the RDB parsed to its checksum and the producer finished.
+    flush(cb) {
+      progress('finishing');
+      check.input.end();
+      Promise.all([check.result, src.done]).then(() => cb(), cb);
+    },
+  });
+
+  let sourceError: unknown = null;
+  const onStageError = (e: unknown): void => {
+    if (e) sourceError ??= e;
+  };
+  const afterPlain: Readable =
+    req.compression === 'gzip'
+      ? pipeline(src.stream, plainTap, gzipStream(req.compressionLevel), onStageError)
+      : pipeline(src.stream, plainTap, onStageError);
+  check.result.catch(onStageError);
+
+  for (const b of branches) {
+    b.put = b.store.put(object, b.pipe, { sizeHint: src.size }).catch((e: unknown) => {
+      b.failure = e;
+      b.pipe.destroy();
+      throw e;
+    });
+    b.put.catch(() => {});
+  }
+
+  const fanOut = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      storedSha256.update(chunk);
+      storedBytes += chunk.length;
+      Promise.all(branches.map((b) => (b.failure ? undefined : writeTo(b.pipe, chunk)))).then(() => {
+        const alive = branches.filter((b) => !b.failure);
+        cb(alive.length ? null : (branches[0]!.failure as Error));
+      }, cb);
+    },
+    final(cb) {
+      for (const b of branches) if (!b.failure) b.pipe.end();
+      cb();
+    },
+    destroy(err, cb) {
+      // Tear the uploads down only on failure: on success the branches still drain to the stores.
+      if (err) for (const b of branches) b.pipe.destroy(err);
+      cb(err);
+    },
+  });
+
+  let runError: unknown = null;
+  try {
+    const stored = encrypted ? await encryptStream(afterPlain, req.encryption as Exclude<EncryptionSpec, { mode: 'none' }>) : afterPlain;
+    await pipelineAsync(stored, fanOut);
+  } catch (e) {
+    runError = sourceError ?? e;
+  }
+  if (!runError && sourceError) runError = sourceError;
+  // Let every upload settle (aborts included) before reporting anything.
+  await Promise.allSettled(branches.map((b) => b.put));
+  if (runError) {
+    for (const b of branches) {
+      const o = outcomes[req.targets.indexOf(b.target)]!;
+      Object.assign(o, { error: `not stored: ${oneLine(runError)}`, exitCode: exitCodeOf(runError) });
+    }
+    return finish(outcomes, object, null, runError);
+  }
+
+  const facts = await check.result;
+  const manifest: BackupManifest = {
+    format: 'tsredis-ops-backup/1',
+    name: req.name,
+    object,
+    takenAt: takenAt.toISOString(),
+    completedAt: new Date().toISOString(),
+    source: { kind: src.kind, location: src.location },
+    redisVersion: facts.redisVersion,
+    rdbVersion: facts.rdbVersion,
+    keys: { total: facts.keys, perDb: facts.keysPerDb },
+    plain: { size: plainBytes, sha256: plainSha256.digest('hex'), sha1: plainSha1.digest('hex') },
+    stored: { size: storedBytes, sha256: storedSha256.digest('hex') },
+    compression: req.compression,
+    encryption:
+      req.encryption.mode === 'none'
+        ? { mode: 'none' }
+        : req.encryption.mode === 'passphrase'
+          ? { mode: 'passphrase', cipher: 'aes256' }
+          : { mode: 'recipients', cipher: 'aes256', recipients: recipientIds(req.encryption.keys) },
+    tool: { name: 'tsredis-ops', version: toolVersion },
+  };
+
+  await Promise.all(
+    branches.map(async (b) => {
+      const o = outcomes[req.targets.indexOf(b.target)]!;
+      try {
+        const put = await b.put!;
+        if (put.sha256 !== manifest.stored.sha256 || put.size !== manifest.stored.size) {
+          await b.store.delete(object).catch(() => {});
+          throw new ToolError(`${b.store.describe()}: the store received ${put.size} bytes (sha256 ${put.sha256}), expected ${manifest.stored.size} (${manifest.stored.sha256}); deleted`, ExitCode.DATA);
+        }
+        await b.store.put(manifestName, Readable.from([manifestBytes(manifest)]), { contentType: 'application/json' });
+        const marker = { name: req.name, object, takenAt: manifest.takenAt, completedAt: new Date().toISOString(), storedSha256: manifest.stored.sha256 };
+        await b.store.put(markerNameFor(req.name), Readable.from([Buffer.from(`${JSON.stringify(marker, null, 2)}\n`)]), { contentType: 'application/json' });
+        Object.assign(o, { ok: true, verifiedBy: put.verifiedBy });
+        log(`${b.store.describe()}: stored ${object} (${put.verifiedBy})`);
+      } catch (e) {
+        Object.assign(o, { error: oneLine(e), exitCode: exitCodeOf(e) });
+        return;
+      }
+      if (req.retention) {
+        try {
+          o.prune = await pruneTarget(b.store, req.retention, { name: req.name, log });
+        } catch (e) {
+          Object.assign(o, { ok: false, error: `backup stored, prune failed: ${oneLine(e)}`, exitCode: exitCodeOf(e) });
+        }
+      }
+    }),
+  );
+  return finish(outcomes, object, manifest, undefined);
+}
+
+function finish(targets: TargetOutcome[], object: string, manifest: BackupManifest | null, error: unknown): BackupOutcome {
+  const failed = targets.find((t) => !t.ok);
+  const exitCode = error ? exitCodeOf(error) : failed ? (failed.exitCode ?? ExitCode.IO) : ExitCode.OK;
+  return {
+    ok: exitCode === ExitCode.OK,
+    exitCode,
+    object: manifest ? object : null,
+    manifest,
+    targets,
+    ...(error ? { error: oneLine(error) } : {}),
+  };
+}

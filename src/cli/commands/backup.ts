@@ -1,0 +1,147 @@
+import { type Command, Option } from 'commander';
+import { parseCompression } from '../../backup/compress.js';
+import { notifyFailure } from '../../backup/notify.js';
+import { checkBackupName, parseTakenAt } from '../../backup/naming.js';
+import {
+  addRetentionOptions,
+  addStoreOptions,
+  collect,
+  defaultName,
+  encryptionFrom,
+  loadConfig,
+  policyFrom,
+  storeOptionsFrom,
+  targetsFrom,
+} from '../../backup/options.js';
+import { runBackup, type BackupOutcome, type BackupProgress } from '../../backup/run-backup.js';
+import { redactUrl } from '../../net/redis-url.js';
+import { ExitCode, UsageError, oneLine } from '../../util/errors.js';
+import { formatBytes, startProgress } from '../progress.js';
+import { action, intOption, printJson } from '../run.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('backup')
+    .summary('take a dated, compressed, encrypted, verified backup to directories and S3')
+    .description(
+      `Back up one RDB in one pass: it is parsed (structure + CRC-64), hashed (sha256, sha1), compressed,
+encrypted (OpenPGP, readable by plain gpg -d), hashed again and streamed to every target at once.
+Each target verifies its copy (size + ETag md5 or a read-back sha256) before the manifest is
+written last, then a <name>.last-success.json marker, then the retention policy (if any) is applied.
+
+SOURCE is an RDB file (read through one open descriptor: safe while Redis renames a new dump over
+it), bgsave:redis://host:port (BGSAVE, wait until LASTSAVE moves, read the node's file) or
+redis://host:port (a fresh RDB over the replication protocol, no disk access).
+TARGET is a directory or s3://bucket/prefix.`,
+    )
+    .option('--from <source>', 'RDB file, bgsave:redis://host:port or redis://host:port')
+    .option('--to <target>', 'directory or s3://bucket/prefix (repeat for several targets)', collect)
+    .option('--name <name>', 'backup name (default: the file name without .rdb, or host-port)')
+    .option('--taken-at <iso>', 'label the snapshot with this time instead of now (importing old dumps)')
+    .option('--compress <gzip|none>', 'compression (default gzip)')
+    .option('--compress-level <1-9>', 'gzip level (default 1)', intOption('--compress-level'))
+    .option('--passphrase-file <file>', 'encrypt with the passphrase in FILE (or set TSREDIS_PASSPHRASE)')
+    .option('--recipient <key.asc>', 'encrypt to this OpenPGP public key (repeatable)', collect)
+    .option('--no-encrypt', 'store without encryption (must be explicit)')
+    .option('--password-file <file>', 'Redis password (or REDISCLI_AUTH)')
+    .option('--rdb-path <file>', 'bgsave: the RDB file of the node, when CONFIG GET is not allowed')
+    .option('--on-failure <cmd>', 'run CMD through /bin/sh on failure (event in TSREDIS_* env and JSON on stdin)')
+    .option('--webhook <url>', 'POST a JSON event to URL on failure')
+    .option('--json', 'print the outcome as JSON')
+    .addOption(new Option('--quiet', 'no progress or log lines'));
+  addStoreOptions(cmd);
+  addRetentionOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples (secrets come from files or the environment, never arguments):
+  tsredis-ops backup --from /var/lib/redis/dump.rdb --to /srv/backups/redis \\
+      --to s3://my-bucket/redis --passphrase-file /etc/tsredis-ops/passphrase \\
+      --keep-hourly 48 --keep-daily 60
+  tsredis-ops backup --config /etc/tsredis-ops.json        # from cron
+
+Exit codes: 0 ok; 1 RDB damaged or a copy failed verification; 2 usage; 3 source or target
+unreachable (upload failed after retries); 4 encryption key/passphrase problem; 5 refused
+(a backup with this name and time already exists).`,
+  );
+  cmd.action(
+    action(async (flags: Record<string, unknown>) => {
+      const cfg = await loadConfig(flags.config as string | undefined);
+      const sources = flags.from
+        ? [{ name: (flags.name as string | undefined) ?? cfg.name, from: flags.from as string, passwordFile: undefined, rdbPath: undefined }]
+        : cfg.sources ?? (cfg.from ? [{ name: cfg.name, from: cfg.from, passwordFile: undefined, rdbPath: undefined }] : []);
+      if (sources.length === 0) throw new UsageError('no source: give --from FILE|bgsave:redis://…|redis://… (or "from"/"sources" in --config)');
+      const targets = targetsFrom(flags, cfg);
+      const encryption = await encryptionFrom(flags, cfg);
+      const compression = parseCompression((flags.compress as string | undefined) ?? cfg.compression ?? 'gzip');
+      const retention = policyFrom(flags, cfg);
+      const takenAt = flags.takenAt ? parseTakenAt(flags.takenAt as string) : undefined;
+      const json = !!flags.json;
+      const onFailure = (flags.onFailure as string | undefined) ?? cfg.onFailure;
+      const webhook = (flags.webhook as string | undefined) ?? cfg.webhook;
+
+      const outcomes: Array<BackupOutcome & { name: string; source: string }> = [];
+      for (const s of sources) {
+        const name = checkBackupName(s.name ?? defaultName(s.from));
+        const progress = startProgress(`backup ${name}: starting`, { quiet: !!flags.quiet });
+        let last = 0;
+        const started = Date.now();
+        const onProgress = (p: BackupProgress): void => {
+          const now = Date.now();
+          if (now - last < 250) return;
+          last = now;
+          const rate = p.plainBytes / Math.max(0.001, (now - started) / 1000);
+          const of = p.totalBytes ? ` / ${formatBytes(p.totalBytes)}` : '';
+          progress.update(`backup ${name}: ${p.stage} ${formatBytes(p.plainBytes)}${of} (${formatBytes(rate)}/s), stored ${formatBytes(p.storedBytes)}`);
+        };
+        let outcome: BackupOutcome;
+        try {
+          outcome = await runBackup({
+            name,
+            source: s.from,
+            targets,
+            storeOptions: storeOptionsFrom(flags, cfg),
+            sourceOptions: {
+              passwordFile: (flags.passwordFile as string | undefined) ?? s.passwordFile ?? cfg.passwordFile,
+              rdbPath: (flags.rdbPath as string | undefined) ?? s.rdbPath ?? cfg.rdbPath,
+            },
+            compression,
+            compressionLevel: (flags.compressLevel as number | undefined) ?? cfg.compressionLevel,
+            encryption,
+            takenAt,
+            retention,
+            onProgress,
+            log: (line) => progress.log(line),
+          });
+        } catch (e) {
+          outcome = { ok: false, exitCode: (e as { exitCode?: number }).exitCode ?? ExitCode.INTERNAL, object: null, manifest: null, targets: [], error: oneLine(e) };
+        }
+        const secs = ((Date.now() - started) / 1000).toFixed(1);
+        if (outcome.ok) {
+          progress.succeed(`backup ${name}: ${outcome.object} (${formatBytes(outcome.manifest!.plain.size)} → ${formatBytes(outcome.manifest!.stored.size)}) verified on ${outcome.targets.length} target(s) in ${secs}s`);
+        } else {
+          for (const t of outcome.targets.filter((t) => !t.ok)) progress.log(`backup ${name}: ${t.target}: ${t.error ?? 'failed'}`);
+          progress.fail(`backup ${name} FAILED (exit ${outcome.exitCode}): ${outcome.error ?? outcome.targets.find((t) => !t.ok)?.error ?? 'failed'}`);
+          await notifyFailure(
+            {
+              event: 'backup-failed',
+              name,
+              source: redactUrl(s.from),
+              exitCode: outcome.exitCode,
+              message: redactUrl(outcome.error ?? outcome.targets.find((t) => !t.ok)?.error ?? 'failed'),
+              failedTargets: outcome.targets.filter((t) => !t.ok).map((t) => t.target),
+              at: new Date().toISOString(),
+            },
+            { command: onFailure, webhook, log: (l) => progress.log(l) },
+          );
+        }
+        for (const t of outcome.targets) {
+          if (t.prune?.removed.length) progress.log(`prune ${t.target}: removed ${t.prune.removed.length} backup(s)`);
+        }
+        outcomes.push({ ...outcome, name, source: redactUrl(s.from) });
+      }
+      if (json) printJson(outcomes.length === 1 ? outcomes[0] : { backups: outcomes });
+      return outcomes.find((o) => !o.ok)?.exitCode ?? ExitCode.OK;
+    }),
+  );
+}

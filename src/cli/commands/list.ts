@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { readCatalog } from '../../backup/manifest.js';
+import { addStoreOptions, loadConfig, storeOptionsFrom, targetsFrom } from '../../backup/options.js';
+import { openStore } from '../../backup/store/store.js';
+import { ExitCode } from '../../util/errors.js';
+import { formatBytes } from '../progress.js';
+import { action, printJson } from '../run.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('list')
+    .summary('list the backups on a target')
+    .description('List complete backups (those with a manifest) on a target, newest first, and objects left without a manifest.')
+    .option('--target <target>', 'directory or s3://bucket/prefix')
+    .option('--name <name>', 'only backups with this name')
+    .option('--json', 'print JSON');
+  addStoreOptions(cmd);
+  cmd.action(
+    action(async (flags: Record<string, unknown>) => {
+      const cfg = await loadConfig(flags.config as string | undefined);
+      const all: unknown[] = [];
+      for (const target of targetsFrom(flags, cfg)) {
+        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const { backups, incomplete } = await readCatalog(store, flags.name as string | undefined);
+        if (flags.json) {
+          all.push({ target: store.describe(), backups: backups.map((b) => b.manifest), incomplete });
+          continue;
+        }
+        process.stdout.write(`${store.describe()}: ${backups.length} backup(s)\n`);
+        for (const { manifest: m } of backups) {
+          const enc = m.encryption.mode === 'recipients' ? `gpg:${m.encryption.recipients?.length ?? 0} key(s)` : m.encryption.mode === 'passphrase' ? 'gpg:passphrase' : 'plain';
+          process.stdout.write(
+            `  ${m.takenAt.replace('.000Z', 'Z')}  ${m.object}  ${formatBytes(m.plain.size)} -> ${formatBytes(m.stored.size)}  ${m.compression} ${enc}  keys=${m.keys.total}  sha256=${m.plain.sha256.slice(0, 16)}…\n`,
+          );
+        }
+        for (const f of incomplete) process.stdout.write(`  (no manifest: ${f} — an interrupted or failed backup, not usable)\n`);
+      }
+      if (flags.json) printJson(all.length === 1 ? all[0] : { targets: all });
+      return ExitCode.OK;
+    }),
+  );
+}

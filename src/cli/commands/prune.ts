@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { addRetentionOptions, addStoreOptions, loadConfig, policyFrom, storeOptionsFrom, targetsFrom } from '../../backup/options.js';
+import { pruneTarget, type PruneReport } from '../../backup/prune-target.js';
+import { openStore } from '../../backup/store/store.js';
+import { ExitCode, UsageError } from '../../util/errors.js';
+import { action, printJson } from '../run.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('prune')
+    .summary('remove backups a retention policy does not keep (restic forget rules)')
+    .description(
+      `Apply a retention policy with restic's "forget" semantics, in UTC: rules are ORed; each count rule
+keeps the newest backup of each of the N most recent hours/days/weeks/months/years that hold
+backups (-1 = all); the oldest backup is kept while a count rule has budget left; the within rules
+measure back from the newest backup. Each backup name is pruned on its own, and its newest
+backup is never removed. Durations: 36h, 2d, 60d, 1y6m.`,
+    )
+    .option('--target <target>', 'directory or s3://bucket/prefix')
+    .option('--name <name>', 'only backups with this name')
+    .option('--dry-run', 'show what would be removed, remove nothing')
+    .option('--json', 'print every backup with keep/remove and the reasons');
+  addRetentionOptions(cmd);
+  addStoreOptions(cmd);
+  cmd.addHelpText('after', '\nExample:\n  tsredis-ops prune --target s3://my-bucket/redis --keep-hourly 48 --keep-daily 60 --dry-run');
+  cmd.action(
+    action(async (flags: Record<string, unknown>) => {
+      const cfg = await loadConfig(flags.config as string | undefined);
+      const policy = policyFrom(flags, cfg);
+      if (!policy) throw new UsageError('no retention rule: give --keep-last/--keep-hourly/--keep-daily/... or --keep-within*');
+      const reports: PruneReport[] = [];
+      for (const target of targetsFrom(flags, cfg)) {
+        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const report = await pruneTarget(store, policy, { name: flags.name as string | undefined, dryRun: !!flags.dryRun });
+        reports.push(report);
+        if (!flags.json) {
+          const kept = report.decisions.filter((d) => d.keep).length;
+          const gone = report.decisions.length - kept;
+          for (const d of report.decisions) {
+            process.stdout.write(`  ${d.keep ? 'keep  ' : report.dryRun ? 'would remove' : 'remove'}  ${d.object}${d.keep ? `  (${d.reasons.join(', ')})` : ''}\n`);
+          }
+          process.stdout.write(`${report.target}: ${kept} kept, ${gone} ${report.dryRun ? 'would be removed (dry run)' : 'removed'}\n`);
+        }
+      }
+      if (flags.json) printJson(reports.length === 1 ? reports[0] : { targets: reports });
+      return ExitCode.OK;
+    }),
+  );
+}

@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { readCatalog } from '../../backup/manifest.js';
+import { addStoreOptions, collect, decryptionKeysFrom, loadConfig, storeOptionsFrom, targetsFrom } from '../../backup/options.js';
+import { openStore } from '../../backup/store/store.js';
+import { verifyBackup, type VerifyResult } from '../../backup/verify-backup.js';
+import { ExitCode, ToolError, UsageError } from '../../util/errors.js';
+import { startProgress } from '../progress.js';
+import { action, printJson } from '../run.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('verify')
+    .summary('re-read stored backups and check them against their manifests')
+    .description(
+      `Re-read a stored backup and check its size and sha256 against the manifest. --deep also
+decrypts, decompresses and fully parses the RDB (CRC-64 included) and checks the plain sha256,
+sha1 and key count, in the same single read. Without NAME, --latest is assumed.`,
+    )
+    .argument('[name]', 'backup object or manifest name (or its stem)')
+    .option('--target <target>', 'directory or s3://bucket/prefix')
+    .option('--latest', 'the newest backup (per backup name with --name)')
+    .option('--all', 'every backup on the target')
+    .option('--name <name>', 'only backups with this backup name')
+    .option('--deep', 'decrypt, decompress and parse the RDB too')
+    .option('--passphrase-file <file>', 'passphrase for --deep (or TSREDIS_PASSPHRASE)')
+    .option('--identity <secret-key.asc>', 'OpenPGP secret key for --deep on key-encrypted backups (repeatable)', collect)
+    .option('--json', 'print results as JSON');
+  addStoreOptions(cmd);
+  cmd.action(
+    action(async (name: string | undefined, flags: Record<string, unknown>) => {
+      const cfg = await loadConfig(flags.config as string | undefined);
+      if ([name, flags.latest, flags.all].filter(Boolean).length > 1) throw new UsageError('give one of NAME, --latest, --all');
+      const keys = flags.deep ? await decryptionKeysFrom(flags, cfg) : {};
+      const results: Array<VerifyResult & { target: string }> = [];
+      for (const target of targetsFrom(flags, cfg)) {
+        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const { backups } = await readCatalog(store, flags.name as string | undefined);
+        const chosen = flags.all
+          ? backups
+          : name
+            ? backups.filter((b) => [b.manifest.object, b.manifestFile, b.manifestFile.replace(/\.manifest\.json$/, '')].includes(name))
+            : backups.slice(0, 1);
+        if (chosen.length === 0) throw new ToolError(`${store.describe()}: no ${name ? `backup named ${name}` : 'complete backup'} found`, ExitCode.DATA);
+        for (const entry of chosen) {
+          const progress = startProgress(`verify ${entry.manifest.object}${flags.deep ? ' (deep)' : ''}`, { quiet: !!flags.json });
+          const r = await verifyBackup(store, entry, { deep: !!flags.deep, keys });
+          if (r.ok) progress.succeed(`ok    ${store.describe()}/${r.object}: ${r.checked.join(', ')}`);
+          else progress.fail(`FAIL  ${r.error}`);
+          results.push({ ...r, target: store.describe() });
+        }
+      }
+      if (flags.json) printJson({ ok: results.every((r) => r.ok), results });
+      return results.find((r) => !r.ok)?.exitCode ?? ExitCode.OK;
+    }),
+  );
+}
