@@ -61,6 +61,13 @@ function parseScore(s: string): number {
   return v;
 }
 
+/** Bytes from the file shown inside a one-line message: printable ASCII, escaped, at most 40 chars. */
+function shown(b: Buffer | string): string {
+  const t = typeof b === 'string' ? b : b.toString('latin1');
+  const esc = JSON.stringify(t.length > 40 ? `${t.slice(0, 40)}...` : t).replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return esc;
+}
+
 function idKey(ms: bigint, seq: bigint): string {
   return `${ms}-${seq}`;
 }
@@ -230,7 +237,7 @@ class RecordParser {
     if (n === 255) return -Infinity;
     const s = this.take(n).toString('latin1');
     const v = parseScore(s);
-    if (Number.isNaN(v)) throw new BadData(at, `a decimal score, found "${s}"`);
+    if (Number.isNaN(v)) throw new BadData(at, `a decimal score, found ${shown(s)}`);
     return v;
   }
 
@@ -295,9 +302,9 @@ class RecordParser {
       this.valkey = true;
       this.p = 9;
     } else {
-      throw new BadData(0, `the RDB magic "REDIS" or "VALKEY", found "${b.toString('latin1', 0, 6).replace(/[^\x20-\x7e]/g, '.')}"`);
+      throw new BadData(0, `the RDB magic "REDIS" or "VALKEY", found ${shown(b.subarray(0, 6))}`);
     }
-    if (!/^[0-9]+$/.test(digits)) throw new BadData(this.valkey ? 6 : 5, `RDB version digits, found "${digits.replace(/[^\x20-\x7e]/g, '.')}"`);
+    if (!/^[0-9]+$/.test(digits)) throw new BadData(this.valkey ? 6 : 5, `RDB version digits, found ${shown(digits)}`);
     const v = Number(digits);
     if (this.valkey ? v < 80 || v > 81 : v < 1 || v > MAX_REDIS_RDB_VERSION) {
       throw new BadData(this.valkey ? 6 : 5, `an RDB version this tool reads (${this.valkey ? 'VALKEY 80-81' : `REDIS 1-${MAX_REDIS_RDB_VERSION}`}), found ${v}`);
@@ -391,7 +398,7 @@ class RecordParser {
             this.len();
             this.len();
           }
-          this.notice(`skipped Valkey SLOT_IMPORT record (job ${job.toString('latin1')}, ${n} slot ranges)`, base + start);
+          this.notice(`skipped Valkey SLOT_IMPORT record (job ${shown(job)}, ${n} slot ranges)`, base + start);
           return null;
         }
         // Redis RDB 13 KEY_META: class specs with module opcode streams, attached to the next key.
@@ -430,7 +437,7 @@ class RecordParser {
     this.keyMeta = undefined;
     this.prefixAbs = -1;
     if (value === null) {
-      this.notice(`skipped empty key "${key.toString('latin1').replace(/[^\x20-\x7e]/g, '?')}" (Redis skips it too)`, base + start);
+      this.notice(`skipped empty key ${shown(key)} (Redis skips it too)`, base + start);
       return null;
     }
     if (this.raw) entry.raw = this.b.subarray(valueStart, this.p);
