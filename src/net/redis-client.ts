@@ -123,7 +123,7 @@ export function openSocket(ep: RedisEndpoint, opts: ConnectOptions = {}): Promis
   const timeout = opts.connectTimeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const socket: net.Socket = ep.tls
-      ? tls.connect({ host: ep.host, port: ep.port, servername: ep.host, ...opts.tls })
+      ? tls.connect({ host: ep.host, port: ep.port, ...(net.isIP(ep.host) ? {} : { servername: ep.host }), ...opts.tls })
       : net.connect({ host: ep.host, port: ep.port });
     const timer = setTimeout(() => {
       socket.destroy();
