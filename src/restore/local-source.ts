@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { gunzipStream } from '../backup/compress.js';
 import { decryptStream, type DecryptionKeys } from '../backup/crypto.js';
-import { FormatError, IoError, ToolError } from '../util/errors.js';
+import { CryptoError, FormatError, IoError, ToolError } from '../util/errors.js';
 
 /** A plain RDB file ready to read, and how to clean up what staging left behind. */
 export interface StagedRdb {
@@ -102,6 +102,18 @@ export async function peelLayers(input: Readable, name: string, keys: Decryption
   throw new FormatError(name, 0, 'at most a few gpg/gzip layers');
 }
 
+/**
+ * A failure inside a layer as one line naming the file. Under a gpg layer, data that does not
+ * decompress means the ciphertext was altered (the MDC would have failed at the end).
+ */
+function layerError(file: string, layers: string[], e: unknown): ToolError {
+  if (e instanceof ToolError) return e;
+  const msg = (e as Error)?.message ?? String(e);
+  const after = layers.length ? ` after ${layers.join(' → ')}` : '';
+  if (layers.includes('gpg')) return new CryptoError(`${file}: damaged or tampered data${after} (${msg}); nothing was written`);
+  return new FormatError(`${file}${after}`, 0, `valid compressed data (${msg})`);
+}
+
 /** Writes a stream to a private temp file; on any failure nothing is left behind. */
 export async function stageStream(stream: Readable, tmpRoot: string | undefined, label: string): Promise<StagedRdb> {
   const dir = await mkdtemp(join(tmpRoot ?? tmpdir(), 'tsredis-restore-'));
@@ -128,11 +140,15 @@ export async function stageLocalFile(file: string, keys: DecryptionKeys, tmpRoot
   });
   await opened;
   const layers: string[] = [];
-  const plain = await peelLayers(input, file, keys, layers);
+  const plain = await peelLayers(input, file, keys, layers).catch((e: unknown) => {
+    throw layerError(file, layers, e);
+  });
   if (layers.length === 0) {
     plain.destroy();
     return { path: file, layers, cleanup: async () => {} };
   }
-  const staged = await stageStream(plain, tmpRoot, file);
+  const staged = await stageStream(plain, tmpRoot, file).catch((e: unknown) => {
+    throw layerError(file, layers, e);
+  });
   return { ...staged, layers };
 }

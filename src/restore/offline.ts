@@ -82,19 +82,11 @@ async function writeRdb(o: OfflineOptions, dest: string, sourceRdb: number): Pro
       },
       { version, lossy: o.lossy },
     );
-    const aux: Array<[string, string]> = [];
-    let db = -1;
     for await (const rec of readBackup(o.rdbPath)) {
-      if (rec.kind === 'header') await w.start(aux);
-      else if (rec.kind === 'function') await w.writeFunction(rec.code);
-      else if (rec.kind === 'resizedb' && db >= 0) continue;
-      else if (rec.kind === 'key') {
-        if (rec.entry.db !== db) {
-          db = rec.entry.db;
-          await w.selectDb(db);
-        }
-        await w.writeKey(rec.entry);
-      }
+      if (rec.kind === 'header') {
+        await w.writeRecord(rec); // tells the writer how to decode raw values it must convert
+        await w.start();
+      } else if (rec.kind !== 'aux' && rec.kind !== 'eof') await w.writeRecord(rec);
     }
     await w.finish();
     return { written: version, dropped: w.dropped.map((d) => `${d.db !== null ? `db ${d.db} ` : ''}${d.key !== null ? `"${d.key}": ` : ''}${d.what}`) };

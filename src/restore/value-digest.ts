@@ -60,6 +60,22 @@ export function formatShortest(x: number): string {
  * target's version (Redis 7.2 switched to shortest round-trip digits).
  */
 export function valueDigest(value: RedisValue, hasTtl: boolean, scoreFormat: (x: number) => string): string | null {
+  return digestOf(value, hasTtl, scoreFormat);
+}
+
+/**
+ * Digests the target may legitimately report: a listpack stores a -0 score as the integer 0, so a
+ * zset holding -0 may come back with +0 depending on the target's encoding thresholds.
+ */
+export function acceptableDigests(value: RedisValue, hasTtl: boolean, scoreFormat: (x: number) => string): string[] | null {
+  const d = digestOf(value, hasTtl, scoreFormat);
+  if (d === null) return null;
+  if (value.type !== 'zset' || !value.value.some(([, s]) => Object.is(s, -0))) return [d];
+  const plus: RedisValue = { type: 'zset', value: value.value.map(([m, s]) => [m, Object.is(s, -0) ? 0 : s]) };
+  return [d, digestOf(plus, hasTtl, scoreFormat)!];
+}
+
+function digestOf(value: RedisValue, hasTtl: boolean, scoreFormat: (x: number) => string): string | null {
   let d: Buffer = Buffer.alloc(20);
   const aux = Buffer.alloc(4);
   aux.writeUInt32BE(OBJ_TYPE[value.type]);

@@ -16,7 +16,11 @@ export function valueDifference(a: RedisValue, b: RedisValue): string | null {
     case 'zset': {
       const other = new Map((b as typeof a).value.map(([m, s]) => [m.toString('latin1'), s]));
       if (other.size !== a.value.length) return `zset has ${other.size} members, expected ${a.value.length}`;
-      for (const [m, s] of a.value) if (!Object.is(other.get(m.toString('latin1')), s)) return 'zset members or scores differ';
+      for (const [m, s] of a.value) {
+        // -0 and 0 are one score to Redis (a listpack stores -0 as the integer 0).
+        const t = other.get(m.toString('latin1'));
+        if (t !== s && !(Number.isNaN(t) && Number.isNaN(s))) return 'zset members or scores differ';
+      }
       return null;
     }
     case 'hash': {
