@@ -1,10 +1,10 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { once } from 'node:events';
 import type { RedisType } from '../../codec/rdb/model.js';
 import { dumpRdb } from '../../inspect/rdb-dump.js';
 import { ExitCode } from '../../util/errors.js';
 import { startProgress } from '../progress.js';
-import { action, intOption } from '../run.js';
+import { action } from '../run.js';
 import { openRdbSource } from './rdb-check.js';
 
 const HELP = `
@@ -25,6 +25,13 @@ Examples:
   tsredis-ops rdb-dump dump.rdb --db 0 --type hash --match 'user:*' --encoding base64
   tsredis-ops rdb-dump dump.rdb --format resp | redis-cli -p 6380 --pipe`;
 
+/** Commander-native parse error (exit 2 with usage hint), for a database number. */
+function dbNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a database number (0, 1, ...)');
+  return n;
+}
+
 interface DumpFlags {
   format: 'jsonl' | 'resp';
   encoding: 'utf8' | 'base64';
@@ -40,7 +47,7 @@ export function register(program: Command): void {
     .argument('<file>', 'RDB file, or - for standard input')
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'resp']).default('jsonl'))
     .addOption(new Option('--encoding <encoding>', 'how byte strings print in jsonl').choices(['utf8', 'base64']).default('utf8'))
-    .option('--db <n>', 'only keys of this database', intOption('--db'))
+    .option('--db <n>', 'only keys of this database', dbNumber)
     .addOption(new Option('--type <type>', 'only keys of this type').choices(['string', 'list', 'set', 'zset', 'hash', 'stream', 'module']))
     .option('--match <glob>', 'only keys matching this Redis glob pattern (as SCAN MATCH)')
     .addHelpText('after', HELP)
