@@ -129,6 +129,7 @@ export async function checkAof(path: string, opts: CheckOptions = {}): Promise<A
         try {
           rdb = await startsWithRdb(t.path);
         } catch (e) {
+          files.push(emptyReport(t, 'missing'));
           // fileIsRDB's own wording (no ", aborting...").
           throw new Abort(`Cannot open file ${t.path}: ${strerror(e)}`);
         }
@@ -136,7 +137,6 @@ export async function checkAof(path: string, opts: CheckOptions = {}): Promise<A
       }
       opts.onFile?.({ name: t.name, size: 0 });
       const f = await checkOne(t, rdb, ctx, mode, T, out, report);
-      files.push(f);
       if (f.status === 'valid') out.push(`${kind} ${t.name} is valid`);
       else if (f.status === 'empty') out.push(`${kind} ${t.name} is empty`);
       if (report.refusal || (!report.valid && mode === 'check')) break;
@@ -213,9 +213,11 @@ async function checkOne(
     size = (await fh.stat()).size;
     await fh.close();
   } catch (e) {
+    report.files.push(emptyReport(t, 'missing'));
     throw new Abort(`Cannot open file ${t.path}: ${strerror(e)}, aborting...`);
   }
   const f = emptyReport(t, 'valid');
+  report.files.push(f); // filled in below; listed even when the walk stops at this file
   f.size = size;
   f.format = rdb ? 'rdb' : 'resp';
   if (size === 0) {

@@ -11,6 +11,9 @@ import { register as registerBackup } from './commands/backup.js';
 import { register as registerList } from './commands/list.js';
 import { register as registerPrune } from './commands/prune.js';
 import { register as registerVerify } from './commands/verify.js';
+import { register as registerAofCheck } from './commands/aof-check.js';
+import { register as registerAofDump } from './commands/aof-dump.js';
+import { register as registerAofRewrite } from './commands/aof-rewrite.js';
 
 // Each subcommand lives in its own module under ./commands and exports `register(program)`.
 
@@ -45,6 +48,9 @@ environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
   registerList(program);
   registerPrune(program);
   registerVerify(program);
+  registerAofCheck(program);
+  registerAofDump(program);
+  registerAofRewrite(program);
   return program;
 }
 

@@ -29,7 +29,7 @@ export interface ScannedRecord {
   kind: 'record';
   start: number;
   end: number;
-  /** Value of the CRLF counter after the record. */
+  /** Line number of the record's `*` line (redis-check-aof's counter: CRLF lines, from 1). */
   line: number;
   argv: Buffer[] | null;
 }
@@ -172,6 +172,7 @@ export async function* scanAofRespItems(src: ByteSource, ctx: ScanContext, opts:
   let recordsAtPos = 0;
   // Record in progress.
   let recStart = 0;
+  let recLine = 0;
   let argc = 0;
   let argi = 0;
   let argv: Buffer[] | null = null;
@@ -244,7 +245,7 @@ export async function* scanAofRespItems(src: ByteSource, ctx: ScanContext, opts:
 
   const endRecord = (endIdx: number): void => {
     records++;
-    if (argv) batch.push({ kind: 'record', start: recStart, end: wBase + endIdx, line: ctx.line, argv });
+    if (argv) batch.push({ kind: 'record', start: recStart, end: wBase + endIdx, line: recLine, argv });
     state = S.Top;
   };
 
@@ -304,6 +305,7 @@ export async function* scanAofRespItems(src: ByteSource, ctx: ScanContext, opts:
           }
           const c = w[i]!;
           recStart = wBase + i;
+          recLine = ctx.line;
           if (c === 0x2a) state = S.StarLine;
           else if (c === 0x23) state = S.Annotation;
           else {
