@@ -138,8 +138,8 @@ export async function decryptStream(input: Readable, keys: DecryptionKeys, name:
       message,
       format: 'binary',
       config: READ_CONFIG,
-      ...(keys.passphrase ? { passwords: [keys.passphrase] } : {}),
-      ...(keys.privateKeys?.length ? { decryptionKeys: keys.privateKeys } : {}),
+      // With secret keys the passphrase is the keys' own (already used to unlock them).
+      ...(keys.privateKeys?.length ? { decryptionKeys: keys.privateKeys } : { passwords: [keys.passphrase!] }),
     });
     const out = fromWeb(data);
     // Forward with errors mapped, so a late integrity (MDC) failure still reads as a crypto error.

@@ -29,11 +29,13 @@ export interface SourceOptions {
 }
 
 /**
- * Opens SOURCE: a file path, `bgsave:redis://host:port` or `redis://host:port`. Files are opened
+ * Opens SOURCE: a file path, `-` (stdin), `bgsave:redis://host:port` or `redis://host:port`. Files are opened
  * once and read through that descriptor: Redis replaces dump.rdb by rename, so the inode we hold
  * stays the complete file that was there when we opened it.
  */
 export async function openSource(spec: string, opts: SourceOptions = {}): Promise<OpenedSource> {
+  // `-`: an RDB piped in (e.g. from `redis-cli --rdb /dev/stdout`); its size is not known ahead.
+  if (spec === '-') return { kind: 'file', location: 'stdin', stream: process.stdin, done: Promise.resolve() };
   if (spec.startsWith('bgsave:')) return openBgsave(parseRedisUrl(spec.slice('bgsave:'.length), { passwordFile: opts.passwordFile }), opts);
   if (/^rediss?:\/\//.test(spec)) return openReplication(parseRedisUrl(spec, { passwordFile: opts.passwordFile }));
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new UsageError(`unsupported source ${redactUrl(spec)} (a file, bgsave:redis://host:port or redis://host:port)`);

@@ -30,11 +30,11 @@ Each target verifies its copy (size + ETag md5 or a read-back sha256) before the
 written last, then a <name>.last-success.json marker, then the retention policy (if any) is applied.
 
 SOURCE is an RDB file (read through one open descriptor: safe while Redis renames a new dump over
-it), bgsave:redis://host:port (BGSAVE, wait until LASTSAVE moves, read the node's file) or
+it), - for an RDB on stdin, bgsave:redis://host:port (BGSAVE, wait until LASTSAVE moves, read the node's file) or
 redis://host:port (a fresh RDB over the replication protocol, no disk access).
 TARGET is a directory or s3://bucket/prefix.`,
     )
-    .option('--from <source>', 'RDB file, bgsave:redis://host:port or redis://host:port')
+    .option('--from <source>', 'RDB file, - (stdin), bgsave:redis://host:port or redis://host:port')
     .option('--to <target>', 'directory or s3://bucket/prefix (repeat for several targets)', collect)
     .option('--name <name>', 'backup name (default: the file name without .rdb, or host-port)')
     .option('--taken-at <iso>', 'label the snapshot with this time instead of now (importing old dumps)')

@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decryptStream, encryptStream, loadIdentities, loadRecipients } from '../../src/backup/crypto.js';
+import { ExitCode } from '../../src/util/errors.js';
+import { DEMO_RDB, cli, gpg } from './cli-helper.js';
+
+// Real gpg with a temporary GNUPGHOME: what we encrypt decrypts with `gpg -d`, and what
+// `gpg -c` / `gpg -e` produce decrypts with us.
+let work: string;
+let home: string;
+let otherHome: string;
+const passFile = () => join(work, 'pass');
+const keyPass = () => join(work, 'keypass');
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'tsredis-gpg-'));
+  home = join(work, 'gnupg');
+  otherHome = join(work, 'gnupg-other');
+  for (const h of [home, otherHome]) mkdirSync(h, { mode: 0o700 });
+  writeFileSync(passFile(), 'correct horse battery staple\n');
+  writeFileSync(keyPass(), 'key passphrase\n');
+  for (const [h, uid] of [
+    [home, 'Backup Test <backup@example.test>'],
+    [otherHome, 'Someone Else <else@example.test>'],
+  ] as const) {
+    gpg(h, ['--passphrase-file', keyPass(), '--quick-gen-key', uid, 'future-default', 'default', 'never']);
+  }
+  writeFileSync(join(work, 'pub.asc'), gpg(home, ['--armor', '--export']));
+  writeFileSync(join(work, 'sec.asc'), gpg(home, ['--passphrase-file', keyPass(), '--armor', '--export-secret-keys']));
+  writeFileSync(join(work, 'other-sec.asc'), gpg(otherHome, ['--passphrase-file', keyPass(), '--armor', '--export-secret-keys']));
+});
+afterAll(() => {
+  // Stop the gpg-agents these homes started, then remove them.
+  for (const h of [home, otherHome]) spawnSync('gpgconf', ['--homedir', h, '--kill', 'gpg-agent']);
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('OpenPGP interop with real gpg', () => {
+  const plain = readFileSync(DEMO_RDB);
+
+  it('passphrase: our output decrypts with plain gpg -d (no AEAD), and gpg -c output decrypts with us', async () => {
+    const enc = await buffer(await encryptStream(Readable.from([plain]), { mode: 'passphrase', passphrase: 'correct horse battery staple' }));
+    expect(gpg(home, ['--passphrase-file', passFile(), '-d'], enc).equals(plain)).toBe(true);
+    // gpg -c with its defaults (ZIP compression) and without compression.
+    for (const extra of [[], ['-z', '0']]) {
+      const c = gpg(home, ['--passphrase-file', passFile(), ...extra, '-c'], plain);
+      const back = await buffer(await decryptStream(Readable.from([c]), { passphrase: 'correct horse battery staple' }, 'gpg -c output'));
+      expect(back.equals(plain)).toBe(true);
+    }
+  });
+
+  it('public keys: --recipient output decrypts with gpg -d; gpg -e output decrypts with us', async () => {
+    const keys = await loadRecipients([join(work, 'pub.asc')]);
+    const enc = await buffer(await encryptStream(Readable.from([plain]), { mode: 'recipients', keys }));
+    expect(gpg(home, ['--passphrase-file', keyPass(), '-d'], enc).equals(plain)).toBe(true);
+    const e = gpg(home, ['--trust-model', 'always', '-r', 'backup@example.test', '-e'], plain);
+    const ids = await loadIdentities([join(work, 'sec.asc')], 'key passphrase');
+    const back = await buffer(await decryptStream(Readable.from([e]), { privateKeys: ids }, 'gpg -e output'));
+    expect(back.equals(plain)).toBe(true);
+  });
+
+  it('a wrong passphrase or key is a clear crypto error', async () => {
+    const c = gpg(home, ['--passphrase-file', passFile(), '-c'], plain);
+    await expect(decryptStream(Readable.from([c]), { passphrase: 'wrong' }, 'dump.rdb.gpg').then(buffer)).rejects.toThrow(
+      /cannot decrypt dump.rdb.gpg: wrong passphrase or key/,
+    );
+    const e = gpg(home, ['--trust-model', 'always', '-r', 'backup@example.test', '-e'], plain);
+    const other = await loadIdentities([join(work, 'other-sec.asc')], 'key passphrase');
+    await expect(decryptStream(Readable.from([e]), { privateKeys: other }, 'x.gpg').then(buffer)).rejects.toMatchObject({ exitCode: ExitCode.CRYPTO });
+    await expect(loadIdentities([join(work, 'sec.asc')], 'not the key passphrase')).rejects.toThrow(/wrong passphrase for secret key/);
+  });
+
+  it('CLI: backup with --recipient, gpg -d reads it; verify --deep with the secret key; wrong passphrase exits 4', async () => {
+    const dir = join(work, 'backups');
+    const r = await cli(['backup', '--from', DEMO_RDB, '--to', dir, '--recipient', join(work, 'pub.asc'), '--name', 'keyed', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.manifest.encryption.mode).toBe('recipients');
+    expect(out.manifest.encryption.recipients).toHaveLength(1);
+    const stored = readFileSync(join(dir, out.object));
+    expect(gunzipSync(gpg(home, ['--passphrase-file', keyPass(), '-d'], stored)).equals(plain)).toBe(true);
+    const manifestText = readFileSync(join(dir, out.object.replace(/\.rdb\.gz\.gpg$/, '.manifest.json')), 'utf8');
+    expect(manifestText).not.toMatch(/key passphrase|PRIVATE KEY/);
+
+    const deep = await cli(['verify', '--target', dir, '--deep', '--identity', join(work, 'sec.asc'), '--passphrase-file', keyPass()]);
+    expect(deep.code, deep.stderr).toBe(0);
+    expect(deep.stderr).toMatch(/RDB parsed/);
+
+    const pr = await cli(['backup', '--from', DEMO_RDB, '--to', dir, '--passphrase-file', passFile(), '--name', 'pass', '--json']);
+    expect(pr.code, pr.stderr).toBe(0);
+    const wrong = join(work, 'wrong');
+    writeFileSync(wrong, 'nope\n');
+    const bad = await cli(['verify', '--target', dir, '--name', 'pass', '--deep', '--passphrase-file', wrong]);
+    expect(bad.code).toBe(ExitCode.CRYPTO);
+    expect(bad.stderr).toMatch(/wrong passphrase or key/);
+    const good = await cli(['verify', '--target', dir, '--name', 'pass', '--deep'], { env: { TSREDIS_PASSPHRASE: 'correct horse battery staple' } });
+    expect(good.code, good.stderr).toBe(0);
+  });
+
+  it('refuses to back up unencrypted unless --no-encrypt is explicit; secrets are never arguments', async () => {
+    const r = await cli(['backup', '--from', DEMO_RDB, '--to', join(work, 'b2')]);
+    expect(r.code).toBe(ExitCode.USAGE);
+    expect(r.stderr).toMatch(/--no-encrypt/);
+    const help = await cli(['backup', '--help']);
+    expect(help.stdout).not.toMatch(/--passphrase </);
+  });
+});
