@@ -13,6 +13,7 @@ import { register as registerPrune } from './commands/prune.js';
 import { register as registerVerify } from './commands/verify.js';
 import { register as registerAofCheck } from './commands/aof-check.js';
 import { register as registerAofDump } from './commands/aof-dump.js';
+import { register as registerAofRewrite } from './commands/aof-rewrite.js';
 
 // Each subcommand lives in its own module under ./commands and exports `register(program)`.
 
@@ -49,6 +50,7 @@ environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
   registerVerify(program);
   registerAofCheck(program);
   registerAofDump(program);
+  registerAofRewrite(program);
   return program;
 }
 

@@ -217,13 +217,29 @@ export class Keyspace {
    * time would; hash fields past their own TTL are left out the same way.
    */
   *keys(nowMs: number | null = null): Generator<RdbKey> {
-    for (let db = 0; db < this.dbs.length; db++) {
-      for (const e of this.dbs[db]!.values()) {
-        if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
-        const value: RedisValue | null = valueToModel(e.value, nowMs);
-        if (!value) continue;
-        yield { db, key: e.key, expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
-      }
+    for (let db = 0; db < this.dbs.length; db++) yield* this.keysOfDb(db, nowMs);
+  }
+
+  /** One database's keys as RDB key records (see keys()). */
+  *keysOfDb(db: number, nowMs: number | null = null): Generator<RdbKey> {
+    for (const e of this.dbs[db]!.values()) {
+      if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
+      const value: RedisValue | null = valueToModel(e.value, nowMs);
+      if (!value) continue;
+      yield { db, key: e.key, expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
     }
+  }
+
+  /** Keys (and keys with a TTL) of one database that a dump at `nowMs` would write. */
+  countDb(db: number, nowMs: number | null = null): { keys: number; expires: number } {
+    let keys = 0;
+    let expires = 0;
+    for (const e of this.dbs[db]!.values()) {
+      if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
+      if (e.value.type === 'hash' && nowMs !== null && ![...e.value.v.values()].some((f) => f.expireAt === null || f.expireAt > nowMs)) continue;
+      keys++;
+      if (e.expireAt !== null) expires++;
+    }
+    return { keys, expires };
   }
 }
