@@ -1,10 +1,13 @@
-import { RespReader } from '../codec/resp/parser.js';
 import type { ByteSource } from '../util/byte-source.js';
 import { FormatError } from '../util/errors.js';
+import { scanCommandFrame, type FrameSpans } from './command-frame.js';
 
-/** Where applied commands go (the incr AOF). SELECT/PING/REPLCONF never reach it. */
+/**
+ * Where applied commands go (the incr AOF): each command's frame exactly as the master sent it.
+ * SELECT/PING/REPLCONF frames never reach it (the sink re-selects on a db change itself).
+ */
 export interface CommandSink {
-  append(db: number, argv: Buffer[]): void | Promise<void>;
+  appendEncoded(db: number, frame: Buffer): void;
 }
 
 /**
@@ -13,6 +16,8 @@ export interface CommandSink {
  * MULTI, EXEC and REPLCONF GETACK included) and moves only after the command is applied; inside
  * MULTI it moves only at EXEC, so a link lost mid-transaction resumes before the MULTI and the
  * transaction is never half-applied. A GETACK is answered with the offset before itself.
+ * Frames are handled synchronously a whole read at a time (no await per command): this loop is
+ * the replica's hot path under a pipelined write load.
  */
 export class CommandStream {
   /** Replication offset of the last applied command. */
@@ -20,7 +25,7 @@ export class CommandStream {
   /** The DB the stream has selected (persisted: the master does not re-send it on +CONTINUE). */
   db: number;
   commands = 0;
-  private multi: { db: number; bytes: number; queued: Array<[number, Buffer[]]> } | null = null;
+  private multi: { db: number; bytes: number; frame: Buffer; queued: Array<[number, Buffer]> } | null = null;
 
   constructor(offset: number, db: number) {
     this.offset = offset;
@@ -29,67 +34,66 @@ export class CommandStream {
 
   /**
    * Reads and applies commands until the source ends (returns normally: the caller treats it as
-   * a lost link). `onGetAck` must send REPLCONF ACK with the offset it is given; `afterCommand`
-   * runs after each applied unit (for fsync/ACK/status bookkeeping).
+   * a lost link). `onGetAck` must send REPLCONF ACK with the offset it is given; `afterBatch`
+   * runs after each read's worth of commands (flush, state, status).
    */
-  async run(src: ByteSource, sink: CommandSink, onGetAck: (offset: number) => void, afterCommand?: () => void | Promise<void>): Promise<void> {
-    const reader = new RespReader(src);
+  async run(src: ByteSource, sink: CommandSink, onGetAck: (offset: number) => void, afterBatch?: () => Promise<void>): Promise<void> {
+    const spans: FrameSpans = { argc: 0, a0s: 0, a0e: 0, a1s: -1, a1e: -1 };
+    let want = 1;
     for (;;) {
-      const frame = await reader.next();
-      if (!frame) return;
-      const argv = frame.value;
-      if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a): a is Buffer => Buffer.isBuffer(a))) {
-        throw new FormatError(src.name, frame.offset, 'a command (RESP array of bulk strings) in the replication stream');
+      if (!(await src.ensure(want))) return;
+      const win = src.window();
+      const base = src.offset;
+      let pos = 0;
+      for (;;) {
+        const end = scanCommandFrame(win, pos, spans, src.name, base);
+        if (end < 0) {
+          // Ask for the whole frame at once when its size is known, so big values are not re-scanned per chunk.
+          want = Math.max(-end - pos, win.length - pos + 1);
+          break;
+        }
+        this.apply(win, spans, win.subarray(pos, end), sink, onGetAck);
+        pos = end;
       }
-      const r = this.apply(argv, frame.length, sink, onGetAck);
-      if (r) await r;
-      if (afterCommand) {
-        const a = afterCommand();
-        if (a) await a;
-      }
+      src.advance(pos);
+      if (pos > 0 && afterBatch) await afterBatch();
     }
   }
 
-  private apply(argv: Buffer[], len: number, sink: CommandSink, onGetAck: (offset: number) => void): void | Promise<void> {
-    const name = commandName(argv[0]!);
+  private apply(win: Buffer, sp: FrameSpans, frame: Buffer, sink: CommandSink, onGetAck: (offset: number) => void): void {
+    const kind = controlCommand(win, sp.a0s, sp.a0e);
+    const len = frame.length;
     // Inside MULTI every byte waits for EXEC, whatever the command.
     const m = this.multi;
     if (m) m.bytes += len;
-    if (name === 'replconf') {
-      if (argv.length >= 2 && argv[1]!.toString('latin1').toLowerCase() === 'getack') onGetAck(this.offset);
-    } else if (name === 'ping') {
+    if (kind === Control.Replconf) {
+      if (sp.a1s >= 0 && sp.a1e - sp.a1s === 6 && win.toString('latin1', sp.a1s, sp.a1e).toLowerCase() === 'getack') onGetAck(this.offset);
+    } else if (kind === Control.Ping) {
       // heartbeat: counted, not stored
-    } else if (name === 'select') {
-      const db = Number(argv[1]?.toString('latin1'));
+    } else if (kind === Control.Select) {
+      const db = sp.a1s >= 0 ? Number(win.toString('latin1', sp.a1s, sp.a1e)) : NaN;
       if (!Number.isInteger(db) || db < 0) throw new FormatError('replication stream', this.offset, 'a DB number after SELECT');
       this.db = db;
     } else if (m) {
-      if (name === 'exec') return this.commitMulti(sink, argv);
-      m.queued.push([this.db, argv]);
+      if (kind !== Control.Exec) {
+        m.queued.push([this.db, frame]);
+        return;
+      }
+      this.multi = null;
+      sink.appendEncoded(m.db, m.frame);
+      for (const [db, f] of m.queued) sink.appendEncoded(db, f);
+      sink.appendEncoded(this.db, frame);
+      this.commands += m.queued.length;
+      this.offset += m.bytes;
       return;
-    } else if (name === 'multi') {
-      this.multi = { db: this.db, bytes: len, queued: [] };
+    } else if (kind === Control.Multi) {
+      this.multi = { db: this.db, bytes: len, frame, queued: [] };
       return;
     } else {
       this.commands++;
-      const r = sink.append(this.db, argv);
-      if (r) return r.then(() => this.advance(len));
+      sink.appendEncoded(this.db, frame);
     }
-    if (!m) this.advance(len);
-  }
-
-  private async commitMulti(sink: CommandSink, exec: Buffer[]): Promise<void> {
-    const m = this.multi!;
-    this.multi = null;
-    await sink.append(m.db, [Buffer.from('MULTI')]);
-    for (const [db, argv] of m.queued) await sink.append(db, argv);
-    await sink.append(this.db, exec);
-    this.commands += m.queued.length;
-    this.advance(m.bytes);
-  }
-
-  private advance(len: number): void {
-    this.offset += len;
+    if (!m) this.offset += len;
   }
 
   /** Drops a transaction cut by a lost link: the resync resumes before its MULTI. */
@@ -101,6 +105,31 @@ export class CommandStream {
   }
 }
 
-function commandName(b: Buffer): string {
-  return b.length <= 8 ? b.toString('latin1').toLowerCase() : '';
+const enum Control {
+  None,
+  Ping,
+  Select,
+  Multi,
+  Exec,
+  Replconf,
+}
+
+/** Classifies the stream's control commands by name (any case) without allocating for the rest. */
+function controlCommand(b: Buffer, s: number, e: number): Control {
+  const n = e - s;
+  if (n !== 4 && n !== 5 && n !== 6 && n !== 8) return Control.None;
+  switch (b.toString('latin1', s, e).toLowerCase()) {
+    case 'ping':
+      return Control.Ping;
+    case 'select':
+      return Control.Select;
+    case 'multi':
+      return Control.Multi;
+    case 'exec':
+      return Control.Exec;
+    case 'replconf':
+      return Control.Replconf;
+    default:
+      return Control.None;
+  }
 }

@@ -284,16 +284,17 @@ export class Replica {
     this.status.lastError = null;
     this.log(`link up: streaming from offset ${stream.offset}`);
     try {
-      await stream.run(link.src, writer, ack, () => this.afterCommand());
+      await stream.run(link.src, writer, ack, () => this.afterBatch());
     } finally {
       clearInterval(ackTimer);
     }
     throw link.endedError('streaming');
   }
 
-  /** Per applied command: status, once a second the state file, and the incr bound. */
-  private async afterCommand(): Promise<void> {
+  /** After each read's worth of commands: write them out, status, once a second the state, the incr bound. */
+  private async afterBatch(): Promise<void> {
     const stream = this.stream!;
+    await this.writer!.flush();
     this.status.offset = stream.offset;
     this.status.commands = stream.commands;
     this.status.incrBytes = this.incrStart + this.writer!.bytesWritten;

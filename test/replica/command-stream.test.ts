@@ -1,16 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCommand } from '../../src/codec/resp/encoder.js';
+import { parseOne } from '../../src/codec/resp/parser.js';
 import { CommandStream } from '../../src/replica/command-stream.js';
 import { ByteSource } from '../../src/util/byte-source.js';
 
 const cmd = (...a: string[]) => encodeCommand(a);
+/** "SET a 1" for a frame, checking it is the exact encoding of its arguments. */
+function frameText(frame: Buffer): string {
+  const v = parseOne(frame) as Buffer[];
+  expect(encodeCommand(v).equals(frame)).toBe(true);
+  return v.map((b) => b.toString()).join(' ');
+}
 
 async function apply(stream: CommandStream, bytes: Buffer[]) {
   const applied: Array<[number, string]> = [];
   const acks: number[] = [];
   await stream.run(
     ByteSource.fromBuffer(Buffer.concat(bytes), 'stream'),
-    { append: (db, argv) => void applied.push([db, argv.map((b) => b.toString()).join(' ')]) },
+    { appendEncoded: (db, frame) => void applied.push([db, frameText(frame)]) },
     (o) => acks.push(o),
   );
   return { applied, acks };
@@ -45,6 +52,19 @@ describe('CommandStream offset accounting', () => {
 
   it('rejects something that is not a command with the stream offset', async () => {
     const s = new CommandStream(0, 0);
-    await expect(apply(s, [cmd('SET', 'a', '1'), Buffer.from(':5\r\n')])).rejects.toThrow(/stream: at byte 27: a command/);
+    await expect(apply(s, [cmd('SET', 'a', '1'), Buffer.from(':5\r\n')])).rejects.toThrow(/stream: at byte 27: "\*" starting a command/);
+    await expect(apply(new CommandStream(0, 0), [Buffer.from('*2\r\n$3\r\nGET\r\n$1\r\nab\r\n')])).rejects.toThrow(/at byte 18: CRLF after a bulk/);
+  });
+
+  it('applies frames split at every byte boundary the same way', async () => {
+    const all = Buffer.concat([cmd('SELECT', '5'), cmd('SET', 'k', 'v'.repeat(300)), cmd('MULTI'), cmd('INCR', 'n'), cmd('EXEC'), cmd('ping')]);
+    const s = new CommandStream(0, 0);
+    const applied: string[] = [];
+    async function* bytes() {
+      for (let i = 0; i < all.length; i++) yield all.subarray(i, i + 1);
+    }
+    await s.run(ByteSource.fromStream(bytes(), 'split'), { appendEncoded: (db, f) => void applied.push(`${db}:${frameText(f)}`) }, () => {});
+    expect(s.offset).toBe(all.length);
+    expect(applied).toEqual([`5:SET k ${'v'.repeat(300)}`, '5:MULTI', '5:INCR n', '5:EXEC']);
   });
 });

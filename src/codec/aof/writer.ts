@@ -55,14 +55,29 @@ export class AofWriter {
 
   /** Appends one command for `db`. */
   async append(db: number, argv: readonly Arg[]): Promise<void> {
+    this.prelude(db);
+    this.queue(encodeCommand(argv));
+    if (this.policy === 'always' || this.pendingBytes >= FLUSH_AT) await this.flush();
+  }
+
+  /**
+   * Queues one command that is already RESP-encoded (a replication stream frame, kept byte for
+   * byte: no re-encoding on the replica's hot path), with the same SELECT and `#TS:` handling
+   * as append(). Nothing is written until flush(), which the caller runs once per batch.
+   */
+  appendEncoded(db: number, frame: Buffer): void {
+    this.prelude(db);
+    this.queue(frame);
+  }
+
+  /** What precedes every command: the `#TS:` line of a new second, SELECT on a db change. */
+  private prelude(db: number): void {
     if (this.closed) throw new Error(`AOF writer for ${this.path} is closed`);
     if (this.opts.timestamps) this.queueTimestamp((this.opts.nowS ?? (() => Math.floor(Date.now() / 1000)))());
     if (db !== this.selectedDb) {
       this.queue(encodeCommand(['SELECT', String(db)]));
       this.selectedDb = db;
     }
-    this.queue(encodeCommand(argv));
-    if (this.policy === 'always' || this.pendingBytes >= FLUSH_AT) await this.flush();
   }
 
   /** Writes `#TS:<unixS>` unless an annotation for this second (or a later one) was written. */
