@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../../src/codec/aof/manifest.js';
-import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
+import { debugDigest, freePort, startRedis, stopAllRedis } from '../helpers/redis-server.js';
 import { checkRdb, digestOfRdb, loadDir, masterOffset, runWorkload, settleExpiries, stats, waitFor } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -67,8 +67,14 @@ describe('tsredis-ops replicate (CLI)', () => {
     const state = JSON.parse(readFileSync(join(dir, 'replica-state.json'), 'utf8'));
     expect(state.incrSize).toBeLessThanOrEqual(readFileSync(join(aofDir, state.incrFile)).length);
 
-    const second = spawnCli(args, env);
+    const metricsPort = await freePort();
+    const second = spawnCli([...args, '--metrics-port', String(metricsPort)], env);
     await waitFor('second run caught up', async () => status(dir)?.link === 'up' && status(dir)!.offset === (await masterOffset(c)));
+    const seen = status(dir)!.offset;
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^tsredis_replica_link_up 1$/m);
+    expect(metrics).toMatch(/^tsredis_replica_partial_syncs_total 1$/m);
+    expect(Number(/^tsredis_replica_offset (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(seen);
     await settleExpiries(c, w);
     await waitFor('second run caught up again', async () => status(dir)?.offset === (await masterOffset(c)));
     second.child.kill('SIGTERM');
