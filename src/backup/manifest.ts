@@ -53,17 +53,19 @@ export interface CatalogEntry {
 export async function readCatalog(store: BackupStore, name?: string): Promise<{ backups: CatalogEntry[]; incomplete: string[] }> {
   const files = new Map<string, number>();
   for await (const o of store.list(name ? `${name}-` : '')) files.set(o.name, o.size);
+  const mine = (f: string): boolean => {
+    const parsed = parseBackupFileName(f);
+    return parsed !== null && (!name || parsed.name === name);
+  };
+  const manifestFiles = [...files.keys()].filter((f) => f.endsWith(MANIFEST_SUFFIX) && mine(f));
+  // Manifests are small: read several at once, S3 latency dominates.
   const backups: CatalogEntry[] = [];
-  const claimed = new Set<string>();
-  for (const file of files.keys()) {
-    if (!file.endsWith(MANIFEST_SUFFIX)) continue;
-    const parsed = parseBackupFileName(file);
-    if (!parsed || (name && parsed.name !== name)) continue;
-    const manifest = await readManifest(store, file);
-    claimed.add(manifest.object);
-    backups.push({ manifestFile: file, manifest, takenAt: new Date(manifest.takenAt) });
+  for (let i = 0; i < manifestFiles.length; i += 16) {
+    const batch = await Promise.all(manifestFiles.slice(i, i + 16).map((f) => readManifest(store, f)));
+    batch.forEach((manifest, j) => backups.push({ manifestFile: manifestFiles[i + j]!, manifest, takenAt: new Date(manifest.takenAt) }));
   }
-  const incomplete = [...files.keys()].filter((f) => !f.endsWith(MANIFEST_SUFFIX) && !claimed.has(f) && parseBackupFileName(f) !== null && /\.rdb/.test(f));
+  const claimed = new Set(backups.map((b) => b.manifest.object));
+  const incomplete = [...files.keys()].filter((f) => !f.endsWith(MANIFEST_SUFFIX) && !claimed.has(f) && mine(f) && /\.rdb/.test(f));
   backups.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime());
   return { backups, incomplete };
 }

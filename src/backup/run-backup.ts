@@ -180,9 +180,14 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
     const stored = encrypted ? await encryptStream(afterPlain, req.encryption as Exclude<EncryptionSpec, { mode: 'none' }>) : afterPlain;
     await pipelineAsync(stored, fanOut);
   } catch (e) {
-    runError = sourceError ?? e;
+    runError = e;
   }
-  if (!runError && sourceError) runError = sourceError;
+  if (runError || sourceError) {
+    // Name the cause, not its echo: a source/RDB error first, then a store that failed (when
+    // every store failed the pipeline stops, and the source side only sees a premature close).
+    const storeFailure = branches.every((b) => b.failure) ? branches[0]!.failure : undefined;
+    runError = (sourceError instanceof ToolError ? sourceError : undefined) ?? storeFailure ?? sourceError ?? runError;
+  }
   // Let every upload settle (aborts included) before reporting anything.
   await Promise.allSettled(branches.map((b) => b.put));
   if (runError) {

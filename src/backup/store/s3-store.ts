@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -46,6 +47,8 @@ export class S3Store implements BackupStore {
     if (!m || !m[1]) throw new UsageError(`bad S3 target ${url} (expected s3://bucket/prefix)`);
     const prefix = m[2]!.replace(/\/+$/, '');
     const env = process.env;
+    // The SDK's multi-line Node-version notice would land in every cron mail; engines documents it.
+    env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const endpoint = opts.s3Endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? undefined;
     const client = new S3Client({
       region: opts.s3Region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
@@ -69,7 +72,8 @@ export class S3Store implements BackupStore {
   private fail(op: string, name: string, e: unknown): never {
     if (e instanceof ToolError) throw e;
     const code = e instanceof S3ServiceException ? e.name : ((e as NodeJS.ErrnoException).code ?? (e as Error).name);
-    throw new IoError(`S3 ${op} s3://${this.bucket}/${this.key(name)} failed: ${code}: ${(e as Error).message}`);
+    const attempts = (e as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+    throw new IoError(`S3 ${op} s3://${this.bucket}/${this.key(name)} failed${attempts ? ` after ${attempts} attempts` : ''}: ${code}: ${(e as Error).message}`);
   }
 
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {
@@ -121,7 +125,12 @@ export class S3Store implements BackupStore {
   /** HEAD for the size, then the ETag (md5 single-part or md5-of-part-md5s) or a read-back sha256. */
   private async verifyStored(name: string, sent: SentSums): Promise<PutResult> {
     const where = `s3://${this.bucket}/${this.key(name)}`;
-    const head = await this.head(name);
+    let head = await this.head(name);
+    // Some S3-compatible stores answer HEAD from a replica that lags a moment behind the PUT.
+    for (let i = 0; i < 5 && head?.size !== sent.size; i++) {
+      await sleep(200 * (i + 1));
+      head = await this.head(name);
+    }
     let problem: string | null = null;
     let verifiedBy = '';
     if (!head) problem = 'object missing after upload';
