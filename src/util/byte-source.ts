@@ -12,6 +12,8 @@ export class ByteSource {
   private pos = 0;
   private base = 0;
   private ended = false;
+  /** A chunk request `fill` started but did not wait for; the next read consumes it first. */
+  private pendingChunk: Promise<IteratorResult<Uint8Array>> | null = null;
 
   constructor(
     private readonly chunks: AsyncIterator<Uint8Array>,
@@ -64,7 +66,7 @@ export class ByteSource {
     const parts: Buffer[] = [this.buf.subarray(this.pos)];
     let have = parts[0]!.length;
     while (have < n) {
-      const r = await this.chunks.next();
+      const r = await this.nextChunk();
       if (r.done) {
         this.ended = true;
         break;
@@ -78,6 +80,46 @@ export class ByteSource {
     this.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, have);
     this.pos = 0;
     return have >= n;
+  }
+
+  private nextChunk(): Promise<IteratorResult<Uint8Array>> {
+    const p = this.pendingChunk ?? this.chunks.next();
+    this.pendingChunk = null;
+    return p;
+  }
+
+  /**
+   * Waits until at least `min` unread bytes are buffered (false if the stream ends first), then
+   * also takes chunks that are already available, up to `max`, without waiting for more. Parsers
+   * that restart a record use it to grow their window geometrically without ever blocking on
+   * bytes a live peer has not sent (a replication stream pauses right after the RDB).
+   */
+  async fill(min: number, max: number): Promise<boolean> {
+    if (!(await this.ensure(min))) return false;
+    const parts: Buffer[] = [];
+    let have = this.available;
+    while (have < max && !this.ended) {
+      this.pendingChunk ??= this.chunks.next();
+      const next = this.pendingChunk;
+      // A chunk that is not there within ~1 ms is not waited for (a file's read-ahead is).
+      const ready = await Promise.race([next, new Promise<null>((r) => setTimeout(() => r(null), 1))]);
+      if (ready === null) break;
+      this.pendingChunk = null;
+      if (ready.done) {
+        this.ended = true;
+        break;
+      }
+      const c = ready.value;
+      if (c.length === 0) continue;
+      parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+      have += c.length;
+    }
+    if (parts.length > 0) {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), ...parts], have);
+      this.base += this.pos;
+      this.pos = 0;
+    }
+    return true;
   }
 
   /** Buffers at least one more byte than now; false at end of stream. */

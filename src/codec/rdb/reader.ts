@@ -871,6 +871,8 @@ export class RdbDecoder {
   private done = false;
   /** Window length wanted for the next parse attempt. */
   private want = 9;
+  /** Bytes the parse cannot do without (waited for); `want` beyond it is only taken if already there. */
+  private need = 9;
 
   constructor(
     private readonly src: ByteSource,
@@ -892,7 +894,7 @@ export class RdbDecoder {
     const p = this.parser;
     const out: RdbRecord[] = [];
     for (;;) {
-      if (src.available < this.want) await src.ensure(this.want);
+      if (src.available < this.want) await src.fill(this.need, this.want);
       const win = src.window();
       const base = src.offset;
       p.b = win;
@@ -935,13 +937,13 @@ export class RdbDecoder {
           if (rec) out.push(rec);
         }
         src.advance(q);
-        this.want = 1;
+        this.want = this.need = 1;
         return out;
       } catch (e) {
         if (e instanceof NeedMore) {
           src.advance(q);
           if (out.length > 0) {
-            this.want = e.need - q;
+            this.want = this.need = e.need - q;
             return out;
           }
           const need = e.need - q;
@@ -956,6 +958,7 @@ export class RdbDecoder {
             );
           }
           // Grow geometrically so a record arriving in many small chunks is parsed O(n) times total.
+          this.need = need;
           this.want = Math.max(need, Math.min(avail * 2, avail + MAX_WINDOW_STEP));
           continue;
         }

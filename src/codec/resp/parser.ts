@@ -143,9 +143,10 @@ export class RespReader {
   async next(): Promise<RespFrame | null> {
     const src = this.src;
     let want = 1;
+    let need = 1;
     let tried = -1;
     for (;;) {
-      if (src.available < want && !(await src.ensure(want))) {
+      if (src.available < want && !(await src.fill(need, want))) {
         if (src.available === 0) return null;
         if (src.available === tried) {
           throw new FormatError(src.name, src.offset + src.available, 'the rest of a RESP frame, found end of stream');
@@ -161,7 +162,8 @@ export class RespReader {
       } catch (e) {
         if (e instanceof NeedMore) {
           // Grow geometrically so a frame delivered in many small chunks is parsed O(n) times total.
-          want = Math.max(e.need, win.length + 1, Math.min(win.length * 2, win.length + (1 << 24)));
+          need = Math.max(e.need, win.length + 1);
+          want = Math.max(need, Math.min(win.length * 2, win.length + (1 << 24)));
           continue;
         }
         if (e instanceof BadFrame) throw new FormatError(src.name, src.offset + e.at, `expected ${e.expected}`);
