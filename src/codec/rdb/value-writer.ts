@@ -24,8 +24,11 @@ const LIST_NODE_MAX_BYTES = 8192;
 
 export interface EncodeContext extends StringEncodeOptions {
   version: number;
-  /** Called for data the target cannot represent; throws unless the writer is lossy. */
-  loss(what: string): void;
+  /**
+   * Called for data the target cannot represent (`what`); throws unless the writer is lossy.
+   * `effect` says what the output keeps instead, for the drop report.
+   */
+  loss(what: string, effect?: string): void;
 }
 
 export interface EncodedValue {
@@ -171,7 +174,7 @@ function encodeHash(v: Extract<RedisValue, { type: 'hash' }>, ctx: EncodeContext
     }
   })());
   const expires = v.expires && v.expires.size > 0 ? v.expires : null;
-  if (expires && ctx.version < 12) ctx.loss(`${expires.size} hash-field TTL(s) (RDB ${ctx.version} has no field expiry; fields kept without TTL)`);
+  if (expires && ctx.version < 12) ctx.loss(`${expires.size} hash-field TTL(s)`, 'the fields are kept without TTL');
   if (expires && ctx.version >= 12) return encodeHashWithTtl(fields, expires, packed, ctx);
   if (packed) {
     const b = ctx.version >= 10 ? new ListpackBuilder() : new ZiplistBuilder();
@@ -206,7 +209,7 @@ function encodeStreamValue(s: StreamValue, ctx: EncodeContext): EncodedValue {
   // seen-time on load, so it is not reported as lost data.
   if (ctx.version === 10) return { type: RdbType.STREAM_LISTPACKS_2, parts: encodeStream(s, 2, ctx) };
   const lost = streamV1Loss(s);
-  if (lost) ctx.loss(`stream ${lost} (RDB ${ctx.version} streams have no such field; it would be re-derived on load)`);
+  if (lost) ctx.loss(`stream ${lost}`, 'a stream v1 loader re-derives these');
   return { type: RdbType.STREAM_LISTPACKS, parts: encodeStream(s, 1, ctx) };
 }
 

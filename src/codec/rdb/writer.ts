@@ -3,7 +3,8 @@ import { withAtomicFile } from '../../util/atomic-file.js';
 import { RdbOpcode } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { i64le, lenBytes, strBytes } from './encoding.js';
-import type { ModuleValue, RdbKey, RdbRecord } from './model.js';
+import type { ModuleValue, RdbKey, RdbRecord, RedisValue } from './model.js';
+import { decodeValueBytes } from './raw-value.js';
 import { printable } from './to-commands.js';
 import { WRITABLE_RDB_VERSIONS, encodeValue, typeLoadableIn, type EncodeContext } from './value-writer.js';
 
@@ -46,6 +47,8 @@ export class RdbWriter {
   private db: number | null = null;
   private state: 'new' | 'open' | 'done' = 'new';
   private keys = 0;
+  /** RDB version of the records being copied (from their header record), for decoding raw values. */
+  private sourceVersion: number | null = null;
 
   constructor(
     private readonly sink: RdbSink,
@@ -90,7 +93,7 @@ export class RdbWriter {
     this.open();
     if (this.version < 10) {
       const name = /name=(\S+)/.exec(code.subarray(0, 200).toString('latin1'))?.[1] ?? '?';
-      this.lose(null, null, `function library "${name}" (RDB ${this.version} has no functions)`);
+      this.lose(null, null, `function library "${name}"`, `RDB ${this.version} has no functions`);
       return;
     }
     this.push(Buffer.from([RdbOpcode.FUNCTION2]), ...strBytes(code, this.enc()));
@@ -133,15 +136,14 @@ export class RdbWriter {
     if (key.raw && typeLoadableIn(key.rdbType, this.version)) {
       type = key.rdbType;
       parts = [key.raw];
-    } else if (key.value) {
-      const enc = encodeValue(key.value, this.enc(key));
+    } else {
+      const value = key.value ?? (await this.decodeRaw(key));
+      const enc = value && encodeValue(value, this.enc(key));
       if (!enc) {
-        this.dropped.push({ db: key.db, key: printable(key.key), what: `empty ${key.value.type} (Redis skips empty keys on load)` });
+        this.dropped.push({ db: key.db, key: printable(key.key), what: `empty ${value?.type ?? 'value'} (Redis skips empty keys on load)` });
         return;
       }
       ({ type, parts } = enc);
-    } else {
-      throw new ToolError(`key "${printable(key.key)}" (db ${key.db}): stored as RDB type ${key.rdbType}, which RDB ${this.version} cannot load; read it decoded (not raw) to convert it`);
     }
     if (key.expireAtMs !== null) this.push(Buffer.from([RdbOpcode.EXPIRETIME_MS]), i64le(key.expireAtMs));
     if (key.idleSeconds !== undefined) this.push(Buffer.from([RdbOpcode.IDLE]), lenBytes(key.idleSeconds));
@@ -171,6 +173,8 @@ export class RdbWriter {
       case 'key':
         return this.writeKey(r.entry);
       case 'header':
+        this.sourceVersion = r.version;
+        return;
       case 'eof':
         return;
     }
@@ -190,18 +194,27 @@ export class RdbWriter {
     return { bytes: this.written, checksum };
   }
 
+  /** A raw value of a type the target lacks, decoded with the source file's version rules. */
+  private async decodeRaw(key: RdbKey): Promise<RedisValue | null> {
+    if (!key.raw) throw new Error('RdbKey without value or raw bytes');
+    if (this.sourceVersion === null) {
+      throw new ToolError(`key "${printable(key.key)}" (db ${key.db}): stored as RDB type ${key.rdbType}, which RDB ${this.version} cannot load, and the source version is unknown`);
+    }
+    return decodeValueBytes(key.rdbType, key.raw, this.sourceVersion, `value of key "${printable(key.key)}" (db ${key.db})`);
+  }
+
   private enc(key?: RdbKey): EncodeContext {
     return {
       version: this.version,
       compress: this.compress,
-      loss: (what) => this.lose(key?.db ?? this.db, key ? key.key : null, what),
+      loss: (what, effect) => this.lose(key?.db ?? this.db, key ? key.key : null, what, effect),
     };
   }
 
-  private lose(db: number | null, key: Buffer | null, what: string): void {
+  private lose(db: number | null, key: Buffer | null, what: string, effect?: string): void {
     const where = key ? `key "${printable(key)}" (db ${db})` : 'file';
     if (!this.lossy) throw new ToolError(`${where}: RDB ${this.version} cannot represent ${what}; use --lossy to drop it`);
-    this.dropped.push({ db, key: key ? printable(key) : null, what });
+    this.dropped.push({ db, key: key ? printable(key) : null, what: effect ? `${what} (${effect})` : what });
   }
 
   private aux(k: string | Buffer, v: string | Buffer): void {
