@@ -76,10 +76,15 @@ export class RedisClient {
 
   /** Sends a command; resolves with the raw reply (error replies resolve as RespError). */
   send(...args: Arg[]): Promise<RespValue> {
+    return this.sendEncoded(encodeCommand(args));
+  }
+
+  /** Sends one command already encoded as RESP (hot paths that build frames in one buffer). */
+  sendEncoded(frame: Buffer): Promise<RespValue> {
     if (this.closed) return Promise.reject(this.failure ?? new IoError(`${this.endpoint.display}: connection closed`));
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject });
-      this.socket.write(encodeCommand(args));
+      this.socket.write(frame);
     });
   }
 

@@ -3,6 +3,7 @@ import { RespError, type RespValue } from '../codec/resp/types.js';
 import { IoError } from '../util/errors.js';
 import type { ClusterTopology } from './cluster-topology.js';
 import { keySlot } from './hash-slot.js';
+import { encodeRestore } from './restore-command.js';
 import type { Conn, NodePool } from './node-pool.js';
 
 /** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it. */
@@ -62,11 +63,32 @@ export class KeySender {
     if (this.fatal) throw this.fatal;
   }
 
-  /** Queues a key; resolves once it is on the wire (back-pressure through the window). */
-  async submit(job: KeyJob): Promise<void> {
+  /**
+   * Queues a key. Returns nothing when it went on the wire at once (the common case, kept free of
+   * promises for speed), else a promise that resolves once it did (back-pressure via the window).
+   */
+  submit(job: KeyJob): Promise<void> | undefined {
     this.check();
-    if (job.commands) await this.runCommands(job, this.addressFor(job.key), 0);
-    else await this.sendRestore(job, this.addressFor(job.key), false, 0);
+    const address = this.addressFor(job.key);
+    if (job.commands) return this.runCommands(job, address, 0);
+    const conn = this.pool.pickReady(address);
+    if (conn && conn.inFlight < this.opts.window && conn.db === job.db) {
+      this.cork(conn);
+      this.restoreOn(conn, job, false, 0);
+      return undefined;
+    }
+    return this.sendRestore(job, address, false, 0);
+  }
+
+  private cork(conn: Conn): void {
+    if (conn.corked) return;
+    // Gather this turn's commands into one writev instead of one syscall per command.
+    conn.corked = true;
+    conn.client.socket.cork();
+    setImmediate(() => {
+      conn.corked = false;
+      conn.client.socket.uncork();
+    });
   }
 
   /** Waits for every reply. */
@@ -78,6 +100,7 @@ export class KeySender {
   private async acquire(address: string, db: number): Promise<Conn> {
     const conn = await this.pool.pick(address);
     while (conn.inFlight >= this.opts.window) await new Promise<void>((r) => conn.waiters.push(r));
+    this.cork(conn);
     if (conn.db !== db) {
       conn.db = db;
       this.track(conn, conn.client.send('SELECT', db), (r) => {
@@ -91,30 +114,35 @@ export class KeySender {
   private track(conn: Conn, p: Promise<RespValue>, onReply: (r: RespValue) => void): void {
     conn.inFlight++;
     this.pending++;
-    p.then(onReply, (e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e)))).finally(() => {
-      conn.inFlight--;
-      conn.waiters.shift()?.();
-      if (--this.pending === 0) for (const w of this.drainWaiters.splice(0)) w();
-    });
+    p.then(
+      (r) => {
+        onReply(r);
+        this.settle(conn);
+      },
+      (e: unknown) => {
+        this.fail(e instanceof Error ? e : new Error(String(e)));
+        this.settle(conn);
+      },
+    );
+  }
+
+  private settle(conn: Conn): void {
+    conn.inFlight--;
+    if (conn.waiters.length) conn.waiters.shift()!();
+    if (--this.pending === 0 && this.drainWaiters.length) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   private fail(e: Error): void {
     this.fatal ??= e;
   }
 
-  private restoreArgs(job: KeyJob): Arg[] {
-    const args: Arg[] = ['RESTORE', job.key, job.expireAtMs ?? 0, job.payload!];
-    if (this.opts.replace) args.push('REPLACE');
-    if (job.expireAtMs !== null) args.push('ABSTTL');
-    if (job.idleSeconds !== undefined) args.push('IDLETIME', job.idleSeconds);
-    else if (job.freq !== undefined) args.push('FREQ', job.freq);
-    return args;
+  private async sendRestore(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
+    this.restoreOn(await this.acquire(address, job.db), job, asking, attempt);
   }
 
-  private async sendRestore(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
-    const conn = await this.acquire(address, job.db);
+  private restoreOn(conn: Conn, job: KeyJob, asking: boolean, attempt: number): void {
     if (asking) this.track(conn, conn.client.send('ASKING'), () => {});
-    this.track(conn, conn.client.send(...this.restoreArgs(job)), (r) => {
+    this.track(conn, conn.client.sendEncoded(encodeRestore({ ...job, payload: job.payload!, replace: this.opts.replace })), (r) => {
       if (!(r instanceof RespError)) {
         this.stats.restored++;
         this.stats.bytes += job.bytes;

@@ -7,6 +7,8 @@ export interface Conn {
   db: number;
   inFlight: number;
   waiters: Array<() => void>;
+  /** Writes are being gathered for one writev (see KeySender.acquire). */
+  corked: boolean;
 }
 
 /**
@@ -15,6 +17,8 @@ export interface Conn {
  */
 export class NodePool {
   private readonly nodes = new Map<string, Promise<Conn[]>>();
+  /** Connections already open, for the synchronous fast path. */
+  private readonly ready = new Map<string, Conn[]>();
   private rr = 0;
 
   constructor(
@@ -41,13 +45,22 @@ export class NodePool {
       p = Promise.all(
         Array.from({ length: this.perNode }, async () => {
           const client = await RedisClient.connect(ep);
-          return { client, db: ep.db ?? 0, inFlight: 0, waiters: [] } satisfies Conn;
+          return { client, db: ep.db ?? 0, inFlight: 0, waiters: [], corked: false } satisfies Conn;
         }),
       );
-      p.catch(() => this.nodes.delete(address));
+      p.then(
+        (list) => this.ready.set(address, list),
+        () => this.nodes.delete(address),
+      );
       this.nodes.set(address, p);
     }
     return p;
+  }
+
+  /** The next open connection of a node without waiting, or null when it is not connected yet. */
+  pickReady(address: string): Conn | null {
+    const list = this.ready.get(address);
+    return list ? list[this.rr++ % list.length]! : null;
   }
 
   /** The next connection of a node, round-robin (spreads keys over the parallel pipelines). */
@@ -67,5 +80,6 @@ export class NodePool {
       for (const c of list) c.client.close();
     }
     this.nodes.clear();
+    this.ready.clear();
   }
 }

@@ -82,7 +82,7 @@ async function writeRdb(o: OfflineOptions, dest: string, sourceRdb: number): Pro
       },
       { version, lossy: o.lossy },
     );
-    for await (const rec of readBackup(o.rdbPath)) {
+    for await (const recs of readBackup(o.rdbPath)) for (const rec of recs) {
       if (rec.kind === 'header') {
         await w.writeRecord(rec); // tells the writer how to decode raw values it must convert
         await w.start();
@@ -94,7 +94,7 @@ async function writeRdb(o: OfflineOptions, dest: string, sourceRdb: number): Pro
 }
 
 async function headerVersion(path: string): Promise<number> {
-  for await (const rec of readBackup(path)) if (rec.kind === 'header') return rec.version;
+  for await (const recs of readBackup(path)) for (const rec of recs) if (rec.kind === 'header') return rec.version;
   return 0;
 }
 

@@ -5,7 +5,7 @@ import { IoError, UsageError } from '../util/errors.js';
 import { ClusterTopology } from './cluster-topology.js';
 import { mapDb, type DbMap } from './db-map.js';
 import { showKey } from './key-name.js';
-import { KeySender } from './key-sender.js';
+import { KeySender, type KeyJob } from './key-sender.js';
 import { NodePool } from './node-pool.js';
 import { checkPlan, planRestore, readBackup, type RestorePlan } from './plan.js';
 import { prepareFast, prepareKey, type KeyPolicy } from './prepare-key.js';
@@ -137,14 +137,16 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
     const keyPolicy: KeyPolicy = { ...policy, sourceRdb: plan.sourceRdb };
     let seen = 0;
     let lastTick = 0;
-    for await (const rec of readBackup(opts.rdbPath)) {
+    for await (const recs of readBackup(opts.rdbPath)) for (const rec of recs) {
       if (rec.kind !== 'key') continue;
       const k = rec.entry;
       const prep = prepareFast(k, keyPolicy) ?? (await prepareKey(k, keyPolicy));
       if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
-      const job = { db: mapDb(opts.dbMap, k.db), key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
-      if (prep.kind === 'payload') await sender.submit({ ...job, payload: prep.payload });
-      else await sender.submit({ ...job, commands: prep.commands });
+      const job: KeyJob = { db: mapDb(opts.dbMap, k.db), key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
+      if (prep.kind === 'payload') job.payload = prep.payload;
+      else job.commands = prep.commands;
+      const queued = sender.submit(job);
+      if (queued) await queued;
       seen++;
       if (opts.onProgress && (seen & 1023) === 0 && Date.now() - lastTick > 200) {
         lastTick = Date.now();

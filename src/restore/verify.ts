@@ -127,7 +127,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
       return valueDifference(item.value, (await decodeDump(body, showKey(item.key))).value);
     };
 
-    for await (const rec of readBackup(v.rdbPath)) {
+    for await (const recs of readBackup(v.rdbPath)) for (const rec of recs) {
       if (rec.kind !== 'key') continue;
       const k = rec.entry;
       const prep = prepareFast(k, v.policy) ?? (await prepareKey(k, v.policy));

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
-import type { DecryptionKeys } from '../../backup/crypto.js';
-import { loadIdentities } from '../../backup/crypto.js';
-import { parseRedisUrl, readSecretFile } from '../../net/redis-url.js';
+import { addStoreOptions, decryptionKeysFrom, loadConfig, storeOptionsFrom } from '../../backup/options.js';
+import { parseTakenAt } from '../../backup/naming.js';
+import { parseRedisUrl } from '../../net/redis-url.js';
 import { parseDbMap } from '../../restore/db-map.js';
-import { stageLocalFile } from '../../restore/local-source.js';
+import { stageLocalFile, type StagedRdb } from '../../restore/local-source.js';
+import { stageFromStore } from '../../restore/store-source.js';
 import { restoreToDir } from '../../restore/offline.js';
 import { restoreOnline, type OnlineReport } from '../../restore/online.js';
 import { rdbVersionForRelease } from '../../restore/rdb-versions.js';
@@ -12,6 +13,11 @@ import { formatBytes, startProgress } from '../progress.js';
 import { action, intOption, printJson } from '../run.js';
 
 interface RestoreFlags {
+  from?: string;
+  backup?: string;
+  latest?: boolean;
+  before?: string;
+  config?: string;
   to?: string;
   toDir?: string;
   layout: 'rdb' | 'aof';
@@ -38,8 +44,14 @@ interface RestoreFlags {
 }
 
 const HELP = `
-Sources (content is detected, not the file name: plain RDB, gzip, OpenPGP, nested in any order):
-  FILE                      a local dump.rdb, dump.rdb.gz, dump.rdb.gz.gpg ...
+Sources:
+  FILE                      a local dump.rdb, dump.rdb.gz, dump.rdb.gz.gpg ... (content is
+                            detected, not the name: plain RDB, gzip, OpenPGP, nested in any order)
+  --from DIR|s3://bucket/prefix  with --backup NAME (a backup's stem, object or manifest name, or a
+                            backup name for its newest) or --latest, optionally --before ISO: a
+                            backup made by \`tsredis-ops backup\`. The object is downloaded (resuming
+                            with ranged GETs), checked against its manifest (stored size + sha256),
+                            decrypted and decompressed, checked again (plain size + sha256).
 Encrypted sources are decrypted with --passphrase-file, $TSREDIS_PASSPHRASE, or --identity KEYFILE
 (a secret key for public-key backups; its own passphrase from the same places). Encrypted or
 compressed sources are decrypted into a private temp file and checked end to end (OpenPGP MDC,
@@ -60,6 +72,7 @@ Targets:
 
 Examples:
   tsredis-ops restore backup.rdb.gz.gpg --passphrase-file /etc/redis/backup.pass --to redis://10.0.0.7:6379 --verify
+  tsredis-ops restore --from s3://backups/redis --latest --before 2026-03-01T00:00:00Z --passphrase-file /etc/redis/backup.pass --to-dir /var/lib/redis
   tsredis-ops restore dump.rdb --to redis://127.0.0.1:7000 --db-map 0:0,1:0 --dry-run
   tsredis-ops restore dump.rdb --to-dir /var/lib/redis --layout aof --redis-version 7.0 --lossy
 
@@ -68,11 +81,15 @@ Exit codes: 0 restored (and verified), 1 conflicts/failed keys or verification m
 keys the target cannot represent without --lossy).`;
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('restore')
     .summary('restore a backup onto a running node, a cluster, or a data directory')
     .description('Restore an RDB backup onto a running Redis (standalone or cluster) or into a data directory, and prove it.')
-    .argument('<source>', 'backup file (RDB, gzip and/or OpenPGP, detected from content)')
+    .argument('[file]', 'backup file (RDB, gzip and/or OpenPGP, detected from content)')
+    .option('--from <store>', 'a backup store: directory or s3://bucket/prefix (with --backup or --latest)')
+    .option('--backup <name>', 'with --from: which backup (stem, object or manifest name; or a backup name for its newest)')
+    .option('--latest', 'with --from: the newest backup')
+    .option('--before <iso>', 'with --from: only backups taken before this time (e.g. 2026-03-01T00:00:00Z)')
     .option('--to <url>', 'running target node: redis://[user@]host:port (password from --password-file or REDISCLI_AUTH)')
     .option('--to-dir <dir>', 'write files for a node that will start from this directory')
     .addOption(new Option('--layout <layout>', 'with --to-dir: rdb (dump.rdb) or aof (appendonlydir)').choices(['rdb', 'aof']).default('rdb'))
@@ -96,19 +113,14 @@ export function register(program: Command): void {
     .option('--tmp-dir <dir>', 'where encrypted/compressed sources are staged (default: system temp)')
     .option('--json', 'print one JSON report on stdout')
     .option('--quiet', 'no progress output')
-    .addHelpText('after', HELP)
-    .action(action(async (source: string, f: RestoreFlags) => run(source, f)));
+    .addHelpText('after', HELP);
+  addStoreOptions(cmd);
+  cmd.action(action(async (file: string | undefined, f: RestoreFlags) => run(file, f)));
 }
 
-async function decryptionKeys(f: RestoreFlags): Promise<DecryptionKeys> {
-  const passphrase = f.passphraseFile ? readSecretFile(f.passphraseFile) : process.env.TSREDIS_PASSPHRASE || undefined;
-  const keys: DecryptionKeys = {};
-  if (passphrase) keys.passphrase = passphrase;
-  if (f.identity?.length) keys.privateKeys = await loadIdentities(f.identity, passphrase);
-  return keys;
-}
-
-async function run(source: string, f: RestoreFlags): Promise<number> {
+async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
+  if (!!file === !!f.from) throw new UsageError('give the source: a FILE, or --from DIR|s3://bucket/prefix with --backup NAME or --latest');
+  if (!f.from && (f.backup || f.latest || f.before)) throw new UsageError('--backup, --latest and --before select a backup in --from');
   if (!!f.to === !!f.toDir) throw new UsageError('give exactly one target: --to redis://host:port or --to-dir DIR');
   if (f.to && (f.rdbVersion !== undefined || f.redisVersion || f.layout !== 'rdb' || f.force)) {
     throw new UsageError('--rdb-version, --redis-version, --layout and --force apply to --to-dir; a running node is asked for its version');
@@ -120,14 +132,27 @@ async function run(source: string, f: RestoreFlags): Promise<number> {
   const target = f.to ? parseRedisUrl(f.to, { passwordFile: f.passwordFile }) : undefined;
   const dbMap = parseDbMap(f.dbMap);
 
+  const cfg = await loadConfig(f.config);
+  const keys = await decryptionKeysFrom(f as unknown as Record<string, unknown>, cfg);
+  const source = file ?? f.from!;
   const progress = startProgress(`reading ${source}`, { quiet: f.quiet || f.json });
-  const staged = await stageLocalFile(source, await decryptionKeys(f), f.tmpDir);
-  try {
+  let staged: StagedRdb;
+  let origin: Record<string, unknown> = {};
+  if (f.from) {
+    const before = f.before ? parseTakenAt(f.before) : undefined;
+    const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg), keys, f.tmpDir);
+    staged = s;
+    origin = { backup: s.entry.manifest.object, takenAt: s.entry.manifest.takenAt, checked: s.checked };
+    progress.log(`${s.where}/${s.entry.manifest.object} (taken ${s.entry.manifest.takenAt}): ${s.checked.join(', ')} ok`);
+  } else {
+    staged = await stageLocalFile(source, keys, f.tmpDir);
     if (staged.layers.length) progress.log(`${source}: ${staged.layers.join(' → ')} checked and staged`);
+  }
+  try {
     if (f.toDir) {
       const rdbVersion = f.redisVersion ? rdbVersionForRelease(f.redisVersion) : f.rdbVersion;
       const r = await restoreToDir({ rdbPath: staged.path, dir: f.toDir, layout: f.layout, rdbVersion, lossy: !!f.lossy, force: !!f.force, dryRun: !!f.dryRun });
-      if (f.json) printJson({ source, layers: staged.layers, ...r });
+      if (f.json) printJson({ source, ...origin, layers: staged.layers, ...r });
       else {
         const what = `${r.dryRun ? 'would write' : 'wrote'} ${r.files.join(', ')} in ${r.dir} (RDB ${r.writtenRdb}${r.converted ? `, converted from ${r.sourceRdb}` : ''})`;
         progress.succeed(what);
@@ -156,7 +181,7 @@ async function run(source: string, f: RestoreFlags): Promise<number> {
         progress.update(`restoring: ${keys}/${total} keys, ${formatBytes(bytes)}, ${Math.round(keys / Math.max(s, 0.001))} keys/s`);
       },
     });
-    if (f.json) printJson({ source, layers: staged.layers, ...report });
+    if (f.json) printJson({ source, ...origin, layers: staged.layers, ...report });
     else printReport(report, progress);
     return exitCode(report);
   } catch (e) {
