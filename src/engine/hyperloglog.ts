@@ -110,6 +110,8 @@ function denseSetRaw(b: Buffer, i: number, val: number): void {
  * A mutable HLL value: the bytes live in `buf` and may be replaced (growth, promotion).
  */
 export class Hll {
+  private cursor: { p: number; first: number; prev: number } | null = null;
+
   constructor(
     public buf: Buffer,
     private readonly sparseMaxBytes: number,
@@ -164,6 +166,7 @@ export class Hll {
   }
 
   private promoteAndSet(index: number, count: number): boolean {
+    this.cursor = null;
     this.toDense();
     denseSetRaw(this.buf, index, Math.max(count, denseGet(this.buf, index)));
     return true;
@@ -173,24 +176,50 @@ export class Hll {
     if (count > VAL_MAX_VALUE) return this.promoteAndSet(index, count);
     let b = this.buf;
     let end = b.length;
+    // Resume from the last call's position when the index lies after it (PFMERGE sets registers
+    // in ascending order): a set only changes bytes from the opcode before its target onwards,
+    // so that opcode and everything before it keep their positions.
     let p = HDR;
     let first = 0;
     let prev = -1;
+    let prevFirst = 0;
+    let prevPrev = -1;
     let span = 0;
-    while (p < end) {
-      const op = b[p]!;
-      let oplen = 1;
-      if ((op & 0xc0) === 0) span = (op & 0x3f) + 1;
-      else if (op & 0x80) span = (op & 3) + 1;
-      else {
-        span = (((op & 0x3f) << 8) | b[p + 1]!) + 1;
-        oplen = 2;
+    const seek = (): boolean => {
+      let advanced = false;
+      while (p < end) {
+        const op = b[p]!;
+        let oplen = 1;
+        if ((op & 0xc0) === 0) span = (op & 0x3f) + 1;
+        else if (op & 0x80) span = (op & 3) + 1;
+        else {
+          span = (((op & 0x3f) << 8) | b[p + 1]!) + 1;
+          oplen = 2;
+        }
+        if (index <= first + span - 1) break;
+        prevPrev = prev;
+        prev = p;
+        prevFirst = first;
+        p += oplen;
+        first += span;
+        advanced = true;
       }
-      if (index <= first + span - 1) break;
-      prev = p;
-      p += oplen;
-      first += span;
-    }
+      return advanced;
+    };
+    const c = this.cursor;
+    if (c && index >= c.first) {
+      p = c.p;
+      first = c.first;
+      prev = c.prev;
+      if (!seek()) {
+        p = HDR;
+        first = 0;
+        prev = -1;
+        prevPrev = -1;
+        seek();
+      }
+    } else seek();
+    this.cursor = prev >= 0 ? { p: prev, first: prevFirst, prev: prevPrev } : null;
     if (span === 0 || p >= end) throw new CommandError(INVALID_HLL);
     const op = b[p]!;
     const isZero = (op & 0xc0) === 0;
@@ -231,20 +260,20 @@ export class Hll {
       const oldlen = isXzero ? 2 : 1;
       const delta = seq.length - oldlen;
       if (delta > 0 && b.length + delta > this.sparseMaxBytes) return this.promoteAndSet(index, count);
-      const out = Buffer.alloc(b.length + delta);
-      b.copy(out, 0, 0, p);
-      Buffer.from(seq).copy(out, p);
-      b.copy(out, p + seq.length, p + oldlen);
-      b = out;
+      if (delta !== 0) {
+        const out = Buffer.allocUnsafe(b.length + delta);
+        b.copy(out, 0, 0, p);
+        b.copy(out, p + seq.length, p + oldlen);
+        b = out;
+      }
+      for (let k = 0; k < seq.length; k++) b[p + k] = seq[k]!;
       end = b.length;
     }
     // Merge adjacent VAL opcodes of equal value around the change (at most 5 steps, as Redis).
-    const bytes = [...b];
     let q = prev >= 0 ? prev : HDR;
     let scan = 5;
-    let e = end;
-    while (q < e && scan-- > 0) {
-      const o = bytes[q]!;
+    while (q < end && scan-- > 0) {
+      const o = b[q]!;
       if ((o & 0xc0) === 0x40) {
         q += 2;
         continue;
@@ -253,22 +282,22 @@ export class Hll {
         q++;
         continue;
       }
-      if (q + 1 < e && bytes[q + 1]! & 0x80) {
+      if (q + 1 < end && b[q + 1]! & 0x80) {
         const v1 = ((o >> 2) & 0x1f) + 1;
-        const v2 = ((bytes[q + 1]! >> 2) & 0x1f) + 1;
+        const v2 = ((b[q + 1]! >> 2) & 0x1f) + 1;
         if (v1 === v2) {
-          const len = (o & 3) + 1 + (bytes[q + 1]! & 3) + 1;
+          const len = (o & 3) + 1 + (b[q + 1]! & 3) + 1;
           if (len <= VAL_MAX_LEN) {
-            bytes[q + 1] = valSet(v1, len);
-            bytes.splice(q, 1);
-            e--;
+            b[q + 1] = valSet(v1, len);
+            b.copyWithin(q, q + 1, end);
+            end--;
             continue;
           }
         }
       }
       q++;
     }
-    this.buf = e === end ? b : Buffer.from(bytes);
+    this.buf = end === b.length ? b : Buffer.from(b.subarray(0, end));
     return true;
   }
 

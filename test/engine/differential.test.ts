@@ -49,7 +49,7 @@ describe('differential: seeded workload on redis-server 7.0 vs engine replay and
   it(`${COMMANDS} commands: engine matches per key, rewrite matches DEBUG DIGEST`, { timeout: 180_000 }, async () => {
     const origin = await startRedis({
       dir: mkdtempSync(join(work, 'o-')),
-      config: { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', appendfsync: 'always', 'lazyfree-lazy-server-del': 'no' },
+      config: { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', appendfsync: 'no', 'lazyfree-lazy-server-del': 'no' },
     });
     const c = await origin.client();
     await c.call('FUNCTION', 'LOAD', WORKLOAD_LIBRARY);
