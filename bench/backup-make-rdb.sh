@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds a mixed RDB with the real redis-server for the backup benchmarks: DEBUG POPULATE strings
+# plus lists, hashes, zsets, sets and streams from bench/rdb-gen.mjs, then SAVE.
+# Usage: bench/backup-make-rdb.sh RDB SCALE   (SCALE 1 ≈ 0.75 GB)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+RDB="$1"; SCALE="$2"
+mkdir -p "$(dirname "$RDB")"
+PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+redis-server --port "$PORT" --bind 127.0.0.1 --dir "$(dirname "$RDB")" --dbfilename "$(basename "$RDB")" --save '' \
+  --appendonly no --enable-debug-command yes --daemonize no --logfile "$(dirname "$RDB")/redis.log" &
+RPID=$!
+trap 'kill $RPID 2>/dev/null || true' EXIT
+for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$PORT" DEBUG POPULATE "$(node -e "console.log(Math.round(3000000*$SCALE))")" str 120 >/dev/null
+node "$ROOT/bench/rdb-gen.mjs" "$SCALE" | redis-cli -p "$PORT" --pipe >/dev/null
+redis-cli -p "$PORT" SAVE >/dev/null
