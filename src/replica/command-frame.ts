@@ -25,38 +25,18 @@ export function scanCommandFrame(buf: Buffer, pos: number, spans: FrameSpans, na
   const len = buf.length;
   if (pos >= len) return -(pos + 1);
   if (buf[pos] !== 0x2a) throw new FormatError(name, base + pos, `"*" starting a command in the replication stream, got 0x${buf[pos]!.toString(16).padStart(2, '0')}`);
-  let p = pos + 1;
-  let argc = 0;
-  for (;;) {
-    if (p >= len) return -(p + 2);
-    const c = buf[p]!;
-    if (c === 0x0d) break;
-    if (c < 0x30 || c > 0x39 || p - pos > 11) throw new FormatError(name, base + p, 'a decimal argument count');
-    argc = argc * 10 + (c - 0x30);
-    p++;
-  }
-  if (p + 1 >= len) return -(p + 2);
-  if (buf[p + 1] !== 0x0a || p === pos + 1 || argc < 1) throw new FormatError(name, base + p, 'an argument count >= 1 and CRLF');
-  p += 2;
+  let p = scanDecimalLine(buf, pos + 1, 11, name, base, 'an argument count');
+  if (p < 0) return p;
+  const argc = scanned;
+  if (argc < 1) throw new FormatError(name, base + pos + 1, 'an argument count >= 1');
   spans.argc = argc;
   spans.a1s = spans.a1e = -1;
   for (let i = 0; i < argc; i++) {
     if (p >= len) return -(p + 1);
     if (buf[p] !== 0x24) throw new FormatError(name, base + p, '"$" starting a bulk string argument');
-    let q = p + 1;
-    let n = 0;
-    for (;;) {
-      if (q >= len) return -(q + 2);
-      const c = buf[q]!;
-      if (c === 0x0d) break;
-      if (c < 0x30 || c > 0x39 || q - p > 16) throw new FormatError(name, base + q, 'a decimal bulk length');
-      n = n * 10 + (c - 0x30);
-      q++;
-    }
-    if (q + 1 >= len) return -(q + 2);
-    if (buf[q + 1] !== 0x0a || q === p + 1) throw new FormatError(name, base + q, 'a bulk length and CRLF');
-    const start = q + 2;
-    const end = start + n;
+    const start = scanDecimalLine(buf, p + 1, 16, name, base, 'a bulk length');
+    if (start < 0) return start;
+    const end = start + scanned;
     if (end + 2 > len) return -(end + 2);
     if (buf[end] !== 0x0d || buf[end + 1] !== 0x0a) throw new FormatError(name, base + end, 'CRLF after a bulk string argument');
     if (i === 0) {
@@ -69,4 +49,25 @@ export function scanCommandFrame(buf: Buffer, pos: number, spans: FrameSpans, na
     p = end + 2;
   }
   return p;
+}
+
+/** The value of the last scanDecimalLine (a module slot: no allocation per call). */
+let scanned = 0;
+
+/** Reads `<digits>\r\n` at `p` into `scanned`; returns the index after the LF, or -need. */
+function scanDecimalLine(buf: Buffer, p: number, maxDigits: number, name: string, base: number, what: string): number {
+  const from = p;
+  let n = 0;
+  for (;;) {
+    if (p >= buf.length) return -(p + 2);
+    const c = buf[p]!;
+    if (c === 0x0d) break;
+    if (c < 0x30 || c > 0x39 || p - from >= maxDigits) throw new FormatError(name, base + p, `${what} (decimal digits)`);
+    n = n * 10 + (c - 0x30);
+    p++;
+  }
+  if (p + 1 >= buf.length) return -(p + 2);
+  if (buf[p + 1] !== 0x0a || p === from) throw new FormatError(name, base + p, `${what} and CRLF`);
+  scanned = n;
+  return p + 2;
 }

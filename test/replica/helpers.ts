@@ -4,19 +4,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RedisClient } from '../../src/net/redis-client.js';
+import { rng } from '../engine/workload.js';
 import { debugDigest, startRedis, type TestRedis } from '../helpers/redis-server.js';
-
-/** Small seeded PRNG (mulberry32) so a failing workload can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Workload {
   /** Keys given a short TTL: touch them after they expired so the master propagates DEL. */
