@@ -116,7 +116,7 @@ export function register(program: Command): void {
         try {
           s = flags.inPlace ? await rewriteInPlace(path, opts) : await rewriteAof(path, flags.output!, opts);
         } catch (e) {
-          progress.fail(`rewrite of ${path} failed`);
+          if (process.stderr.isTTY) progress.fail(`rewrite of ${path} failed`);
           throw e;
         }
         if (flags.json) {
