@@ -1,3 +1,4 @@
+import { upper } from './args.js';
 import { CommandError, SYNTAX } from './errors.js';
 import { mustInt } from './numbers.js';
 
@@ -25,7 +26,7 @@ export function parseExpireCond(args: Buffer[]): ExpireCond {
   let gt = false;
   let lt = false;
   for (const a of args) {
-    const f = a.toString('latin1').toUpperCase();
+    const f = upper(a);
     if (f === 'NX') nx = true;
     else if (f === 'XX') xx = true;
     else if (f === 'GT') gt = true;

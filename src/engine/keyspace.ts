@@ -1,3 +1,4 @@
+import { upper } from './args.js';
 import type { RdbKey, RedisValue } from '../codec/rdb/model.js';
 import { CommandError, UnsupportedCommandError, WRONGTYPE, wrongArity } from './errors.js';
 import { bkey, type Db, type Entry, type Value, type ValueOf } from './values.js';
@@ -193,7 +194,7 @@ export class Keyspace {
 
   /** FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE] (payload decoded beforehand by applyAsync). */
   restoreFunctions(args: Buffer[]): void {
-    const policy = args[1] ? args[1].toString('latin1').toUpperCase() : 'APPEND';
+    const policy = args[1] ? upper(args[1]) : 'APPEND';
     if (args.length > 2 || !['FLUSH', 'APPEND', 'REPLACE'].includes(policy)) throw new CommandError('ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.');
     const libs = restoredLibraries(args[0]!).map((code) => [libraryName(code), code] as const);
     if (policy === 'APPEND') {

@@ -3,6 +3,7 @@ import { decodeDump } from '../codec/rdb/dump.js';
 import { readRdb } from '../codec/rdb/reader.js';
 import { ByteSource } from '../util/byte-source.js';
 import { CommandError } from './errors.js';
+import { upper } from './args.js';
 
 /**
  * Binary payloads inside commands (RESTORE's DUMP value, FUNCTION RESTORE's library dump) are
@@ -12,13 +13,10 @@ import { CommandError } from './errors.js';
 const decodedValues = new WeakMap<Buffer, RedisValue>();
 const decodedLibraries = new WeakMap<Buffer, Buffer[]>();
 
-function upper(b: Buffer | undefined): string {
-  return b ? b.toString('latin1').toUpperCase() : '';
-}
 
 /** Decodes the payload argument of RESTORE / FUNCTION RESTORE, if the command has one. */
 export async function predecode(argv: Buffer[]): Promise<void> {
-  const name = upper(argv[0]);
+  const name = argv[0] ? upper(argv[0]) : '';
   if ((name === 'RESTORE' || name === 'RESTORE-ASKING') && argv[3] && !decodedValues.has(argv[3])) {
     try {
       decodedValues.set(argv[3], (await decodeDump(argv[3], 'RESTORE payload')).value);
@@ -27,7 +25,7 @@ export async function predecode(argv: Buffer[]): Promise<void> {
       decodedValues.delete(argv[3]);
       void e;
     }
-  } else if (name === 'FUNCTION' && upper(argv[1]) === 'RESTORE' && argv[2] && !decodedLibraries.has(argv[2])) {
+  } else if (name === 'FUNCTION' && argv[1] !== undefined && upper(argv[1]) === 'RESTORE' && argv[2] && !decodedLibraries.has(argv[2])) {
     const libs = await decodeFunctionDump(argv[2]).catch(() => null);
     if (libs) decodedLibraries.set(argv[2], libs);
   }

@@ -2,12 +2,9 @@ import type { Keyspace } from '../keyspace.js';
 import { CommandError, SYNTAX } from '../errors.js';
 import { mustI64, mustInt } from '../numbers.js';
 import type { CommandTable } from './index.js';
+import { upper } from '../args.js';
 
 const MAX_BIT_OFFSET = 4 * 1024 * 1024 * 1024 * 8 - 1; // 512 MiB strings
-
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
 
 /** The string at `key` grown (zero padded) to hold `bytes` bytes; created when missing. */
 function growString(ks: Keyspace, key: Buffer, bytes: number): Buffer {
@@ -101,9 +98,9 @@ function bitfield(ks: Keyspace, argv: Buffer[]): void {
   const ops: BitOp[] = [];
   let overflow: Overflow = 'WRAP';
   for (let i = 2; i < argv.length; ) {
-    const sub = up(argv[i]!);
+    const sub = upper(argv[i]!);
     if (sub === 'OVERFLOW' && argv[i + 1]) {
-      const p = up(argv[i + 1]!);
+      const p = upper(argv[i + 1]!);
       if (p !== 'WRAP' && p !== 'SAT' && p !== 'FAIL') throw new CommandError('ERR Invalid OVERFLOW type specified');
       overflow = p;
       i += 2;
@@ -133,7 +130,7 @@ function bitfield(ks: Keyspace, argv: Buffer[]): void {
 }
 
 function bitop(ks: Keyspace, argv: Buffer[]): void {
-  const op = up(argv[1]!);
+  const op = upper(argv[1]!);
   const dest = argv[2]!;
   const srcs = argv.slice(3).map((k) => ks.get(k, 'string') ?? Buffer.alloc(0));
   const known = ['AND', 'OR', 'XOR', 'NOT', 'DIFF', 'DIFF1', 'ANDOR', 'ONE'];

@@ -1,10 +1,7 @@
 import type { Keyspace } from '../keyspace.js';
 import { CommandError, SYNTAX } from '../errors.js';
 import type { CommandTable } from './index.js';
-
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
+import { upper } from '../args.js';
 
 /** The library name from the code's shebang line (`#!lua name=mylib`), as FUNCTION LOAD reads it. */
 export function libraryName(code: Buffer): string {
@@ -22,11 +19,11 @@ export function libraryName(code: Buffer): string {
 }
 
 function functionCmd(ks: Keyspace, argv: Buffer[]): void {
-  const sub = up(argv[1]!);
+  const sub = upper(argv[1]!);
   if (sub === 'LOAD') {
     let replace = false;
     let i = 2;
-    if (argv[i] && up(argv[i]!) === 'REPLACE' && argv.length > 3) {
+    if (argv[i] && upper(argv[i]!) === 'REPLACE' && argv.length > 3) {
       replace = true;
       i++;
     }

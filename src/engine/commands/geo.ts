@@ -2,6 +2,7 @@ import type { Keyspace } from '../keyspace.js';
 import { CommandError, SYNTAX } from '../errors.js';
 import { mustDouble } from '../numbers.js';
 import type { CommandTable } from './index.js';
+import { upper } from '../args.js';
 
 const LAT_MIN = -85.05112878;
 const LAT_MAX = 85.05112878;
@@ -25,10 +26,6 @@ export function geohashScore(lon: number, lat: number): number {
   return Number(bits);
 }
 
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
-
 // Redis itself turns GEOADD into ZADD before propagating it; a raw GEOADD (a replication stream
 // from another tool, a hand-made AOF) is applied the same way.
 export const geoCommands: CommandTable = {
@@ -37,7 +34,7 @@ export const geoCommands: CommandTable = {
     run: (ks: Keyspace, argv: Buffer[]) => {
       let i = 2;
       const flags: Buffer[] = [];
-      while (i < argv.length && ['NX', 'XX', 'CH'].includes(up(argv[i]!))) flags.push(argv[i++]!);
+      while (i < argv.length && ['NX', 'XX', 'CH'].includes(upper(argv[i]!))) flags.push(argv[i++]!);
       const rest = argv.slice(i);
       if (rest.length === 0 || rest.length % 3) throw new CommandError(SYNTAX);
       const zadd: Buffer[] = [Buffer.from('ZADD'), argv[1]!, ...flags];

@@ -5,10 +5,7 @@ import { inI64, mustI64, mustInt, parseI64 } from '../numbers.js';
 import { incrByFloatText } from '../long-double.js';
 import { bkey, type HashField } from '../values.js';
 import type { CommandTable, CommandSpec } from './index.js';
-
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
+import { upper } from '../args.js';
 
 /** Sets a field; its TTL is cleared unless keepTtl (HINCRBY keeps it, HSET does not). */
 function hset(h: Map<string, HashField>, field: Buffer, value: Buffer, keepTtl = false): void {
@@ -25,7 +22,7 @@ function hsetCmd(ks: Keyspace, argv: Buffer[]): void {
 
 /** Parses "FIELDS n f1 ... fn" at argv[at]; the count must match what follows. */
 function parseFields(argv: Buffer[], at: number, perField = 1): Buffer[] {
-  if (at >= argv.length || up(argv[at]!) !== 'FIELDS') throw new CommandError('ERR Mandatory argument FIELDS is missing or not at the right position');
+  if (at >= argv.length || upper(argv[at]!) !== 'FIELDS') throw new CommandError('ERR Mandatory argument FIELDS is missing or not at the right position');
   const n = mustInt(argv[at + 1] ?? Buffer.alloc(0), 'ERR Number of fields must be a positive integer');
   if (n <= 0) throw new CommandError('ERR Number of fields must be a positive integer');
   if (argv.length - (at + 2) !== n * perField) throw new CommandError('ERR The `numfields` parameter must match the number of arguments');
@@ -46,7 +43,7 @@ function hexpire(unit: 's' | 'ms', absolute: boolean): CommandSpec {
       if (at > FIELD_TTL_MAX) throw new CommandError(`ERR invalid expire time, must be >= 0 and <= ${FIELD_TTL_MAX}`);
       let i = 3;
       const flags: Buffer[] = [];
-      while (i < argv.length && up(argv[i]!) !== 'FIELDS') flags.push(argv[i++]!);
+      while (i < argv.length && upper(argv[i]!) !== 'FIELDS') flags.push(argv[i++]!);
       const cond: ExpireCond = parseExpireCond(flags);
       const fields = parseFields(argv, i);
       const h = ks.get(key, 'hash');
@@ -78,8 +75,8 @@ function hsetex(ks: Keyspace, argv: Buffer[]): void {
   let fxx = false;
   let keepTtl = false;
   let expireAt: number | null = null;
-  for (; i < argv.length && up(argv[i]!) !== 'FIELDS'; i++) {
-    const o = up(argv[i]!);
+  for (; i < argv.length && upper(argv[i]!) !== 'FIELDS'; i++) {
+    const o = upper(argv[i]!);
     if (o === 'FNX') fnx = true;
     else if (o === 'FXX') fxx = true;
     else if (o === 'KEEPTTL') keepTtl = true;
@@ -105,8 +102,8 @@ function hgetex(ks: Keyspace, argv: Buffer[]): void {
   const key = argv[1]!;
   let i = 2;
   let change: number | null | undefined;
-  for (; i < argv.length && up(argv[i]!) !== 'FIELDS'; i++) {
-    const o = up(argv[i]!);
+  for (; i < argv.length && upper(argv[i]!) !== 'FIELDS'; i++) {
+    const o = upper(argv[i]!);
     if (o === 'PERSIST') change = null;
     else if ((o === 'EX' || o === 'PX' || o === 'EXAT' || o === 'PXAT') && argv[i + 1]) {
       change = toAbsoluteMs(argv[++i]!, o.startsWith('E') ? 's' : 'ms', o.endsWith('AT'), ks.clock(), 'hgetex');

@@ -7,10 +7,7 @@ import { bkey } from '../values.js';
 import { valueFromModel } from '../convert.js';
 import { restoredValue } from '../payloads.js';
 import type { CommandTable, CommandSpec } from './index.js';
-
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
+import { upper } from '../args.js';
 
 function del(ks: Keyspace, argv: Buffer[]): void {
   for (let i = 1; i < argv.length; i++) ks.delete(argv[i]!);
@@ -54,7 +51,7 @@ function restore(ks: Keyspace, argv: Buffer[]): void {
   let replace = false;
   let absttl = false;
   for (let i = 4; i < argv.length; i++) {
-    const o = up(argv[i]!);
+    const o = upper(argv[i]!);
     if (o === 'REPLACE') replace = true;
     else if (o === 'ABSTTL') absttl = true;
     else if ((o === 'IDLETIME' || o === 'FREQ') && argv[i + 1]) {
@@ -105,7 +102,7 @@ export const keyCommands: CommandTable = {
       let db = ks.selectedDb;
       let replace = false;
       for (let i = 3; i < argv.length; i++) {
-        const opt = up(argv[i]!);
+        const opt = upper(argv[i]!);
         if (opt === 'REPLACE') replace = true;
         else if (opt === 'DB' && argv[i + 1]) db = ks.checkDb(mustInt(argv[++i]!, 'ERR DB index is out of range'));
         else throw new CommandError(SYNTAX);
@@ -130,14 +127,14 @@ export const keyCommands: CommandTable = {
   flushdb: {
     arity: -1,
     run: (ks, argv) => {
-      if (argv.length > 2 || (argv[1] && !['ASYNC', 'SYNC'].includes(up(argv[1])))) throw new CommandError(SYNTAX);
+      if (argv.length > 2 || (argv[1] && !['ASYNC', 'SYNC'].includes(upper(argv[1])))) throw new CommandError(SYNTAX);
       ks.db().clear();
     },
   },
   flushall: {
     arity: -1,
     run: (ks, argv) => {
-      if (argv.length > 2 || (argv[1] && !['ASYNC', 'SYNC'].includes(up(argv[1])))) throw new CommandError(SYNTAX);
+      if (argv.length > 2 || (argv[1] && !['ASYNC', 'SYNC'].includes(upper(argv[1])))) throw new CommandError(SYNTAX);
       for (const db of ks.dbs) db.clear();
     },
   },

@@ -2,10 +2,7 @@ import type { Keyspace } from '../keyspace.js';
 import { CommandError, SYNTAX } from '../errors.js';
 import { mustInt } from '../numbers.js';
 import type { CommandTable, CommandSpec } from './index.js';
-
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
+import { upper } from '../args.js';
 
 function push(left: boolean, onlyExisting: boolean): CommandSpec {
   return {
@@ -48,7 +45,7 @@ function pop(left: boolean): CommandSpec {
 }
 
 function side(b: Buffer): boolean {
-  const s = up(b);
+  const s = upper(b);
   if (s === 'LEFT') return true;
   if (s === 'RIGHT') return false;
   throw new CommandError(SYNTAX);
@@ -89,7 +86,7 @@ function mpop(ks: Keyspace, argv: Buffer[], at: number): void {
   let count = 1;
   const rest = argv.slice(at + 2 + numkeys);
   if (rest.length) {
-    if (rest.length !== 2 || up(rest[0]!) !== 'COUNT') throw new CommandError(SYNTAX);
+    if (rest.length !== 2 || upper(rest[0]!) !== 'COUNT') throw new CommandError(SYNTAX);
     count = mustInt(rest[1]!);
     if (count <= 0) throw new CommandError('ERR count should be greater than 0');
   }
@@ -116,7 +113,7 @@ export const listCommands: CommandTable = {
   linsert: {
     arity: 5,
     run: (ks, [, key, where, pivot, elem]) => {
-      const w = up(where!);
+      const w = upper(where!);
       if (w !== 'BEFORE' && w !== 'AFTER') throw new CommandError(SYNTAX);
       const list = ks.get(key!, 'list');
       if (!list) return;

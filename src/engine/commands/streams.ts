@@ -4,10 +4,7 @@ import { mustInt, mustI64 } from '../numbers.js';
 import { Stream, ID_ZERO, U64_MAX, idCmp, idKey, type Consumer, type Group, type Id, type Nack } from '../stream.js';
 import { bkey } from '../values.js';
 import type { CommandTable } from './index.js';
-
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
+import { upper } from '../args.js';
 
 const INVALID_ID = 'ERR Invalid stream ID specified as stream command argument';
 
@@ -36,7 +33,7 @@ interface Trim {
 
 /** Parses the trimming options at argv[i]; returns the new index. */
 function parseTrim(argv: Buffer[], i: number, out: { trim?: Trim }): number {
-  const strategy = up(argv[i]!) as 'MAXLEN' | 'MINID';
+  const strategy = upper(argv[i]!) as 'MAXLEN' | 'MINID';
   i++;
   const next = argv[i]?.toString('latin1');
   if (next === '=' || next === '~') i++;
@@ -49,7 +46,7 @@ function parseTrim(argv: Buffer[], i: number, out: { trim?: Trim }): number {
   } else trim.minid = parseId(thr);
   i++;
   // LIMIT only bounds approximate trimming; Redis rewrites it away before propagating.
-  if (argv[i] && up(argv[i]!) === 'LIMIT') {
+  if (argv[i] && upper(argv[i]!) === 'LIMIT') {
     mustInt(argv[i + 1] ?? Buffer.alloc(0));
     i += 2;
   }
@@ -73,7 +70,7 @@ function xadd(ks: Keyspace, argv: Buffer[]): void {
   let nomkstream = false;
   const opts: { trim?: Trim } = {};
   for (;;) {
-    const o = argv[i] ? up(argv[i]!) : '';
+    const o = argv[i] ? upper(argv[i]!) : '';
     if (o === 'NOMKSTREAM') {
       nomkstream = true;
       i++;
@@ -110,7 +107,7 @@ function xadd(ks: Keyspace, argv: Buffer[]): void {
 
 function xtrim(ks: Keyspace, argv: Buffer[]): void {
   const key = argv[1]!;
-  const o = up(argv[2]!);
+  const o = upper(argv[2]!);
   if (o !== 'MAXLEN' && o !== 'MINID') throw new CommandError(SYNTAX);
   const opts: { trim?: Trim } = {};
   const end = parseTrim(argv, 2, opts);
@@ -155,14 +152,14 @@ function dropNack(g: Group, k: string): void {
 
 function parseEntriesRead(argv: Buffer[], i: number): bigint | null | undefined {
   if (i >= argv.length) return undefined;
-  if (up(argv[i]!) !== 'ENTRIESREAD' || i + 2 !== argv.length) throw new CommandError(SYNTAX);
+  if (upper(argv[i]!) !== 'ENTRIESREAD' || i + 2 !== argv.length) throw new CommandError(SYNTAX);
   const n = mustI64(argv[i + 1]!);
   if (n < 0n && n !== -1n) throw new CommandError('ERR value for ENTRIESREAD must be positive or -1');
   return n === -1n ? null : n;
 }
 
 function xgroup(ks: Keyspace, argv: Buffer[]): void {
-  const sub = up(argv[1]!);
+  const sub = upper(argv[1]!);
   const key = argv[2];
   if (!key) throw new CommandError(SYNTAX);
   if (sub === 'CREATE') {
@@ -170,7 +167,7 @@ function xgroup(ks: Keyspace, argv: Buffer[]): void {
     if (!name || !idArg) throw new CommandError(SYNTAX);
     let i = 5;
     let mkstream = false;
-    if (argv[i] && up(argv[i]!) === 'MKSTREAM') {
+    if (argv[i] && upper(argv[i]!) === 'MKSTREAM') {
       mkstream = true;
       i++;
     }
@@ -252,7 +249,7 @@ function xclaim(ks: Keyspace, argv: Buffer[]): void {
   let justId = false;
   let lastId: Id | null = null;
   for (; i < argv.length; i++) {
-    const o = up(argv[i]!);
+    const o = upper(argv[i]!);
     const more = i + 1 < argv.length;
     if (o === 'FORCE') force = true;
     else if (o === 'JUSTID') justId = true;
@@ -303,7 +300,7 @@ function xsetid(ks: Keyspace, argv: Buffer[]): void {
   let entriesAdded: bigint | null = null;
   let maxDeleted: Id | null = null;
   for (let i = 3; i < argv.length; i += 2) {
-    const o = up(argv[i]!);
+    const o = upper(argv[i]!);
     const v = argv[i + 1];
     if (!v) throw new CommandError(SYNTAX);
     if (o === 'ENTRIESADDED') {

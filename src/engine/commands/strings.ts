@@ -4,12 +4,9 @@ import { toAbsoluteMs } from '../expire.js';
 import { inI64, mustI64, mustInt, parseI64 } from '../numbers.js';
 import { incrByFloatText } from '../long-double.js';
 import type { CommandTable } from './index.js';
+import { upper } from '../args.js';
 
 const MAX_STRING = 512 * 1024 * 1024;
-
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
 
 /** SET and the commands Redis builds on it: returns whether the value was stored. */
 function setGeneric(ks: Keyspace, argv: Buffer[]): void {
@@ -21,7 +18,7 @@ function setGeneric(ks: Keyspace, argv: Buffer[]): void {
   let expireAt: number | null = null;
   let expireSeen = false;
   for (let i = 3; i < argv.length; i++) {
-    const opt = up(argv[i]!);
+    const opt = upper(argv[i]!);
     const next = argv[i + 1];
     if (opt === 'NX' && !xx) nx = true;
     else if (opt === 'XX' && !nx) xx = true;
@@ -89,7 +86,7 @@ export const stringCommands: CommandTable = {
       const key = argv[1]!;
       let expireAt: number | null | undefined;
       for (let i = 2; i < argv.length; i++) {
-        const opt = up(argv[i]!);
+        const opt = upper(argv[i]!);
         const next = argv[i + 1];
         if (expireAt !== undefined) throw new CommandError(SYNTAX);
         if (opt === 'PERSIST') expireAt = null;

@@ -3,17 +3,14 @@ import { CommandError, SYNTAX } from '../errors.js';
 import { mustDouble, mustInt, parseDouble } from '../numbers.js';
 import { SortedSet, type ZNode } from '../sorted-set.js';
 import type { CommandTable, CommandSpec } from './index.js';
-
-function up(b: Buffer): string {
-  return b.toString('latin1').toUpperCase();
-}
+import { upper } from '../args.js';
 
 function zadd(ks: Keyspace, argv: Buffer[]): void {
   const key = argv[1]!;
   let i = 2;
   const f = { nx: false, xx: false, gt: false, lt: false, ch: false, incr: false };
   for (; i < argv.length; i++) {
-    const o = up(argv[i]!);
+    const o = upper(argv[i]!);
     if (o === 'NX') f.nx = true;
     else if (o === 'XX') f.xx = true;
     else if (o === 'GT') f.gt = true;
@@ -157,12 +154,12 @@ function zsetStore(kind: 'union' | 'inter' | 'diff'): CommandSpec {
       const weights = keys.map(() => 1);
       let agg = 'SUM';
       for (let i = 3 + numkeys; i < argv.length; i++) {
-        const o = up(argv[i]!);
+        const o = upper(argv[i]!);
         if (o === 'WEIGHTS' && kind !== 'diff' && i + numkeys < argv.length) {
           for (let j = 0; j < numkeys; j++) weights[j] = mustDouble(argv[i + 1 + j]!, 'ERR weight value is not a float');
           i += numkeys;
         } else if (o === 'AGGREGATE' && kind !== 'diff' && i + 1 < argv.length) {
-          agg = up(argv[++i]!);
+          agg = upper(argv[++i]!);
           if (agg !== 'SUM' && agg !== 'MIN' && agg !== 'MAX') throw new CommandError(SYNTAX);
         } else throw new CommandError(SYNTAX);
       }
@@ -244,12 +241,12 @@ function zmpop(ks: Keyspace, argv: Buffer[], at: number): void {
   const numkeys = mustInt(argv[at]!);
   if (numkeys <= 0 || at + 1 + numkeys >= argv.length) throw new CommandError('ERR numkeys should be greater than 0');
   const keys = argv.slice(at + 1, at + 1 + numkeys);
-  const where = up(argv[at + 1 + numkeys]!);
+  const where = upper(argv[at + 1 + numkeys]!);
   if (where !== 'MIN' && where !== 'MAX') throw new CommandError(SYNTAX);
   let count = 1;
   const rest = argv.slice(at + 2 + numkeys);
   if (rest.length) {
-    if (rest.length !== 2 || up(rest[0]!) !== 'COUNT') throw new CommandError(SYNTAX);
+    if (rest.length !== 2 || upper(rest[0]!) !== 'COUNT') throw new CommandError(SYNTAX);
     count = mustInt(rest[1]!);
     if (count <= 0) throw new CommandError('ERR count should be greater than 0');
   }
@@ -276,7 +273,7 @@ function zrangestore(ks: Keyspace, argv: Buffer[]): void {
   let limit = -1;
   let hasLimit = false;
   for (let i = 5; i < argv.length; i++) {
-    const o = up(argv[i]!);
+    const o = upper(argv[i]!);
     if (o === 'BYSCORE') by = 'score';
     else if (o === 'BYLEX') by = 'lex';
     else if (o === 'REV') rev = true;
