@@ -43,24 +43,28 @@ function fromWeb(stream: unknown): Readable {
   return Readable.fromWeb(stream as WebReadableStream<Uint8Array>, { highWaterMark: 1 << 20 });
 }
 
+/** Reads a key file (armored or binary) and parses it; errors name the file. */
+async function readKeyFile<K>(file: string, what: string, parse: (data: Buffer, armored: boolean) => Promise<K[]>): Promise<K[]> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  try {
+    return await parse(data, data.subarray(0, 64).toString('latin1').includes('-----BEGIN PGP'));
+  } catch (e) {
+    throw new CryptoError(`${file}: not an OpenPGP ${what} (${(e as Error).message})`);
+  }
+}
+
 /** Reads armored or binary public keys (one file may hold several); refuses v6 keys gpg 2.2 cannot use. */
 export async function loadRecipients(files: string[]): Promise<openpgp.PublicKey[]> {
   const keys: openpgp.PublicKey[] = [];
   for (const file of files) {
-    let data: Buffer;
-    try {
-      data = await readFile(file);
-    } catch (e) {
-      throw new UsageError(`cannot read recipient key ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    let found: openpgp.Key[];
-    try {
-      found = isArmored(data)
-        ? await openpgp.readKeys({ armoredKeys: data.toString('utf8') })
-        : await openpgp.readKeys({ binaryKeys: data });
-    } catch (e) {
-      throw new CryptoError(`${file}: not an OpenPGP public key (${(e as Error).message})`);
-    }
+    const found = await readKeyFile(file, 'public key', (data, armored) =>
+      armored ? openpgp.readKeys({ armoredKeys: data.toString('utf8') }) : openpgp.readKeys({ binaryKeys: data }),
+    );
     for (const k of found) {
       if (k.keyPacket.version >= 5) throw new CryptoError(`${file}: v${k.keyPacket.version} key ${k.getKeyID().toHex()} is not readable by gpg 2.2; use a v4 key`);
       keys.push(k.isPrivate() ? k.toPublic() : k);
@@ -73,20 +77,9 @@ export async function loadRecipients(files: string[]): Promise<openpgp.PublicKey
 export async function loadIdentities(files: string[], passphrase?: string): Promise<openpgp.PrivateKey[]> {
   const out: openpgp.PrivateKey[] = [];
   for (const file of files) {
-    let data: Buffer;
-    try {
-      data = await readFile(file);
-    } catch (e) {
-      throw new UsageError(`cannot read secret key ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    let keys: openpgp.PrivateKey[];
-    try {
-      keys = isArmored(data)
-        ? await openpgp.readPrivateKeys({ armoredKeys: data.toString('utf8') })
-        : await openpgp.readPrivateKeys({ binaryKeys: data });
-    } catch (e) {
-      throw new CryptoError(`${file}: not an OpenPGP secret key (${(e as Error).message})`);
-    }
+    const keys = await readKeyFile(file, 'secret key', (data, armored) =>
+      armored ? openpgp.readPrivateKeys({ armoredKeys: data.toString('utf8') }) : openpgp.readPrivateKeys({ binaryKeys: data }),
+    );
     for (const k of keys) {
       if (k.isDecrypted()) out.push(k);
       else if (!passphrase) throw new CryptoError(`${file}: secret key ${k.getKeyID().toHex()} is locked; give its passphrase (--passphrase-file or TSREDIS_PASSPHRASE)`);
@@ -100,10 +93,6 @@ export async function loadIdentities(files: string[], passphrase?: string): Prom
     }
   }
   return out;
-}
-
-function isArmored(data: Buffer): boolean {
-  return data.subarray(0, 64).toString('latin1').includes('-----BEGIN PGP');
 }
 
 /** Key ids recorded in the manifest (long hex ids of the encryption subkeys' primary keys). */
