@@ -1,9 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, describe, expect, it } from 'vitest';
+import { notifyFailure } from '../../src/backup/notify.js';
 import { defaultName, policyFrom } from '../../src/backup/options.js';
 import { objectNameFor, parseBackupFileName, parseTakenAt, stampOf, stemFor } from '../../src/backup/naming.js';
 import { LocalStore } from '../../src/backup/store/local-store.js';
@@ -62,5 +64,31 @@ describe('local store', () => {
     await expect(store.put('b.rdb', failing)).rejects.toThrow(/source went away/);
     expect(readdirSync(join(work, 'store'))).toEqual(['a.rdb']);
     await expect(store.get('missing.rdb')).rejects.toThrow(/cannot read .*missing.rdb: ENOENT/);
+  });
+});
+
+describe('failure notification', () => {
+  it('runs the hook with the event in env and stdin, and POSTs it to the webhook', async () => {
+    let received = '';
+    const server = createServer((req, res) => {
+      req.on('data', (d: Buffer) => (received += d.toString()));
+      req.on('end', () => res.end('ok'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const out = join(work, 'hook.txt');
+    const ev = { event: 'backup-failed' as const, name: 'cache', source: 'redis://h:1', exitCode: 3, message: 'S3 down', failedTargets: ['s3://b/p'], at: new Date().toISOString() };
+    const logs: string[] = [];
+    await notifyFailure(ev, { command: `echo "$TSREDIS_NAME $TSREDIS_EXIT_CODE $TSREDIS_FAILED_TARGETS" > ${out}; cat >> ${out}`, webhook: `http://127.0.0.1:${port}/hook`, log: (l) => logs.push(l) });
+    server.close();
+    const lines = readFileSync(out, 'utf8').split('\n');
+    expect(lines[0]).toBe('cache 3 s3://b/p');
+    expect(JSON.parse(lines[1]!)).toEqual(ev);
+    expect(JSON.parse(received)).toEqual(ev);
+    expect(logs).toEqual([]);
+    // A broken hook or unreachable webhook is logged, never thrown.
+    await notifyFailure(ev, { command: 'exit 7', webhook: `http://127.0.0.1:${port}/gone`, log: (l) => logs.push(l) });
+    expect(logs[0]).toMatch(/failure hook exited with 7/);
+    expect(logs[1]).toMatch(/webhook failed/);
   });
 });
