@@ -27,7 +27,7 @@ for (let i = 0; i < iterations; i++) {
   else if (kind === 3) { const p = pick(b.length); b = Buffer.concat([b.subarray(0, p), Buffer.from(Array.from({ length: 1 + pick(8) }, () => pick(256))), b.subarray(p)]); }
   else { const p = pick(b.length); b = Buffer.concat([b.subarray(0, p), b.subarray(p + 1 + pick(16))]); }
   try {
-    for await (const _ of readRdb(ByteSource.fromBuffer(b, 'fuzz'), { verifyChecksum: rnd() < 0.5 })) { /* drain */ }
+    for await (const _ of readRdb(ByteSource.fromBuffer(b, 'fuzz'), { verifyChecksum: rnd() < 0.5, validateOnly: rnd() < 0.5 })) { /* drain */ }
   } catch (e) {
     if (e instanceof FormatError && !e.message.includes('\n')) continue;
     bad++;

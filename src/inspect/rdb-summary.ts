@@ -1,5 +1,5 @@
 import { RdbDecoder } from '../codec/rdb/reader.js';
-import { rdbTypeName } from '../codec/rdb/constants.js';
+import { rdbTypeName, redisTypeOf } from '../codec/rdb/constants.js';
 import type { ByteSource } from '../util/byte-source.js';
 import { parseFunctionHeader } from './key-json.js';
 
@@ -45,7 +45,7 @@ export async function summarizeRdb(
 ): Promise<RdbSummary> {
   const now = opts.now ?? Date.now();
   const notices: string[] = [];
-  const dec = new RdbDecoder(src, { onNotice: (m, at) => notices.length < 1000 && notices.push(`byte ${at}: ${m}`) });
+  const dec = new RdbDecoder(src, { validateOnly: true, onNotice: (m, at) => notices.length < 1000 && notices.push(`byte ${at}: ${m}`) });
   const s: RdbSummary = {
     file: src.name,
     bytes: 0,
@@ -106,11 +106,11 @@ export async function summarizeRdb(
           const k = r.entry;
           const d = dbOf(k.db);
           d.keys++;
-          const t = k.value!.type;
+          const t = redisTypeOf(k.rdbType);
           d.types[t] = (d.types[t] ?? 0) + 1;
           const enc = TYPE_NAME_BY_VALUE[`${k.rdbType}${valkey}`] ?? (TYPE_NAME_BY_VALUE[`${k.rdbType}${valkey}`] = rdbTypeName(k.rdbType, valkey));
           d.encodings[enc] = (d.encodings[enc] ?? 0) + 1;
-          if (k.value!.type === 'module') s.moduleKeys[k.value!.value.name] = (s.moduleKeys[k.value!.value.name] ?? 0) + 1;
+          if (k.value?.type === 'module') s.moduleKeys[k.value.value.name] = (s.moduleKeys[k.value.value.name] ?? 0) + 1;
           if (k.expireAtMs !== null) {
             d.expiring++;
             if (k.expireAtMs < now) d.expired++;

@@ -23,3 +23,71 @@ export function readInt64(buf: Buffer, pos: number): number | bigint {
   if (hi >= -0x200000 && hi < 0x200000) return hi * 0x100000000 + lo;
   return buf.readBigInt64LE(pos);
 }
+
+/** Receives the elements of a listpack or ziplist as they are validated. */
+export interface EntryVisitor {
+  str(blob: Buffer, start: number, end: number): void;
+  int(v: number | bigint): void;
+}
+
+/** Collects elements: strings as slices of the blob (no copy), integers as numbers. */
+export class DecodeVisitor implements EntryVisitor {
+  readonly out: PackedEntry[] = [];
+  str(blob: Buffer, start: number, end: number): void {
+    this.out.push(blob.subarray(start, end));
+  }
+  int(v: number | bigint): void {
+    this.out.push(v);
+  }
+}
+
+/**
+ * Validation without decoding (rdb-check): checks that every `stride`-th element (members, fields)
+ * is unique and, with `scores`, that the element after each is a number. Allocates only the
+ * strings needed for the uniqueness check.
+ */
+export class CheckVisitor implements EntryVisitor {
+  private index = 0;
+  private seen: Set<string> | null = null;
+  /** Set when a check fails: what was expected. */
+  problem: string | null = null;
+
+  constructor(
+    private readonly stride: number,
+    private readonly scores: boolean,
+  ) {}
+
+  reset(): this {
+    this.index = 0;
+    this.seen = null;
+    this.problem = null;
+    return this;
+  }
+
+  private member(k: string): void {
+    if (this.seen === null) this.seen = new Set();
+    else if (this.seen.has(k)) this.problem ??= 'unique members/fields, found a duplicate';
+    this.seen.add(k);
+  }
+
+  str(blob: Buffer, start: number, end: number): void {
+    const i = this.index++;
+    if (this.stride === 0) return;
+    const pos = i % this.stride;
+    if (pos === 0) this.member(blob.toString('latin1', start, end));
+    else if (pos === 1 && this.scores && Number.isNaN(parseScoreText(blob.toString('latin1', start, end)))) this.problem ??= 'zset scores that are numbers';
+  }
+
+  int(v: number | bigint): void {
+    const i = this.index++;
+    if (this.stride !== 0 && i % this.stride === 0) this.member(String(v));
+  }
+}
+
+/** Parses a score stored as text (zset listpacks/ziplists, type-3 string doubles): strtod-like. */
+export function parseScoreText(s: string): number {
+  const t = s.toLowerCase();
+  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  return s.length > 0 && s.trim() === s ? Number(s) : NaN;
+}

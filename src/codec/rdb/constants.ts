@@ -69,3 +69,35 @@ export function rdbTypeName(type: number, valkey = false): string {
   for (const [name, n] of Object.entries(RdbType)) if (n === type) return name.toLowerCase().replace(/_/g, '-');
   return `type-${type}`;
 }
+
+/** The logical type (TYPE command) of a value stored with RDB type byte `type`. */
+export function redisTypeOf(type: number): 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module' {
+  switch (type) {
+    case RdbType.STRING:
+      return 'string';
+    case RdbType.LIST:
+    case RdbType.LIST_ZIPLIST:
+    case RdbType.LIST_QUICKLIST:
+    case RdbType.LIST_QUICKLIST_2:
+      return 'list';
+    case RdbType.SET:
+    case RdbType.SET_INTSET:
+    case RdbType.SET_LISTPACK:
+      return 'set';
+    case RdbType.ZSET:
+    case RdbType.ZSET_2:
+    case RdbType.ZSET_ZIPLIST:
+    case RdbType.ZSET_LISTPACK:
+      return 'zset';
+    case RdbType.STREAM_LISTPACKS:
+    case RdbType.STREAM_LISTPACKS_2:
+    case RdbType.STREAM_LISTPACKS_3:
+    case RdbType.STREAM_LISTPACKS_4:
+      return 'stream';
+    case RdbType.MODULE_2:
+    case RdbType.MODULE_PRE_GA:
+      return 'module';
+    default:
+      return 'hash'; // 4, 9, 13, 16, 22-25
+  }
+}

@@ -1,4 +1,4 @@
-import { BlobError, readInt64, type PackedEntry } from './blob-error.js';
+import { BlobError, DecodeVisitor, readInt64, type EntryVisitor, type PackedEntry } from './blob-error.js';
 
 /**
  * Listpack decoder with the integrity checks of Redis's lpValidateIntegrity (header size,
@@ -6,37 +6,43 @@ import { BlobError, readInt64, type PackedEntry } from './blob-error.js';
  * Strings are returned as slices of the blob (no copy).
  */
 export function lpDecode(blob: Buffer): PackedEntry[] {
+  const v = new DecodeVisitor();
+  lpWalk(blob, v);
+  return v.out;
+}
+
+/** Walks and validates a listpack, handing each element to `visit`; returns the element count. */
+export function lpWalk(blob: Buffer, visit: EntryVisitor): number {
   const n = blob.length;
   if (n < 7) throw new BlobError(0, 'a listpack of at least 7 bytes');
   const total = blob.readUInt32LE(0);
   if (total !== n) throw new BlobError(0, `listpack total_bytes ${total} equal to its length ${n}`);
   const declared = blob.readUInt16LE(4);
   if (blob[n - 1] !== 0xff) throw new BlobError(n - 1, 'listpack terminator FF');
-  const out: PackedEntry[] = declared !== 0xffff ? new Array<PackedEntry>() : [];
+  let count = 0;
   let p = 6;
   const end = n - 1;
   while (p < end) {
     const start = p;
     const b = blob[p]!;
-    let v: PackedEntry;
     if (b < 0x80) {
-      v = b;
+      visit.int(b);
       p += 1;
     } else if (b < 0xc0) {
       const len = b & 0x3f;
       if (p + 1 + len > end) throw new BlobError(p, 'a listpack string inside the blob');
-      v = blob.subarray(p + 1, p + 1 + len);
+      visit.str(blob, p + 1, p + 1 + len);
       p += 1 + len;
     } else if (b < 0xe0) {
       if (p + 2 > end) throw new BlobError(p, 'a listpack 13-bit integer inside the blob');
       const u = ((b & 0x1f) << 8) | blob[p + 1]!;
-      v = u >= 4096 ? u - 8192 : u;
+      visit.int(u >= 4096 ? u - 8192 : u);
       p += 2;
     } else if (b < 0xf0) {
       if (p + 2 > end) throw new BlobError(p, 'a listpack string length inside the blob');
       const len = ((b & 0x0f) << 8) | blob[p + 1]!;
       if (p + 2 + len > end) throw new BlobError(p, 'a listpack string inside the blob');
-      v = blob.subarray(p + 2, p + 2 + len);
+      visit.str(blob, p + 2, p + 2 + len);
       p += 2 + len;
     } else {
       switch (b) {
@@ -44,28 +50,28 @@ export function lpDecode(blob: Buffer): PackedEntry[] {
           if (p + 5 > end) throw new BlobError(p, 'a listpack string length inside the blob');
           const len = blob.readUInt32LE(p + 1);
           if (p + 5 + len > end) throw new BlobError(p, 'a listpack string inside the blob');
-          v = blob.subarray(p + 5, p + 5 + len);
+          visit.str(blob, p + 5, p + 5 + len);
           p += 5 + len;
           break;
         }
         case 0xf1:
           if (p + 3 > end) throw new BlobError(p, 'a listpack int16 inside the blob');
-          v = blob.readInt16LE(p + 1);
+          visit.int(blob.readInt16LE(p + 1));
           p += 3;
           break;
         case 0xf2:
           if (p + 4 > end) throw new BlobError(p, 'a listpack int24 inside the blob');
-          v = blob.readIntLE(p + 1, 3);
+          visit.int(blob.readIntLE(p + 1, 3));
           p += 4;
           break;
         case 0xf3:
           if (p + 5 > end) throw new BlobError(p, 'a listpack int32 inside the blob');
-          v = blob.readInt32LE(p + 1);
+          visit.int(blob.readInt32LE(p + 1));
           p += 5;
           break;
         case 0xf4:
           if (p + 9 > end) throw new BlobError(p, 'a listpack int64 inside the blob');
-          v = readInt64(blob, p + 1);
+          visit.int(readInt64(blob, p + 1));
           p += 9;
           break;
         default:
@@ -85,10 +91,10 @@ export function lpDecode(blob: Buffer): PackedEntry[] {
     }
     if (got !== l) throw new BlobError(p, `listpack back-length ${l}, found ${got}`);
     p += blen;
-    out.push(v);
+    count++;
   }
-  if (declared !== 0xffff && out.length !== declared) {
-    throw new BlobError(4, `listpack element count ${declared}, found ${out.length} elements`);
+  if (declared !== 0xffff && count !== declared) {
+    throw new BlobError(4, `listpack element count ${declared}, found ${count} elements`);
   }
-  return out;
+  return count;
 }

@@ -8,6 +8,12 @@ export class LzfError extends Error {}
 /** Decompresses `input` into exactly `outLen` bytes; throws LzfError on any malformed input. */
 export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
   const out = Buffer.allocUnsafe(outLen);
+  lzfDecompressInto(input, out, outLen);
+  return out;
+}
+
+/** Decompresses into `out` (at least `outLen` bytes; a reusable scratch buffer when only validating). */
+export function lzfDecompressInto(input: Uint8Array, out: Buffer, outLen: number): void {
   const inLen = input.length;
   let ip = 0;
   let op = 0;
@@ -39,11 +45,13 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
       if (op - ref >= len && len > 32) {
         out.copy(out, op, ref, ref + len);
         op += len;
+      } else if (op - ref === 1) {
+        out.fill(out[ref]!, op, op + len); // a run of one byte
+        op += len;
       } else {
         for (let k = 0; k < len; k++) out[op++] = out[ref++]!;
       }
     }
   }
   if (op !== outLen) throw new LzfError(`LZF output is ${op} bytes, declared ${outLen}`);
-  return out;
 }

@@ -1,14 +1,14 @@
 import type { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
-import { BlobError, entryToBuffer, type PackedEntry } from './blob-error.js';
+import { BlobError, CheckVisitor, entryToBuffer, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
 import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, VALKEY_TYPE_HASH_2 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { intsetDecode } from './intset.js';
-import { lpDecode } from './listpack.js';
-import { LzfError, lzfDecompress } from './lzf.js';
+import { lpDecode, lpWalk } from './listpack.js';
+import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
 import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry } from './model.js';
 import { zipmapDecode } from './zipmap.js';
-import { zlDecode } from './ziplist.js';
+import { zlDecode, zlWalk } from './ziplist.js';
 
 /**
  * Streaming RDB reader for every version Redis 2.x–8.x and Valkey write (formats digest §2).
@@ -23,6 +23,11 @@ export interface ReadRdbOptions {
   raw?: boolean;
   /** Compare the CRC-64 trailer (default true). */
   verifyChecksum?: boolean;
+  /**
+   * Check everything but decode nothing (rdb-check): RdbKey.value and .raw stay unset; the type
+   * follows from RdbKey.rdbType (redisTypeOf). Much less allocation on large files.
+   */
+  validateOnly?: boolean;
   /** Told about things the reader skips (empty keys, Valkey slot-import records). */
   onNotice?: (message: string, offset: number) => void;
 }
@@ -50,15 +55,6 @@ export function moduleTypeName(id: bigint): string {
   let name = '';
   for (let i = 0; i < 9; i++) name += MODULE_CHARSET[Number((id >> BigInt(58 - 6 * i)) & 63n)];
   return name;
-}
-
-/** Parses a score stored as text (zset listpacks/ziplists, type-3 string doubles): strtod-like. */
-function parseScore(s: string): number {
-  const t = s.toLowerCase();
-  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
-  if (t === '-inf' || t === '-infinity') return -Infinity;
-  const v = s.length > 0 && s.trim() === s ? Number(s) : NaN;
-  return v;
 }
 
 /** Bytes from the file shown inside a one-line message: printable ASCII, escaped, at most 40 chars. */
@@ -89,10 +85,136 @@ class RecordParser {
   /** Window index just past the byte that ends the CRC-covered part of an EOF record. */
   crcEnd = 0;
 
+  /** Scratch output for LZF strings that are only validated. */
+  private scratch = Buffer.allocUnsafe(1 << 16);
+  private readonly listCheck = new CheckVisitor(0, false);
+  private readonly setCheck = new CheckVisitor(1, false);
+  private readonly hashCheck = new CheckVisitor(2, false);
+  private readonly zsetCheck = new CheckVisitor(2, true);
+
   constructor(
     readonly raw: boolean,
+    readonly validateOnly: boolean,
     readonly notice: (message: string, at: number) => void,
   ) {}
+
+  /** Validates an RDB string and skips it; returns its latin1 text only when `text` is asked for. */
+  skipStr(text: boolean): string {
+    const at = this.p;
+    const b0 = this.u8();
+    if (b0 >> 6 !== 3) {
+      this.p = at;
+      const n = this.len();
+      this.need(n);
+      this.p += n;
+      return text ? this.b.toString('latin1', this.p - n, this.p) : '';
+    }
+    const enc = b0 & 0x3f;
+    if (enc <= 2) {
+      this.p = at;
+      return text ? this.str().toString('latin1') : (this.str(), '');
+    }
+    if (enc !== 3) throw new BadData(at, `a string encoding, found 0x${b0.toString(16)}`);
+    const clen = this.len();
+    const ulen = this.len();
+    const data = this.take(clen);
+    if (ulen === 0 || ulen > clen * 132 + 64) throw new BadData(at, `an LZF string whose length ${ulen} fits its ${clen} compressed bytes`);
+    if (this.scratch.length < ulen) this.scratch = Buffer.allocUnsafe(Math.max(ulen, this.scratch.length * 2));
+    try {
+      lzfDecompressInto(data, this.scratch, ulen);
+    } catch (e) {
+      if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`);
+      throw e;
+    }
+    return text ? this.scratch.toString('latin1', 0, ulen) : '';
+  }
+
+  /** Validates a listpack/ziplist blob with `check`; returns its element count. */
+  private blobCheck(walk: (blob: Buffer, v: EntryVisitor) => number, check: CheckVisitor, what: string): number {
+    const at = this.p;
+    const n = this.blob((b) => walk(b, check.reset()), what);
+    if (check.problem) throw new BadData(at, `${what}: ${check.problem}`);
+    return n;
+  }
+
+  /** Validation-only counterpart of value(): the element count (0 = empty key, skipped). */
+  checkValue(type: number, start: number): number {
+    switch (type) {
+      case RdbType.STRING:
+        this.skipStr(false);
+        return 1;
+      case RdbType.LIST: {
+        const n = this.len();
+        for (let i = 0; i < n; i++) this.skipStr(false);
+        return n;
+      }
+      case RdbType.SET:
+      case RdbType.HASH:
+      case RdbType.ZSET:
+      case RdbType.ZSET_2: {
+        const n = this.len();
+        const at = this.p;
+        const seen = new Set<string>();
+        for (let i = 0; i < n; i++) {
+          const k = this.skipStr(true);
+          if (seen.has(k)) throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
+          seen.add(k);
+          if (type === RdbType.HASH) this.skipStr(false);
+          else if (type !== RdbType.SET) {
+            const sAt = this.p;
+            const sc = type === RdbType.ZSET ? this.stringDouble() : this.binaryDouble();
+            if (Number.isNaN(sc)) throw new BadData(sAt, 'a zset score that is not NaN');
+          }
+        }
+        return n;
+      }
+      case RdbType.LIST_ZIPLIST:
+        return this.blobCheck(zlWalk, this.listCheck, 'ziplist');
+      case RdbType.SET_INTSET: {
+        const at = this.p;
+        const n = this.blob(intsetDecode, 'intset').length;
+        if (n === 0) throw new BadData(at, 'a non-empty intset');
+        return n;
+      }
+      case RdbType.SET_LISTPACK:
+        return this.blobCheck(lpWalk, this.setCheck, 'listpack');
+      case RdbType.ZSET_ZIPLIST:
+      case RdbType.HASH_ZIPLIST:
+      case RdbType.ZSET_LISTPACK:
+      case RdbType.HASH_LISTPACK: {
+        const at = this.p;
+        const zset = type === RdbType.ZSET_ZIPLIST || type === RdbType.ZSET_LISTPACK;
+        const walk = type === RdbType.ZSET_ZIPLIST || type === RdbType.HASH_ZIPLIST ? zlWalk : lpWalk;
+        const n = this.blobCheck(walk, zset ? this.zsetCheck : this.hashCheck, walk === zlWalk ? 'ziplist' : 'listpack');
+        if (n % 2 !== 0) throw new BadData(at, `a ${zset ? 'zset' : 'hash'} blob with an even number of entries`);
+        return n;
+      }
+      case RdbType.LIST_QUICKLIST:
+      case RdbType.LIST_QUICKLIST_2: {
+        const v2 = type === RdbType.LIST_QUICKLIST_2;
+        const nodes = this.len();
+        let total = 0;
+        for (let i = 0; i < nodes; i++) {
+          const at = this.p;
+          const container = v2 ? this.len() : QuicklistContainer.PACKED;
+          if (container === QuicklistContainer.PLAIN) {
+            this.skipStr(false);
+            total++;
+            continue;
+          }
+          if (container !== QuicklistContainer.PACKED) throw new BadData(at, `a quicklist node container 1 (PLAIN) or 2 (PACKED), found ${container}`);
+          const bAt = this.p;
+          const n = this.blobCheck(v2 ? lpWalk : zlWalk, this.listCheck, v2 ? 'quicklist listpack node' : 'quicklist ziplist node');
+          if (n === 0 && v2) throw new BadData(bAt, 'a non-empty quicklist node');
+          total += n;
+        }
+        return total;
+      }
+      default:
+        // Rare or small types (zipmap, streams, module, hash-field TTLs): the full decoder checks them.
+        return this.value(type, start) === null ? 0 : 1;
+    }
+  }
 
   private need(n: number): void {
     if (this.p + n > this.b.length) throw new NeedMore(this.p + n);
@@ -236,7 +358,7 @@ class RecordParser {
     if (n === 254) return Infinity;
     if (n === 255) return -Infinity;
     const s = this.take(n).toString('latin1');
-    const v = parseScore(s);
+    const v = parseScoreText(s);
     if (Number.isNaN(v)) throw new BadData(at, `a decimal score, found ${shown(s)}`);
     return v;
   }
@@ -425,7 +547,7 @@ class RecordParser {
   private key(type: number, start: number, base: number): RdbRecord | null {
     const key = this.str();
     const valueStart = this.p;
-    const value = this.value(type, start);
+    const value = this.validateOnly && type !== RdbType.MODULE_2 ? (this.checkValue(type, start) === 0 ? null : CHECKED) : this.value(type, start);
     const offset = this.prefixAbs >= 0 ? this.prefixAbs : base + start;
     const entry: RdbKey = { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset };
     if (this.idle !== undefined) entry.idleSeconds = this.idle;
@@ -441,7 +563,7 @@ class RecordParser {
       return null;
     }
     if (this.raw) entry.raw = this.b.subarray(valueStart, this.p);
-    else entry.value = value;
+    else if (value !== CHECKED) entry.value = value;
     return { kind: 'key', entry };
   }
 
@@ -530,7 +652,7 @@ class RecordParser {
         const out: Array<[Buffer, number]> = [];
         for (let i = 0; i < items.length; i += 2) {
           const sc = items[i + 1]!;
-          const score = typeof sc === 'object' ? parseScore(sc.toString('latin1')) : Number(sc);
+          const score = typeof sc === 'object' ? parseScoreText(sc.toString('latin1')) : Number(sc);
           if (Number.isNaN(score)) throw new BadData(at, 'zset blob scores that are numbers');
           out.push([entryToBuffer(items[i]!), score]);
         }
@@ -798,6 +920,8 @@ class RecordParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Stand-in value of a key that was validated but not decoded. */
+const CHECKED: RedisValue = { type: 'string', value: EMPTY };
 
 function zsetOrder(a: [Buffer, number], b: [Buffer, number]): number {
   return a[1] - b[1] || Buffer.compare(a[0], b[0]);
@@ -879,7 +1003,7 @@ export class RdbDecoder {
     opts: ReadRdbOptions = {},
   ) {
     const notice = opts.onNotice;
-    this.parser = new RecordParser(opts.raw === true, (msg, at) => notice?.(msg, at));
+    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true, (msg, at) => notice?.(msg, at));
     this.verify = opts.verifyChecksum !== false;
   }
 

@@ -1,10 +1,17 @@
-import { BlobError, readInt64, type PackedEntry } from './blob-error.js';
+import { BlobError, DecodeVisitor, readInt64, type EntryVisitor, type PackedEntry } from './blob-error.js';
 
 /**
  * Ziplist decoder (RDB 2–9 blobs) with Redis's ziplistValidateIntegrity checks: header sizes,
  * prevlen chain, tail offset, terminator and count. Hand-written for exactness; strings are slices.
  */
 export function zlDecode(blob: Buffer): PackedEntry[] {
+  const v = new DecodeVisitor();
+  zlWalk(blob, v);
+  return v.out;
+}
+
+/** Walks and validates a ziplist, handing each element to `visit`; returns the element count. */
+export function zlWalk(blob: Buffer, visit: EntryVisitor): number {
   const n = blob.length;
   if (n < 11) throw new BlobError(0, 'a ziplist of at least 11 bytes');
   const total = blob.readUInt32LE(0);
@@ -12,7 +19,7 @@ export function zlDecode(blob: Buffer): PackedEntry[] {
   const tail = blob.readUInt32LE(4);
   const declared = blob.readUInt16LE(8);
   if (blob[n - 1] !== 0xff) throw new BlobError(n - 1, 'ziplist terminator FF');
-  const out: PackedEntry[] = [];
+  let count = 0;
   const end = n - 1;
   let p = 10;
   let prevLen = 0;
@@ -31,25 +38,24 @@ export function zlDecode(blob: Buffer): PackedEntry[] {
     if (pl !== prevLen) throw new BlobError(start, `ziplist prevlen ${prevLen}, found ${pl}`);
     if (p >= end) throw new BlobError(p, 'a ziplist entry encoding inside the blob');
     const e = blob[p]!;
-    let v: PackedEntry;
     const top = e >> 6;
     if (top === 0) {
       const len = e & 0x3f;
       if (p + 1 + len > end) throw new BlobError(p, 'a ziplist string inside the blob');
-      v = blob.subarray(p + 1, p + 1 + len);
+      visit.str(blob, p + 1, p + 1 + len);
       p += 1 + len;
     } else if (top === 1) {
       if (p + 2 > end) throw new BlobError(p, 'a ziplist string length inside the blob');
       const len = ((e & 0x3f) << 8) | blob[p + 1]!;
       if (p + 2 + len > end) throw new BlobError(p, 'a ziplist string inside the blob');
-      v = blob.subarray(p + 2, p + 2 + len);
+      visit.str(blob, p + 2, p + 2 + len);
       p += 2 + len;
     } else if (top === 2) {
       if (e !== 0x80) throw new BlobError(p, `a ziplist entry encoding, found 0x${e.toString(16)}`);
       if (p + 5 > end) throw new BlobError(p, 'a ziplist string length inside the blob');
       const len = blob.readUInt32BE(p + 1);
       if (p + 5 + len > end) throw new BlobError(p, 'a ziplist string inside the blob');
-      v = blob.subarray(p + 5, p + 5 + len);
+      visit.str(blob, p + 5, p + 5 + len);
       p += 5 + len;
     } else {
       let size: number;
@@ -75,7 +81,7 @@ export function zlDecode(blob: Buffer): PackedEntry[] {
       }
       if (p + 1 + size > end) throw new BlobError(p, 'a ziplist integer inside the blob');
       const d = p + 1;
-      v =
+      visit.int(
         size === 0
           ? (e & 0x0f) - 1
           : size === 1
@@ -86,17 +92,18 @@ export function zlDecode(blob: Buffer): PackedEntry[] {
                 ? blob.readIntLE(d, 3)
                 : size === 4
                   ? blob.readInt32LE(d)
-                  : readInt64(blob, d);
+                  : readInt64(blob, d),
+      );
       p = d + size;
     }
     prevLen = p - start;
     lastStart = start;
-    out.push(v);
+    count++;
   }
-  if (out.length > 0 && tail !== lastStart) throw new BlobError(4, `ziplist tail offset ${lastStart}, found ${tail}`);
-  if (out.length === 0 && tail !== 10) throw new BlobError(4, `ziplist tail offset 10, found ${tail}`);
-  if (declared !== 0xffff && declared !== out.length) {
-    throw new BlobError(8, `ziplist entry count ${declared}, found ${out.length} entries`);
+  if (count > 0 && tail !== lastStart) throw new BlobError(4, `ziplist tail offset ${lastStart}, found ${tail}`);
+  if (count === 0 && tail !== 10) throw new BlobError(4, `ziplist tail offset 10, found ${tail}`);
+  if (declared !== 0xffff && declared !== count) {
+    throw new BlobError(8, `ziplist entry count ${declared}, found ${count} entries`);
   }
-  return out;
+  return count;
 }

@@ -52,9 +52,9 @@ export function mutate(data: Buffer, rnd: () => number): { data: Buffer; what: s
 }
 
 /** Runs the reader; returns null on success or FormatError, else the unexpected error. */
-export async function runOne(data: Buffer, verifyChecksum: boolean): Promise<unknown> {
+export async function runOne(data: Buffer, verifyChecksum: boolean, validateOnly = false): Promise<unknown> {
   try {
-    for await (const _ of readRdb(ByteSource.fromBuffer(data, 'fuzz'), { verifyChecksum })) {
+    for await (const _ of readRdb(ByteSource.fromBuffer(data, 'fuzz'), { verifyChecksum, validateOnly })) {
       // drain
     }
     return null;
@@ -71,7 +71,7 @@ export async function fuzz(files: string[], iterations: number, seed: number): P
   for (let i = 0; i < iterations; i++) {
     const { f, data } = inputs[Math.floor(rnd() * inputs.length)]!;
     const m = mutate(data, rnd);
-    const err = await runOne(m.data, rnd() < 0.5);
+    const err = await runOne(m.data, rnd() < 0.5, rnd() < 0.5);
     if (err) failures.push({ file: f, what: m.what, error: err instanceof Error ? `${err.constructor.name}: ${err.message}` : String(err) });
   }
   return failures;
