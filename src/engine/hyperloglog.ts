@@ -140,28 +140,11 @@ export class Hll {
 
   toDense(): void {
     if (this.dense) return;
+    const regs = this.registers();
     const out = Buffer.alloc(DENSE_SIZE);
     this.buf.copy(out, 0, 0, HDR);
     out[4] = DENSE;
-    let idx = 0;
-    const b = this.buf;
-    for (let p = HDR; p < b.length; ) {
-      const op = b[p]!;
-      if ((op & 0xc0) === 0) {
-        idx += (op & 0x3f) + 1;
-        p++;
-      } else if ((op & 0xc0) === 0x40) {
-        idx += (((op & 0x3f) << 8) | b[p + 1]!) + 1;
-        p += 2;
-      } else {
-        const runlen = (op & 3) + 1;
-        const val = ((op >> 2) & 0x1f) + 1;
-        if (idx + runlen > REGISTERS) break;
-        for (let k = 0; k < runlen; k++) denseSetRaw(out, idx++, val);
-        p++;
-      }
-    }
-    if (idx !== REGISTERS) throw new CommandError(INVALID_HLL);
+    for (let i = 0; i < REGISTERS; i++) if (regs[i]) denseSetRaw(out, i, regs[i]!);
     this.buf = out;
   }
 

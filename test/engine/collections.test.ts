@@ -1,30 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
-import { startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
-import type { RedisClient } from '../../src/net/redis-client.js';
-import { Keyspace } from '../../src/engine/keyspace.js';
-import { expectSameAsServer, runBoth } from './harness.js';
+import { describe, it } from 'vitest';
+import { expectSameAsServer, liveServerAndEngine, runBoth } from './harness.js';
 
-let server: TestRedis;
-let c: RedisClient;
-let ks: Keyspace;
-
-beforeAll(async () => {
-  server = await startRedis();
-  c = await server.client();
-});
-afterAll(async () => {
-  c.close();
-  await stopAllRedis();
-});
-beforeEach(async () => {
-  await c.call('FLUSHALL');
-  await c.call('SELECT', 0);
-  ks = new Keyspace();
-});
+const env = liveServerAndEngine();
 
 describe('engine: collections against redis-server 7.0', () => {
   it('lists: pushes, pops with counts, LINSERT, LSET, LREM, LTRIM, LMOVE, RPOPLPUSH, LMPOP, blocking forms', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['RPUSH', 'l', 'a', 'b', 'c', 'd', 'e', 'a', 'b', 'a'],
       ['LPUSH', 'l', 'x', 'y'],
       ['LPUSHX', 'nol', 'x'],
@@ -58,11 +39,11 @@ describe('engine: collections against redis-server 7.0', () => {
       ['BLMPOP', 0, 1, 'q2', 'LEFT'],
       ['LPUSH', 'str', 'x'],
     ]);
-    await expectSameAsServer(c, ks);
+    await expectSameAsServer(env.c, env.ks);
   });
 
   it('sets: SADD, SREM, SMOVE, SPOP that empties, SINTERSTORE/SUNIONSTORE/SDIFFSTORE', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['SADD', 's1', 'a', 'b', 'c', 'd', 1, 2, 3],
       ['SADD', 's2', 'c', 'd', 'e', 2],
       ['SREM', 's1', 'a', 'zz'],
@@ -80,11 +61,11 @@ describe('engine: collections against redis-server 7.0', () => {
       ['SET', 'str', 'v'],
       ['SUNIONSTORE', 'u2', 's2', 'str'],
     ]);
-    await expectSameAsServer(c, ks);
+    await expectSameAsServer(env.c, env.ks);
   });
 
   it('sorted sets: ZADD flags, ZINCRBY, ZREM, ZREMRANGEBY*, Z*STORE with weights/aggregate, pops, ZRANGESTORE', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['ZADD', 'z', 1, 'a', 2, 'b', 3, 'c', 4, 'd', 5, 'e', '-inf', 'neg', '+inf', 'pos'],
       ['ZADD', 'z', 'NX', 10, 'a', 6, 'f'],
       ['ZADD', 'z', 'XX', 'CH', 20, 'b', 7, 'g'],
@@ -126,11 +107,11 @@ describe('engine: collections against redis-server 7.0', () => {
       ['ZRANGESTORE', 'rs4', 'src', '[y', '-', 'BYLEX', 'REV'],
       ['ZRANGESTORE', 'rs5', 'src', 10, 20],
     ]);
-    await expectSameAsServer(c, ks);
+    await expectSameAsServer(env.c, env.ks);
   });
 
   it('hashes: HSET/HMSET/HSETNX/HDEL/HINCRBY/HINCRBYFLOAT', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['HSET', 'h', 'a', 1, 'b', 2, 'c', 3],
       ['HMSET', 'h', 'd', 4],
       ['HSET', 'h', 'odd'],
@@ -145,6 +126,6 @@ describe('engine: collections against redis-server 7.0', () => {
       ['HSET', 'one', 'x', 'y'],
       ['HDEL', 'one', 'x'],
     ]);
-    await expectSameAsServer(c, ks);
+    await expectSameAsServer(env.c, env.ks);
   });
 });

@@ -1,4 +1,5 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { startRedis, stopAllRedis } from '../helpers/redis-server.js';
 import type { RedisValue } from '../../src/codec/rdb/model.js';
 import { decodeDump } from '../../src/codec/rdb/dump.js';
 import { RespError, type RespValue } from '../../src/codec/resp/types.js';
@@ -124,4 +125,26 @@ export async function runBoth(c: RedisClient, ks: Keyspace, cmds: Array<Array<st
 
 export async function expectSameAsServer(c: RedisClient, ks: Keyspace, times = false): Promise<void> {
   expectSameKeys(await serverKeys(c, 16, times), engineKeys(ks, times));
+}
+
+/**
+ * One redis-server 7.0 per test file, flushed (data and functions) before each test, and a fresh
+ * engine per test: `env.c` and `env.ks` are valid inside tests.
+ */
+export function liveServerAndEngine(): { c: RedisClient; ks: Keyspace } {
+  const env = {} as { c: RedisClient; ks: Keyspace };
+  beforeAll(async () => {
+    env.c = await (await startRedis()).client();
+  });
+  afterAll(async () => {
+    env.c.close();
+    await stopAllRedis();
+  });
+  beforeEach(async () => {
+    await env.c.call('FLUSHALL');
+    await env.c.call('FUNCTION', 'FLUSH');
+    await env.c.call('SELECT', 0);
+    env.ks = new Keyspace();
+  });
+  return env;
 }

@@ -1,34 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
-import type { RedisClient } from '../../src/net/redis-client.js';
-import { Keyspace } from '../../src/engine/keyspace.js';
+import { describe, expect, it } from 'vitest';
 import { UnsupportedCommandError } from '../../src/engine/errors.js';
-import { expectSameAsServer, runBoth } from './harness.js';
+import { expectSameAsServer, liveServerAndEngine, runBoth } from './harness.js';
 
-let server: TestRedis;
-let c: RedisClient;
-let ks: Keyspace;
-
-beforeAll(async () => {
-  server = await startRedis();
-  c = await server.client();
-});
-afterAll(async () => {
-  c.close();
-  await stopAllRedis();
-});
-beforeEach(async () => {
-  await c.call('FLUSHALL');
-  await c.call('FUNCTION', 'FLUSH');
-  await c.call('SELECT', 0);
-  ks = new Keyspace();
-});
+const env = liveServerAndEngine();
 
 const T = 1700000000000;
 
 describe('engine: streams, HyperLogLog, geo, functions, RESTORE, MULTI against redis-server 7.0', () => {
   it('streams: XADD ids and trimming, XTRIM, XDEL, XGROUP *, XCLAIM replicated form, XACK, XSETID', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['XADD', 's', '1-1', 'f', 'v'],
       ['XADD', 's', '1-*', 'a', 'b'],
       ['XADD', 's', '1-0', 'a', 'b'],
@@ -74,12 +54,12 @@ describe('engine: streams, HyperLogLog, geo, functions, RESTORE, MULTI against r
       ['XDEL', 't', '1-0'],
       ['XTRIM', 't', 'MINID', '5-0'],
     ]);
-    await expectSameAsServer(c, ks, true);
+    await expectSameAsServer(env.c, env.ks, true);
   });
 
   it('HyperLogLog: PFADD sparse and promoted to dense, PFMERGE, PFCOUNT cache write', async () => {
     const many = Array.from({ length: 3000 }, (_, i) => `el-${i}`);
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['PFADD', 'h1', 'a', 'b', 'c'],
       ['PFADD', 'h1', 'a'],
       ['PFADD', 'empty'],
@@ -96,23 +76,23 @@ describe('engine: streams, HyperLogLog, geo, functions, RESTORE, MULTI against r
       ['PFADD', 'str', 'x'],
       ['PFADD', 'h4', ...Array.from({ length: 40 }, (_, i) => `x${i * 7919}`)],
     ]);
-    for (let i = 0; i < 60; i++) await runBoth(c, ks, [['PFADD', 'inc', `e${i}`, `f${i * 3}`]]);
-    await expectSameAsServer(c, ks);
+    for (let i = 0; i < 60; i++) await runBoth(env.c, env.ks, [['PFADD', 'inc', `e${i}`, `f${i * 3}`]]);
+    await expectSameAsServer(env.c, env.ks);
   });
 
   it('GEOADD stores the geohash scores Redis computes', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['GEOADD', 'g', 13.361389, 38.115556, 'Palermo', 15.087269, 37.502669, 'Catania'],
       ['GEOADD', 'g', 'NX', -122.27652, 37.805186, 'Oakland', 0, 0, 'null-island', 180, 85.05112878, 'corner'],
       ['GEOADD', 'g', 'XX', 'CH', -73.9454966, 40.747533, 'Palermo'],
       ['GEOADD', 'g', 200, 10, 'bad'],
     ]);
-    await expectSameAsServer(c, ks);
+    await expectSameAsServer(env.c, env.ks);
   });
 
   it('functions (LOAD/DELETE/RESTORE), RESTORE of DUMP payloads, MULTI/EXEC with an error inside', async () => {
     const lib = (n: string): string => `#!lua name=${n}\nredis.register_function('f_${n}', function() return 1 end)`;
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['FUNCTION', 'LOAD', lib('one')],
       ['FUNCTION', 'LOAD', lib('two')],
       ['FUNCTION', 'LOAD', lib('two')],
@@ -121,10 +101,10 @@ describe('engine: streams, HyperLogLog, geo, functions, RESTORE, MULTI against r
       ['RPUSH', 'src', 'a', 'b'],
       ['ZADD', 'zsrc', 1, 'x'],
     ]);
-    const dump = (await c.call('FUNCTION', 'DUMP')) as Buffer;
-    const ldump = (await c.call('DUMP', 'src')) as Buffer;
-    const zdump = (await c.call('DUMP', 'zsrc')) as Buffer;
-    await runBoth(c, ks, [
+    const dump = (await env.c.call('FUNCTION', 'DUMP')) as Buffer;
+    const ldump = (await env.c.call('DUMP', 'src')) as Buffer;
+    const zdump = (await env.c.call('DUMP', 'zsrc')) as Buffer;
+    await runBoth(env.c, env.ks, [
       ['FUNCTION', 'FLUSH'],
       ['FUNCTION', 'LOAD', lib('three')],
       ['FUNCTION', 'RESTORE', dump],
@@ -139,13 +119,13 @@ describe('engine: streams, HyperLogLog, geo, functions, RESTORE, MULTI against r
       ['INCR', 'm'],
       ['EXEC'],
     ]);
-    await expectSameAsServer(c, ks);
-    const names = ((await c.call('FUNCTION', 'LIST')) as Buffer[][]).map((l) => l[1]!.toString()).sort();
-    expect([...ks.functions.keys()].sort()).toEqual(names);
+    await expectSameAsServer(env.c, env.ks);
+    const names = ((await env.c.call('FUNCTION', 'LIST')) as Buffer[][]).map((l) => l[1]!.toString()).sort();
+    expect([...env.ks.functions.keys()].sort()).toEqual(names);
   });
 
   it('refuses what it cannot replay, naming the command', () => {
-    expect(() => ks.apply(['EVAL', 'return 1', '0'].map((s) => Buffer.from(s)))).toThrow(UnsupportedCommandError);
-    expect(() => ks.apply([Buffer.from('MYMODULE.SET'), Buffer.from('k')])).toThrow(/MYMODULE\.SET/);
+    expect(() => env.ks.apply(['EVAL', 'return 1', '0'].map((s) => Buffer.from(s)))).toThrow(UnsupportedCommandError);
+    expect(() => env.ks.apply([Buffer.from('MYMODULE.SET'), Buffer.from('k')])).toThrow(/MYMODULE\.SET/);
   });
 });

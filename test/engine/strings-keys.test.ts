@@ -1,32 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
-import { startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
-import type { RedisClient } from '../../src/net/redis-client.js';
-import { Keyspace } from '../../src/engine/keyspace.js';
-import { expectSameAsServer, runBoth } from './harness.js';
+import { describe, it } from 'vitest';
+import { expectSameAsServer, liveServerAndEngine, runBoth } from './harness.js';
 
-let server: TestRedis;
-let c: RedisClient;
-let ks: Keyspace;
-
-beforeAll(async () => {
-  server = await startRedis();
-  c = await server.client();
-});
-afterAll(async () => {
-  c.close();
-  await stopAllRedis();
-});
-beforeEach(async () => {
-  await c.call('FLUSHALL');
-  await c.call('SELECT', 0);
-  ks = new Keyspace();
-});
+const env = liveServerAndEngine();
 
 const FAR = 4102444800000; // 2100-01-01, so nothing expires during the test
 
 describe('engine: strings against redis-server 7.0', () => {
   it('SET options, SETNX/SETEX/GETSET/GETDEL/GETEX, MSET(NX), APPEND, SETRANGE, INCR family', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['SET', 'a', '1'],
       ['SET', 'a', '2', 'NX'],
       ['SET', 'b', '2', 'XX'],
@@ -73,11 +54,11 @@ describe('engine: strings against redis-server 7.0', () => {
       ['SET', 'list', 'v', 'GET'],
       ['APPEND', 'list', 'x'],
     ]);
-    await expectSameAsServer(c, ks);
+    await expectSameAsServer(env.c, env.ks);
   });
 
   it('SETBIT, BITOP, BITFIELD with overflow policies', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['SETBIT', 'b1', 7, 1],
       ['SETBIT', 'b1', 100, 1],
       ['SETBIT', 'b2', 3, 1],
@@ -98,11 +79,11 @@ describe('engine: strings against redis-server 7.0', () => {
       ['BITFIELD', 'bf2', 'OVERFLOW', 'WRAP', 'INCRBY', 'i5', 3, 40, 'SET', 'u1', 1000, 3],
       ['BITFIELD', 'bf3', 'SET', 'u64', 0, 1],
     ]);
-    await expectSameAsServer(c, ks);
+    await expectSameAsServer(env.c, env.ks);
   });
 
   it('keys: DEL/UNLINK, EXPIRE family with NX/XX/GT/LT, PERSIST, RENAME(NX), MOVE, COPY, SWAPDB, FLUSHDB, SELECT', async () => {
-    await runBoth(c, ks, [
+    await runBoth(env.c, env.ks, [
       ['MSET', 'k1', 'a', 'k2', 'b', 'k3', 'c', 'k4', 'd'],
       ['DEL', 'k1', 'nope'],
       ['UNLINK', 'k2'],
@@ -140,6 +121,6 @@ describe('engine: strings against redis-server 7.0', () => {
       ['FLUSHDB'],
       ['SELECT', 0],
     ]);
-    await expectSameAsServer(c, ks);
+    await expectSameAsServer(env.c, env.ks);
   });
 });

@@ -2,7 +2,7 @@ import type { Keyspace } from '../keyspace.js';
 import { CommandError, SYNTAX } from '../errors.js';
 import { mustInt } from '../numbers.js';
 import type { CommandTable, CommandSpec } from './index.js';
-import { upper } from '../args.js';
+import { mpopArgs, popCount, upper } from '../args.js';
 
 function push(left: boolean, onlyExisting: boolean): CommandSpec {
   return {
@@ -33,13 +33,7 @@ function pop(left: boolean): CommandSpec {
   return {
     arity: -2,
     run: (ks, argv) => {
-      if (argv.length > 3) throw new CommandError(SYNTAX);
-      let count = 1;
-      if (argv.length === 3) {
-        count = mustInt(argv[2]!, 'ERR value is out of range, must be positive');
-        if (count < 0) throw new CommandError('ERR value is out of range, must be positive');
-      }
-      popN(ks, argv[1]!, left, count);
+      popN(ks, argv[1]!, left, popCount(argv));
     },
   };
 }
@@ -79,17 +73,7 @@ function bpop(left: boolean): CommandSpec {
 
 /** LMPOP numkeys key... LEFT|RIGHT [COUNT n], from argument index `at`. */
 function mpop(ks: Keyspace, argv: Buffer[], at: number): void {
-  const numkeys = mustInt(argv[at]!);
-  if (numkeys <= 0 || at + 1 + numkeys >= argv.length) throw new CommandError('ERR numkeys should be greater than 0');
-  const keys = argv.slice(at + 1, at + 1 + numkeys);
-  const left = side(argv[at + 1 + numkeys]!);
-  let count = 1;
-  const rest = argv.slice(at + 2 + numkeys);
-  if (rest.length) {
-    if (rest.length !== 2 || upper(rest[0]!) !== 'COUNT') throw new CommandError(SYNTAX);
-    count = mustInt(rest[1]!);
-    if (count <= 0) throw new CommandError('ERR count should be greater than 0');
-  }
+  const { keys, first: left, count } = mpopArgs(argv, at, ['LEFT', 'RIGHT']);
   for (const k of keys) {
     const list = ks.get(k, 'list');
     if (list && list.length) {

@@ -3,7 +3,7 @@ import { CommandError, SYNTAX } from '../errors.js';
 import { mustDouble, mustInt, parseDouble } from '../numbers.js';
 import { SortedSet, type ZNode } from '../sorted-set.js';
 import type { CommandTable, CommandSpec } from './index.js';
-import { upper } from '../args.js';
+import { mpopArgs, popCount, upper } from '../args.js';
 
 function zadd(ks: Keyspace, argv: Buffer[]): void {
   const key = argv[1]!;
@@ -214,13 +214,7 @@ function zpop(max: boolean): CommandSpec {
   return {
     arity: -2,
     run: (ks, argv) => {
-      if (argv.length > 3) throw new CommandError(SYNTAX);
-      let count = 1;
-      if (argv.length === 3) {
-        count = mustInt(argv[2]!, 'ERR value is out of range, must be positive');
-        if (count < 0) throw new CommandError('ERR value is out of range, must be positive');
-      }
-      popNodes(ks, argv[1]!, max, count);
+      popNodes(ks, argv[1]!, max, popCount(argv));
     },
   };
 }
@@ -238,21 +232,10 @@ function bzpop(max: boolean): CommandSpec {
 }
 
 function zmpop(ks: Keyspace, argv: Buffer[], at: number): void {
-  const numkeys = mustInt(argv[at]!);
-  if (numkeys <= 0 || at + 1 + numkeys >= argv.length) throw new CommandError('ERR numkeys should be greater than 0');
-  const keys = argv.slice(at + 1, at + 1 + numkeys);
-  const where = upper(argv[at + 1 + numkeys]!);
-  if (where !== 'MIN' && where !== 'MAX') throw new CommandError(SYNTAX);
-  let count = 1;
-  const rest = argv.slice(at + 2 + numkeys);
-  if (rest.length) {
-    if (rest.length !== 2 || upper(rest[0]!) !== 'COUNT') throw new CommandError(SYNTAX);
-    count = mustInt(rest[1]!);
-    if (count <= 0) throw new CommandError('ERR count should be greater than 0');
-  }
+  const { keys, first: min, count } = mpopArgs(argv, at, ['MIN', 'MAX']);
   for (const k of keys) {
     const z = ks.get(k, 'zset');
-    if (z && z.size) return popNodes(ks, k, where === 'MAX', count);
+    if (z && z.size) return popNodes(ks, k, !min, count);
   }
 }
 
