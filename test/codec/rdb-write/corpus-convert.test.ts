@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeDump } from '../../../src/codec/rdb/dump.js';
 import { debugDigest, stopAllRedis } from '../../helpers/redis-server.js';
-import { cli, compareByDump, configFor70, corpusDatasets, fieldTtls, loadRdb, readSource, tempDir, type Json } from './helpers.js';
+import { cli, step, compareByDump, configFor70, corpusDatasets, fieldTtls, loadRdb, readSource, tempDir, type Json } from './helpers.js';
 
 /**
  * Every corpus dataset that Redis 7.0 can hold, converted with `rdb-convert --rdb-version 10`,
@@ -36,12 +36,12 @@ describe('corpus datasets through rdb-convert --rdb-version 10 into redis 7.0', 
         expect(report.dropped).toEqual([]);
         expect([report.fromVersion, report.toVersion]).toEqual([ds.rdbVersion, 10]);
         const { keys, functions } = await readSource(ds.file);
-        const { server, dir: sdir } = await loadRdb(out, configFor70(ds.gt));
+        const { server, dir: sdir } = await step('load converted file', loadRdb(out, configFor70(ds.gt)));
         try {
           if (ds.rdbVersion <= 10) expect(await debugDigest(server)).toBe(ds.gt.debug_digest);
           const c = await server.client();
           // 7.0 derives a consumer's active time from its seen time (stream v2 has no field for it).
-          await compareByDump(c, keys, { mode: 'rdb', keepActive: ds.rdbVersion <= 10 });
+          await step('compare keys', compareByDump(c, keys, { mode: 'rdb', keepActive: ds.rdbVersion <= 10 }));
           const libs = (await c.call('FUNCTION', 'LIST', 'WITHCODE')) as unknown[][];
           expect(libs.map((l) => String(l[l.findIndex((x) => String(x) === 'library_code') + 1])).sort()).toEqual(functions.map(String).sort());
           for (const k of keys) {
@@ -87,10 +87,10 @@ describe('datasets with hash-field TTLs (Redis 7.4+) converted for 7.0', () => {
         }
         // Everything else loads in 7.0 unchanged; the hashes keep their fields.
         const { keys } = await readSource(ds.file);
-        const { server, dir: sdir } = await loadRdb(out, configFor70(ds.gt));
+        const { server, dir: sdir } = await step('load converted file', loadRdb(out, configFor70(ds.gt)));
         try {
           const c = await server.client();
-          await compareByDump(c, keys, { mode: 'rdb', keepActive: false, withoutFieldTtls: true });
+          await step('compare keys', compareByDump(c, keys, { mode: 'rdb', keepActive: false, withoutFieldTtls: true }));
           c.close();
         } finally {
           await server.stop();
