@@ -4,10 +4,10 @@ import type { AofWriter, FsyncPolicy } from '../codec/aof/writer.js';
 import type { RedisEndpoint } from '../net/redis-url.js';
 import { withAtomicFile } from '../util/atomic-file.js';
 import { ExitCode, RefusedError, ToolError, oneLine } from '../util/errors.js';
-import { AofDirectory, type Generation } from './aof-directory.js';
+import { AofDirectory } from './aof-directory.js';
 import { receiveRdbPayload } from './bulk-transfer.js';
 import { CommandStream } from './command-stream.js';
-import { handshake, RetryLaterError, type MasterLink, type PsyncReply } from './link.js';
+import { handshake, type MasterLink, type PsyncReply } from './link.js';
 import { RdbValidator, type RdbSummary } from './rdb-validator.js';
 import { readState, STATE_FILE, writeState, type ReplicaState } from './state-file.js';
 import { newStatus, type ReplicaStatus } from './status.js';
@@ -100,7 +100,7 @@ export class Replica {
           throw e;
         }
         if (e instanceof ShrinkRefused) backoff = this.opts.backoffMs.max;
-        this.log(`link down: ${oneLine(e)}${e instanceof RetryLaterError ? '' : ''}; retrying in ${(backoff / SECOND).toFixed(1)} s`);
+        this.log(`link down: ${oneLine(e)}; retrying in ${(backoff / SECOND).toFixed(1)} s`);
       } finally {
         await this.closeSession();
       }
@@ -353,4 +353,3 @@ export class Replica {
   }
 }
 
-export type { Generation };

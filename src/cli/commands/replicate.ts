@@ -137,6 +137,19 @@ async function replicate(flags: ReplicateFlags): Promise<number> {
     log(`metrics on http://${flags.metricsHost}:${flags.metricsPort}/metrics`);
   }
 
+  // A progress line a minute for the journal: offset, throughput, staleness.
+  let last = { offset: replica.status.offset, bytes: 0, at: Date.now() };
+  const progress = setInterval(() => {
+    const st = replica.status;
+    const bytes = live().bytesReceived;
+    if (st.link === 'up') {
+      const secs = (Date.now() - last.at) / 1000;
+      log(`streaming: offset ${st.offset} (+${st.offset - last.offset}), ${((bytes - last.bytes) / secs / 1024).toFixed(1)} KiB/s received, incr AOF ${st.incrBytes} bytes, last data ${(live().lastIoAgeSeconds ?? 0).toFixed(1)} s ago`);
+    }
+    last = { offset: st.offset, bytes, at: Date.now() };
+  }, 60_000);
+  progress.unref();
+
   let signalled = false;
   const onSignal = (sig: string) => {
     if (signalled) return;
@@ -151,6 +164,7 @@ async function replicate(flags: ReplicateFlags): Promise<number> {
     log('stopped');
     return ExitCode.OK;
   } finally {
+    clearInterval(progress);
     await status.stop();
     metrics?.close();
   }
