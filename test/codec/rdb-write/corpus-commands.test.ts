@@ -30,6 +30,6 @@ describe('corpus datasets through valueToCommands into redis 7.0', () => {
       } finally {
         await server.stop();
       }
-    });
+    }, 120_000);
   }
 });

@@ -61,7 +61,7 @@ describe('corpus datasets through rdb-convert --rdb-version 10 into redis 7.0', 
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    });
+    }, 120_000);
   }
 });
 
@@ -99,6 +99,6 @@ describe('datasets with hash-field TTLs (Redis 7.4+) converted for 7.0', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
-    });
+    }, 120_000);
   }
 });
