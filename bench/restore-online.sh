@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=$(mktemp -d /tmp/tsredis-bench-restore.XXXXXX)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 M=${1:-1}
 N=$((M * 1000000))
@@ -17,7 +17,7 @@ STR=$((N * 7 / 10)); COLL=$((N / 10))
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 start() { # dir port
   mkdir -p "$1"
-  redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --save '' --appendonly no --daemonize no --logfile "$1/log" &
+  redis-server --port "$2" --bind 127.0.0.1 --dir "$1" --save '' --appendonly no --daemonize no --logfile "$1/log" --enable-debug-command yes &
   PIDS+=($!)
   until redis-cli -p "$2" ping >/dev/null 2>&1; do sleep 0.05; done
 }

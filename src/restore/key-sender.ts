@@ -1,10 +1,10 @@
-import type { Arg } from '../codec/resp/encoder.js';
+import { encodeCommand, type Arg } from '../codec/resp/encoder.js';
 import { RespError, type RespValue } from '../codec/resp/types.js';
 import { IoError } from '../util/errors.js';
 import type { ClusterTopology } from './cluster-topology.js';
 import { keySlot } from './hash-slot.js';
-import { encodeRestore } from './restore-command.js';
 import type { Conn, NodePool } from './node-pool.js';
+import { encodeRestore } from './restore-command.js';
 
 /** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it. */
 export interface KeyJob {
@@ -32,15 +32,21 @@ export interface SendStats {
 }
 
 /** Error codes after which going on would only repeat the failure for every key. */
-const FATAL = new Set(['OOM', 'READONLY', 'NOAUTH', 'NOPERM', 'MISCONF', 'WRONGPASS', 'MASTERDOWN']);
+const FATAL = new Set(['OOM', 'READONLY', 'NOAUTH', 'NOPERM', 'MISCONF', 'WRONGPASS', 'MASTERDOWN', 'IOERR']);
 const RETRY = new Set(['TRYAGAIN', 'CLUSTERDOWN', 'LOADING', 'BUSY']);
 const MAX_PROBLEMS = 1000;
 const MAX_ATTEMPTS = 30;
+const CONFLICT = 'exists on the target (use --replace to overwrite)';
+
+const codeOf = (text: string): string => {
+  const sp = text.indexOf(' ');
+  return sp < 0 ? text : text.slice(0, sp);
+};
 
 /**
- * Windowed pipelined RESTORE over the pool's parallel connections: at most `window` commands in
- * flight per connection, replies matched in order. Cluster keys go to their slot's master;
- * MOVED updates the slot map and resends, ASK resends once with ASKING, TRYAGAIN backs off.
+ * Windowed pipelined RESTORE over the pool's parallel pipelines: at most `window` commands in
+ * flight per pipeline, replies matched in order. Cluster keys go to their slot's master; MOVED
+ * updates the slot map and resends, ASK resends once with ASKING, TRYAGAIN backs off.
  */
 export class KeySender {
   readonly stats: SendStats = { restored: 0, bytes: 0, conflicts: 0, failed: 0, asCommands: 0, redirects: 0, problems: [] };
@@ -55,8 +61,7 @@ export class KeySender {
   ) {}
 
   private addressFor(key: Buffer): string {
-    if (!this.topology) return `${this.pool.seed.host.includes(':') ? `[${this.pool.seed.host}]` : this.pool.seed.host}:${this.pool.seed.port}`;
-    return this.topology.masterFor(keySlot(key));
+    return this.topology ? this.topology.masterFor(keySlot(key)) : this.pool.seedAddress;
   }
 
   private check(): void {
@@ -70,25 +75,13 @@ export class KeySender {
   submit(job: KeyJob): Promise<void> | undefined {
     this.check();
     const address = this.addressFor(job.key);
-    if (job.commands) return this.runCommands(job, address, 0);
+    if (job.commands) return this.runCommands(job, address, false, 0);
     const conn = this.pool.pickReady(address);
-    if (conn && conn.inFlight < this.opts.window && conn.db === job.db) {
-      this.cork(conn);
+    if (conn && conn.pipe.inFlight < this.opts.window && conn.db === job.db) {
       this.restoreOn(conn, job, false, 0);
       return undefined;
     }
     return this.sendRestore(job, address, false, 0);
-  }
-
-  private cork(conn: Conn): void {
-    if (conn.corked) return;
-    // Gather this turn's commands into one writev instead of one syscall per command.
-    conn.corked = true;
-    conn.client.socket.cork();
-    setImmediate(() => {
-      conn.corked = false;
-      conn.client.socket.uncork();
-    });
   }
 
   /** Waits for every reply. */
@@ -97,39 +90,38 @@ export class KeySender {
     this.check();
   }
 
+  private cork(conn: Conn): void {
+    if (conn.corked) return;
+    // Gather this turn's commands into one writev instead of one syscall per command.
+    conn.corked = true;
+    conn.pipe.socket.cork();
+    setImmediate(() => {
+      conn.corked = false;
+      conn.pipe.socket.uncork();
+    });
+  }
+
+  /** Sends a frame, counting it in flight until its reply. */
+  private send(conn: Conn, frame: Buffer, onReply: (ok: boolean, text: string) => void): void {
+    this.cork(conn);
+    this.pending++;
+    conn.pipe.send(frame, (ok, text) => {
+      onReply(ok, text);
+      if (conn.waiters.length) conn.waiters.shift()!();
+      if (--this.pending === 0 && this.drainWaiters.length) for (const w of this.drainWaiters.splice(0)) w();
+    });
+  }
+
   private async acquire(address: string, db: number): Promise<Conn> {
     const conn = await this.pool.pick(address);
-    while (conn.inFlight >= this.opts.window) await new Promise<void>((r) => conn.waiters.push(r));
-    this.cork(conn);
+    while (conn.pipe.inFlight >= this.opts.window) await new Promise<void>((r) => conn.waiters.push(r));
     if (conn.db !== db) {
       conn.db = db;
-      this.track(conn, conn.client.send('SELECT', db), (r) => {
-        if (r instanceof RespError) this.fail(new IoError(`${this.pool.seed.display}: SELECT ${db} failed: ${r.message}`));
+      this.send(conn, encodeCommand(['SELECT', db]), (ok, text) => {
+        if (!ok) this.fail(new IoError(`${this.pool.seed.display}: SELECT ${db} failed: ${text}`));
       });
     }
     return conn;
-  }
-
-  /** Counts a command in flight on a connection until its reply arrives. */
-  private track(conn: Conn, p: Promise<RespValue>, onReply: (r: RespValue) => void): void {
-    conn.inFlight++;
-    this.pending++;
-    p.then(
-      (r) => {
-        onReply(r);
-        this.settle(conn);
-      },
-      (e: unknown) => {
-        this.fail(e instanceof Error ? e : new Error(String(e)));
-        this.settle(conn);
-      },
-    );
-  }
-
-  private settle(conn: Conn): void {
-    conn.inFlight--;
-    if (conn.waiters.length) conn.waiters.shift()!();
-    if (--this.pending === 0 && this.drainWaiters.length) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   private fail(e: Error): void {
@@ -141,53 +133,53 @@ export class KeySender {
   }
 
   private restoreOn(conn: Conn, job: KeyJob, asking: boolean, attempt: number): void {
-    if (asking) this.track(conn, conn.client.send('ASKING'), () => {});
-    this.track(conn, conn.client.sendEncoded(encodeRestore({ ...job, payload: job.payload!, replace: this.opts.replace })), (r) => {
-      if (!(r instanceof RespError)) {
+    if (asking) this.send(conn, encodeCommand(['ASKING']), () => {});
+    const frame = encodeRestore(job.key, job.expireAtMs, job.payload!, this.opts.replace, job.idleSeconds, job.freq);
+    this.send(conn, frame, (ok, text) => {
+      if (ok) {
         this.stats.restored++;
         this.stats.bytes += job.bytes;
         return;
       }
-      const again = this.redirect(job, r, attempt);
-      if (again) {
-        // Resent from the reply handler: keep the drain open until the retry is queued.
-        this.pending++;
-        void again
-          .then(([addr, ask]) => this.sendRestore(job, addr, ask, attempt + 1))
-          .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))))
-          .finally(() => {
-            if (--this.pending === 0) for (const w of this.drainWaiters.splice(0)) w();
-          });
-      }
+      const again = this.settle(job, text, attempt);
+      if (!again) return;
+      // Resent from the reply handler: keep the drain open until the retry is queued.
+      this.pending++;
+      void again
+        .then(([addr, ask]) => this.sendRestore(job, addr, ask, attempt + 1))
+        .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))))
+        .finally(() => {
+          if (--this.pending === 0) for (const w of this.drainWaiters.splice(0)) w();
+        });
     });
   }
 
   /**
-   * Classifies an error reply: a promise of where to resend it, or null when the key is settled
-   * (conflict, failure or fatal).
+   * Classifies an error reply: a promise of where to resend the key, or null when the key is
+   * settled (conflict, failure or fatal).
    */
-  private redirect(job: KeyJob, r: RespError, attempt: number): Promise<[string, boolean]> | null {
-    const code = r.code;
+  private settle(job: KeyJob, text: string, attempt: number): Promise<[string, boolean]> | null {
+    const code = codeOf(text);
     if (code === 'BUSYKEY') {
       this.stats.conflicts++;
-      this.problem(job, 'exists on the target (use --replace to overwrite)');
+      this.problem(job, CONFLICT);
       return null;
     }
     if (FATAL.has(code)) {
-      this.fail(new IoError(`${this.pool.seed.display}: target refused ${job.commands ? 'a command' : 'RESTORE'}: ${r.message}`));
+      this.fail(new IoError(`${this.pool.seed.display}: target refused ${job.commands ? 'a command' : 'RESTORE'}: ${text.replace(/^IOERR /, '')}`));
       return null;
     }
     if ((code === 'MOVED' || code === 'ASK' || RETRY.has(code)) && attempt < MAX_ATTEMPTS) {
       this.stats.redirects++;
       if (code === 'MOVED' || code === 'ASK') {
-        const [, slot, addr] = r.message.split(' ');
+        const [, slot, addr] = text.split(' ');
         if (code === 'MOVED') this.topology?.moved(Number(slot), addr!);
         return Promise.resolve([addr!, code === 'ASK']);
       }
       return new Promise((res) => setTimeout(() => res([this.addressFor(job.key), false]), Math.min(1000, 50 * (attempt + 1))));
     }
     this.stats.failed++;
-    this.problem(job, r.message);
+    this.problem(job, text);
     return null;
   }
 
@@ -196,31 +188,32 @@ export class KeySender {
   }
 
   /**
-   * A big key as plain commands, in order on one connection: EXISTS first (a conflict unless
-   * --replace, which DELs), then the batches. Awaited, so memory stays bounded by one key.
+   * A big key as plain commands on the node's ordinary client, in order: EXISTS first (a
+   * conflict unless --replace, which DELs), then the batches. Awaited, so memory stays bounded by
+   * one key.
    */
-  private async runCommands(job: KeyJob, address: string, attempt: number): Promise<void> {
-    const conn = await this.acquire(address, job.db);
-    const asking = attempt < 0;
+  private async runCommands(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
+    const c = await this.pool.control(address);
     const send = (...args: Arg[]): Promise<RespValue> => {
-      if (asking) void conn.client.send('ASKING');
-      return conn.client.send(...args);
+      if (asking) void c.send('ASKING');
+      return c.send(...args);
     };
+    await c.call('SELECT', job.db);
     const first = await send(...(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]));
     if (first instanceof RespError) {
-      const again = this.redirect(job, first, Math.abs(attempt));
+      const again = this.settle(job, first.message, attempt);
       if (again) {
         const [addr, ask] = await again;
-        return this.runCommands(job, addr, ask ? -(Math.abs(attempt) + 1) : Math.abs(attempt) + 1);
+        return this.runCommands(job, addr, ask, attempt + 1);
       }
       return;
     }
     if (!this.opts.replace && first === 1) {
       this.stats.conflicts++;
-      this.problem(job, 'exists on the target (use --replace to overwrite)');
+      this.problem(job, CONFLICT);
       return;
     }
-    const replies = await Promise.all(job.commands!.map((c) => send(...c)));
+    const replies = await Promise.all(job.commands!.map((cmd) => send(...cmd)));
     const bad = replies.find((r): r is RespError => r instanceof RespError);
     if (bad) {
       if (FATAL.has(bad.code)) throw new IoError(`${this.pool.seed.display}: target refused a command: ${bad.message}`);
@@ -233,4 +226,3 @@ export class KeySender {
     this.stats.bytes += job.bytes;
   }
 }
-

@@ -1,24 +1,27 @@
 import { RedisClient } from '../net/redis-client.js';
 import type { RedisEndpoint } from '../net/redis-url.js';
+import { RestorePipe } from './restore-pipe.js';
 
-/** A pipelined connection with the db it has SELECTed and how many replies it still awaits. */
+/** A restore pipeline with the db it has SELECTed. */
 export interface Conn {
-  client: RedisClient;
+  pipe: RestorePipe;
   db: number;
-  inFlight: number;
+  /** Senders waiting for the window to open. */
   waiters: Array<() => void>;
-  /** Writes are being gathered for one writev (see KeySender.acquire). */
+  /** Writes are being gathered for one writev (see KeySender). */
   corked: boolean;
 }
 
 /**
- * Connections to the target's nodes, `perNode` each, opened on first use with the seed's
- * credentials (cluster nodes share them). Redirects may name nodes not seen before.
+ * Connections to the target's nodes, opened on first use with the seed's credentials (cluster
+ * nodes share them; redirects may name nodes not seen before): `perNode` restore pipelines each,
+ * plus one ordinary client for control commands and big keys.
  */
 export class NodePool {
   private readonly nodes = new Map<string, Promise<Conn[]>>();
-  /** Connections already open, for the synchronous fast path. */
+  /** Pipelines already open, for the synchronous fast path. */
   private readonly ready = new Map<string, Conn[]>();
+  private readonly controls = new Map<string, Promise<RedisClient>>();
   private rr = 0;
 
   constructor(
@@ -30,24 +33,24 @@ export class NodePool {
     return `${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 
-  endpointFor(host: string, port: number): RedisEndpoint {
-    if (host === this.seed.host && port === this.seed.port) return this.seed;
-    const display = `${this.seed.tls ? 'rediss' : 'redis'}://${NodePool.address(host, port)}`;
-    return { ...this.seed, host, port, db: undefined, display };
+  get seedAddress(): string {
+    return NodePool.address(this.seed.host, this.seed.port);
   }
 
-  /** All connections to a node (opened once). */
+  endpointFor(address: string): RedisEndpoint {
+    const i = address.lastIndexOf(':');
+    const host = address.slice(0, i).replace(/^\[|\]$/g, '');
+    const port = Number(address.slice(i + 1));
+    if (host === this.seed.host && port === this.seed.port) return this.seed;
+    return { ...this.seed, host, port, db: undefined, display: `${this.seed.tls ? 'rediss' : 'redis'}://${address}` };
+  }
+
+  /** All pipelines to a node (opened once). */
   conns(address: string): Promise<Conn[]> {
     let p = this.nodes.get(address);
     if (!p) {
-      const i = address.lastIndexOf(':');
-      const ep = this.endpointFor(address.slice(0, i).replace(/^\[|\]$/g, ''), Number(address.slice(i + 1)));
-      p = Promise.all(
-        Array.from({ length: this.perNode }, async () => {
-          const client = await RedisClient.connect(ep);
-          return { client, db: ep.db ?? 0, inFlight: 0, waiters: [], corked: false } satisfies Conn;
-        }),
-      );
+      const ep = this.endpointFor(address);
+      p = Promise.all(Array.from({ length: this.perNode }, async () => ({ pipe: await RestorePipe.open(ep), db: 0, waiters: [], corked: false }) satisfies Conn));
       p.then(
         (list) => this.ready.set(address, list),
         () => this.nodes.delete(address),
@@ -57,29 +60,35 @@ export class NodePool {
     return p;
   }
 
-  /** The next open connection of a node without waiting, or null when it is not connected yet. */
+  /** The next open pipeline of a node without waiting, or null when it is not connected yet. */
   pickReady(address: string): Conn | null {
     const list = this.ready.get(address);
     return list ? list[this.rr++ % list.length]! : null;
   }
 
-  /** The next connection of a node, round-robin (spreads keys over the parallel pipelines). */
+  /** The next pipeline of a node, round-robin (spreads keys over the parallel pipelines). */
   async pick(address: string): Promise<Conn> {
     const list = await this.conns(address);
     return list[this.rr++ % list.length]!;
   }
 
-  /** One control connection per node (the first), for commands that must run everywhere. */
-  async first(address: string): Promise<Conn> {
-    return (await this.conns(address))[0]!;
+  /** The node's ordinary client (control commands, big keys); db 0 selected unless changed. */
+  control(address: string): Promise<RedisClient> {
+    let c = this.controls.get(address);
+    if (!c) {
+      const ep = this.endpointFor(address);
+      c = RedisClient.connect({ ...ep, db: undefined });
+      c.catch(() => this.controls.delete(address));
+      this.controls.set(address, c);
+    }
+    return c;
   }
 
   async close(): Promise<void> {
-    for (const p of this.nodes.values()) {
-      const list = await p.catch(() => [] as Conn[]);
-      for (const c of list) c.client.close();
-    }
+    for (const p of this.nodes.values()) for (const c of await p.catch(() => [] as Conn[])) c.pipe.close();
+    for (const c of this.controls.values()) (await c.catch(() => null))?.close();
     this.nodes.clear();
     this.ready.clear();
+    this.controls.clear();
   }
 }

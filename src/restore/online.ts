@@ -7,7 +7,7 @@ import { mapDb, type DbMap } from './db-map.js';
 import { showKey } from './key-name.js';
 import { KeySender, type KeyJob } from './key-sender.js';
 import { NodePool } from './node-pool.js';
-import { checkPlan, planRestore, readBackup, type RestorePlan } from './plan.js';
+import { checkPlan, checkRdbFile, PlanBuilder, planRestore, readBackup, type RestorePlan } from './plan.js';
 import { prepareFast, prepareKey, type KeyPolicy } from './prepare-key.js';
 import { probeTarget, type TargetInfo } from './target.js';
 import { verifyRestore, type VerifyReport } from './verify.js';
@@ -57,7 +57,7 @@ export interface OnlineReport {
 
 /** Masters to write to: the seed, or every slot owner of a cluster. */
 async function targetNodes(pool: NodePool, info: TargetInfo, seed: RedisClient): Promise<{ topology: ClusterTopology | null; masters: string[] }> {
-  if (!info.cluster) return { topology: null, masters: [NodePool.address(pool.seed.host, pool.seed.port)] };
+  if (!info.cluster) return { topology: null, masters: [pool.seedAddress] };
   const topology = new ClusterTopology(pool.seed.host);
   await topology.load(seed);
   const masters = topology.masters;
@@ -78,8 +78,8 @@ async function restoreFunctions(pool: NodePool, masters: string[], codes: Buffer
     const name = /name=([^\s]+)/.exec(code.subarray(0, 256).toString('utf8'))?.[1] ?? '?';
     let conflict = false;
     for (const m of masters) {
-      const c = await pool.first(m);
-      const r = await c.client.send('FUNCTION', 'LOAD', ...(replace ? ['REPLACE'] : []), code);
+      const c = await pool.control(m);
+      const r = await c.send('FUNCTION', 'LOAD', ...(replace ? ['REPLACE'] : []), code);
       if (r instanceof RespError) {
         if (/already exists/i.test(r.message)) conflict = true;
         else throw new IoError(`${m}: FUNCTION LOAD of library ${name} failed: ${r.message}`);
@@ -97,7 +97,7 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
   if (opts.parallel < 1 || opts.window < 1) throw new UsageError('--parallel and --window must be at least 1');
   const pool = new NodePool(opts.target, opts.parallel);
   try {
-    const seed = (await pool.first(NodePool.address(opts.target.host, opts.target.port))).client;
+    const seed = await pool.control(pool.seedAddress);
     const info = await probeTarget(seed);
     const { topology, masters } = await targetNodes(pool, info, seed);
     const policy: Omit<KeyPolicy, 'sourceRdb'> = {
@@ -107,40 +107,62 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
       bigKeyBytes: Math.min(opts.bigKeyBytes, info.maxBulk - 1024),
       now: Date.now(),
     };
-    const plan = await planRestore(opts.rdbPath, policy, opts.dbMap);
-    checkPlan(plan, { cluster: info.cluster, databases: info.databases, display: opts.target.display }, opts.lossy);
+    // A planning read first when the plan decides something (dry run, cluster dbs, conversion
+    // refusals); otherwise only the file's CRC-64, and the plan is tallied while restoring.
+    const { version: sourceRdb } = await checkRdbFile(opts.rdbPath);
+    const needPlan = opts.dryRun || !!opts.verifyOnly || info.cluster || sourceRdb > info.rdbVersion;
+    let plan = needPlan ? await planRestore(opts.rdbPath, policy, opts.dbMap) : null;
+    if (plan) checkPlan(plan, { cluster: info.cluster, databases: info.databases, display: opts.target.display }, opts.lossy);
     const report: OnlineReport = {
       target: opts.target.display,
       server: `${info.server.flavor} ${info.server.version}`,
       rdbVersion: info.rdbVersion,
       cluster: info.cluster,
       masters,
-      plan: { ...plan, functions: plan.functions.length },
+      // Filled in after the restore when it was tallied on the way.
+      plan: { ...(plan ?? new PlanBuilder(opts.dbMap).finish()), functions: plan?.functions.length ?? 0 },
       dryRun: opts.dryRun,
     };
+    const keyPolicy: KeyPolicy = { ...policy, sourceRdb };
     if (opts.dryRun) return report;
     if (opts.verifyOnly) {
-      report.verify = await verifyRestore({ rdbPath: opts.rdbPath, pool, topology, masters, info, policy: { ...policy, sourceRdb: plan.sourceRdb }, dbMap: opts.dbMap, plan, skip: new Set(), sample: opts.verifySample });
+      report.verify = await verifyRestore({ rdbPath: opts.rdbPath, pool, topology, masters, info, policy: keyPolicy, dbMap: opts.dbMap, plan: plan!, skip: new Set(), sample: opts.verifySample });
       return report;
     }
 
     const started = Date.now();
     if (opts.flush) {
       for (const m of masters) {
-        const c = (await pool.first(m)).client;
+        const c = await pool.control(m);
         await c.call('FLUSHALL');
         if (info.functions) await c.call('FUNCTION', 'FLUSH');
       }
     }
-    const fn = await restoreFunctions(pool, masters, plan.functions, info, opts.replace);
+    const fn = { restored: 0, conflicts: 0, skipped: 0, problems: [] as Array<{ db: number; key: string; reason: string }> };
+    const addFunctions = async (codes: Buffer[]): Promise<void> => {
+      const r = await restoreFunctions(pool, masters, codes, info, opts.replace);
+      fn.restored += r.restored;
+      fn.conflicts += r.conflicts;
+      fn.skipped += r.skipped;
+      fn.problems.push(...r.problems);
+    };
+    if (plan) await addFunctions(plan.functions);
+    const tally = plan ? null : new PlanBuilder(opts.dbMap);
+    const total = plan?.keys ?? 0;
     const sender = new KeySender(pool, topology, { window: opts.window, replace: opts.replace });
-    const keyPolicy: KeyPolicy = { ...policy, sourceRdb: plan.sourceRdb };
     let seen = 0;
     let lastTick = 0;
     for await (const recs of readBackup(opts.rdbPath)) for (const rec of recs) {
-      if (rec.kind !== 'key') continue;
+      if (rec.kind !== 'key') {
+        if (rec.kind === 'function' && tally) {
+          tally.plan.functions.push(rec.code);
+          await addFunctions([rec.code]);
+        }
+        continue;
+      }
       const k = rec.entry;
       const prep = prepareFast(k, keyPolicy) ?? (await prepareKey(k, keyPolicy));
+      tally?.key(k, prep);
       if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
       const job: KeyJob = { db: mapDb(opts.dbMap, k.db), key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
       if (prep.kind === 'payload') job.payload = prep.payload;
@@ -150,11 +172,16 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
       seen++;
       if (opts.onProgress && (seen & 1023) === 0 && Date.now() - lastTick > 200) {
         lastTick = Date.now();
-        opts.onProgress({ keys: sender.stats.restored, total: plan.keys, bytes: sender.stats.bytes });
+        opts.onProgress({ keys: sender.stats.restored, total, bytes: sender.stats.bytes });
       }
     }
     await sender.drain();
-    opts.onProgress?.({ keys: sender.stats.restored, total: plan.keys, bytes: sender.stats.bytes });
+    if (tally) {
+      plan = tally.finish();
+      plan.sourceRdb = sourceRdb;
+      report.plan = { ...plan, functions: plan.functions.length };
+    }
+    opts.onProgress?.({ keys: sender.stats.restored, total: plan!.keys, bytes: sender.stats.bytes });
     const s = sender.stats;
     report.result = {
       restored: s.restored,
@@ -169,7 +196,7 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
     };
     if (opts.verify) {
       const skip = new Set(s.problems.map((p) => `${p.db}\0${p.key.toString('latin1')}`));
-      report.verify = await verifyRestore({ rdbPath: opts.rdbPath, pool, topology, masters, info, policy: keyPolicy, dbMap: opts.dbMap, plan, skip, sample: opts.verifySample });
+      report.verify = await verifyRestore({ rdbPath: opts.rdbPath, pool, topology, masters, info, policy: keyPolicy, dbMap: opts.dbMap, plan: plan!, skip, sample: opts.verifySample });
     }
     return report;
   } finally {

@@ -1,7 +1,7 @@
 import { decodeDump } from '../codec/rdb/dump.js';
 import type { RedisValue } from '../codec/rdb/model.js';
 import { RespError, type RespValue } from '../codec/resp/types.js';
-import { RedisClient } from '../net/redis-client.js';
+import type { RedisClient } from '../net/redis-client.js';
 import type { ClusterTopology } from './cluster-topology.js';
 import { mapDb, type DbMap } from './db-map.js';
 import { keySlot } from './hash-slot.js';
@@ -51,107 +51,94 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
   const newer72 = v.info.server.flavor === 'valkey' || major > 7 || (major === 7 && minor >= 2);
   const scoreFormat = newer72 ? formatShortest : formatG17;
   const hasExpireTime = v.info.server.flavor === 'valkey' || major >= 7;
-  const clients = new Map<string, RedisClient>();
-  const clientFor = async (addr: string): Promise<RedisClient> => {
-    let c = clients.get(addr);
-    if (!c) {
-      const i = addr.lastIndexOf(':');
-      c = await RedisClient.connect(v.pool.endpointFor(addr.slice(0, i).replace(/^\[|\]$/g, ''), Number(addr.slice(i + 1))));
-      clients.set(addr, c);
-    }
-    return c;
-  };
+  const clientFor = (addr: string): Promise<RedisClient> => v.pool.control(addr);
   const report: VerifyReport = { method, counts: [], checked: 0, mismatched: 0, mismatches: [], ok: true };
   const mismatch = (db: number, key: Buffer, reason: string): void => {
     report.mismatched++;
     if (report.mismatches.length < MAX_LISTED) report.mismatches.push({ db, key: showKey(key), reason });
   };
-  try {
-    // Key counts per target db, summed over masters.
-    const expected = new Map<number, number>();
-    for (const d of v.plan.dbs) expected.set(d.to, (expected.get(d.to) ?? 0) + d.keys);
-    for (const s of v.skip) {
-      const db = Number(s.slice(0, s.indexOf('\0')));
-      expected.set(db, (expected.get(db) ?? 0) - 1);
-    }
-    for (const [db, exp] of [...expected].sort((a, b) => a[0] - b[0])) {
-      let actual = 0;
-      for (const m of v.masters) {
-        const c = await clientFor(m);
-        await c.call('SELECT', db);
-        actual += Number(await c.call('DBSIZE'));
-      }
-      // Keys the target held before are not ours to judge: fewer than restored is the failure.
-      const ok = actual >= exp;
-      report.counts.push({ db, expected: exp, actual, ok });
-      if (!ok) report.ok = false;
-    }
-
-    const every = v.sample && v.sample > 0 ? Math.max(1, Math.floor(v.plan.keys / v.sample)) : 1;
-    let n = 0;
-    let batch: Array<{ db: number; key: Buffer; value: RedisValue; payload: Buffer | null; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
-    const flush = async (): Promise<void> => {
-      for (const item of batch) {
-        const replies = await Promise.all(item.replies);
-        report.checked++;
-        const err = replies.find((r): r is RespError => r instanceof RespError);
-        if (err) {
-          mismatch(item.db, item.key, `target error: ${err.message}`);
-          continue;
-        }
-        const [body, ttl] = replies.slice(-2);
-        if (body === null) {
-          mismatch(item.db, item.key, 'missing on the target');
-          continue;
-        }
-        const why = method === 'digest' ? digestDifference(item, body) : await dumpDifference(item, body);
-        if (why) {
-          mismatch(item.db, item.key, why);
-          continue;
-        }
-        const ttlWhy = ttlDifference(item.expireAtMs, Number(ttl), hasExpireTime);
-        if (ttlWhy) mismatch(item.db, item.key, ttlWhy);
-      }
-      batch = [];
-    };
-    const digestDifference = (item: (typeof batch)[number], body: RespValue): string | null => {
-      const want = acceptableDigests(item.value, item.expireAtMs !== null, scoreFormat);
-      const got = Array.isArray(body) ? String(body[0]) : String(body);
-      if (want === null) return null; // not digestable here (module, field TTLs): covered by the count
-      if (/^0+$/.test(got)) return 'missing on the target';
-      return want.includes(got) ? null : `DEBUG DIGEST-VALUE ${got}, expected ${want[0]}`;
-    };
-    const dumpDifference = async (item: (typeof batch)[number], body: RespValue): Promise<string | null> => {
-      if (!Buffer.isBuffer(body)) return 'DUMP gave no payload';
-      if (item.payload && body.equals(item.payload)) return null;
-      return valueDifference(item.value, (await decodeDump(body, showKey(item.key))).value);
-    };
-
-    for await (const recs of readBackup(v.rdbPath)) for (const rec of recs) {
-      if (rec.kind !== 'key') continue;
-      const k = rec.entry;
-      const prep = prepareFast(k, v.policy) ?? (await prepareKey(k, v.policy));
-      if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
-      const db = mapDb(v.dbMap, k.db);
-      if (v.skip.has(`${db}\0${k.key.toString('latin1')}`)) continue;
-      if (n++ % every !== 0) continue;
-      const value = prep.kind === 'payload' ? (await decodeDump(prep.payload, showKey(k.key))).value : prep.value;
-      const addr = v.topology ? v.topology.masterFor(keySlot(k.key)) : v.masters[0]!;
-      const c = await clientFor(addr);
-      const replies = [
-        c.send('SELECT', db),
-        method === 'digest' ? c.send('DEBUG', 'DIGEST-VALUE', k.key) : c.send('DUMP', k.key),
-        hasExpireTime ? c.send('PEXPIRETIME', k.key) : c.send('PTTL', k.key),
-      ];
-      batch.push({ db, key: k.key, value, payload: prep.kind === 'payload' ? prep.payload : null, expireAtMs: k.expireAtMs, replies });
-      if (batch.length >= BATCH) await flush();
-    }
-    await flush();
-    if (report.mismatched > 0) report.ok = false;
-    return report;
-  } finally {
-    for (const c of clients.values()) c.close();
+  // Key counts per target db, summed over masters.
+  const expected = new Map<number, number>();
+  for (const d of v.plan.dbs) expected.set(d.to, (expected.get(d.to) ?? 0) + d.keys);
+  for (const s of v.skip) {
+    const db = Number(s.slice(0, s.indexOf('\0')));
+    expected.set(db, (expected.get(db) ?? 0) - 1);
   }
+  for (const [db, exp] of [...expected].sort((a, b) => a[0] - b[0])) {
+    let actual = 0;
+    for (const m of v.masters) {
+      const c = await clientFor(m);
+      await c.call('SELECT', db);
+      actual += Number(await c.call('DBSIZE'));
+    }
+    // Keys the target held before are not ours to judge: fewer than restored is the failure.
+    const ok = actual >= exp;
+    report.counts.push({ db, expected: exp, actual, ok });
+    if (!ok) report.ok = false;
+  }
+
+  const every = v.sample && v.sample > 0 ? Math.max(1, Math.floor(v.plan.keys / v.sample)) : 1;
+  let n = 0;
+  let batch: Array<{ db: number; key: Buffer; value: RedisValue; payload: Buffer | null; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
+  const flush = async (): Promise<void> => {
+    for (const item of batch) {
+      const replies = await Promise.all(item.replies);
+      report.checked++;
+      const err = replies.find((r): r is RespError => r instanceof RespError);
+      if (err) {
+        mismatch(item.db, item.key, `target error: ${err.message}`);
+        continue;
+      }
+      const [body, ttl] = replies.slice(-2);
+      if (body === null) {
+        mismatch(item.db, item.key, 'missing on the target');
+        continue;
+      }
+      const why = method === 'digest' ? digestDifference(item, body) : await dumpDifference(item, body);
+      if (why) {
+        mismatch(item.db, item.key, why);
+        continue;
+      }
+      const ttlWhy = ttlDifference(item.expireAtMs, Number(ttl), hasExpireTime);
+      if (ttlWhy) mismatch(item.db, item.key, ttlWhy);
+    }
+    batch = [];
+  };
+  const digestDifference = (item: (typeof batch)[number], body: RespValue): string | null => {
+    const want = acceptableDigests(item.value, item.expireAtMs !== null, scoreFormat);
+    const got = Array.isArray(body) ? String(body[0]) : String(body);
+    if (want === null) return null; // not digestable here (module, field TTLs): covered by the count
+    if (/^0+$/.test(got)) return 'missing on the target';
+    return want.includes(got) ? null : `DEBUG DIGEST-VALUE ${got}, expected ${want[0]}`;
+  };
+  const dumpDifference = async (item: (typeof batch)[number], body: RespValue): Promise<string | null> => {
+    if (!Buffer.isBuffer(body)) return 'DUMP gave no payload';
+    if (item.payload && body.equals(item.payload)) return null;
+    return valueDifference(item.value, (await decodeDump(body, showKey(item.key))).value);
+  };
+
+  for await (const recs of readBackup(v.rdbPath)) for (const rec of recs) {
+    if (rec.kind !== 'key') continue;
+    const k = rec.entry;
+    const prep = prepareFast(k, v.policy) ?? (await prepareKey(k, v.policy));
+    if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
+    const db = mapDb(v.dbMap, k.db);
+    if (v.skip.has(`${db}\0${k.key.toString('latin1')}`)) continue;
+    if (n++ % every !== 0) continue;
+    const value = prep.kind === 'payload' ? (await decodeDump(prep.payload, showKey(k.key))).value : prep.value;
+    const addr = v.topology ? v.topology.masterFor(keySlot(k.key)) : v.masters[0]!;
+    const c = await clientFor(addr);
+    const replies = [
+      c.send('SELECT', db),
+      method === 'digest' ? c.send('DEBUG', 'DIGEST-VALUE', k.key) : c.send('DUMP', k.key),
+      hasExpireTime ? c.send('PEXPIRETIME', k.key) : c.send('PTTL', k.key),
+    ];
+    batch.push({ db, key: k.key, value, payload: prep.kind === 'payload' ? prep.payload : null, expireAtMs: k.expireAtMs, replies });
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  if (report.mismatched > 0) report.ok = false;
+  return report;
 }
 
 /** PEXPIRETIME must match exactly; PTTL (before 7.0) within a second of the expected remaining time. */

@@ -178,7 +178,7 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
       verifySample: f.verifySample,
       onProgress: ({ keys, total, bytes }) => {
         const s = (Date.now() - started) / 1000;
-        progress.update(`restoring: ${keys}/${total} keys, ${formatBytes(bytes)}, ${Math.round(keys / Math.max(s, 0.001))} keys/s`);
+        progress.update(`restoring: ${keys}${total ? `/${total}` : ''} keys, ${formatBytes(bytes)}, ${Math.round(keys / Math.max(s, 0.001))} keys/s`);
       },
     });
     if (f.json) printJson({ source, ...origin, layers: staged.layers, ...report });

@@ -1,0 +1,105 @@
+import type net from 'node:net';
+import { encodeCommand, type Arg } from '../codec/resp/encoder.js';
+import { openSocket } from '../net/redis-client.js';
+import type { RedisEndpoint } from '../net/redis-url.js';
+import { IoError } from '../util/errors.js';
+
+/** Called with a status/integer reply (ok) or an error reply's text. */
+export type ReplyHandler = (ok: boolean, text: string) => void;
+
+/**
+ * A bare pipelined connection for the restore hot path: every command sent on it (RESTORE, SELECT,
+ * ASKING) answers with one line (+OK, :n or -ERR), so replies are split on CRLF and handed to
+ * callbacks in order — no promise and no general RESP parse per key. Hand-written for speed; any
+ * other reply shape is a protocol error that fails the connection.
+ */
+export class RestorePipe {
+  private handlers: ReplyHandler[] = [];
+  private head = 0;
+  private partial: Buffer | null = null;
+  private failure: Error | null = null;
+  private onFail: ((e: Error) => void) | null = null;
+
+  private constructor(
+    readonly socket: net.Socket,
+    readonly endpoint: RedisEndpoint,
+  ) {
+    socket.on('data', (chunk: Buffer) => this.data(chunk));
+    socket.on('close', () => this.fail(new IoError(`${endpoint.display}: connection closed`)));
+    socket.on('error', (e) => this.fail(new IoError(`${endpoint.display}: ${e.message}`)));
+  }
+
+  static async open(ep: RedisEndpoint): Promise<RestorePipe> {
+    const pipe = new RestorePipe(await openSocket(ep), ep);
+    if (ep.password !== undefined) {
+      const args: Arg[] = ep.username ? ['AUTH', ep.username, ep.password] : ['AUTH', ep.password];
+      await new Promise<void>((resolve, reject) => {
+        pipe.send(encodeCommand(args), (ok, text) => (ok ? resolve() : reject(new IoError(`${ep.display}: authentication failed: ${text}`))));
+        pipe.onFail = reject;
+      }).catch((e: unknown) => {
+        pipe.close();
+        throw e;
+      });
+    }
+    return pipe;
+  }
+
+  get inFlight(): number {
+    return this.handlers.length - this.head;
+  }
+
+  /** Called once if the connection breaks (pending handlers are told too). */
+  onFailure(fn: (e: Error) => void): void {
+    this.onFail = fn;
+    if (this.failure) fn(this.failure);
+  }
+
+  send(frame: Buffer, onReply: ReplyHandler): void {
+    if (this.failure) {
+      onReply(false, `IOERR ${this.failure.message}`);
+      return;
+    }
+    this.handlers.push(onReply);
+    this.socket.write(frame);
+  }
+
+  private data(chunk: Buffer): void {
+    const buf = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
+    this.partial = null;
+    let pos = 0;
+    for (;;) {
+      const cr = buf.indexOf(13, pos);
+      if (cr < 0 || cr + 1 >= buf.length) break;
+      const kind = buf[pos];
+      const h = this.handlers[this.head];
+      if (!h || (kind !== 0x2b && kind !== 0x3a && kind !== 0x2d)) {
+        this.fail(new IoError(`${this.endpoint.display}: unexpected reply ${JSON.stringify(buf.toString('latin1', pos, Math.min(cr, pos + 40)))} on the restore pipeline`));
+        this.socket.destroy();
+        return;
+      }
+      this.head++;
+      h(kind !== 0x2d, buf.toString('utf8', pos + 1, cr));
+      pos = cr + 2;
+    }
+    if (pos < buf.length) this.partial = Buffer.from(buf.subarray(pos));
+    if (this.head > 4096 && this.head * 2 > this.handlers.length) {
+      this.handlers = this.handlers.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    const pending = this.handlers.slice(this.head);
+    this.handlers = [];
+    this.head = 0;
+    for (const h of pending) h(false, `IOERR ${e.message}`);
+    this.onFail?.(e);
+  }
+
+  close(): void {
+    this.failure ??= new IoError(`${this.endpoint.display}: closed`);
+    this.socket.destroy();
+  }
+}
