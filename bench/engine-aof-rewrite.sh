@@ -14,7 +14,7 @@ trap cleanup EXIT
 
 start_redis() { # dir
   redis-server --port "$PORT" --bind 127.0.0.1 --enable-debug-command yes --dir "$1" --save '' --appendonly yes --appendfsync no \
-    --aof-use-rdb-preamble yes --daemonize no --logfile "$1/redis.log" &
+    --aof-use-rdb-preamble yes --auto-aof-rewrite-percentage 0 --daemonize no --logfile "$1/redis.log" &
   PID=$!
   until redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG; do sleep 0.05; done
   while [ "$(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^loading:/{print $2}')" != 0 ]; do sleep 0.05; done

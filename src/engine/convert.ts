@@ -1,7 +1,7 @@
-import type { RedisValue, StreamGroup } from '../codec/rdb/model.js';
+import { hashFieldKey, type RedisValue, type StreamGroup } from '../codec/rdb/model.js';
 import { SortedSet } from './sorted-set.js';
 import { Stream, idCmp, idKey, type Consumer, type Group, type Nack } from './stream.js';
-import { bkey, type HashField, type Value } from './values.js';
+import { bkey, kbuf, type HashField, type Value } from './values.js';
 
 // Conversions between the shared decoded model (what RDB/DUMP codecs read and write) and the
 // engine's mutable values.
@@ -33,9 +33,7 @@ export function valueFromModel(m: RedisValue): Value {
     case 'list':
       return { type: 'list', v: [...m.value] };
     case 'set': {
-      const s = new Map<string, Buffer>();
-      for (const b of m.value) s.set(bkey(b), b);
-      return { type: 'set', v: s };
+      return { type: 'set', v: new Set(m.value.map(bkey)) };
     }
     case 'zset':
       return { type: 'zset', v: SortedSet.from(m.value.map(([member, score]) => ({ member, score }))) };
@@ -43,7 +41,7 @@ export function valueFromModel(m: RedisValue): Value {
       const h = new Map<string, HashField>();
       for (const [field, value] of m.value) {
         const k = bkey(field);
-        h.set(k, { field, value, expireAt: m.expires?.get(k) ?? m.expires?.get(field.toString()) ?? null });
+        h.set(k, { value, expireAt: m.expires?.get(hashFieldKey(field)) ?? null });
       }
       return { type: 'hash', v: h };
     }
@@ -97,7 +95,7 @@ export function valueToModel(v: Value, nowMs: number | null): RedisValue | null 
     case 'list':
       return { type: 'list', value: v.v.slice() };
     case 'set':
-      return { type: 'set', value: [...v.v.values()] };
+      return { type: 'set', value: [...v.v].map(kbuf) };
     case 'zset':
       return { type: 'zset', value: v.v.nodes().map((n) => [n.member, n.score] as [Buffer, number]) };
     case 'hash': {
@@ -108,7 +106,7 @@ export function valueToModel(v: Value, nowMs: number | null): RedisValue | null 
           if (nowMs !== null && f.expireAt <= nowMs) continue;
           expires.set(k, f.expireAt);
         }
-        value.push([f.field, f.value]);
+        value.push([kbuf(k), f.value]);
       }
       if (value.length === 0) return null;
       return expires.size ? { type: 'hash', value, expires } : { type: 'hash', value };

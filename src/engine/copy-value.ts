@@ -15,7 +15,7 @@ export function copyValue(v: Value): Value {
     case 'list':
       return { type: 'list', v: v.v.slice() };
     case 'set':
-      return { type: 'set', v: new Map(v.v) };
+      return { type: 'set', v: new Set(v.v) };
     case 'zset':
       return { type: 'zset', v: SortedSet.from(v.v.nodes().map((n) => ({ member: n.member, score: n.score }))) };
     case 'hash': {

@@ -1,11 +1,11 @@
 import { upper } from './args.js';
 import type { RdbKey, RedisValue } from '../codec/rdb/model.js';
 import { CommandError, UnsupportedCommandError, WRONGTYPE, wrongArity } from './errors.js';
-import { bkey, type Db, type Entry, type Value, type ValueOf } from './values.js';
+import { bkey, kbuf, type Db, type Entry, type Value, type ValueOf } from './values.js';
 import { valueFromModel, valueToModel, rdbTypeOf } from './convert.js';
 import { commandTable, type CommandSpec } from './commands/index.js';
 import { libraryName } from './commands/functions.js';
-import { predecode, restoredLibraries } from './payloads.js';
+import { hasPayload, predecode, restoredLibraries } from './payloads.js';
 
 export interface KeyspaceOptions {
   /** Number of databases (Redis `databases`, default 16). */
@@ -58,7 +58,7 @@ export class Keyspace {
    * decoded with the async RDB codec first. Replays use this form.
    */
   async applyAsync(argv: Buffer[]): Promise<void> {
-    await predecode(argv);
+    if (hasPayload(argv)) await predecode(argv);
     this.apply(argv);
   }
 
@@ -149,7 +149,7 @@ export class Keyspace {
     const k = bkey(key);
     const old = db.get(k);
     const expireAt = opts.expireAt !== undefined ? opts.expireAt : opts.keepTtl && old ? old.expireAt : null;
-    const entry: Entry = { key, value, expireAt };
+    const entry: Entry = { value, expireAt };
     db.set(k, entry);
     return entry;
   }
@@ -184,7 +184,7 @@ export class Keyspace {
     if (!k.value) throw new UnsupportedCommandError('RDB key', 'the RDB reader ran in raw mode; the engine needs decoded values');
     const db = this.dbs[k.db];
     if (!db) throw new CommandError(`ERR DB index ${k.db} is out of range (engine has ${this.dbs.length} databases)`);
-    db.set(bkey(k.key), { key: k.key, value: valueFromModel(k.value), expireAt: k.expireAtMs });
+    db.set(bkey(k.key), { value: valueFromModel(k.value), expireAt: k.expireAtMs });
   }
 
   /** Loads a function library from its source code (the FUNCTION2 record of an RDB). */
@@ -223,11 +223,11 @@ export class Keyspace {
 
   /** One database's keys as RDB key records (see keys()). */
   *keysOfDb(db: number, nowMs: number | null = null): Generator<RdbKey> {
-    for (const e of this.dbs[db]!.values()) {
+    for (const [k, e] of this.dbs[db]!) {
       if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
       const value: RedisValue | null = valueToModel(e.value, nowMs);
       if (!value) continue;
-      yield { db, key: e.key, expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
+      yield { db, key: kbuf(k), expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
     }
   }
 

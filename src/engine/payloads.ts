@@ -14,6 +14,14 @@ const decodedValues = new WeakMap<Buffer, RedisValue>();
 const decodedLibraries = new WeakMap<Buffer, Buffer[]>();
 
 
+/** Whether the command carries a payload predecode() must decode first (cheap first-byte test). */
+export function hasPayload(argv: Buffer[]): boolean {
+  const c = argv[0]?.[0];
+  if (c !== 0x72 && c !== 0x52 && c !== 0x66 && c !== 0x46) return false; // r R f F
+  const name = upper(argv[0]!);
+  return name === 'RESTORE' || name === 'RESTORE-ASKING' || (name === 'FUNCTION' && argv[1] !== undefined && upper(argv[1]) === 'RESTORE');
+}
+
 /** Decodes the payload argument of RESTORE / FUNCTION RESTORE, if the command has one. */
 export async function predecode(argv: Buffer[]): Promise<void> {
   const name = argv[0] ? upper(argv[0]) : '';

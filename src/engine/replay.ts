@@ -2,6 +2,7 @@ import type { RdbRecord } from '../codec/rdb/model.js';
 import { ToolError } from '../util/errors.js';
 import { CommandError, UnsupportedCommandError } from './errors.js';
 import type { Keyspace } from './keyspace.js';
+import { hasPayload } from './payloads.js';
 
 /**
  * What an AOF reader yields (the shape of readAof's items in src/codec/aof/reader.ts): commands
@@ -79,7 +80,8 @@ export async function replay(ks: Keyspace, items: AsyncIterable<ReplayItem>, opt
     }
     stats.commands++;
     try {
-      await ks.applyAsync(item.argv);
+      if (hasPayload(item.argv)) await ks.applyAsync(item.argv);
+      else ks.apply(item.argv);
     } catch (e) {
       if (e instanceof CommandError) {
         stats.errors++;

@@ -7,7 +7,6 @@ import type { SortedSet } from './sorted-set.js';
  * is a 1:1 binary-safe mapping, so every byte string stays distinct.
  */
 export interface HashField {
-  field: Buffer;
   value: Buffer;
   /** Absolute unix ms of the field's TTL (Redis 7.4+ hash-field expiry), or null. */
   expireAt: number | null;
@@ -16,7 +15,7 @@ export interface HashField {
 export type Value =
   | { type: 'string'; v: Buffer }
   | { type: 'list'; v: Buffer[] }
-  | { type: 'set'; v: Map<string, Buffer> }
+  | { type: 'set'; v: Set<string> }
   | { type: 'zset'; v: SortedSet }
   | { type: 'hash'; v: Map<string, HashField> }
   | { type: 'stream'; v: Stream }
@@ -26,15 +25,15 @@ export type Value =
 export interface ValueOf {
   string: Buffer;
   list: Buffer[];
-  set: Map<string, Buffer>;
+  set: Set<string>;
   zset: SortedSet;
   hash: Map<string, HashField>;
   stream: Stream;
   module: ModuleValue;
 }
 
+/** A key's value and TTL; the key itself is the db Map's key (bytes as latin1). */
 export interface Entry {
-  key: Buffer;
   value: Value;
   expireAt: number | null;
 }
@@ -44,6 +43,11 @@ export type Db = Map<string, Entry>;
 /** The Map key of a byte string (latin1 keeps every byte as one UTF-16 unit). */
 export function bkey(b: Buffer): string {
   return b.toString('latin1');
+}
+
+/** The bytes of a Map key made by bkey. */
+export function kbuf(k: string): Buffer {
+  return Buffer.from(k, 'latin1');
 }
 
 /** Byte-wise comparison, as Redis's memcmp-based ordering does. */

@@ -18,7 +18,7 @@ const T = 4102444800000;
 function fieldTtls(ks: Keyspace, key: string): Record<string, number | null> {
   const e = ks.lookup(Buffer.from(key));
   if (!e || e.value.type !== 'hash') return {};
-  return Object.fromEntries([...e.value.v.values()].map((f) => [f.field.toString(), f.expireAt]));
+  return Object.fromEntries([...e.value.v].map(([field, f]) => [field, f.expireAt]));
 }
 
 describe('engine: hash-field TTLs', () => {

@@ -11,7 +11,7 @@ import { upper } from '../args.js';
 function hset(h: Map<string, HashField>, field: Buffer, value: Buffer, keepTtl = false): void {
   const k = bkey(field);
   const old = h.get(k);
-  h.set(k, { field, value, expireAt: keepTtl && old ? old.expireAt : null });
+  h.set(k, { value, expireAt: keepTtl && old ? old.expireAt : null });
 }
 
 function hsetCmd(ks: Keyspace, argv: Buffer[]): void {

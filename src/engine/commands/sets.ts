@@ -9,19 +9,19 @@ function setOp(kind: 'inter' | 'union' | 'diff'): CommandSpec {
     run: (ks, argv) => {
       const dest = argv[1]!;
       const sets = argv.slice(2).map((k) => ks.get(k, 'set'));
-      let out: Map<string, Buffer>;
+      let out: Set<string>;
       if (kind === 'inter') {
-        if (sets.some((s) => !s)) out = new Map();
+        if (sets.some((s) => !s)) out = new Set();
         else {
-          const sorted = (sets as Map<string, Buffer>[]).slice().sort((a, b) => a.size - b.size);
-          out = new Map([...sorted[0]!].filter(([k]) => sorted.every((s) => s.has(k))));
+          const sorted = (sets as Set<string>[]).slice().sort((a, b) => a.size - b.size);
+          out = new Set([...sorted[0]!].filter((k) => sorted.every((s) => s.has(k))));
         }
       } else if (kind === 'union') {
-        out = new Map();
-        for (const s of sets) if (s) for (const [k, v] of s) out.set(k, v);
+        out = new Set();
+        for (const s of sets) if (s) for (const k of s) out.add(k);
       } else {
-        out = new Map(sets[0] ?? []);
-        for (const s of sets.slice(1)) if (s) for (const k of s.keys()) out.delete(k);
+        out = new Set(sets[0] ?? []);
+        for (const s of sets.slice(1)) if (s) for (const k of s) out.delete(k);
       }
       if (out.size === 0) ks.delete(dest);
       else ks.set(dest, { type: 'set', v: out });
@@ -33,8 +33,8 @@ export const setCommands: CommandTable = {
   sadd: {
     arity: -3,
     run: (ks, argv) => {
-      const set = ks.getOrCreate(argv[1]!, 'set', () => new Map());
-      for (let i = 2; i < argv.length; i++) set.set(bkey(argv[i]!), argv[i]!);
+      const set = ks.getOrCreate(argv[1]!, 'set', () => new Set());
+      for (let i = 2; i < argv.length; i++) set.add(bkey(argv[i]!));
     },
   },
   srem: {
@@ -55,7 +55,7 @@ export const setCommands: CommandTable = {
       if (bkey(src!) === bkey(dst!)) return;
       from.delete(bkey(member!));
       ks.deleteIfEmpty(src!, from.size);
-      ks.getOrCreate(dst!, 'set', () => new Map()).set(bkey(member!), member!);
+      ks.getOrCreate(dst!, 'set', () => new Set()).add(bkey(member!));
     },
   },
   // Redis propagates SPOP as SREM of the chosen members (or DEL when it took them all); a raw

@@ -4,6 +4,7 @@ import { mustDouble, mustInt, parseDouble } from '../numbers.js';
 import { SortedSet, type ZNode } from '../sorted-set.js';
 import type { CommandTable, CommandSpec } from './index.js';
 import { mpopArgs, popCount, upper } from '../args.js';
+import { kbuf } from '../values.js';
 
 function zadd(ks: Keyspace, argv: Buffer[]): void {
   const key = argv[1]!;
@@ -128,7 +129,7 @@ function sourceNodes(ks: Keyspace, key: Buffer): Map<string, ZNode> | undefined 
   if (!e) return undefined;
   const out = new Map<string, ZNode>();
   if (e.value.type === 'zset') for (const n of e.value.v.nodes()) out.set(n.member.toString('latin1'), n);
-  else if (e.value.type === 'set') for (const [k, m] of e.value.v) out.set(k, { member: m, score: 1 });
+  else if (e.value.type === 'set') for (const k of e.value.v) out.set(k, { member: kbuf(k), score: 1 });
   else ks.get(key, 'zset'); // WRONGTYPE
   return out;
 }
