@@ -37,7 +37,6 @@ export interface RdbSummary {
   notices: string[];
 }
 
-const TYPE_NAME_BY_VALUE: Record<string, string> = {};
 
 export async function summarizeRdb(
   src: ByteSource,
@@ -74,6 +73,7 @@ export async function summarizeRdb(
   };
   let currentDb = 0;
   let valkey = false;
+  const encodingNames: string[] = [];
   for (;;) {
     const batch = await dec.nextBatch();
     if (!batch) break;
@@ -108,7 +108,7 @@ export async function summarizeRdb(
           d.keys++;
           const t = redisTypeOf(k.rdbType);
           d.types[t] = (d.types[t] ?? 0) + 1;
-          const enc = TYPE_NAME_BY_VALUE[`${k.rdbType}${valkey}`] ?? (TYPE_NAME_BY_VALUE[`${k.rdbType}${valkey}`] = rdbTypeName(k.rdbType, valkey));
+          const enc = encodingNames[k.rdbType] ?? (encodingNames[k.rdbType] = rdbTypeName(k.rdbType, valkey));
           d.encodings[enc] = (d.encodings[enc] ?? 0) + 1;
           if (k.value?.type === 'module') s.moduleKeys[k.value.value.name] = (s.moduleKeys[k.value.value.name] ?? 0) + 1;
           if (k.expireAtMs !== null) {

@@ -74,7 +74,7 @@ export class CheckVisitor implements EntryVisitor {
     const i = this.index++;
     if (this.stride === 0) return;
     const pos = i % this.stride;
-    if (pos === 0) this.member(blob.toString('latin1', start, end));
+    if (pos === 0) this.member((blob as unknown as Latin1).latin1Slice(start, end));
     else if (pos === 1 && this.scores && Number.isNaN(parseScoreText(blob.toString('latin1', start, end)))) this.problem ??= 'zset scores that are numbers';
   }
 
@@ -82,6 +82,10 @@ export class CheckVisitor implements EntryVisitor {
     const i = this.index++;
     if (this.stride !== 0 && i % this.stride === 0) this.member(String(v));
   }
+}
+
+interface Latin1 {
+  latin1Slice(start: number, end: number): string;
 }
 
 /** Parses a score stored as text (zset listpacks/ziplists, type-3 string doubles): strtod-like. */

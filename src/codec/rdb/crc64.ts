@@ -7,6 +7,8 @@
 const POLY_LO = 0xac4bc9b5 | 0;
 const POLY_HI = 0x95ac9329 | 0;
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** TLO[k*256+n] / THI[k*256+n]: CRC of byte n followed by k zero bytes (low and high halves). */
 const TLO = new Int32Array(8 * 256);
 const THI = new Int32Array(8 * 256);
@@ -47,6 +49,7 @@ export class Crc64 {
   }
 
   update(data: Uint8Array, start = 0, end = data.length): this {
+    if (end - start >= 256 && LITTLE_ENDIAN) return this.updateAligned(data, start, end);
     let lo = this.lo;
     let hi = this.hi;
     let i = start;
@@ -73,6 +76,37 @@ export class Crc64 {
     }
     this.lo = lo;
     this.hi = hi;
+    return this;
+  }
+
+  /** Same as update, reading 32-bit words through an aligned Int32Array view (about twice as fast). */
+  private updateAligned(data: Uint8Array, start: number, end: number): this {
+    let i = start;
+    const headEnd = start + ((4 - ((data.byteOffset + start) & 3)) & 3);
+    if (headEnd > start) this.update(data, start, headEnd);
+    i = headEnd;
+    const words = (end - i) >>> 3 << 1;
+    const view = new Int32Array(data.buffer, data.byteOffset + i, words);
+    let lo = this.lo;
+    let hi = this.hi;
+    for (let w = 0; w < words; w += 2) {
+      lo ^= view[w]!;
+      hi ^= view[w + 1]!;
+      const a = 7 * 256 + (lo & 0xff);
+      const b = 6 * 256 + ((lo >>> 8) & 0xff);
+      const c = 5 * 256 + ((lo >>> 16) & 0xff);
+      const d = 4 * 256 + (lo >>> 24);
+      const e = 3 * 256 + (hi & 0xff);
+      const f = 2 * 256 + ((hi >>> 8) & 0xff);
+      const g = 256 + ((hi >>> 16) & 0xff);
+      const h = hi >>> 24;
+      lo = TLO[a]! ^ TLO[b]! ^ TLO[c]! ^ TLO[d]! ^ TLO[e]! ^ TLO[f]! ^ TLO[g]! ^ TLO[h]!;
+      hi = THI[a]! ^ THI[b]! ^ THI[c]! ^ THI[d]! ^ THI[e]! ^ THI[f]! ^ THI[g]! ^ THI[h]!;
+    }
+    this.lo = lo;
+    this.hi = hi;
+    i += words * 4;
+    if (i < end) this.update(data, i, end);
     return this;
   }
 

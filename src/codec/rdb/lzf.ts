@@ -13,9 +13,9 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
 }
 
 /** Decompresses into `out` (at least `outLen` bytes; a reusable scratch buffer when only validating). */
-export function lzfDecompressInto(input: Uint8Array, out: Buffer, outLen: number): void {
-  const inLen = input.length;
-  let ip = 0;
+export function lzfDecompressInto(input: Uint8Array, out: Buffer, outLen: number, inStart = 0, inEnd = input.length): void {
+  const inLen = inEnd;
+  let ip = inStart;
   let op = 0;
   while (ip < inLen) {
     const ctrl = input[ip++]!;

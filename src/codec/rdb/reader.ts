@@ -24,8 +24,9 @@ export interface ReadRdbOptions {
   /** Compare the CRC-64 trailer (default true). */
   verifyChecksum?: boolean;
   /**
-   * Check everything but decode nothing (rdb-check): RdbKey.value and .raw stay unset; the type
-   * follows from RdbKey.rdbType (redisTypeOf). Much less allocation on large files.
+   * Check everything but decode nothing (rdb-check): RdbKey.key is empty and .value/.raw stay
+   * unset (module values excepted); the type follows from RdbKey.rdbType (redisTypeOf). Much
+   * less allocation on large files.
    */
   validateOnly?: boolean;
   /** Told about things the reader skips (empty keys, Valkey slot-import records). */
@@ -56,6 +57,9 @@ export function moduleTypeName(id: bigint): string {
   for (let i = 0; i < 9; i++) name += MODULE_CHARSET[Number((id >> BigInt(58 - 6 * i)) & 63n)];
   return name;
 }
+
+/** Buffer#latin1Slice without toString's argument handling (hot in uniqueness checks). */
+const latin1 = (b: Buffer, start: number, end: number): string => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(start, end);
 
 /** Bytes from the file shown inside a one-line message: printable ASCII, escaped, at most 40 chars. */
 function shown(b: Buffer | string): string {
@@ -98,6 +102,15 @@ class RecordParser {
     readonly notice: (message: string, at: number) => void,
   ) {}
 
+  /** Re-reads the key string at window index `at` (messages in validate-only mode). */
+  private keyAt(at: number): Buffer {
+    const p = this.p;
+    this.p = at;
+    const key = this.str();
+    this.p = p;
+    return key;
+  }
+
   /** Validates an RDB string and skips it; returns its latin1 text only when `text` is asked for. */
   skipStr(text: boolean): string {
     const at = this.p;
@@ -107,26 +120,34 @@ class RecordParser {
       const n = this.len();
       this.need(n);
       this.p += n;
-      return text ? this.b.toString('latin1', this.p - n, this.p) : '';
+      return text ? latin1(this.b, this.p - n, this.p) : '';
     }
     const enc = b0 & 0x3f;
     if (enc <= 2) {
-      this.p = at;
-      return text ? this.str().toString('latin1') : (this.str(), '');
+      if (text) {
+        this.p = at;
+        return this.str().toString('latin1');
+      }
+      const size = enc === 0 ? 1 : enc === 1 ? 2 : 4;
+      this.need(size);
+      this.p += size;
+      return '';
     }
     if (enc !== 3) throw new BadData(at, `a string encoding, found 0x${b0.toString(16)}`);
     const clen = this.len();
     const ulen = this.len();
-    const data = this.take(clen);
+    this.need(clen);
+    const from = this.p;
+    this.p += clen;
     if (ulen === 0 || ulen > clen * 132 + 64) throw new BadData(at, `an LZF string whose length ${ulen} fits its ${clen} compressed bytes`);
     if (this.scratch.length < ulen) this.scratch = Buffer.allocUnsafe(Math.max(ulen, this.scratch.length * 2));
     try {
-      lzfDecompressInto(data, this.scratch, ulen);
+      lzfDecompressInto(this.b, this.scratch, ulen, from, from + clen);
     } catch (e) {
       if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`);
       throw e;
     }
-    return text ? this.scratch.toString('latin1', 0, ulen) : '';
+    return text ? latin1(this.scratch, 0, ulen) : '';
   }
 
   /** Validates a listpack/ziplist blob with `check`; returns its element count. */
@@ -545,7 +566,8 @@ class RecordParser {
   }
 
   private key(type: number, start: number, base: number): RdbRecord | null {
-    const key = this.str();
+    const keyAt = this.p;
+    const key = this.validateOnly ? (this.skipStr(false), EMPTY) : this.str();
     const valueStart = this.p;
     const value = this.validateOnly && type !== RdbType.MODULE_2 ? (this.checkValue(type, start) === 0 ? null : CHECKED) : this.value(type, start);
     const offset = this.prefixAbs >= 0 ? this.prefixAbs : base + start;
@@ -559,7 +581,8 @@ class RecordParser {
     this.keyMeta = undefined;
     this.prefixAbs = -1;
     if (value === null) {
-      this.notice(`skipped empty key ${shown(key)} (Redis skips it too)`, base + start);
+      const name = this.validateOnly ? this.keyAt(keyAt) : key;
+      this.notice(`skipped empty key ${shown(name)} (Redis skips it too)`, base + start);
       return null;
     }
     if (this.raw) entry.raw = this.b.subarray(valueStart, this.p);
@@ -1023,12 +1046,13 @@ export class RdbDecoder {
       const base = src.offset;
       p.b = win;
       let q = 0;
+      // Committed records are contiguous from the window start: one CRC update per batch.
+      const crcFrom = 0;
       try {
         if (!this.started) {
           if (win.length < 9) throw new NeedMore(9);
           p.p = 0;
           out.push(p.header());
-          this.crc.update(win, 0, 9);
           q = 9;
           this.started = true;
         }
@@ -1036,7 +1060,7 @@ export class RdbDecoder {
           p.p = q;
           const rec = p.record(base);
           if (rec?.kind === 'eof') {
-            this.crc.update(win, q, p.crcEnd);
+            this.crc.update(win, crcFrom, p.crcEnd);
             rec.computed = this.crc.value();
             if (p.version >= 5) {
               const stored = win.readBigUInt64LE(p.crcEnd);
@@ -1056,15 +1080,16 @@ export class RdbDecoder {
             this.done = true;
             return out;
           }
-          this.crc.update(win, q, p.p);
           q = p.p;
           if (rec) out.push(rec);
         }
+        this.crc.update(win, crcFrom, q);
         src.advance(q);
         this.want = this.need = 1;
         return out;
       } catch (e) {
         if (e instanceof NeedMore) {
+          this.crc.update(win, crcFrom, q);
           src.advance(q);
           if (out.length > 0) {
             this.want = this.need = e.need - q;
