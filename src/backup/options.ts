@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { type Command, Option } from 'commander';
 import { readSecretFile } from '../net/redis-url.js';
 import { UsageError } from '../util/errors.js';
-import { loadIdentities, loadRecipients, type DecryptionKeys, type EncryptionSpec } from './crypto.js';
+import type { DecryptionKeys, EncryptionSpec } from './crypto.js';
 import { parseDuration, type RetentionPolicy } from './retention.js';
 import type { StoreOptions } from './store/store.js';
 
@@ -129,7 +129,8 @@ export async function encryptionFrom(flags: Record<string, unknown>, cfg: Backup
     if (recipients?.length || flags.passphraseFile) throw new UsageError('--no-encrypt conflicts with --recipient / --passphrase-file');
     return { mode: 'none' };
   }
-  if (recipients?.length) return { mode: 'recipients', keys: await loadRecipients(recipients) };
+  // openpgp loads lazily: every other subcommand starts without it.
+  if (recipients?.length) return { mode: 'recipients', keys: await (await import('./crypto.js')).loadRecipients(recipients) };
   const passphrase = passphraseFrom(flags, cfg);
   if (passphrase) return { mode: 'passphrase', passphrase };
   throw new UsageError('backups are encrypted: give --passphrase-file FILE, TSREDIS_PASSPHRASE or --recipient KEY.asc (or --no-encrypt, explicitly)');
@@ -138,7 +139,7 @@ export async function encryptionFrom(flags: Record<string, unknown>, cfg: Backup
 export async function decryptionKeysFrom(flags: Record<string, unknown>, cfg: BackupConfig = {}): Promise<DecryptionKeys> {
   const passphrase = passphraseFrom(flags, cfg);
   const identities = (flags.identity as string[] | undefined) ?? (typeof cfg.encryption === 'object' ? cfg.encryption.identities : undefined);
-  const privateKeys = identities?.length ? await loadIdentities(identities, passphrase) : undefined;
+  const privateKeys = identities?.length ? await (await import('./crypto.js')).loadIdentities(identities, passphrase) : undefined;
   return { passphrase, privateKeys };
 }
 

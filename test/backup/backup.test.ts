@@ -39,7 +39,8 @@ function gpgHome(): string {
   return h;
 }
 
-describe('backup to a directory and S3 in one pass', () => {
+// Each case runs the CLI several times; on a loaded 2-core machine that takes a while.
+describe('backup to a directory and S3 in one pass', { timeout: 180_000 }, () => {
   it('backs up a real redis-server RDB; the stored bytes round-trip exactly and gpg -d restores it', async () => {
     const redis = await startRedis();
     const c = await redis.client();

@@ -41,7 +41,7 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('OpenPGP interop with real gpg', () => {
+describe('OpenPGP interop with real gpg', { timeout: 120_000 }, () => {
   const plain = readFileSync(DEMO_RDB);
 
   it('passphrase: our output decrypts with plain gpg -d (no AEAD), and gpg -c output decrypts with us', async () => {

@@ -51,7 +51,7 @@ afterAll(async () => {
 });
 
 describe('prune end to end', () => {
-  it('keeps exactly what restic keeps, on a directory and on S3', { timeout: 120_000 }, async () => {
+  it('keeps exactly what restic keeps, on a directory and on S3', { timeout: 240_000 }, async () => {
     const dir = join(work, 'dir');
     const s3Target = 's3://backups/prune';
     for (let i = 0; i < TIMES.length; i += 10) {

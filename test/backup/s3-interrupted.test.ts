@@ -22,7 +22,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-it('S3 stopped in the middle of an upload: retries, exit 3, hook runs, nothing of it visible, earlier backups intact', async () => {
+it('S3 stopped in the middle of an upload: retries, exit 3, hook runs, nothing of it visible, earlier backups intact', { timeout: 180_000 }, async () => {
   const env = { ...s3.env, AWS_ENDPOINT_URL: s3.endpoint };
   const target = 's3://backups/prod';
   const first = await cli(['backup', '--from', DEMO_RDB, '--to', target, '--s3-path-style', '--no-encrypt', '--name', 'prod', '--taken-at', '2026-01-01T00:00:00Z'], { env });

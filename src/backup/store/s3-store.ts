@@ -72,8 +72,8 @@ export class S3Store implements BackupStore {
   private fail(op: string, name: string, e: unknown): never {
     if (e instanceof ToolError) throw e;
     const code = e instanceof S3ServiceException ? e.name : ((e as NodeJS.ErrnoException).code ?? (e as Error).name);
-    const attempts = (e as { $metadata?: { attempts?: number } }).$metadata?.attempts;
-    throw new IoError(`S3 ${op} s3://${this.bucket}/${this.key(name)} failed${attempts ? ` after ${attempts} attempts` : ''}: ${code}: ${(e as Error).message}`);
+    const attempts = (e as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+    throw new IoError(`S3 ${op} s3://${this.bucket}/${this.key(name)} failed${attempts > 1 ? ` after ${attempts} attempts` : ''}: ${code}: ${(e as Error).message}`);
   }
 
   async *list(prefix = ''): AsyncIterable<ObjectInfo> {

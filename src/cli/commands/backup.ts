@@ -13,7 +13,7 @@ import {
   storeOptionsFrom,
   targetsFrom,
 } from '../../backup/options.js';
-import { runBackup, type BackupOutcome, type BackupProgress } from '../../backup/run-backup.js';
+import type { BackupOutcome, BackupProgress } from '../../backup/run-backup.js';
 import { redactUrl } from '../../net/redis-url.js';
 import { ExitCode, UsageError, oneLine } from '../../util/errors.js';
 import { formatBytes, startProgress } from '../progress.js';
@@ -80,6 +80,8 @@ unreachable (upload failed after retries); 4 encryption key/passphrase problem; 
       const onFailure = (flags.onFailure as string | undefined) ?? cfg.onFailure;
       const webhook = (flags.webhook as string | undefined) ?? cfg.webhook;
 
+      // Loaded here so other subcommands start without openpgp and the S3 SDK.
+      const { runBackup } = await import('../../backup/run-backup.js');
       const outcomes: Array<BackupOutcome & { name: string; source: string }> = [];
       for (const s of sources) {
         const name = checkBackupName(s.name ?? defaultName(s.from));

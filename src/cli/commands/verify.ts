@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readCatalog } from '../../backup/manifest.js';
 import { addStoreOptions, collect, decryptionKeysFrom, loadConfig, storeOptionsFrom, targetsFrom } from '../../backup/options.js';
 import { openStore } from '../../backup/store/store.js';
-import { verifyBackup, type VerifyResult } from '../../backup/verify-backup.js';
+import type { VerifyResult } from '../../backup/verify-backup.js';
 import { ExitCode, ToolError, UsageError } from '../../util/errors.js';
 import { startProgress } from '../progress.js';
 import { action, printJson } from '../run.js';
@@ -31,6 +31,7 @@ sha1 and key count, in the same single read. Without NAME, --latest is assumed.`
       const cfg = await loadConfig(flags.config as string | undefined);
       if ([name, flags.latest, flags.all].filter(Boolean).length > 1) throw new UsageError('give one of NAME, --latest, --all');
       const keys = flags.deep ? await decryptionKeysFrom(flags, cfg) : {};
+      const { verifyBackup } = await import('../../backup/verify-backup.js');
       const results: Array<VerifyResult & { target: string }> = [];
       for (const target of targetsFrom(flags, cfg)) {
         const store = await openStore(target, storeOptionsFrom(flags, cfg));
