@@ -33,8 +33,8 @@ const HARMLESS = new Set(['select', 'multi', 'exec']);
 function shown(argv: Buffer[]): string {
   return argv
     .slice(0, 3)
-    .map((a) => {
-      const s = a.toString('utf8');
+    .map((a, i) => {
+      const s = i === 0 ? a.toString('utf8').toUpperCase() : a.toString('utf8');
       return s.length > 40 ? `${s.slice(0, 40)}...` : s;
     })
     .join(' ');

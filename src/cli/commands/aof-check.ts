@@ -93,7 +93,7 @@ async function runAofCheck(path: string, flags: Flags): Promise<number> {
       });
     }
   } catch (e) {
-    progress.fail(`could not check ${path}`);
+    if (process.stderr.isTTY) progress.fail(`could not check ${path}`);
     throw e;
   }
   progress.succeed(`checked ${path}`);
