@@ -57,32 +57,55 @@ printf 'full sync, tsredis-ops replicate:       %6.2f s   (ratio %.2f; peak RSS 
   "$(( $(grep VmHWM /proc/$OPID/status | awk '{print $2}') / 1024 ))"
 
 # --- 3. streaming under redis-benchmark (pipelined) with only our replica attached
-probe() { # prints max and mean WAIT latency (ms) of SET+WAIT 1 probes while $1 runs
-  local pid=$1 n=0 sum=0 max=0
+probe() { # while $1 runs: SET+WAIT 1 probes (replica lag + probe overhead) alternating with
+           # SET+WAIT 0 probes (probe overhead alone: redis-cli start, connect, a busy master)
+  local pid=$1 n=0 sum=0 max=0 bsum=0 bmax=0
   while kill -0 "$pid" 2>/dev/null; do
-    local a b ms
+    local a b c ms bms
     a=$(date +%s%N)
     printf 'SET __lagprobe x\nWAIT 1 20000\n' | redis-cli -p "$M" > "$WORK/probe.out"
     b=$(date +%s%N)
     [ "$(tail -1 "$WORK/probe.out")" = 1 ] || echo "WAIT timed out" >&2
-    ms=$(( (b - a) / 1000000 )); n=$((n + 1)); sum=$((sum + ms)); [ $ms -gt $max ] && max=$ms
+    printf 'SET __lagprobe x\nWAIT 0 0\n' | redis-cli -p "$M" > /dev/null
+    c=$(date +%s%N)
+    ms=$(( (b - a) / 1000000 )); bms=$(( (c - b) / 1000000 ))
+    n=$((n + 1)); sum=$((sum + ms)); bsum=$((bsum + bms))
+    [ $ms -gt $max ] && max=$ms; [ $bms -gt $bmax ] && bmax=$bms
     sleep 0.5
   done
-  echo "$max $((sum / (n > 0 ? n : 1))) $n"
+  n=$((n > 0 ? n : 1))
+  echo "$max $((sum / n)) $n $bmax $((bsum / n))"
 }
 BENCH_ARGS=(-p "$M" -P 32 -c 20 -n 2000000 -r 1000000 -d 64 -t set,incr,lpush,hset,zadd -q)
-echo "streaming: redis-benchmark ${BENCH_ARGS[*]}"
-redis-benchmark "${BENCH_ARGS[@]}" > "$WORK/bench.out" 2>&1 &
-BPID=$!
-read -r MAX MEAN N < <(probe $BPID)
-wait $BPID || true
-tr '\r' '\n' < "$WORK/bench.out" | grep -E 'requests per second' | sed 's/^/  /'
-t0=$(now)
-MOFF=$(redis-cli -p "$M" INFO replication | grep master_repl_offset | cut -d: -f2 | tr -d '\r')
-until [ "$(grep -o '"offset": [0-9]*' "$WORK/ours/replica-status.json" | awk '{print $2}')" -ge "$MOFF" ] 2>/dev/null; do sleep 0.05; done
-CATCH=$(echo "$(now) - $t0" | bc)
-printf 'streaming lag (SET+WAIT 1 probe, %d probes): max %d ms, mean %d ms; caught up %.2f s after the benchmark ended\n' "$N" "$MAX" "$MEAN" "$CATCH"
-printf 'tsredis-ops replicate peak RSS: %d MB; incr AOF %d bytes\n' "$(( $(grep VmHWM /proc/$OPID/status | awk '{print $2}') / 1024 ))" \
+stream_phase() { # label, offset-of-replica command: benchmark + probes, then time to catch up
+  local label="$1" offcmd="$2"
+  echo "streaming into $label: redis-benchmark ${BENCH_ARGS[*]}"
+  redis-benchmark "${BENCH_ARGS[@]}" > "$WORK/bench.out" 2>&1 &
+  local bpid=$!
+  read -r MAX MEAN N BMAX BMEAN < <(probe $bpid)
+  wait $bpid || true
+  tr '\r' '\n' < "$WORK/bench.out" | grep -E 'requests per second' | sed 's/^/  /'
+  local t0 moff
+  t0=$(now)
+  moff=$(redis-cli -p "$M" INFO replication | grep master_repl_offset | cut -d: -f2 | tr -d '\r')
+  until [ "$(eval "$offcmd")" -ge "$moff" ] 2>/dev/null; do sleep 0.05; done
+  printf '  %s lag (SET+WAIT 1 probe, %d probes): max %d ms, mean %d ms; probe overhead alone (WAIT 0): max %d ms, mean %d ms; caught up %.2f s after the benchmark ended\n' \
+    "$label" "$N" "$MAX" "$MEAN" "$BMAX" "$BMEAN" "$(echo "$(now) - $t0" | bc)"
+}
+
+# --- 3. streaming with only our replica attached
+stream_phase "tsredis-ops replicate" "grep -o '\"offset\": [0-9]*' '$WORK/ours/replica-status.json' | awk '{print \$2}'"
+printf '  tsredis-ops replicate peak RSS: %d MB; incr AOF %d bytes\n' "$(( $(grep VmHWM /proc/$OPID/status | awk '{print $2}') / 1024 ))" \
   "$(stat -c %s "$WORK"/ours/appendonlydir/*.incr.aof)"
 kill -TERM "$OPID"; wait "$OPID" || true
-tail -2 "$WORK/ours.log"
+tail -1 "$WORK/ours.log"
+
+# --- 4. the same load with only a real replica attached (baseline for the probe figures)
+rm -rf "$WORK/real"; mkdir -p "$WORK/real"
+redis-server --port "$R" --bind 127.0.0.1 --dir "$WORK/real" --save '' --appendonly no --logfile "$WORK/real.log" --daemonize no &
+RPID=$!; PIDS+=($RPID)
+for _ in $(seq 100); do redis-cli -p "$R" ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$R" REPLICAOF 127.0.0.1 "$M" >/dev/null
+until redis-cli -p "$R" INFO replication | grep -q 'master_link_status:up'; do sleep 0.2; done
+stream_phase "real redis-server replica" "redis-cli -p $R INFO replication | grep slave_repl_offset | cut -d: -f2 | tr -d '\r'"
+redis-cli -p "$R" SHUTDOWN NOSAVE >/dev/null 2>&1 || true

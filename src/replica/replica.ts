@@ -5,6 +5,7 @@ import type { RedisEndpoint } from '../net/redis-url.js';
 import { withAtomicFile } from '../util/atomic-file.js';
 import { ExitCode, RefusedError, ToolError, oneLine } from '../util/errors.js';
 import { AofDirectory } from './aof-directory.js';
+import { BackgroundFsync } from './background-fsync.js';
 import { receiveRdbPayload } from './bulk-transfer.js';
 import { CommandStream } from './command-stream.js';
 import { handshake, type MasterLink, type PsyncReply } from './link.js';
@@ -61,6 +62,11 @@ export class Replica {
   private forceFull = false;
   private wake: (() => void) | null = null;
   private lastSave = 0;
+  /** everysec: the fsync that runs beside the writes. */
+  private syncer: BackgroundFsync | null = null;
+  /** The state write started by the stream loop (never awaited there). */
+  private saving: Promise<void> | null = null;
+  private backgroundError: unknown = null;
   /** Told how many bytes a link carried when it closes (for cumulative counters). */
   onLinkClosed: ((bytes: number) => void) | null = null;
 
@@ -172,13 +178,20 @@ export class Replica {
       this.log(`master changed replication id ${st.replid} -> ${reply.replid} (failover); continuing at offset ${st.offset}`);
       st.replid = reply.replid;
     }
-    this.writer = await this.aof.openIncr(st.incrFile, st.incrSize, this.opts.fsync);
+    await this.openIncr(st.incrFile, st.incrSize);
     this.incrStart = st.incrSize;
     this.stream = new CommandStream(st.offset, st.db);
     this.status.partialSyncs++;
     this.status.replid = st.replid;
     this.status.offset = st.offset;
     this.log(`partial resync accepted: continuing at offset ${st.offset} (replid ${st.replid})`);
+  }
+
+  /** Opens the incr AOF; with everysec the writer only writes and the fsync runs beside it. */
+  private async openIncr(name: string, size: number): Promise<void> {
+    const everysec = this.opts.fsync === 'everysec';
+    this.writer = await this.aof.openIncr(name, size, everysec ? 'no' : this.opts.fsync);
+    this.syncer = everysec ? await BackgroundFsync.open(this.aof.file(name)) : null;
   }
 
   private async fullSync(link: MasterLink, reply: Extract<PsyncReply, { kind: 'full' }>): Promise<void> {
@@ -236,7 +249,7 @@ export class Replica {
     };
     await writeState(this.statePath, this.state);
     this.forceFull = false;
-    this.writer = await this.aof.openIncr(gen.incrFile, 0, this.opts.fsync);
+    await this.openIncr(gen.incrFile, 0);
     this.incrStart = 0;
     this.stream = new CommandStream(reply.offset, this.state.db);
     this.status.fullSyncs++;
@@ -291,15 +304,29 @@ export class Replica {
     throw link.endedError('streaming');
   }
 
-  /** After each read's worth of commands: write them out, status, once a second the state, the incr bound. */
+  /**
+   * After each read's worth of commands: hand them to the file (a write, no fsync wait), update
+   * the status, start the once-a-second state write in the background, check the incr bound.
+   */
   private async afterBatch(): Promise<void> {
     const stream = this.stream!;
-    await this.writer!.flush();
+    const writer = this.writer!;
+    const failure = this.backgroundError ?? this.syncer?.failure;
+    if (failure) throw failure;
+    await writer.flush();
     this.status.offset = stream.offset;
     this.status.commands = stream.commands;
-    this.status.incrBytes = this.incrStart + this.writer!.bytesWritten;
-    const now = Date.now();
-    if (now - this.lastSave >= SECOND) await this.saveState();
+    this.status.incrBytes = this.incrStart + writer.bytesWritten;
+    if (!this.saving && Date.now() - this.lastSave >= SECOND) {
+      // Everything up to stream.offset is in the file now: record exactly that.
+      this.saving = this.writeStateNow()
+        .catch((e: unknown) => {
+          this.backgroundError ??= e;
+        })
+        .finally(() => {
+          this.saving = null;
+        });
+    }
     if (!this.forceFull && this.status.incrBytes > this.opts.maxIncrBytes) {
       this.log(`incr AOF reached ${this.status.incrBytes} bytes (limit ${this.opts.maxIncrBytes}): starting a new base with a full sync`);
       this.forceFull = true;
@@ -309,18 +336,22 @@ export class Replica {
 
   /** Flushes the AOF, then records the offset it now holds (never the other way round). */
   private async saveState(): Promise<void> {
+    await this.saving;
+    await this.writer?.flush();
+    await this.writeStateNow();
+  }
+
+  /** Writes the state for what the writer has been given so far (callers flush first). */
+  private writeStateNow(): Promise<void> {
     const st = this.state;
     const stream = this.stream;
     const writer = this.writer;
-    if (!st || !stream || !writer) return;
+    if (!st || !stream || !writer) return Promise.resolve();
     this.lastSave = Date.now();
-    await writer.flush();
-    const offset = stream.offset;
-    const size = this.incrStart + writer.bytesWritten;
-    st.offset = offset;
+    st.offset = stream.offset;
     st.db = stream.db;
-    st.incrSize = size;
-    await writeState(this.statePath, st);
+    st.incrSize = this.incrStart + writer.bytesWritten;
+    return writeState(this.statePath, st);
   }
 
   private async closeSession(): Promise<void> {
@@ -332,11 +363,14 @@ export class Replica {
       try {
         await this.saveState();
         await this.writer.close();
+        await this.syncer?.close();
       } catch (e) {
         this.log(`could not flush the AOF: ${oneLine(e)}`);
       }
     }
     this.writer = null;
+    this.syncer = null;
+    this.backgroundError = null;
     this.stream = null;
     if (this.status.link !== 'stopped') this.setLink('down');
     this.status.linkUpSince = null;
