@@ -18,7 +18,8 @@ describe('replicate: full sync and streaming into a loadable AOF directory', () 
       const c = await master.client();
       const w = await runWorkload(c, 1, 3000);
       const dir = mkdtempSync(join(tmpdir(), 'tsredis-repl-'));
-      const r = run(parseRedisUrl(master.url, { env: {} }), dir);
+      // Each mode also exercises one fsync policy's code path.
+      const r = run(parseRedisUrl(master.url, { env: {} }), dir, { fsync: mode === 'diskless' ? 'always' : 'everysec' });
       await runWorkload(c, 2, 2000, w); // during the sync
       await waitFor('link up', () => r.replica.status.link === 'up');
       await runWorkload(c, 3, 2000, w); // streaming
@@ -46,7 +47,7 @@ describe('replicate: full sync and streaming into a loadable AOF directory', () 
     await expect(c.call('SET', 'x', '1')).rejects.toThrow(/NOREPLICAS/);
     await c.call('ACL', 'SETUSER', 'repl', 'on', '>replpw', '+psync', '+replconf', '+ping');
     const dir = mkdtempSync(join(tmpdir(), 'tsredis-repl-'));
-    const r = run(parseRedisUrl(`redis://repl@127.0.0.1:${master.port}`, { env: { REDISCLI_AUTH: 'replpw' } }), dir);
+    const r = run(parseRedisUrl(`redis://repl@127.0.0.1:${master.port}`, { env: { REDISCLI_AUTH: 'replpw' } }), dir, { fsync: 'no' });
     await waitFor('link up', () => r.replica.status.link === 'up');
     // The master re-counts good replicas once a second; ACKs every second keep us counted.
     await waitFor('writes accepted', async () => (await c.send('SET', 'x', '1')) === 'OK');
