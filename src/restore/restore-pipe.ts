@@ -78,7 +78,9 @@ export class RestorePipe {
         return;
       }
       this.head++;
-      h(kind !== 0x2d, buf.toString('utf8', pos + 1, cr));
+      // "+OK" is nearly every reply: no string built for it.
+      if (kind === 0x2b && cr === pos + 3 && buf[pos + 1] === 0x4f && buf[pos + 2] === 0x4b) h(true, 'OK');
+      else h(kind !== 0x2d, buf.toString('utf8', pos + 1, cr));
       pos = cr + 2;
     }
     if (pos < buf.length) this.partial = Buffer.from(buf.subarray(pos));

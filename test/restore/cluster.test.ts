@@ -97,3 +97,74 @@ describe('restore --to a Redis Cluster', () => {
     expect(total).toBe(sourceKeys);
   });
 });
+
+describe('cluster redirects', () => {
+  async function flushAll(): Promise<void> {
+    for (const n of nodes) {
+      const c = await n.client();
+      await c.call('FLUSHALL');
+      await c.call('FUNCTION', 'FLUSH');
+      c.close();
+    }
+  }
+
+  it('MOVED: keys sent to the wrong master are re-routed and the slot map learns the owner', async () => {
+    await flushAll();
+    const { NodePool } = await import('../../src/restore/node-pool.js');
+    const { ClusterTopology } = await import('../../src/restore/cluster-topology.js');
+    const { KeySender } = await import('../../src/restore/key-sender.js');
+    const { framePayload } = await import('../../src/restore/dump-payload.js');
+    const { parseRedisUrl } = await import('../../src/net/redis-url.js');
+    const pool = new NodePool(parseRedisUrl(nodes[0]!.url, { env: {} }), 2);
+    const topology = new ClusterTopology('127.0.0.1');
+    await topology.load(await pool.control(pool.seedAddress));
+    // A stale map: every slot believed to be on node 0.
+    for (let s = 0; s < 16384; s++) topology.moved(s, pool.seedAddress);
+    const sender = new KeySender(pool, topology, { window: 64, replace: false });
+    const keys = Array.from({ length: 300 }, (_, i) => Buffer.from(`moved:${i}`));
+    for (const key of keys) {
+      // A string "v" as a DUMP payload for RDB 10: type 0, length-prefixed bytes.
+      const q = sender.submit({ db: 0, key, expireAtMs: null, payload: framePayload(0, Buffer.from([1, 0x76]), 10), bytes: 13 });
+      if (q) await q;
+    }
+    await sender.drain();
+    await pool.close();
+    expect(sender.stats.restored).toBe(300);
+    expect(sender.stats.redirects).toBeGreaterThan(100);
+    expect(sender.stats.problems).toEqual([]);
+    let total = 0;
+    for (const n of nodes) {
+      const c = await n.client();
+      total += Number(await c.call('DBSIZE'));
+      c.close();
+    }
+    expect(total).toBe(300);
+  });
+
+  it('ASK: a slot being migrated gets its keys on the importing node (ASKING), and --verify-only passes once the migration ends', async () => {
+    await flushAll();
+    const ids: string[] = [];
+    const clients = await Promise.all(nodes.map((n) => n.client()));
+    for (const c of clients) ids.push(await c.text('CLUSTER', 'MYID'));
+    const slot = Number(await clients[0]!.call('CLUSTER', 'KEYSLOT', 'str:raw'));
+    let owner = -1;
+    for (let i = 0; i < 3; i++) if ((await ownSlots(clients[i]!)).has(slot)) owner = i;
+    const dest = (owner + 1) % 3;
+    await clients[dest]!.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[owner]!);
+    await clients[owner]!.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[dest]!);
+    const r = cli(['restore', rdb, '--to', nodes[0]!.url, '--db-map', '1:0,5:0', '--json']);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).result.problems).toEqual([]);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { result: { redirects: number } }).result.redirects).toBeGreaterThan(0);
+    // Not on the migrating owner (which answers ASK for a key it lacks), but on the importing node.
+    expect(String(await clients[owner]!.send('EXISTS', 'str:raw'))).toMatch(/^ASK \d+ /);
+    void clients[dest]!.send('ASKING');
+    expect(await clients[dest]!.call('EXISTS', 'str:raw')).toBe(1);
+    for (const c of clients) await c.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[dest]!);
+    await new Promise((res) => setTimeout(res, 500));
+    const v = cli(['restore', rdb, '--to', nodes[0]!.url, '--db-map', '1:0,5:0', '--verify-only', '--json']);
+    expect(v.code).toBe(0);
+    for (const c of clients) c.close();
+  });
+});
