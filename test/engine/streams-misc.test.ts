@@ -90,6 +90,27 @@ describe('engine: streams, HyperLogLog, geo, functions, RESTORE, MULTI against r
     await expectSameAsServer(env.c, env.ks);
   });
 
+  it('GEOSEARCHSTORE and GEORADIUS[BYMEMBER] ... STORE/STOREDIST store what Redis stores', async () => {
+    let seed = 42;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pts: Array<string | number> = [];
+    for (let i = 0; i < 300; i++) pts.push(12 + rnd() * 4, 40 + rnd() * 3, `p${i}`);
+    await runBoth(env.c, env.ks, [
+      ['GEOADD', 'pts', ...pts],
+      ['GEOSEARCHSTORE', 'r1', 'pts', 'FROMLONLAT', 14, 41.5, 'BYRADIUS', 80, 'km'],
+      ['GEOSEARCHSTORE', 'r2', 'pts', 'FROMMEMBER', 'p7', 'BYRADIUS', 50000, 'm', 'STOREDIST'],
+      ['GEOSEARCHSTORE', 'r3', 'pts', 'FROMLONLAT', 13, 41, 'BYBOX', 150, 100, 'km', 'DESC', 'COUNT', 20],
+      ['GEOSEARCHSTORE', 'r4', 'pts', 'FROMMEMBER', 'p1', 'BYBOX', 60, 60, 'mi', 'ASC', 'COUNT', 15, 'STOREDIST'],
+      ['GEOSEARCHSTORE', 'r5', 'pts', 'FROMLONLAT', 100, 10, 'BYRADIUS', 1, 'km'],
+      ['GEOSEARCHSTORE', 'r6', 'pts', 'FROMMEMBER', 'nope', 'BYRADIUS', 1, 'km'],
+      ['GEORADIUS', 'pts', 15, 42, 120, 'km', 'STORE', 'r7'],
+      ['GEORADIUS', 'pts', 15, 42, 70, 'mi', 'COUNT', 10, 'STOREDIST', 'r8'],
+      ['GEORADIUSBYMEMBER', 'pts', 'p3', 30000, 'ft', 'STORE', 'r9'],
+      ['GEORADIUS', 'pts', 15, 42, 120, 'km', 'WITHDIST'],
+    ]);
+    await expectSameAsServer(env.c, env.ks);
+  });
+
   it('functions (LOAD/DELETE/RESTORE), RESTORE of DUMP payloads, MULTI/EXEC with an error inside', async () => {
     const lib = (n: string): string => `#!lua name=${n}\nredis.register_function('f_${n}', function() return 1 end)`;
     await runBoth(env.c, env.ks, [

@@ -92,6 +92,9 @@ export class Workload {
       case 'stream':
         return this.stream();
       case 'geo':
+        if (this.r() < 0.2) {
+          return ['GEOSEARCHSTORE', this.key('geo'), this.key('geo'), 'FROMLONLAT', -180 + this.r() * 360, -85 + this.r() * 170, 'BYRADIUS', 1000 + this.int(9000), 'km', ...(this.r() < 0.5 ? ['STOREDIST'] : [])];
+        }
         return ['GEOADD', this.key('geo'), -180 + this.r() * 360, -85 + this.r() * 170, this.member()];
       default:
         return this.pick<Cmd>([
