@@ -1,3 +1,4 @@
+import { BlobBuilder } from './blob-writer.js';
 import { canonicalInt } from './encoding.js';
 
 /**
@@ -5,18 +6,9 @@ import { canonicalInt } from './encoding.js';
  * canonically spell an int64 get the smallest integer encoding, other strings the 6/12/32-bit
  * length forms, every entry followed by its back-length. Hand-written: exact layout, hot path.
  */
-export class ListpackBuilder {
-  private buf = Buffer.allocUnsafe(256);
-  private pos = 6;
-  private n = 0;
-
-  /** Size of the finished blob so far (header + entries + terminator). */
-  get bytes(): number {
-    return this.pos + 1;
-  }
-
-  get count(): number {
-    return this.n;
+export class ListpackBuilder extends BlobBuilder {
+  constructor() {
+    super(6);
   }
 
   /** Appends a byte string (integer-encoded when it is a canonical int64). */
@@ -112,13 +104,6 @@ export class ListpackBuilder {
       b[this.pos++] = (l & 127) | 128;
     }
     this.n++;
-  }
-
-  private reserve(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
   }
 }
 

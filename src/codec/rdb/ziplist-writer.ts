@@ -1,3 +1,4 @@
+import { BlobBuilder } from './blob-writer.js';
 import { canonicalInt } from './encoding.js';
 
 /**
@@ -6,19 +7,12 @@ import { canonicalInt } from './encoding.js';
  * (4-bit immediate, int8, int16, int24, int32, int64); each entry starts with the previous entry's
  * length. Used only for RDB 9 targets. Hand-written: exact layout.
  */
-export class ZiplistBuilder {
-  private buf = Buffer.allocUnsafe(256);
-  private pos = 10;
-  private n = 0;
+export class ZiplistBuilder extends BlobBuilder {
   private prevLen = 0;
   private tail = 10;
 
-  get bytes(): number {
-    return this.pos + 1;
-  }
-
-  get count(): number {
-    return this.n;
+  constructor() {
+    super(10);
   }
 
   add(e: Uint8Array): this {
@@ -89,12 +83,5 @@ export class ZiplistBuilder {
       this.buf.writeUInt32LE(this.prevLen, this.pos);
       this.pos += 4;
     }
-  }
-
-  private reserve(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
   }
 }

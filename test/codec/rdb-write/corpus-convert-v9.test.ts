@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { debugDigest, stopAllRedis } from '../../helpers/redis-server.js';
-import { cli, compareByDump, configFor70, corpusDatasets, loadRdb, readSource, step, tempDir, type Json } from './helpers.js';
+import { cli, compareByDump, configFor70, corpusDatasets, readSource, step, withLoadedRdb, withTempDir, type Json } from './helpers.js';
 
 /**
  * The same corpus datasets converted for Redis 5.0-6.2 (`--rdb-version 9`: ziplist hashes, zsets
@@ -16,8 +15,7 @@ afterAll(stopAllRedis);
 describe('corpus datasets through rdb-convert --rdb-version 9 into redis 7.0', () => {
   for (const ds of corpusDatasets().filter((d) => d.holdableBy70)) {
     it(`${ds.name}: RDB 9 output loads with the same data`, async () => {
-      const dir = tempDir();
-      try {
+      await withTempDir(async (dir) => {
         const out = join(dir, 'out.rdb');
         const { keys, functions } = await readSource(ds.file);
         const strict = cli(['rdb-convert', ds.file, '-o', out, '--rdb-version', '9', '--json']);
@@ -28,22 +26,14 @@ describe('corpus datasets through rdb-convert --rdb-version 9 into redis 7.0', (
         const dropped = (JSON.parse(r.stdout) as { dropped: Json[] }).dropped;
         expect(dropped.filter((d) => d.key === null).length).toBe(functions.length);
         for (const d of dropped) expect(String(d.what)).toMatch(/^(function library|stream )/);
-        const { server, dir: sdir } = await step('load converted file', loadRdb(out, configFor70(ds.gt)));
-        try {
+        await withLoadedRdb(out, configFor70(ds.gt), async (server, c) => {
           if (ds.rdbVersion <= 10) expect(await debugDigest(server)).toBe(ds.gt.debug_digest);
-          const c = await server.client();
           const lost = new Set(dropped.map((d) => `${String(d.db)}:${String(d.key)}`));
           // Streams whose v2 counters were dropped are compared by entries and groups only.
           const exact = keys.filter((k) => !lost.has(`${k.db}:${k.key.toString('utf8')}`));
           await step('compare keys', compareByDump(c, exact, { mode: 'rdb', keepActive: false, skipDbSize: true }));
-          c.close();
-        } finally {
-          await server.stop();
-          rmSync(sdir, { recursive: true, force: true });
-        }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+        });
+      });
     }, 120_000);
   }
 });

@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeDump } from '../../../src/codec/rdb/dump.js';
 import { debugDigest, stopAllRedis } from '../../helpers/redis-server.js';
-import { cli, step, compareByDump, configFor70, corpusDatasets, fieldTtls, loadRdb, readSource, tempDir, type Json } from './helpers.js';
+import { cli, step, compareByDump, configFor70, corpusDatasets, fieldTtls, readSource, withLoadedRdb, withTempDir, type Json } from './helpers.js';
 
 /**
  * Every corpus dataset that Redis 7.0 can hold, converted with `rdb-convert --rdb-version 10`,
@@ -26,8 +25,7 @@ describe('corpus datasets through rdb-convert --rdb-version 10 into redis 7.0', 
 
   for (const ds of datasets.filter((d) => d.holdableBy70)) {
     it(`${ds.name}: converted file loads with the same data; DUMP payloads round-trip`, async () => {
-      const dir = tempDir();
-      try {
+      await withTempDir(async (dir) => {
         const out = join(dir, 'out.rdb');
         const r = cli(['rdb-convert', ds.file, '-o', out, '--rdb-version', '10', '--json']);
         expect(r.stderr).toBe('');
@@ -36,10 +34,8 @@ describe('corpus datasets through rdb-convert --rdb-version 10 into redis 7.0', 
         expect(report.dropped).toEqual([]);
         expect([report.fromVersion, report.toVersion]).toEqual([ds.rdbVersion, 10]);
         const { keys, functions } = await readSource(ds.file);
-        const { server, dir: sdir } = await step('load converted file', loadRdb(out, configFor70(ds.gt)));
-        try {
+        await withLoadedRdb(out, configFor70(ds.gt), async (server, c) => {
           if (ds.rdbVersion <= 10) expect(await debugDigest(server)).toBe(ds.gt.debug_digest);
-          const c = await server.client();
           // 7.0 derives a consumer's active time from its seen time (stream v2 has no field for it).
           await step('compare keys', compareByDump(c, keys, { mode: 'rdb', keepActive: ds.rdbVersion <= 10 }));
           const libs = (await c.call('FUNCTION', 'LIST', 'WITHCODE')) as unknown[][];
@@ -53,14 +49,8 @@ describe('corpus datasets through rdb-convert --rdb-version 10 into redis 7.0', 
             expect(String(await c.call('DEBUG', 'DIGEST-VALUE', k.key)), `RESTORE of ${k.key.toString('latin1')}`).toBe(theirs);
           }
           await c.call('FLUSHDB');
-          c.close();
-        } finally {
-          await server.stop();
-          rmSync(sdir, { recursive: true, force: true });
-        }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+        });
+      });
     }, 120_000);
   }
 });
@@ -68,8 +58,7 @@ describe('corpus datasets through rdb-convert --rdb-version 10 into redis 7.0', 
 describe('datasets with hash-field TTLs (Redis 7.4+) converted for 7.0', () => {
   for (const ds of datasets.filter((d) => !d.holdableBy70)) {
     it(`${ds.name}: fails without --lossy, drops exactly the field TTLs with it`, async () => {
-      const dir = tempDir();
-      try {
+      await withTempDir(async (dir) => {
         const out = join(dir, 'out.rdb');
         const strict = cli(['rdb-convert', ds.file, '-o', out, '--rdb-version', '10']);
         expect(strict.status).toBe(1);
@@ -87,18 +76,10 @@ describe('datasets with hash-field TTLs (Redis 7.4+) converted for 7.0', () => {
         }
         // Everything else loads in 7.0 unchanged; the hashes keep their fields.
         const { keys } = await readSource(ds.file);
-        const { server, dir: sdir } = await step('load converted file', loadRdb(out, configFor70(ds.gt)));
-        try {
-          const c = await server.client();
-          await step('compare keys', compareByDump(c, keys, { mode: 'rdb', keepActive: false, withoutFieldTtls: true }));
-          c.close();
-        } finally {
-          await server.stop();
-          rmSync(sdir, { recursive: true, force: true });
-        }
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+        await withLoadedRdb(out, configFor70(ds.gt), (_server, c) =>
+          step('compare keys', compareByDump(c, keys, { mode: 'rdb', keepActive: false, withoutFieldTtls: true })),
+        );
+      });
     }, 120_000);
   }
 });

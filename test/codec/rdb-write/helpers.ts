@@ -77,17 +77,35 @@ export function configFor70(gt: Json): Record<string, string> {
   return Object.fromEntries(Object.entries(applied).filter(([k]) => !UNKNOWN_TO_70.has(k)));
 }
 
-/** Starts redis-server 7.0 loading `rdbFile` as its dump.rdb. The caller removes `dir` (returned). */
-export async function loadRdb(rdbFile: string, config: Record<string, string | number> = {}): Promise<{ server: TestRedis; dir: string }> {
+/**
+ * Starts redis-server 7.0 loading `rdbFile` as its dump.rdb, runs `fn` with a client, then stops
+ * the server and removes its directory whatever happens.
+ */
+export async function withLoadedRdb<T>(rdbFile: string, config: Record<string, string | number>, fn: (server: TestRedis, c: RedisClient) => Promise<T>): Promise<T> {
+  return withTempDir(async (dir) => {
+    copyFileSync(rdbFile, join(dir, 'dump.rdb'));
+    const server = await step(`load ${rdbFile}`, startRedis({ dir, config }));
+    try {
+      expect(server.log()).toMatch(/DB loaded from disk/);
+      const c = await server.client();
+      try {
+        return await fn(server, c);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+/** Runs `fn` with a fresh temp directory, removed afterwards. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = tempDir();
-  copyFileSync(rdbFile, join(dir, 'dump.rdb'));
   try {
-    const server = await startRedis({ dir, config });
-    expect(server.log()).toMatch(/DB loaded from disk/);
-    return { server, dir };
-  } catch (e) {
+    return await fn(dir);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
-    throw e;
   }
 }
 

@@ -7,7 +7,7 @@ import { writeRdbFile } from '../../../src/codec/rdb/writer.js';
 import type { RedisClient } from '../../../src/net/redis-client.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
 import { debugDigest, startRedis, stopAllRedis } from '../../helpers/redis-server.js';
-import { compareByDump, loadRdb, readSource, step, tempDir } from './helpers.js';
+import { compareByDump, readSource, step, tempDir, withLoadedRdb } from './helpers.js';
 
 /**
  * A dataset made on the live redis-server 7.0.15 with every type and encoding (under default and
@@ -123,16 +123,10 @@ for (const variant of ['default', 'low'] as const) {
           checkRdb(out);
           // RDB 9 holds the ziplist-era forms: ziplist hashes/zsets, ziplist quicklists, stream v1.
           expect(types((await readSource(out)).keys), name).toEqual(version === 10 ? [0, 2, 4, 5, 11, 16, 17, 18, 19] : [0, 2, 4, 5, 11, 12, 13, 14, 15]);
-          const { server, dir: sdir } = await step(`load ${name}`, loadRdb(out, config));
-          try {
+          await withLoadedRdb(out, config, async (server, lc) => {
             expect(await debugDigest(server), name).toBe(digest);
-            const lc = await server.client();
             if (version === 10) await step(`compare ${name}`, compareByDump(lc, keys, { mode: 'rdb' }));
-            lc.close();
-          } finally {
-            await server.stop();
-            rmSync(sdir, { recursive: true, force: true });
-          }
+          });
         }
       } finally {
         await origin.stop();
