@@ -5,6 +5,8 @@ import { parseRedisUrl } from '../../net/redis-url.js';
 import { parseDbMap } from '../../restore/db-map.js';
 import { stageLocalFile, type StagedRdb } from '../../restore/local-source.js';
 import { stageFromStore } from '../../restore/store-source.js';
+import { stageReplicaDir } from '../../restore/replica-source.js';
+import { stat } from 'node:fs/promises';
 import { restoreToDir } from '../../restore/offline.js';
 import { restoreOnline, type OnlineReport } from '../../restore/online.js';
 import { rdbVersionForRelease } from '../../restore/rdb-versions.js';
@@ -47,6 +49,10 @@ const HELP = `
 Sources:
   FILE                      a local dump.rdb, dump.rdb.gz, dump.rdb.gz.gpg ... (content is
                             detected, not the name: plain RDB, gzip, OpenPGP, nested in any order)
+  DIR                       a \`tsredis-ops replicate\` directory (or any appendonlydir): its base
+                            and incr files are replayed (point in time = the last write kept) and
+                            restored as one dataset. Stop the replica or copy the directory first:
+                            a command cut in half at the end of the incr is refused as damage.
   --from DIR|s3://bucket/prefix  with --backup NAME (a backup's stem, object or manifest name, or a
                             backup name for its newest) or --latest, optionally --before ISO: a
                             backup made by \`tsredis-ops backup\`. The object is downloaded (resuming
@@ -85,7 +91,7 @@ export function register(program: Command): void {
     .command('restore')
     .summary('restore a backup onto a running node, a cluster, or a data directory')
     .description('Restore an RDB backup onto a running Redis (standalone or cluster) or into a data directory, and prove it.')
-    .argument('[file]', 'backup file (RDB, gzip and/or OpenPGP, detected from content)')
+    .argument('[file]', 'backup file (RDB, gzip and/or OpenPGP, detected from content), or a replicate directory')
     .option('--from <store>', 'a backup store: directory or s3://bucket/prefix (with --backup or --latest)')
     .option('--backup <name>', 'with --from: which backup (stem, object or manifest name; or a backup name for its newest)')
     .option('--latest', 'with --from: the newest backup')
@@ -144,6 +150,12 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
     staged = s;
     origin = { backup: s.entry.manifest.object, takenAt: s.entry.manifest.takenAt, checked: s.checked };
     progress.log(`${s.where}/${s.entry.manifest.object} (taken ${s.entry.manifest.takenAt}): ${s.checked.join(', ')} ok`);
+  } else if ((await stat(source).catch(() => null))?.isDirectory()) {
+    const r = await stageReplicaDir(source, f.tmpDir);
+    staged = r;
+    origin = { replayed: r.replayed };
+    const at = r.replayed.lastTimestampS ? `, last write at ${new Date(r.replayed.lastTimestampS * 1000).toISOString()}` : '';
+    progress.log(`${source}: replayed ${r.replayed.baseKeys} base keys and ${r.replayed.commands} incr commands${at}`);
   } else {
     staged = await stageLocalFile(source, keys, f.tmpDir);
     if (staged.layers.length) progress.log(`${source}: ${staged.layers.join(' → ')} checked and staged`);
