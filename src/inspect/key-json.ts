@@ -16,7 +16,11 @@ export type ByteEncoding = 'utf8' | 'base64';
 type Enc = (b: Buffer) => string;
 
 const encBase64: Enc = (b) => `"${b.toString('base64')}"`;
-const encUtf8: Enc = (b) => (isUtf8(b) ? JSON.stringify(b.toString('utf8')) : `{"base64":"${b.toString('base64')}"}`);
+const encUtf8: Enc = (b) => {
+  // One decode pass for the common case: only text holding U+FFFD needs the exact validity check.
+  const s = b.toString('utf8');
+  return !s.includes('\ufffd') || isUtf8(b) ? JSON.stringify(s) : `{"base64":"${b.toString('base64')}"}`;
+};
 
 function encoder(encoding: ByteEncoding): Enc {
   return encoding === 'base64' ? encBase64 : encUtf8;
@@ -63,6 +67,12 @@ function streamJson(s: StreamValue, rdbType: number, e: Enc): string {
   return `{${parts.join(',')}}`;
 }
 
+function jsonArray(items: Buffer[], e: Enc): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) out += i ? `,${e(items[i]!)}` : e(items[i]!);
+  return `${out}]`;
+}
+
 /** The JSON text of a decoded value (`k.value` must be set). */
 export function valueJson(k: RdbKey, encoding: ByteEncoding): string {
   const e = encoder(encoding);
@@ -71,15 +81,26 @@ export function valueJson(k: RdbKey, encoding: ByteEncoding): string {
     case 'string':
       return e(v.value);
     case 'list':
-      return `[${v.value.map(e).join(',')}]`;
+      return jsonArray(v.value, e);
     case 'set':
       // Sets have no order; print them sorted by bytes like the ground truth (memcmp order).
-      return `[${[...v.value].sort(Buffer.compare).map(e).join(',')}]`;
-    case 'zset':
-      return `[${v.value.map(([m, s]) => `[${e(m)},"${formatScore(s)}"]`).join(',')}]`;
+      return jsonArray([...v.value].sort(Buffer.compare), e);
+    case 'zset': {
+      // Plain loops, not map/join: rdb-dump's speed is bound by allocation.
+      let out = '[';
+      for (let i = 0; i < v.value.length; i++) {
+        const [m, sc] = v.value[i]!;
+        out += `${i ? ',' : ''}[${e(m)},"${formatScore(sc)}"]`;
+      }
+      return `${out}]`;
+    }
     case 'hash': {
-      const fields = v.value.map(([f, val]) => `${objectKey(f, encoding)}:${e(val)}`);
-      let out = `{"fields":{${fields.join(',')}}`;
+      let out = '{"fields":{';
+      for (let i = 0; i < v.value.length; i++) {
+        const [f, val] = v.value[i]!;
+        out += `${i ? ',' : ''}${objectKey(f, encoding)}:${e(val)}`;
+      }
+      out += '}';
       if (v.expires) {
         const ex = v.value.filter(([f]) => v.expires!.has(hashFieldKey(f))).map(([f]) => `${objectKey(f, encoding)}:${v.expires!.get(hashFieldKey(f))}`);
         out += `,"field_expire_at_ms":{${ex.join(',')}}`;
