@@ -6,6 +6,9 @@ import { canonicalInt } from './encoding.js';
  * canonically spell an int64 get the smallest integer encoding, other strings the 6/12/32-bit
  * length forms, every entry followed by its back-length. Hand-written: exact layout, hot path.
  */
+/** Listpack tags of the int16, int24, int32 and int64 encodings. */
+const LP_INT_TAGS = [0xf1, 0xf2, 0xf3, 0xf4] as const;
+
 export class ListpackBuilder extends BlobBuilder {
   constructor() {
     super(6);
@@ -41,32 +44,14 @@ export class ListpackBuilder extends BlobBuilder {
     const b = this.buf;
     const start = this.pos;
     if (typeof v === 'bigint' && v >= -9007199254740991n && v <= 9007199254740991n) v = Number(v);
-    if (typeof v === 'bigint') {
-      b[this.pos++] = 0xf4;
-      b.writeBigInt64LE(v, this.pos);
-      this.pos += 8;
-    } else if (v >= 0 && v <= 127) {
+    if (typeof v === 'number' && v >= 0 && v <= 127) {
       b[this.pos++] = v;
-    } else if (v >= -4096 && v <= 4095) {
+    } else if (typeof v === 'number' && v >= -4096 && v <= 4095) {
       const u = v & 0x1fff;
       b[this.pos++] = 0xc0 | (u >>> 8);
       b[this.pos++] = u & 0xff;
-    } else if (v >= -32768 && v <= 32767) {
-      b[this.pos++] = 0xf1;
-      b.writeInt16LE(v, this.pos);
-      this.pos += 2;
-    } else if (v >= -8388608 && v <= 8388607) {
-      b[this.pos++] = 0xf2;
-      b.writeIntLE(v, this.pos, 3);
-      this.pos += 3;
-    } else if (v >= -2147483648 && v <= 2147483647) {
-      b[this.pos++] = 0xf3;
-      b.writeInt32LE(v, this.pos);
-      this.pos += 4;
     } else {
-      b[this.pos++] = 0xf4;
-      b.writeBigInt64LE(BigInt(v), this.pos);
-      this.pos += 8;
+      this.putWideInt(v, LP_INT_TAGS);
     }
     this.backlen(this.pos - start);
     return this;

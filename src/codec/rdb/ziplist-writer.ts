@@ -7,6 +7,9 @@ import { canonicalInt } from './encoding.js';
  * (4-bit immediate, int8, int16, int24, int32, int64); each entry starts with the previous entry's
  * length. Used only for RDB 9 targets. Hand-written: exact layout.
  */
+/** Ziplist tags of the int16, int24, int32 and int64 encodings. */
+const ZL_INT_TAGS = [0xc0, 0xf0, 0xd0, 0xe0] as const;
+
 export class ZiplistBuilder extends BlobBuilder {
   private prevLen = 0;
   private tail = 10;
@@ -21,32 +24,12 @@ export class ZiplistBuilder extends BlobBuilder {
     const start = this.pos;
     this.writePrevLen();
     const b = this.buf;
-    if (typeof v === 'bigint') {
-      b[this.pos++] = 0xe0;
-      b.writeBigInt64LE(v, this.pos);
-      this.pos += 8;
+    if (typeof v === 'number' && v >= 0 && v <= 12) b[this.pos++] = 0xf1 + v;
+    else if (typeof v === 'number' && v >= -128 && v <= 127) {
+      b[this.pos++] = 0xfe;
+      b.writeInt8(v, this.pos++);
     } else if (v !== null) {
-      if (v >= 0 && v <= 12) b[this.pos++] = 0xf1 + v;
-      else if (v >= -128 && v <= 127) {
-        b[this.pos++] = 0xfe;
-        b.writeInt8(v, this.pos++);
-      } else if (v >= -32768 && v <= 32767) {
-        b[this.pos++] = 0xc0;
-        b.writeInt16LE(v, this.pos);
-        this.pos += 2;
-      } else if (v >= -8388608 && v <= 8388607) {
-        b[this.pos++] = 0xf0;
-        b.writeIntLE(v, this.pos, 3);
-        this.pos += 3;
-      } else if (v >= -2147483648 && v <= 2147483647) {
-        b[this.pos++] = 0xd0;
-        b.writeInt32LE(v, this.pos);
-        this.pos += 4;
-      } else {
-        b[this.pos++] = 0xe0;
-        b.writeBigInt64LE(BigInt(v), this.pos);
-        this.pos += 8;
-      }
+      this.putWideInt(v, ZL_INT_TAGS);
     } else {
       const len = e.length;
       if (len <= 63) b[this.pos++] = len;
