@@ -57,6 +57,20 @@ describe('engine: strings against redis-server 7.0', () => {
     await expectSameAsServer(env.c, env.ks);
   });
 
+  it('long APPEND runs grow in place without leaking into a COPY of the key', async () => {
+    const appends = Array.from({ length: 300 }, (_, i) => ['APPEND', 'log', `line ${i}\n`]);
+    await runBoth(env.c, env.ks, [
+      ...appends,
+      ['COPY', 'log', 'log2'],
+      ['APPEND', 'log2', 'copy-tail'],
+      ['APPEND', 'log', 'orig-tail'],
+      ['APPEND', 'log2', 'more'],
+      ['SETRANGE', 'log', 2, 'XY'],
+      ['APPEND', 'log', 'end'],
+    ]);
+    await expectSameAsServer(env.c, env.ks);
+  });
+
   it('SETBIT, BITOP, BITFIELD with overflow policies', async () => {
     await runBoth(env.c, env.ks, [
       ['SETBIT', 'b1', 7, 1],

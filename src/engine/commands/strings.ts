@@ -45,6 +45,32 @@ function incrBy(ks: Keyspace, key: Buffer, by: bigint): void {
   ks.set(key, { type: 'string', v: Buffer.from(next.toString()) }, { keepTtl: true });
 }
 
+/**
+ * Views whose spare capacity after their end belongs to them alone (made by appendBytes). Redis
+ * appends into an sds with free space; doing the same keeps a long run of APPENDs to one key
+ * linear instead of copying the whole value each time. A value shared by COPY keeps the old view,
+ * which is no longer in this set, so it copies before growing.
+ */
+const growable = new WeakSet<Buffer>();
+
+function appendBytes(cur: Buffer, tail: Buffer): Buffer {
+  const end = cur.byteOffset + cur.length;
+  if (growable.has(cur) && end + tail.length <= cur.buffer.byteLength) {
+    const grown = Buffer.from(cur.buffer, cur.byteOffset, cur.length + tail.length);
+    tail.copy(grown, cur.length);
+    growable.delete(cur);
+    growable.add(grown);
+    return grown;
+  }
+  const len = cur.length + tail.length;
+  const room = Buffer.allocUnsafeSlow(len < 1 << 20 ? len * 2 : len + (1 << 20));
+  cur.copy(room);
+  tail.copy(room, cur.length);
+  const grown = room.subarray(0, len);
+  growable.add(grown);
+  return grown;
+}
+
 export const stringCommands: CommandTable = {
   set: { arity: -3, run: setGeneric },
   setnx: {
@@ -120,7 +146,7 @@ export const stringCommands: CommandTable = {
       const cur = ks.get(key!, 'string');
       if (cur === undefined) return void ks.set(key!, { type: 'string', v: tail! });
       if (cur.length + tail!.length > MAX_STRING) throw new CommandError('ERR string exceeds maximum allowed size (proto-max-bulk-len)');
-      ks.set(key!, { type: 'string', v: Buffer.concat([cur, tail!]) }, { keepTtl: true });
+      ks.set(key!, { type: 'string', v: appendBytes(cur, tail!) }, { keepTtl: true });
     },
   },
   setrange: {
