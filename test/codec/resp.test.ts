@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCommand, encodeValue } from '../../src/codec/resp/encoder.js';
 import { RespReader, parseOne } from '../../src/codec/resp/parser.js';
-import { RespError, RespMap } from '../../src/codec/resp/types.js';
+import { RespError, RespMap, type RespFrame } from '../../src/codec/resp/types.js';
 import { ByteSource } from '../../src/util/byte-source.js';
 import { FormatError } from '../../src/util/errors.js';
 
@@ -21,7 +21,7 @@ describe('RESP', () => {
   it('parses every frame with its offset whatever the chunk size', async () => {
     for (const size of [1, 2, 3, 7, 64, 4096, 1 << 20]) {
       const r = new RespReader(ByteSource.fromStream(chunked(stream, size), 'mem'));
-      const frames = [];
+      const frames: RespFrame[] = [];
       for (let f = await r.next(); f; f = await r.next()) frames.push(f);
       expect(frames.map((f) => f.offset)).toEqual(frames.map((_, i) => frames.slice(0, i).reduce((a, f) => a + f.length, 0)));
       expect(frames.reduce((a, f) => a + f.length, 0)).toBe(stream.length);
