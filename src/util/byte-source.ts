@@ -73,7 +73,7 @@ export class ByteSource {
       }
       const c = r.value;
       if (c.length === 0) continue;
-      parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+      parts.push(asBuffer(c));
       have += c.length;
     }
     this.base += this.pos;
@@ -111,7 +111,7 @@ export class ByteSource {
       }
       const c = ready.value;
       if (c.length === 0) continue;
-      parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+      parts.push(asBuffer(c));
       have += c.length;
     }
     if (parts.length > 0) {
@@ -159,4 +159,8 @@ export class ByteSource {
     this.ended = true;
     await this.chunks.return?.();
   }
+}
+
+function asBuffer(c: Uint8Array): Buffer {
+  return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 }

@@ -38,6 +38,24 @@ for (let k = 1; k < 8; k++) {
   }
 }
 
+/** Result registers of mix8 (a pair without allocating; V8 inlines the call). */
+let outLo = 0;
+let outHi = 0;
+
+/** One slicing-by-8 step: the CRC state after 8 bytes already XOR-ed into (lo, hi). */
+function mix8(lo: number, hi: number): void {
+  const a = 7 * 256 + (lo & 0xff);
+  const b = 6 * 256 + ((lo >>> 8) & 0xff);
+  const c = 5 * 256 + ((lo >>> 16) & 0xff);
+  const d = 4 * 256 + (lo >>> 24);
+  const e = 3 * 256 + (hi & 0xff);
+  const f = 2 * 256 + ((hi >>> 8) & 0xff);
+  const g = 256 + ((hi >>> 16) & 0xff);
+  const h = hi >>> 24;
+  outLo = TLO[a]! ^ TLO[b]! ^ TLO[c]! ^ TLO[d]! ^ TLO[e]! ^ TLO[f]! ^ TLO[g]! ^ TLO[h]!;
+  outHi = THI[a]! ^ THI[b]! ^ THI[c]! ^ THI[d]! ^ THI[e]! ^ THI[f]! ^ THI[g]! ^ THI[h]!;
+}
+
 /** Running CRC state as two 32-bit halves (avoids BigInt in hot loops that feed many pieces). */
 export class Crc64 {
   lo = 0;
@@ -55,18 +73,9 @@ export class Crc64 {
     let i = start;
     const fast = end - 8;
     while (i <= fast) {
-      lo ^= data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24);
-      hi ^= data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24);
-      const a = 7 * 256 + (lo & 0xff);
-      const b = 6 * 256 + ((lo >>> 8) & 0xff);
-      const c = 5 * 256 + ((lo >>> 16) & 0xff);
-      const d = 4 * 256 + (lo >>> 24);
-      const e = 3 * 256 + (hi & 0xff);
-      const f = 2 * 256 + ((hi >>> 8) & 0xff);
-      const g = 256 + ((hi >>> 16) & 0xff);
-      const h = hi >>> 24;
-      lo = TLO[a]! ^ TLO[b]! ^ TLO[c]! ^ TLO[d]! ^ TLO[e]! ^ TLO[f]! ^ TLO[g]! ^ TLO[h]!;
-      hi = THI[a]! ^ THI[b]! ^ THI[c]! ^ THI[d]! ^ THI[e]! ^ THI[f]! ^ THI[g]! ^ THI[h]!;
+      mix8(lo ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)), hi ^ (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24)));
+      lo = outLo;
+      hi = outHi;
       i += 8;
     }
     for (; i < end; i++) {
@@ -90,18 +99,9 @@ export class Crc64 {
     let lo = this.lo;
     let hi = this.hi;
     for (let w = 0; w < words; w += 2) {
-      lo ^= view[w]!;
-      hi ^= view[w + 1]!;
-      const a = 7 * 256 + (lo & 0xff);
-      const b = 6 * 256 + ((lo >>> 8) & 0xff);
-      const c = 5 * 256 + ((lo >>> 16) & 0xff);
-      const d = 4 * 256 + (lo >>> 24);
-      const e = 3 * 256 + (hi & 0xff);
-      const f = 2 * 256 + ((hi >>> 8) & 0xff);
-      const g = 256 + ((hi >>> 16) & 0xff);
-      const h = hi >>> 24;
-      lo = TLO[a]! ^ TLO[b]! ^ TLO[c]! ^ TLO[d]! ^ TLO[e]! ^ TLO[f]! ^ TLO[g]! ^ TLO[h]!;
-      hi = THI[a]! ^ THI[b]! ^ THI[c]! ^ THI[d]! ^ THI[e]! ^ THI[f]! ^ THI[g]! ^ THI[h]!;
+      mix8(lo ^ view[w]!, hi ^ view[w + 1]!);
+      lo = outLo;
+      hi = outHi;
     }
     this.lo = lo;
     this.hi = hi;

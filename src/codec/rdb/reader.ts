@@ -607,7 +607,7 @@ class RecordParser {
         const at = this.p;
         for (let i = 0; i < n; i++) out.push(this.str());
         if (n === 0) return null;
-        this.checkUnique(out, 1, at, 'set member');
+        this.checkUnique(out, self, at, 'set members');
         return { type: 'set', value: out };
       }
       case RdbType.ZSET:
@@ -623,7 +623,7 @@ class RecordParser {
           out.push([m, s]);
         }
         if (n === 0) return null;
-        this.checkUniqueMembers(out, at);
+        this.checkUnique(out, first, at, 'zset members');
         out.sort(zsetOrder);
         return { type: 'zset', value: out };
       }
@@ -636,7 +636,7 @@ class RecordParser {
           out.push([f, this.str()]);
         }
         if (n === 0) return null;
-        this.checkUniqueFields(out, at);
+        this.checkUnique(out, first, at, 'hash fields');
         return { type: 'hash', value: out };
       }
       case RdbType.MODULE_2:
@@ -663,7 +663,7 @@ class RecordParser {
         const at = this.p;
         const items = this.blob(lpDecode, 'listpack').map(entryToBuffer);
         if (items.length === 0) return null;
-        this.checkUnique(items, 1, at, 'set member');
+        this.checkUnique(items, self, at, 'set members');
         return { type: 'set', value: items };
       }
       case RdbType.ZSET_ZIPLIST:
@@ -679,7 +679,7 @@ class RecordParser {
           if (Number.isNaN(score)) throw new BadData(at, 'zset blob scores that are numbers');
           out.push([entryToBuffer(items[i]!), score]);
         }
-        this.checkUniqueMembers(out, at);
+        this.checkUnique(out, first, at, 'zset members');
         return { type: 'zset', value: out };
       }
       case RdbType.HASH_ZIPLIST:
@@ -718,7 +718,7 @@ class RecordParser {
   private hashFromFlat(flat: Buffer[], at: number): RedisValue {
     const out: Array<[Buffer, Buffer]> = [];
     for (let i = 0; i < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
-    this.checkUniqueFields(out, at);
+    this.checkUnique(out, first, at, 'hash fields');
     return { type: 'hash', value: out };
   }
 
@@ -761,7 +761,7 @@ class RecordParser {
       if (ttl !== 0) expires.set(hashFieldKey(f), ga ? ttl + minExpire - 1 : ttl);
     }
     if (n === 0) return null;
-    this.checkUniqueFields(out, at);
+    this.checkUnique(out, first, at, 'hash fields');
     return { type: 'hash', value: out, expires };
   }
 
@@ -780,7 +780,7 @@ class RecordParser {
       if (typeof ttl !== 'number' || ttl < 0) throw new BadData(at, 'an integer field expiry in the hash listpack');
       if (ttl !== 0) expires.set(hashFieldKey(f), ttl);
     }
-    this.checkUniqueFields(out, at);
+    this.checkUnique(out, first, at, 'hash fields');
     return { type: 'hash', value: out, expires };
   }
 
@@ -797,7 +797,7 @@ class RecordParser {
       if (exp !== -1) expires.set(hashFieldKey(f), exp);
     }
     if (n === 0) return null;
-    this.checkUniqueFields(out, at);
+    this.checkUnique(out, first, at, 'hash fields');
     return { type: 'hash', value: out, expires };
   }
 
@@ -911,38 +911,21 @@ class RecordParser {
     return value;
   }
 
-  private checkUnique(items: Buffer[], step: number, at: number, what: string): void {
+  /** Members, fields and set elements must be unique (Redis: "Duplicate ... detected"). */
+  private checkUnique<T>(items: T[], nameOf: (item: T) => Buffer, at: number, what: string): void {
     if (items.length < 2) return;
     const seen = new Set<string>();
-    for (let i = 0; i < items.length; i += step) {
-      const k = items[i]!.toString('latin1');
-      if (seen.has(k)) throw new BadData(at, `unique ${what}s, found a duplicate`);
-      seen.add(k);
-    }
-  }
-
-  private checkUniqueFields(pairs: Array<[Buffer, Buffer]>, at: number): void {
-    if (pairs.length < 2) return;
-    const seen = new Set<string>();
-    for (const [f] of pairs) {
-      const k = f.toString('latin1');
-      if (seen.has(k)) throw new BadData(at, 'unique hash fields, found a duplicate');
-      seen.add(k);
-    }
-  }
-
-  private checkUniqueMembers(pairs: Array<[Buffer, number]>, at: number): void {
-    if (pairs.length < 2) return;
-    const seen = new Set<string>();
-    for (const [m] of pairs) {
-      const k = m.toString('latin1');
-      if (seen.has(k)) throw new BadData(at, 'unique zset members, found a duplicate');
+    for (const item of items) {
+      const k = latin1(nameOf(item), 0, nameOf(item).length);
+      if (seen.has(k)) throw new BadData(at, `unique ${what}, found a duplicate`);
       seen.add(k);
     }
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+const self = (b: Buffer): Buffer => b;
+const first = <T>(pair: [Buffer, T]): Buffer => pair[0];
 /** Stand-in value of a key that was validated but not decoded. */
 const CHECKED: RedisValue = { type: 'string', value: EMPTY };
 
