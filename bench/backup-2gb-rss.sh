@@ -7,7 +7,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK=/tmp/tsredis-backup-bench-2g
 RDB="${1:-$WORK/dump.rdb}"
 mkdir -p "$WORK"
-[ -s "$RDB" ] || "$ROOT/bench/backup-make-rdb.sh" "$RDB" 2.7
+[ -s "$RDB" ] || "$ROOT/bench/backup-make-rdb.sh" "$RDB" 4 strings
 [ -s "$RDB" ] || { echo "could not build $RDB"; exit 1; }
 freeport() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 echo "RDB: $RDB ($(stat -c %s "$RDB") bytes)"

@@ -20,7 +20,7 @@ export interface RdbFacts {
  * once the whole file was checked, or rejects with the FormatError of the first defect.
  */
 export function startRdbCheck(name: string): { input: PassThrough; result: Promise<RdbFacts> } {
-  const input = new PassThrough({ highWaterMark: 4 << 20 });
+  const input = new PassThrough({ highWaterMark: 1 << 20 });
   const src = ByteSource.fromStream(input, name);
   const result = (async (): Promise<RdbFacts> => {
     const facts: RdbFacts = { rdbVersion: 0, redisVersion: null, keys: 0, keysPerDb: {}, bytes: 0 };

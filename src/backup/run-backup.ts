@@ -8,6 +8,7 @@ import { encryptStream, recipientIds, type EncryptionSpec } from './crypto.js';
 import { manifestBytes, type BackupManifest } from './manifest.js';
 import { manifestNameFor, markerNameFor, objectNameFor, stemFor } from './naming.js';
 import { pruneTarget, type PruneReport } from './prune-target.js';
+import { gcEvery } from './memory.js';
 import { startRdbCheck } from './rdb-facts.js';
 import { writeTo } from './stream-util.js';
 import type { RetentionPolicy } from './retention.js';
@@ -97,7 +98,7 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
       if ((await store.head(object)) || (await store.head(manifestName))) {
         throw new RefusedError(`${store.describe()}: ${object} already exists; not overwriting`);
       }
-      branches.push({ target: req.targets[i]!, store, pipe: new PassThrough({ highWaterMark: 4 << 20 }) });
+      branches.push({ target: req.targets[i]!, store, pipe: new PassThrough({ highWaterMark: 1 << 20 }) });
     } catch (e) {
       Object.assign(outcomes[i]!, { error: oneLine(e), exitCode: exitCodeOf(e) });
     }
@@ -115,12 +116,14 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   const progress = (stage: BackupProgress['stage']): void =>
     req.onProgress?.({ stage, plainBytes, totalBytes: src.size ?? null, storedBytes });
 
+  const collectGarbage = gcEvery();
   const plainTap = new Transform({
     highWaterMark: 1 << 20,
     transform(chunk: Buffer, _enc, cb) {
       plainSha256.update(chunk);
       plainSha1.update(chunk);
       plainBytes += chunk.length;
+      collectGarbage(chunk.length);
       progress('reading');
       writeTo(check.input, chunk).then(
         () => (check.input.destroyed ? check.result.then(() => cb(new IoError('RDB check stopped')), cb) : cb(null, chunk)),

@@ -110,7 +110,7 @@ async function waitForSave(client: RedisClient, ep: RedisEndpoint, before: numbe
 /** A fresh RDB over the replication protocol (the replica client's one-shot mode). */
 async function openReplication(ep: RedisEndpoint): Promise<OpenedSource> {
   const { fetchSnapshot } = await import('../replica/snapshot.js');
-  const stream = new PassThrough({ highWaterMark: 4 << 20 });
+  const stream = new PassThrough({ highWaterMark: 1 << 20 });
   const done = fetchSnapshot(ep, stream).then(
     () => {
       stream.end();

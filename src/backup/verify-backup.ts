@@ -4,6 +4,7 @@ import { ExitCode, ToolError, oneLine } from '../util/errors.js';
 import { gunzipStream } from './compress.js';
 import { decryptStream, type DecryptionKeys } from './crypto.js';
 import type { BackupManifest, CatalogEntry } from './manifest.js';
+import { gcEvery } from './memory.js';
 import { startRdbCheck, type RdbFacts } from './rdb-facts.js';
 import { HashTap, writeTo } from './stream-util.js';
 import type { BackupStore } from './store/store.js';
@@ -54,7 +55,7 @@ export async function verifyBackup(store: BackupStore, entry: CatalogEntry, opts
     result.checked.push('size');
 
     // Deep: the decode chain reads from a branch; the stored hash is finished even if it fails.
-    const branch = opts.deep ? new PassThrough({ highWaterMark: 4 << 20 }) : null;
+    const branch = opts.deep ? new PassThrough({ highWaterMark: 1 << 20 }) : null;
     let facts: Promise<{ facts: RdbFacts; sha256: string; sha1: string; bytes: number }> | null = null;
     if (branch) {
       facts = (async () => {
@@ -72,7 +73,11 @@ export async function verifyBackup(store: BackupStore, entry: CatalogEntry, opts
       });
       facts.catch(() => branch.destroy());
     }
-    const storedTap = new HashTap(['sha256'], branch ? (c) => writeTo(branch, c) : undefined);
+    const collectGarbage = gcEvery();
+    const storedTap = new HashTap(['sha256'], (c) => {
+      collectGarbage(c.length);
+      return branch ? writeTo(branch, c) : undefined;
+    });
     await pipeline(await store.get(m.object), storedTap, new Writable({ write: (_c, _e, cb) => cb() }));
     branch?.end();
     const [storedSha] = storedTap.digests();

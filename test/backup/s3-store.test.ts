@@ -58,7 +58,7 @@ describe('S3 store against a real S3 endpoint (s3rver)', () => {
 
   it('grows the part size with the input so > 50 GB fits in 10,000 parts', () => {
     expect(partSizeFor(undefined)).toBe(16 * 1024 * 1024);
-    expect(partSizeFor(1e9)).toBe(8 * 1024 * 1024);
+    expect(partSizeFor(1e9)).toBe(5 * 1024 * 1024);
     const big = 200e9;
     expect(Math.ceil(big / partSizeFor(big))).toBeLessThanOrEqual(10_000);
     expect(Math.ceil(60e9 / partSizeFor(60e9))).toBeLessThanOrEqual(10_000);

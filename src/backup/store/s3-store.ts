@@ -17,7 +17,7 @@ import type { BackupStore, ObjectInfo, PutOptions, PutResult, StoreOptions } fro
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; stay below with room for a size hint that was a little low. */
 const MAX_PARTS = 9_000;
-const MIN_PART = 8 * MiB;
+const MIN_PART = 5 * MiB; // S3's minimum; small parts keep fewer bytes in flight
 /** Without a size hint, 16 MiB parts still reach 140 GiB. */
 const DEFAULT_PART = 16 * MiB;
 

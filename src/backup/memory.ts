@@ -1,0 +1,33 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/**
+ * Keeps the resident size of a long streaming run flat. Every chunk that passes through the
+ * pipeline (read, gzip, OpenPGP, S3 part assembly) is a fresh off-heap Buffer; V8 only collects
+ * them once ~64 MB of external memory has piled up, which alone would push a backup past its
+ * 200 MB RSS budget. A full collection every few tens of MB costs a few ms each and caps that.
+ */
+let collect: (() => void) | null | undefined;
+
+function gcFunction(): (() => void) | null {
+  if (collect === undefined) {
+    try {
+      setFlagsFromString('--expose-gc');
+      collect = runInNewContext('gc') as () => void;
+    } catch {
+      collect = null;
+    }
+  }
+  return collect;
+}
+
+/** Returns a function to call with each chunk's size; it collects every `everyBytes`. */
+export function gcEvery(everyBytes = 16 << 20): (bytes: number) => void {
+  let since = 0;
+  return (bytes) => {
+    since += bytes;
+    if (since < everyBytes) return;
+    since = 0;
+    gcFunction()?.();
+  };
+}
