@@ -1,4 +1,5 @@
 import { hashFieldKey, type RedisValue, type StreamGroup } from '../codec/rdb/model.js';
+import { List } from './list.js';
 import { SortedSet } from './sorted-set.js';
 import { Stream, idCmp, idKey, type Consumer, type Group, type Nack } from './stream.js';
 import { bkey, kbuf, type HashField, type Value } from './values.js';
@@ -31,7 +32,7 @@ export function valueFromModel(m: RedisValue): Value {
     case 'string':
       return { type: 'string', v: m.value };
     case 'list':
-      return { type: 'list', v: [...m.value] };
+      return { type: 'list', v: List.from(m.value) };
     case 'set': {
       return { type: 'set', v: new Set(m.value.map(bkey)) };
     }
@@ -93,7 +94,7 @@ export function valueToModel(v: Value, nowMs: number | null): RedisValue | null 
     case 'string':
       return { type: 'string', value: v.v };
     case 'list':
-      return { type: 'list', value: v.v.slice() };
+      return { type: 'list', value: v.v.toArray() };
     case 'set':
       return { type: 'set', value: [...v.v].map(kbuf) };
     case 'zset':

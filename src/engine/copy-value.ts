@@ -1,3 +1,4 @@
+import { List } from './list.js';
 import { SortedSet } from './sorted-set.js';
 import { Stream, type Consumer, type Group, type Nack } from './stream.js';
 import type { HashField, Value } from './values.js';
@@ -13,7 +14,7 @@ export function copyValue(v: Value): Value {
     case 'module':
       return v;
     case 'list':
-      return { type: 'list', v: v.v.slice() };
+      return { type: 'list', v: List.from(v.v.toArray()) };
     case 'set':
       return { type: 'set', v: new Set(v.v) };
     case 'zset':

@@ -1,4 +1,5 @@
 import type { ModuleValue } from '../codec/rdb/model.js';
+import type { List } from './list.js';
 import type { Stream } from './stream.js';
 import type { SortedSet } from './sorted-set.js';
 
@@ -14,7 +15,7 @@ export interface HashField {
 
 export type Value =
   | { type: 'string'; v: Buffer }
-  | { type: 'list'; v: Buffer[] }
+  | { type: 'list'; v: List }
   | { type: 'set'; v: Set<string> }
   | { type: 'zset'; v: SortedSet }
   | { type: 'hash'; v: Map<string, HashField> }
@@ -24,7 +25,7 @@ export type Value =
 /** The live value type per Redis type name. */
 export interface ValueOf {
   string: Buffer;
-  list: Buffer[];
+  list: List;
   set: Set<string>;
   zset: SortedSet;
   hash: Map<string, HashField>;

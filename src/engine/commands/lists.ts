@@ -3,6 +3,7 @@ import { CommandError, SYNTAX } from '../errors.js';
 import { mustInt } from '../numbers.js';
 import type { CommandTable, CommandSpec } from './index.js';
 import { mpopArgs, popCount, upper } from '../args.js';
+import { List } from '../list.js';
 
 function push(left: boolean, onlyExisting: boolean): CommandSpec {
   return {
@@ -11,10 +12,11 @@ function push(left: boolean, onlyExisting: boolean): CommandSpec {
       const key = argv[1]!;
       const cur = ks.get(key, 'list');
       if (!cur && onlyExisting) return;
-      const list = cur ?? ks.getOrCreate(key, 'list', () => []);
-      const items = argv.slice(2);
-      if (left) list.unshift(...items.reverse());
-      else for (const it of items) list.push(it);
+      const list = cur ?? ks.getOrCreate(key, 'list', () => List.from([]));
+      for (let i = 2; i < argv.length; i++) {
+        if (left) list.pushFront(argv[i]!);
+        else list.pushBack(argv[i]!);
+      }
     },
   };
 }
@@ -23,8 +25,7 @@ function push(left: boolean, onlyExisting: boolean): CommandSpec {
 function popN(ks: Keyspace, key: Buffer, left: boolean, count: number): Buffer[] {
   const list = ks.get(key, 'list');
   if (!list) return [];
-  const n = Math.min(count, list.length);
-  const out = left ? list.splice(0, n) : list.splice(list.length - n, n).reverse();
+  const out = left ? list.popFront(count) : list.popBack(count);
   ks.deleteIfEmpty(key, list.length);
   return out;
 }
@@ -50,9 +51,9 @@ function lmove(ks: Keyspace, src: Buffer, dst: Buffer, fromLeft: boolean, toLeft
   if (!list) return;
   ks.checkType(dst, 'list');
   const [item] = popN(ks, src, fromLeft, 1);
-  const target = ks.getOrCreate(dst, 'list', () => []);
-  if (toLeft) target.unshift(item!);
-  else target.push(item!);
+  const target = ks.getOrCreate(dst, 'list', () => List.from([]));
+  if (toLeft) target.pushFront(item!);
+  else target.pushBack(item!);
 }
 
 /** Blocking pops replayed from a stream never block: the master only sent them when data was there. */
@@ -101,9 +102,11 @@ export const listCommands: CommandTable = {
       if (w !== 'BEFORE' && w !== 'AFTER') throw new CommandError(SYNTAX);
       const list = ks.get(key!, 'list');
       if (!list) return;
-      const i = list.findIndex((x) => x.equals(pivot!));
+      const items = list.toArray();
+      const i = items.findIndex((x) => x.equals(pivot!));
       if (i < 0) return;
-      list.splice(w === 'BEFORE' ? i : i + 1, 0, elem!);
+      items.splice(w === 'BEFORE' ? i : i + 1, 0, elem!);
+      list.replace(items);
     },
   },
   lset: {
@@ -114,15 +117,16 @@ export const listCommands: CommandTable = {
       let i = mustInt(idx!);
       if (i < 0) i += list.length;
       if (i < 0 || i >= list.length) throw new CommandError('ERR index out of range');
-      list[i] = elem!;
+      list.set(i, elem!);
     },
   },
   lrem: {
     arity: 4,
     run: (ks, [, key, cnt, elem]) => {
       const count = mustInt(cnt!);
-      const list = ks.get(key!, 'list');
-      if (!list) return;
+      const l = ks.get(key!, 'list');
+      if (!l) return;
+      const list = l.toArray();
       let removed = 0;
       const limit = count === 0 ? Infinity : Math.abs(count);
       if (count >= 0) {
@@ -140,6 +144,7 @@ export const listCommands: CommandTable = {
           }
         }
       }
+      l.replace(list);
       ks.deleteIfEmpty(key!, list.length);
     },
   },
@@ -148,8 +153,9 @@ export const listCommands: CommandTable = {
     run: (ks, [, key, s, e]) => {
       let start = mustInt(s!);
       let end = mustInt(e!);
-      const list = ks.get(key!, 'list');
-      if (!list) return;
+      const l = ks.get(key!, 'list');
+      if (!l) return;
+      const list = l.toArray();
       const len = list.length;
       if (start < 0) start += len;
       if (end < 0) end += len;
@@ -161,6 +167,7 @@ export const listCommands: CommandTable = {
         list.splice(end + 1);
         list.splice(0, start);
       }
+      l.replace(list);
       ks.deleteIfEmpty(key!, list.length);
     },
   },
