@@ -5,7 +5,7 @@ import { IoError, UsageError } from '../util/errors.js';
 import { ClusterTopology } from './cluster-topology.js';
 import { mapDb, type DbMap } from './db-map.js';
 import { showKey } from './key-name.js';
-import { KeySender, type KeyJob } from './key-sender.js';
+import { KeySender, type KeyJob, type SendStats } from './key-sender.js';
 import { NodePool } from './node-pool.js';
 import { checkPlan, checkRdbFile, PlanBuilder, planRestore, readBackup, type RestorePlan } from './plan.js';
 import { prepareFast, prepareKey, type KeyPolicy } from './prepare-key.js';
@@ -41,13 +41,7 @@ export interface OnlineReport {
   masters: string[];
   plan: Omit<RestorePlan, 'functions'> & { functions: number };
   dryRun: boolean;
-  result?: {
-    restored: number;
-    bytes: number;
-    conflicts: number;
-    failed: number;
-    asCommands: number;
-    redirects: number;
+  result?: Omit<SendStats, 'problems'> & {
     functions: { restored: number; conflicts: number; skipped: number };
     problems: Array<{ db: number; key: string; reason: string }>;
     seconds: number;

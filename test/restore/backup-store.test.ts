@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debugDigest, startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startS3, type TestS3 } from '../backup/s3-server.js';
-import { cli, keyCounts, populate, saveRdb, tempDir } from './helpers.js';
+import { cli, isEmpty, keyCounts, populate, saveRdb, tempDir } from './helpers.js';
 
 let s3: TestS3;
 let rdb: string;
@@ -12,15 +12,6 @@ let sourceDigest: string;
 let olderDigest: string;
 let pass: string;
 let work: string;
-
-async function isEmpty(t: TestRedis): Promise<boolean> {
-  const c = await t.client();
-  try {
-    return Object.keys(await keyCounts(c)).length === 0;
-  } finally {
-    c.close();
-  }
-}
 
 beforeAll(async () => {
   s3 = await startS3();

@@ -82,3 +82,13 @@ export async function keyCounts(c: RedisClient): Promise<Record<number, number>>
   await c.call('SELECT', 0);
   return out;
 }
+
+/** True when no db of the server holds a key. */
+export async function isEmpty(t: TestRedis): Promise<boolean> {
+  const c = await t.client();
+  try {
+    return Object.keys(await keyCounts(c)).length === 0;
+  } finally {
+    c.close();
+  }
+}

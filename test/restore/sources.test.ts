@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debugDigest, startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
-import { CORPUS, cli, keyCounts, populate, saveRdb, tempDir } from './helpers.js';
+import { CORPUS, cli, isEmpty, keyCounts, populate, saveRdb, tempDir } from './helpers.js';
 
 let rdb: string;
 let sourceDigest: string;
@@ -13,15 +13,6 @@ let passFile: string;
 function gpgEncrypt(input: string, output: string, passphraseFile: string): void {
   const home = tempDir();
   execFileSync('gpg', ['--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase-file', passphraseFile, '-c', '-o', output, input], { stdio: 'pipe' });
-}
-
-async function isEmpty(t: TestRedis): Promise<boolean> {
-  const c = await t.client();
-  try {
-    return Object.keys(await keyCounts(c)).length === 0;
-  } finally {
-    c.close();
-  }
 }
 
 beforeAll(async () => {
