@@ -32,6 +32,7 @@ redis.register_function('bench_get', function(keys) return redis.call('GET', key
   trap - EXIT
 fi
 SIZE=$(stat -c %s "$RDB")
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "file: $RDB ($SIZE bytes, $(redis-cli --version))"
 sync; cat "$RDB" > /dev/null   # warm the page cache so both tools read from memory
 
@@ -39,12 +40,14 @@ measure() { # label, command...
   local label="$1"; shift
   local t0 t1
   t0=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$WORK/rss.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { echo "$label failed:"; cat "$WORK/err.txt"; exit 1; }
+  /usr/bin/time -f "%M %U %S" -o "$WORK/rss.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || { echo "$label failed:"; cat "$WORK/err.txt"; exit 1; }
   t1=$(date +%s.%N)
-  local wall rss
+  local wall rss cpu
   wall=$(echo "$t1 - $t0" | bc)
-  rss=$(tail -1 "$WORK/rss.txt")
-  printf '%-34s wall %7.2f s   peak RSS %6d MB   %7.1f MB/s (input)\n' "$label" "$wall" "$((rss / 1024))" "$(echo "$SIZE / 1048576 / $wall" | bc -l)"
+  read -r rss usr sys < <(tail -1 "$WORK/rss.txt")
+  cpu=$(echo "$usr + $sys" | bc)
+  printf '%-40s wall %7.2f s  cpu %7.2f s  peak RSS %5d MB  %7.1f MB/s by wall, %7.1f MB/s by cpu\n' "$label" "$wall" "$cpu" "$((rss / 1024))" \
+    "$(echo "$SIZE / 1048576 / $wall" | bc -l)" "$(echo "$SIZE / 1048576 / $cpu" | bc -l)"
   echo "$wall" > "$WORK/last-wall.txt"
 }
 
@@ -55,4 +58,6 @@ T_WALL=$(cat "$WORK/last-wall.txt")
 grep -E '^(total|checksum)' "$WORK/out.txt" || true
 measure "tsredis-ops rdb-dump --format jsonl" sh -c "node '$ROOT/bin/tsredis-ops.js' rdb-dump '$RDB' --format jsonl > '$WORK/dump.jsonl'"
 echo "jsonl output: $(stat -c %s "$WORK/dump.jsonl") bytes, $(wc -l < "$WORK/dump.jsonl") lines"
+measure "tsredis-ops rdb-dump --encoding base64" sh -c "node '$ROOT/bin/tsredis-ops.js' rdb-dump '$RDB' --encoding base64 > /dev/null"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 printf 'rdb-check / redis-check-rdb wall-time ratio: %.2f\n' "$(echo "$T_WALL / $C_WALL" | bc -l)"

@@ -86,6 +86,49 @@ describe('DUMP payload vectors decode inside an RDB', () => {
   });
 });
 
+describe('constructed layouts without a server at hand (RDB 13, Redis 7.4 RCs, 7.0 RCs)', () => {
+  /** An RDB of the given magic with `records` between SELECTDB 0 and EOF. */
+  function file(magic: string, records: string): Buffer {
+    const body = Buffer.concat([s(magic), hex('fe00'), hex(records), hex('ff')]);
+    const crc = Buffer.alloc(8);
+    crc.writeBigUInt64LE(crc64(body));
+    return Buffer.concat([body, crc]);
+  }
+  const v3 =
+    '01100000000000000005000000000000000128280000000f00020100010101816602000102010001000181760204010201000101018177020401ff02050205010000020101670501010100000000000000050000000000000001489287ffa1010000010105616c696365489287ffa1010000489287ffa10100000100000000000000050000000000000001';
+  it('reads a type-26 stream (v3 + IDMP trailer) and keeps the trailer opaque', async () => {
+    const idmp = '0a 40 64 01 027031 01 026931 05 01 01 00';
+    const k = await oneKey(file('REDIS0013', `1a 016b ${v3} ${idmp}`));
+    const v = k.value as Extract<RedisValue, { type: 'stream' }>;
+    expect(v.value.entries).toHaveLength(2);
+    expect(v.value.idmpRaw).toEqual(hex(idmp));
+  });
+  it('attaches a KEY_META prefix (RDB 13) to the next key', async () => {
+    const recs = await readAll(ByteSource.fromBuffer(file('REDIS0013', 'f3 01 41424344 02 05 00 00 016b 0176'), 'f'));
+    const [k] = keysOf(recs);
+    expect(k!.keyMeta).toEqual(hex('01 41424344 02 05 00'));
+    expect(k!.offset).toBe(11);
+    expect(String((k!.value as { value: Buffer }).value)).toBe('v');
+  });
+  it('reads the Redis 7.4 RC hash types 22 and 23 (absolute TTLs, no min-expire)', async () => {
+    const k22 = await oneKey(file('REDIS0012', '16 016b 02 81 0000018bcfe56800 026631 027631 00 026632 027632'));
+    expect(k22.value).toEqual({ type: 'hash', value: [[s('f1'), s('v1')], [s('f2'), s('v2')]], expires: new Map([['f1', 1700000000000]]) });
+    const k23 = await oneKey(file('REDIS0012', '17 016b 232300000006008266310382763103f40068e5cf8b0100000982663203827632030001ff'));
+    expect(k23.value).toEqual({ type: 'hash', value: [[s('f1'), s('v1')], [s('f2'), s('v2')]], expires: new Map([['f1', 1700000000000]]) });
+  });
+  it('reads the 7.0 RC function record (246) and skips Valkey SLOT_IMPORT', async () => {
+    const notes: string[] = [];
+    const recs = await readAll(
+      ByteSource.fromBuffer(file('VALKEY080', 'f3 03 6a6f62 01 00 40ff 00 016b 0176'), 'f'),
+      { onNotice: (m) => notes.push(m) },
+    );
+    expect(keysOf(recs)).toHaveLength(1);
+    expect(notes[0]).toMatch(/SLOT_IMPORT/);
+    const fn = await readAll(ByteSource.fromBuffer(file('REDIS0010', 'f6 056d796c6962 036c7561 00 0472657475'), 'f'));
+    expect(fn.find((r) => r.kind === 'function')).toMatchObject({ kind: 'function', code: s('retu') });
+  });
+});
+
 describe('whole-file vectors (§7.2)', () => {
   it('reads the RDB 10 file with AUX, an expiring key and an int value', async () => {
     const file = hex(`524544495330303130 fa 09 72656469732d766572 06 372e302e3135
