@@ -133,6 +133,20 @@ describe('restore --to (standalone)', () => {
     }
   });
 
+  it('authenticates with --password-file (or REDISCLI_AUTH); a wrong password is exit 3 and never printed', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const target = await startRedis({ config: { requirepass: 's3cret-pw' } });
+    const pw = join(tempDir(), 'pw');
+    writeFileSync(pw, 's3cret-pw\n');
+    const r = cli(['restore', rdb, '--to', target.url, '--password-file', pw, '--verify', '--json']);
+    expect(r.code).toBe(0);
+    expect(await debugDigest(target)).toBe(sourceDigest);
+    const bad = cli(['restore', rdb, '--to', target.url, '--replace'], { REDISCLI_AUTH: 'wrong-pw' });
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/authentication failed/);
+    expect(bad.stderr).not.toMatch(/wrong-pw/);
+  });
+
   it('refuses a damaged backup before writing anything', async () => {
     const { readFileSync, writeFileSync } = await import('node:fs');
     const bad = join(tempDir(), 'bad.rdb');
