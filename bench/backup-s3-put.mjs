@@ -3,6 +3,7 @@
 // Usage: node backup-s3-put.mjs ENDPOINT BUCKET KEY
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const [endpoint, Bucket, Key] = process.argv.slice(2);
 const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
 await new Upload({ client, params: { Bucket, Key, Body: process.stdin }, partSize: 16 << 20, queueSize: 2 }).done();

@@ -22,7 +22,7 @@ function gcFunction(): (() => void) | null {
 }
 
 /** Returns a function to call with each chunk's size; it collects every `everyBytes`. */
-export function gcEvery(everyBytes = 16 << 20): (bytes: number) => void {
+export function gcEvery(everyBytes = 32 << 20): (bytes: number) => void {
   let since = 0;
   return (bytes) => {
     since += bytes;
