@@ -11,16 +11,23 @@ export function zcmp(a: ZNode, b: ZNode): number {
   return Buffer.compare(a.member, b.member);
 }
 
+/** Nodes per chunk before it is split: inserts move at most this many pointers. */
+const CHUNK = 512;
+
 /**
- * A sorted set: a member index plus an array kept in skiplist order (binary-search insert and
- * remove). Simple and exact; ranks are array indexes.
+ * A sorted set: a member index plus the nodes in skiplist order, kept as a list of sorted chunks
+ * (insert and remove cost a binary search and a splice within one chunk, so a sorted set of
+ * millions of members builds in O(n log n), as Redis's skiplist does). Rank operations walk the
+ * chunk sizes.
  */
 export class SortedSet {
   private readonly index = new Map<string, ZNode>();
-  private readonly order: ZNode[] = [];
+  private chunks: ZNode[][] = [];
+  /** The flattened order, rebuilt lazily after a change. */
+  private flat: ZNode[] | null = [];
 
   get size(): number {
-    return this.order.length;
+    return this.index.size;
   }
 
   score(member: Buffer): number | undefined {
@@ -33,14 +40,14 @@ export class SortedSet {
     const old = this.index.get(k);
     if (old) {
       if (old.score === score) return;
-      this.order.splice(this.position(old), 1);
+      this.remove(old);
       old.score = score;
-      this.order.splice(this.position(old), 0, old);
+      this.insert(old);
       return;
     }
     const node = { member, score };
     this.index.set(k, node);
-    this.order.splice(this.position(node), 0, node);
+    this.insert(node);
   }
 
   delete(member: Buffer): boolean {
@@ -48,32 +55,81 @@ export class SortedSet {
     const node = this.index.get(k);
     if (!node) return false;
     this.index.delete(k);
-    this.order.splice(this.position(node), 1);
+    this.remove(node);
     return true;
   }
 
-  /** Nodes in order (a live view: copy before mutating the set while iterating). */
+  /** Nodes in order (do not mutate the set while holding this array). */
   nodes(): readonly ZNode[] {
-    return this.order;
-  }
-
-  /** First index whose node is >= the probe in (score, member) order. */
-  private position(probe: ZNode): number {
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (zcmp(this.order[mid]!, probe) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    if (!this.flat) this.flat = this.chunks.flat();
+    return this.flat;
   }
 
   /** Removes the nodes at ranks [start, end] (inclusive, already clamped). */
   deleteRange(start: number, end: number): ZNode[] {
-    const gone = this.order.splice(start, end - start + 1);
+    const gone: ZNode[] = [];
+    let skip = start;
+    let count = end - start + 1;
+    for (let ci = 0; ci < this.chunks.length && count > 0; ) {
+      const c = this.chunks[ci]!;
+      if (skip >= c.length) {
+        skip -= c.length;
+        ci++;
+        continue;
+      }
+      const removed = c.splice(skip, Math.min(count, c.length - skip));
+      for (const n of removed) gone.push(n);
+      count -= removed.length;
+      skip = 0;
+      if (c.length === 0) this.chunks.splice(ci, 1);
+      else ci++;
+    }
     for (const n of gone) this.index.delete(bkey(n.member));
+    this.flat = null;
     return gone;
+  }
+
+  /** Chunk and offset of the first node >= probe. */
+  private locate(probe: ZNode): [number, number] {
+    const cs = this.chunks;
+    let lo = 0;
+    let hi = cs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = cs[mid]!;
+      if (zcmp(c[c.length - 1]!, probe) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === cs.length) return [cs.length - 1, cs.length ? cs[cs.length - 1]!.length : 0];
+    const c = cs[lo]!;
+    let a = 0;
+    let b = c.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (zcmp(c[mid]!, probe) < 0) a = mid + 1;
+      else b = mid;
+    }
+    return [lo, a];
+  }
+
+  private insert(node: ZNode): void {
+    this.flat = null;
+    if (this.chunks.length === 0) {
+      this.chunks.push([node]);
+      return;
+    }
+    const [ci, at] = this.locate(node);
+    const c = this.chunks[ci]!;
+    c.splice(at, 0, node);
+    if (c.length > 2 * CHUNK) this.chunks.splice(ci, 1, c.slice(0, CHUNK), c.slice(CHUNK));
+  }
+
+  private remove(node: ZNode): void {
+    this.flat = null;
+    const [ci, at] = this.locate(node);
+    const c = this.chunks[ci]!;
+    c.splice(at, 1);
+    if (c.length === 0) this.chunks.splice(ci, 1);
   }
 
   static from(nodes: Iterable<ZNode>): SortedSet {
