@@ -55,7 +55,7 @@ export function valueFromModel(m: RedisValue): Value {
 
 function streamFromModel(m: import('../codec/rdb/model.js').StreamValue): Stream {
   const s = new Stream();
-  s.entries = m.entries.map((e) => ({ id: e.id, fields: e.fields }));
+  s.setEntries(m.entries.map((e) => ({ id: e.id, fields: e.fields })));
   s.lastId = m.lastId;
   s.firstId = m.firstId;
   s.maxDeletedId = m.maxDeletedId;
@@ -139,8 +139,8 @@ function streamToModel(s: Stream): import('../codec/rdb/model.js').StreamValue {
     })),
   }));
   const out: import('../codec/rdb/model.js').StreamValue = {
-    entries: s.entries.slice(),
-    length: s.entries.length,
+    entries: s.toArray(),
+    length: s.length,
     lastId: s.lastId,
     firstId: s.firstId,
     maxDeletedId: s.maxDeletedId,

@@ -31,7 +31,7 @@ export function copyValue(v: Value): Value {
 
 function copyStream(s: Stream): Stream {
   const c = new Stream();
-  c.entries = s.entries.slice();
+  c.setEntries(s.toArray());
   c.lastId = s.lastId;
   c.firstId = s.firstId;
   c.maxDeletedId = s.maxDeletedId;

@@ -43,9 +43,13 @@ export interface Group {
   consumers: Map<string, Consumer>;
 }
 
-/** A stream: entries kept in ID order plus the metadata Redis persists. */
+/**
+ * A stream: entries kept in ID order (items[head..], so trimming from the front, the common case
+ * of capped streams, costs only the removed entries) plus the metadata Redis persists.
+ */
 export class Stream {
-  entries: StreamEntry[] = [];
+  private items: StreamEntry[] = [];
+  private head = 0;
   lastId: Id = ID_ZERO;
   firstId: Id = ID_ZERO;
   maxDeletedId: Id = ID_ZERO;
@@ -54,16 +58,46 @@ export class Stream {
   idmpRaw?: Buffer;
 
   get length(): number {
-    return this.entries.length;
+    return this.items.length - this.head;
+  }
+
+  entry(i: number): StreamEntry {
+    return this.items[this.head + i]!;
+  }
+
+  append(e: StreamEntry): void {
+    this.items.push(e);
+  }
+
+  removeAt(i: number): void {
+    this.items.splice(this.head + i, 1);
+  }
+
+  /** Drops the n oldest entries. */
+  dropFront(n: number): void {
+    this.head += n;
+    if (this.head > 1024 && this.head > this.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  toArray(): StreamEntry[] {
+    return this.items.slice(this.head);
+  }
+
+  setEntries(entries: StreamEntry[]): void {
+    this.items = entries;
+    this.head = 0;
   }
 
   /** Index of the first entry with id >= `id`. */
   lowerBound(id: Id): number {
     let lo = 0;
-    let hi = this.entries.length;
+    let hi = this.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (idCmp(this.entries[mid]!.id, id) < 0) lo = mid + 1;
+      if (idCmp(this.entry(mid).id, id) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -71,11 +105,11 @@ export class Stream {
 
   find(id: Id): number {
     const i = this.lowerBound(id);
-    return i < this.entries.length && idCmp(this.entries[i]!.id, id) === 0 ? i : -1;
+    return i < this.length && idCmp(this.entry(i).id, id) === 0 ? i : -1;
   }
 
   /** Recomputes the recorded first ID after removals (0-0 when empty). */
   refreshFirstId(): void {
-    this.firstId = this.entries.length ? this.entries[0]!.id : ID_ZERO;
+    this.firstId = this.length ? this.entry(0).id : ID_ZERO;
   }
 }

@@ -57,10 +57,10 @@ function parseTrim(argv: Buffer[], i: number, out: { trim?: Trim }): number {
 /** Exact trimming (what the propagated command asks for after Redis rewrote `~` to `=`). */
 function applyTrim(s: Stream, t: Trim): void {
   let n = 0;
-  if (t.strategy === 'MAXLEN') n = Math.max(0, s.entries.length - t.maxlen);
+  if (t.strategy === 'MAXLEN') n = Math.max(0, s.length - t.maxlen);
   else n = s.lowerBound(t.minid);
   if (n <= 0) return;
-  s.entries.splice(0, n);
+  s.dropFront(n);
   s.refreshFirstId();
 }
 
@@ -97,10 +97,10 @@ function xadd(ks: Keyspace, argv: Buffer[]): void {
     } else id = { ms: given.ms, seq: 0n };
   } else id = given;
   if (idCmp(id, s.lastId) <= 0) throw new CommandError('ERR The ID specified in XADD is equal or smaller than the target stream top item');
-  s.entries.push({ id, fields });
+  s.append({ id, fields });
   s.lastId = id;
   s.entriesAdded++;
-  if (s.entries.length === 1) s.firstId = id;
+  if (s.length === 1) s.firstId = id;
   if (!cur) ks.set(key, { type: 'stream', v: s });
   if (opts.trim) applyTrim(s, opts.trim);
 }
@@ -124,7 +124,7 @@ function xdel(ks: Keyspace, argv: Buffer[]): void {
   for (const id of ids) {
     const at = s.find(id);
     if (at < 0) continue;
-    s.entries.splice(at, 1);
+    s.removeAt(at);
     if (idCmp(id, s.maxDeletedId) > 0) s.maxDeletedId = id;
     if (idCmp(id, s.firstId) === 0) firstDeleted = true;
   }
@@ -313,7 +313,7 @@ function xsetid(ks: Keyspace, argv: Buffer[]): void {
   if (!s) throw new CommandError('ERR no such key');
   if (maxDeleted && idCmp(id, maxDeleted) < 0) throw new CommandError('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
   if (entriesAdded !== null && BigInt(s.length) > entriesAdded) throw new CommandError('ERR The entries_added specified in XSETID is smaller than the target stream length');
-  if (s.length > 0 && idCmp(id, s.entries[s.length - 1]!.id) < 0) throw new CommandError('ERR The ID specified in XSETID is smaller than the target stream top item');
+  if (s.length > 0 && idCmp(id, s.entry(s.length - 1).id) < 0) throw new CommandError('ERR The ID specified in XSETID is smaller than the target stream top item');
   s.lastId = id;
   if (entriesAdded !== null) s.entriesAdded = entriesAdded;
   if (maxDeleted) s.maxDeletedId = maxDeleted;
