@@ -204,6 +204,7 @@ function encodeHashWithTtl(fields: Array<[Buffer, Buffer]>, expires: Map<string,
 }
 
 function encodeStreamValue(s: StreamValue, ctx: EncodeContext): EncodedValue {
+  if (s.idmpRaw) ctx.loss('stream idempotent-producer (IDMP) state', 'an RDB 13 stream field');
   if (ctx.version >= 11) return { type: RdbType.STREAM_LISTPACKS_3, parts: encodeStream(s, 3, ctx) };
   // Consumer active-time (stream v3) is idle metadata like LRU/LFU: older formats derive it from
   // seen-time on load, so it is not reported as lost data.

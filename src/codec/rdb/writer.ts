@@ -145,6 +145,8 @@ export class RdbWriter {
       }
       ({ type, parts } = enc);
     }
+    // RDB 13 per-key module metadata (KEY_META) has no form in the versions we write.
+    if (key.keyMeta) this.lose(key.db, key.key, 'per-key module metadata (KEY_META, RDB 13)');
     if (key.expireAtMs !== null) this.push(Buffer.from([RdbOpcode.EXPIRETIME_MS]), i64le(key.expireAtMs));
     if (key.idleSeconds !== undefined) this.push(Buffer.from([RdbOpcode.IDLE]), lenBytes(key.idleSeconds));
     if (key.freq !== undefined) this.push(Buffer.from([RdbOpcode.FREQ, key.freq & 0xff]));

@@ -170,6 +170,19 @@ describe('DUMP payloads (§7.3)', () => {
     await expect(decodeDump(Buffer.concat([body, tr]), 'p')).rejects.toThrow(/^p: at byte \d+: expected/);
   });
 
+  it('refuses RDB 13 data (KEY_META, stream IDMP state) for the versions it writes', async () => {
+    const w = new RdbWriter(() => {}, { version: 12 });
+    await w.start();
+    const key = { db: 0, key: B('k'), expireAtMs: null, rdbType: 0, value: { type: 'string' as const, value: B('v') }, keyMeta: Buffer.from([1]), offset: 0 };
+    await expect(w.writeKey(key)).rejects.toThrow('key "k" (db 0): RDB 12 cannot represent per-key module metadata (KEY_META, RDB 13); use --lossy to drop it');
+    const lossy = new RdbWriter(() => {}, { version: 12, lossy: true });
+    await lossy.start();
+    await lossy.writeKey(key);
+    expect(lossy.dropped).toEqual([{ db: 0, key: 'k', what: 'per-key module metadata (KEY_META, RDB 13)' }]);
+    const s: StreamValue = { entries: [], length: 0, lastId: id(0, 0), firstId: id(0, 0), maxDeletedId: id(0, 0), entriesAdded: 0n, groups: [], idmpRaw: Buffer.from([0, 0]) };
+    expect(() => encodeDump({ type: 'stream', value: s }, 12)).toThrow(/IDMP/);
+  });
+
   it('refuses what the target version cannot hold', () => {
     const h: RedisValue = { type: 'hash', value: [[B('f'), B('v')]], expires: new Map([['f', 1700000000000]]) };
     expect(() => encodeDump(h, 10)).toThrow(/cannot represent 1 hash-field TTL/);
