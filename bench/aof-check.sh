@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# aof-check vs redis-check-aof on a ~1 GB AOF written by a real redis-server (redis-benchmark SETs
+# with appendonly yes), side by side in one run: wall time and peak RSS (GNU time), two rounds each
+# on a warm page cache. Usage: bench/aof-check.sh [target-MB] (default 1024). Needs a build
+# (npx tsc -p .). Data goes under ${BENCH_DIR:-/tmp/tsredis-bench-aof}; kept for reruns.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TARGET_MB=${1:-1024}
+DIR=${BENCH_DIR:-/tmp/tsredis-bench-aof}
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "needs GNU time (apt-get install -y time)" >&2; exit 2; }
+[ -f dist/cli/main.js ] || { echo "build first: npx tsc -p ." >&2; exit 2; }
+
+mkdir -p "$DIR"
+AOFDIR="$DIR/appendonlydir"
+size_mb() { du -sm "$AOFDIR" 2>/dev/null | cut -f1 || echo 0; }
+if [ ! -d "$AOFDIR" ] || [ "$(size_mb)" -lt $((TARGET_MB * 95 / 100)) ]; then
+  rm -rf "$AOFDIR"
+  PORT=$((20000 + RANDOM % 20000))
+  redis-server --port "$PORT" --bind 127.0.0.1 --dir "$DIR" --save '' --appendonly yes \
+    --appendfsync no --auto-aof-rewrite-percentage 0 --aof-timestamp-enabled yes \
+    --logfile "$DIR/redis.log" --daemonize no &
+  PID=$!
+  trap 'kill $PID 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  # ~150 bytes of AOF per SET of a 100-byte value; random keys so the dataset is realistic.
+  N=$((TARGET_MB * 1024 * 1024 / 150))
+  echo "writing $N SETs through redis-benchmark (port $PORT)..."
+  redis-benchmark -p "$PORT" -q -t set -n "$N" -d 100 -r 5000000 -P 32 -c 8 >/dev/null
+  redis-cli -p "$PORT" shutdown nosave >/dev/null || true
+  wait "$PID" || true
+  trap - EXIT
+fi
+MANIFEST="$AOFDIR/appendonly.aof.manifest"
+echo "AOF: $(du -sb "$AOFDIR" | cut -f1) bytes in $AOFDIR:"
+ls -l "$AOFDIR"
+cat "$MANIFEST"
+
+run() { # label, command...
+  local label=$1; shift
+  local out
+  # GNU time prints "TIME wall_s maxrss_kb" as the last line of stderr.
+  out=$( { "$TIME" -f 'TIME %e %M' "$@" >/dev/null; } 2>&1 | grep '^TIME' | tail -1)
+  set -- $out
+  printf '%-16s wall %6ss  peak RSS %7.1f MB\n' "$label" "$2" "$(echo "$3 / 1024" | bc -l)"
+}
+
+cat "$AOFDIR"/* >/dev/null # warm the page cache for both tools alike
+echo
+echo "command: redis-check-aof $MANIFEST"
+echo "command: node bin/tsredis-ops.js aof-check $AOFDIR"
+for round in 1 2; do
+  echo "round $round"
+  run redis-check-aof redis-check-aof "$MANIFEST"
+  run aof-check node bin/tsredis-ops.js aof-check "$AOFDIR"
+done
