@@ -21,6 +21,8 @@ start_redis() { # dir
 }
 stop_redis() { redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true; wait "$PID" 2>/dev/null || true; PID=; }
 rss_kib() { awk '/VmHWM/{print $2}' "/proc/$1/status"; }
+# CPU seconds (user+sys) of a process and its reaped children (the BGREWRITEAOF fork).
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15+$16+$17)/hz}' "/proc/$1/stat"; }
 
 echo "== generating $KEYS keys as commands (70% strings, 10% each hashes/lists/sorted sets)"
 mkdir -p "$WORK/origin"
@@ -45,7 +47,7 @@ AOFDIR="$WORK/origin/appendonlydir"
 echo "input: $(du -sh "$AOFDIR" | cut -f1) in $AOFDIR ($(ls "$AOFDIR" | tr '\n' ' '))"
 
 echo "== tsredis-ops aof-rewrite (load + replay + write RDB base), peak RSS via /usr/bin/time"
-/usr/bin/time -f 'tsredis-ops aof-rewrite: %e s wall, %M KiB max RSS' \
+/usr/bin/time -f 'tsredis-ops aof-rewrite: %e s wall, %U s user + %S s sys CPU, %M KiB max RSS' \
   node "$ROOT/bin/tsredis-ops.js" aof-rewrite "$AOFDIR" -o "$WORK/ours/appendonlydir"
 echo "output: $(du -sh "$WORK/ours/appendonlydir" | cut -f1)"
 
@@ -54,12 +56,12 @@ mkdir -p "$WORK/redis" && cp -r "$AOFDIR" "$WORK/redis/"
 T0=$(date +%s.%N)
 start_redis "$WORK/redis"
 T1=$(date +%s.%N)
-echo "redis-server load of the AOF: $(echo "$T1 - $T0" | bc) s wall, $(rss_kib "$PID") KiB max RSS"
+echo "redis-server load of the AOF: $(echo "$T1 - $T0" | bc) s wall, $(cpu_s "$PID") s CPU, $(rss_kib "$PID") KiB max RSS"
 redis-cli -p "$PORT" bgrewriteaof >/dev/null
 sleep 0.2
 while [ "$(redis-cli -p "$PORT" info persistence | tr -d '\r' | awk -F: '/^aof_rewrite_in_progress:/{print $2}')" != 0 ]; do sleep 0.05; done
 redis-cli -p "$PORT" info persistence | tr -d '\r' | grep -E '^aof_last_rewrite_time_sec|^aof_last_cow_size'
-echo "redis-server RSS after BGREWRITEAOF: $(rss_kib "$PID") KiB max (parent; the fork child shares pages copy-on-write)"
+echo "redis-server after BGREWRITEAOF: $(cpu_s "$PID") s CPU in total (load + rewrite child), $(rss_kib "$PID") KiB max RSS (parent; the fork child shares pages copy-on-write)"
 echo "== verify: our rewrite loads with the origin's DEBUG DIGEST"
 stop_redis
 start_redis "$WORK/ours"
