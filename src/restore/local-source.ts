@@ -1,13 +1,12 @@
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createWriteStream } from 'node:fs';
 import { gunzipStream } from '../backup/compress.js';
 import { decryptStream, type DecryptionKeys } from '../backup/crypto.js';
-import { CryptoError, FormatError, IoError, ToolError } from '../util/errors.js';
+import { FormatError, IoError, ToolError } from '../util/errors.js';
 
 /** A plain RDB file ready to read, and how to clean up what staging left behind. */
 export interface StagedRdb {
@@ -33,122 +32,78 @@ export function detectKind(head: Buffer): Kind {
   return 'unknown';
 }
 
-/** Reads at least `n` bytes (or to the end) and pushes them back, so the stream is unchanged. */
-async function peek(stream: Readable, n: number): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  let have = 0;
-  while (have < n) {
-    const c = stream.read() as Buffer | null;
-    if (c !== null) {
-      parts.push(c);
-      have += c.length;
-      continue;
-    }
-    if (stream.readableEnded || stream.destroyed) break;
-    const ended = await new Promise<boolean>((resolve, reject) => {
-      const done = (v: boolean) => () => {
-        stream.off('readable', onReadable);
-        stream.off('end', onEnd);
-        stream.off('error', onError);
-        resolve(v);
-      };
-      const onReadable = done(false);
-      const onEnd = done(true);
-      const onError = (e: Error) => {
-        stream.off('readable', onReadable);
-        stream.off('end', onEnd);
-        reject(e);
-      };
-      stream.once('readable', onReadable);
-      stream.once('end', onEnd);
-      stream.once('error', onError);
-    });
-    if (ended) break;
-  }
-  const head = Buffer.concat(parts);
-  if (head.length) stream.unshift(head);
-  return head;
-}
-
 /**
- * Peels gpg and gzip layers (any order, detected from content) off a stream down to the RDB.
- * Integrity is proven only when the stream ends cleanly (OpenPGP MDC, gzip CRC), so callers stage
- * the result to a file before using it.
- */
-export async function peelLayers(input: Readable, name: string, keys: DecryptionKeys, layers: string[] = []): Promise<Readable> {
-  let stream = input;
-  for (let depth = 0; depth < 6; depth++) {
-    const head = await peek(stream, 32);
-    const kind = detectKind(head);
-    if (kind === 'rdb') return stream;
-    if (kind === 'gzip') {
-      layers.push('gzip');
-      const src = stream;
-      const gz = gunzipStream();
-      src.on('error', (e) => gz.destroy(e));
-      stream = src.pipe(gz) as unknown as Readable;
-    } else if (kind === 'gpg') {
-      layers.push('gpg');
-      stream = await decryptStream(stream, keys, name);
-    } else {
-      stream.destroy();
-      throw new FormatError(
-        `${name}${layers.length ? ` (after ${layers.join(' → ')})` : ''}`,
-        0,
-        head.length === 0 ? 'data, found an empty file' : 'an RDB file (REDIS/VALKEY magic), gzip or OpenPGP data',
-      );
-    }
-  }
-  throw new FormatError(name, 0, 'at most a few gpg/gzip layers');
-}
-
-/**
- * A failure inside a layer as one line naming the file. Under a gpg layer, data that does not
- * decompress means the ciphertext was altered (the MDC would have failed at the end).
+ * A failure inside a layer as one line naming the file (decryption failures already are
+ * CryptoErrors: wrong key, or ciphertext altered so the MDC failed).
  */
 function layerError(file: string, layers: string[], e: unknown): ToolError {
   if (e instanceof ToolError) return e;
   const msg = (e as Error)?.message ?? String(e);
-  const after = layers.length ? ` after ${layers.join(' → ')}` : '';
-  if (layers.includes('gpg')) return new CryptoError(`${file}: damaged or tampered data${after} (${msg}); nothing was written`);
-  return new FormatError(`${file}${after}`, 0, `valid compressed data (${msg})`);
+  if ((e as NodeJS.ErrnoException)?.code?.startsWith('Z_')) return new FormatError(`${file} (${layers.join(' → ')})`, 0, `valid gzip data (${msg})`);
+  return new IoError(`${file}: ${msg}`);
 }
 
-/** Writes a stream to a private temp file; on any failure nothing is left behind. */
-export async function stageStream(stream: Readable, tmpRoot: string | undefined, label: string): Promise<StagedRdb> {
-  const dir = await mkdtemp(join(tmpRoot ?? tmpdir(), 'tsredis-restore-'));
-  const path = join(dir, 'staged.rdb');
-  const cleanup = () => rm(dir, { recursive: true, force: true });
+/** The first bytes of a file (fewer when it is shorter). */
+async function head(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+    throw new IoError(`cannot read ${path}: ${e.code ?? e.message}`);
+  });
   try {
-    await pipeline(stream, createWriteStream(path, { mode: 0o600 }));
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * A local source file: used in place when it is a plain RDB; otherwise each layer (gpg, gzip, in
+ * any order, detected from content) is peeled into a private temp file and the next layer is
+ * detected only on that complete output — so nothing decrypted is interpreted before its OpenPGP
+ * MDC (or gzip CRC) has been checked at the end of the stream.
+ */
+export async function stageLocalFile(file: string, keys: DecryptionKeys, tmpRoot?: string): Promise<StagedRdb> {
+  const layers: string[] = [];
+  let current = file;
+  let dir: string | null = null;
+  const cleanup = async (): Promise<void> => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let depth = 0; depth < 6; depth++) {
+      const first = await head(current, 32);
+      const kind = detectKind(first);
+      if (kind === 'rdb') return { path: current, layers, cleanup };
+      if (kind === 'unknown') {
+        throw new FormatError(
+          `${file}${layers.length ? ` (after ${layers.join(' → ')})` : ''}`,
+          0,
+          first.length === 0 ? 'data, found an empty file' : 'an RDB file (REDIS/VALKEY magic), gzip or OpenPGP data',
+        );
+      }
+      dir ??= await mkdtemp(join(tmpRoot ?? tmpdir(), 'tsredis-restore-'));
+      const next = join(dir, `layer-${depth}`);
+      const input = createReadStream(current, { highWaterMark: 1 << 20 });
+      try {
+        let out: Readable;
+        if (kind === 'gzip') {
+          const gz = gunzipStream();
+          input.on('error', (e) => gz.destroy(e));
+          out = input.pipe(gz) as unknown as Readable;
+        } else out = await decryptStream(input, keys, file);
+        layers.push(kind);
+        await pipeline(out, createWriteStream(next, { mode: 0o600 }));
+      } catch (e) {
+        input.destroy();
+        throw layerError(file, layers, e);
+      }
+      if (current !== file) await rm(current, { force: true });
+      current = next;
+    }
+    throw new FormatError(file, 0, 'at most a few gpg/gzip layers');
   } catch (e) {
     await cleanup();
-    if (e instanceof ToolError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'Z_DATA_ERROR' || err.code === 'Z_BUF_ERROR') throw new FormatError(`${label} (gzip)`, 0, `valid gzip data (${err.message})`);
-    throw new IoError(`${label}: staging to ${dir} failed: ${err.message}`);
+    throw e;
   }
-  return { path, layers: [], cleanup };
-}
-
-/** A local source file: used in place when it is a plain RDB, else decrypted/decompressed to a temp file first. */
-export async function stageLocalFile(file: string, keys: DecryptionKeys, tmpRoot?: string): Promise<StagedRdb> {
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
-  const opened = new Promise<void>((resolve, reject) => {
-    input.once('open', () => resolve());
-    input.once('error', (e: NodeJS.ErrnoException) => reject(new IoError(`cannot read ${file}: ${e.code ?? e.message}`)));
-  });
-  await opened;
-  const layers: string[] = [];
-  const plain = await peelLayers(input, file, keys, layers).catch((e: unknown) => {
-    throw layerError(file, layers, e);
-  });
-  if (layers.length === 0) {
-    plain.destroy();
-    return { path: file, layers, cleanup: async () => {} };
-  }
-  const staged = await stageStream(plain, tmpRoot, file).catch((e: unknown) => {
-    throw layerError(file, layers, e);
-  });
-  return { ...staged, layers };
 }

@@ -30,11 +30,12 @@ export interface RestorePlan {
 const LIST_CAP = 100;
 
 /**
- * Every record of a plain RDB file, values kept raw (restore re-frames them), in batches: one
+ * Every record of a plain RDB file, values kept raw (restore re-frames them) unless `raw` is
+ * false, in batches: one
  * await per few thousand keys instead of one per key.
  */
-export async function* readBackup(path: string): AsyncGenerator<RdbRecord[]> {
-  const dec = new RdbDecoder(ByteSource.fromFile(path), { raw: true, verifyChecksum: true });
+export async function* readBackup(path: string, raw = true): AsyncGenerator<RdbRecord[]> {
+  const dec = new RdbDecoder(ByteSource.fromFile(path), { raw, verifyChecksum: true });
   for (;;) {
     const batch = await dec.nextBatch(4096);
     if (!batch) return;

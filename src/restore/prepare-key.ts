@@ -23,14 +23,14 @@ export type PreparedKey =
   | { kind: 'commands'; commands: Arg[][]; value: RedisValue; bytes: number; lossy?: string };
 
 /** What a target cannot hold of a decoded value, or null when it can hold all of it. */
-function unrepresentable(value: RedisValue, targetRdb: number): string | null {
+export function unrepresentable(value: RedisValue, targetRdb: number): string | null {
   if (value.type === 'hash' && value.expires && value.expires.size > 0 && targetRdb < 12) return 'hash field TTLs need RDB 12 (Redis 7.4+)';
   if (value.type === 'stream' && value.value.idmpRaw && value.value.idmpRaw.length > 0 && targetRdb < 13) return 'stream IDMP state needs RDB 13 (Redis 8.6+)';
   return null;
 }
 
 /** The value without what `unrepresentable` named: fields already expired go, the rest lose their TTL. */
-function dropUnrepresentable(value: RedisValue, now: number): RedisValue {
+export function dropUnrepresentable(value: RedisValue, now: number): RedisValue {
   if (value.type === 'hash' && value.expires) {
     const expires = value.expires;
     return { type: 'hash', value: value.value.filter(([f]) => (expires.get(hashFieldKey(f)) ?? Infinity) > now) };

@@ -5,7 +5,6 @@ import { parseRedisUrl } from '../../net/redis-url.js';
 import { parseDbMap } from '../../restore/db-map.js';
 import { stageLocalFile, type StagedRdb } from '../../restore/local-source.js';
 import { stageFromStore } from '../../restore/store-source.js';
-import { stageReplicaDir } from '../../restore/replica-source.js';
 import { stat } from 'node:fs/promises';
 import { restoreToDir } from '../../restore/offline.js';
 import { restoreOnline, type OnlineReport } from '../../restore/online.js';
@@ -151,6 +150,8 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
     origin = { backup: s.entry.manifest.object, takenAt: s.entry.manifest.takenAt, checked: s.checked };
     progress.log(`${s.where}/${s.entry.manifest.object} (taken ${s.entry.manifest.takenAt}): ${s.checked.join(', ')} ok`);
   } else if ((await stat(source).catch(() => null))?.isDirectory()) {
+    // Loaded on demand: the engine is only needed for this source.
+    const { stageReplicaDir } = await import('../../restore/replica-source.js');
     const r = await stageReplicaDir(source, f.tmpDir);
     staged = r;
     origin = { replayed: r.replayed };
