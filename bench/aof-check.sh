@@ -40,13 +40,15 @@ run() { # label, command...
   local label=$1; shift
   local out
   # GNU time prints "TIME wall_s maxrss_kb" as the last line of stderr.
-  out=$( { "$TIME" -f 'TIME %e %M' "$@" >/dev/null; } 2>&1 | grep '^TIME' | tail -1)
+  out=$( { "$TIME" -f 'TIME %e %U %S %M' "$@" >/dev/null; } 2>&1 | grep '^TIME' | tail -1)
   set -- $out
-  printf '%-16s wall %6ss  peak RSS %7.1f MB\n' "$label" "$2" "$(echo "$3 / 1024" | bc -l)"
+  printf '%-16s wall %6ss  cpu %6ss (user %s + sys %s)  peak RSS %7.1f MB\n' "$label" "$2" \
+    "$(echo "$3 + $4" | bc -l)" "$3" "$4" "$(echo "$5 / 1024" | bc -l)"
 }
 
 cat "$AOFDIR"/* >/dev/null # warm the page cache for both tools alike
 echo
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "command: redis-check-aof $MANIFEST"
 echo "command: node bin/tsredis-ops.js aof-check $AOFDIR"
 for round in 1 2; do

@@ -145,7 +145,7 @@ export async function checkAof(path: string, opts: CheckOptions = {}): Promise<A
     if (layout.kind === 'multi' && !report.refusal && (report.valid || report.plan)) out.push('All AOF files and manifest are valid');
   } catch (e) {
     if (!(e instanceof Abort)) throw e;
-    out.push(e.reason);
+    out.push(...e.reason.split('\n'));
     report.valid = false;
     report.refusal = e.reason;
   }
@@ -269,7 +269,7 @@ async function checkOne(
       if (!t.last) {
         f.status = 'timestamp-refused';
         throw new Abort(
-          `Failed to truncate AOF ${t.name} to timestamp ${T} to offset ${scan.stoppedAt} because it is not the last file.\n` +
+          `Failed to truncate AOF ${t.path} to timestamp ${T} to offset ${scan.stoppedAt} because it is not the last file.\n` +
             'If you insist, please delete all files after this file according to the manifest file and delete the corresponding records in manifest file manually. Then re-run redis-check-aof.',
         );
       }

@@ -23,7 +23,11 @@ export async function startsWithRdb(path: string): Promise<boolean> {
   }
 }
 
-/** True when the file's first non-comment line starts with `file` (redis-check-aof's test). */
+/**
+ * redis-check-aof's test for a manifest: some line (read fgets-style, 1024 bytes at most) that is
+ * not a comment starts with `file`. Looked for in the first 64 KiB only: a manifest is tiny, and an
+ * AOF is not read twice for it.
+ */
 async function looksLikeManifest(path: string): Promise<boolean> {
   const fh = await open(path, 'r');
   try {
@@ -31,10 +35,10 @@ async function looksLikeManifest(path: string): Promise<boolean> {
     const { bytesRead } = await fh.read(b, 0, b.length, 0);
     let p = 0;
     while (p < bytesRead) {
-      if (b[p] !== 0x23) return b.toString('latin1', p, p + 4) === 'file';
       const lf = b.indexOf(10, p);
-      if (lf < 0) return false;
-      p = lf + 1;
+      const end = lf >= 0 && lf < bytesRead && lf - p < 1024 ? lf + 1 : Math.min(p + 1024, bytesRead);
+      if (b[p] !== 0x23 && b.toString('latin1', p, Math.min(p + 4, end)) === 'file') return true;
+      p = end;
     }
     return false;
   } finally {
