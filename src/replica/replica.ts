@@ -35,8 +35,6 @@ export interface ReplicaOptions {
 }
 
 const SECOND = 1000;
-/** Queued AOF bytes above which the stream loop waits for the disk (bounds memory). */
-const MAX_UNFLUSHED = 16 << 20;
 
 /** A full sync refused by the shrink guard (the previous generation stays in place). */
 class ShrinkRefused extends RefusedError {}
@@ -66,9 +64,7 @@ export class Replica {
   private lastSave = 0;
   /** everysec: the fsync that runs beside the writes. */
   private syncer: BackgroundFsync | null = null;
-  /** The AOF write in flight (the stream loop does not wait for it unless too much is queued). */
-  private flushing: Promise<void> | null = null;
-  /** The state write in flight (never awaited by the stream loop). */
+  /** The state write started by the stream loop (never awaited there). */
   private saving: Promise<void> | null = null;
   private backgroundError: unknown = null;
   /** Told how many bytes a link carried when it closes (for cumulative counters). */
@@ -196,7 +192,6 @@ export class Replica {
     const everysec = this.opts.fsync === 'everysec';
     this.writer = await this.aof.openIncr(name, size, everysec ? 'no' : this.opts.fsync);
     this.syncer = everysec ? await BackgroundFsync.open(this.aof.file(name)) : null;
-    this.flushedSize = size;
   }
 
   private async fullSync(link: MasterLink, reply: Extract<PsyncReply, { kind: 'full' }>): Promise<void> {
@@ -310,76 +305,52 @@ export class Replica {
   }
 
   /**
-   * After each read's worth of commands: status, the incr bound, and the AOF write. The write
-   * runs beside the stream loop (a disk throttling our writes must not delay GETACK answers or
-   * the reading of the socket); the loop waits only when more than MAX_UNFLUSHED is queued.
-   * With fsync always, every batch is written and fsynced before the next is read.
+   * After each read's worth of commands: hand them to the file (a write, no fsync wait), update
+   * the status, start the once-a-second state write in the background, check the incr bound.
    */
   private async afterBatch(): Promise<void> {
     const stream = this.stream!;
     const writer = this.writer!;
     const failure = this.backgroundError ?? this.syncer?.failure;
     if (failure) throw failure;
+    await writer.flush();
     this.status.offset = stream.offset;
     this.status.commands = stream.commands;
     this.status.incrBytes = this.incrStart + writer.bytesWritten;
+    if (!this.saving && Date.now() - this.lastSave >= SECOND) {
+      // Everything up to stream.offset is in the file now: record exactly that.
+      this.saving = this.writeStateNow()
+        .catch((e: unknown) => {
+          this.backgroundError ??= e;
+        })
+        .finally(() => {
+          this.saving = null;
+        });
+    }
     if (!this.forceFull && this.status.incrBytes > this.opts.maxIncrBytes) {
       this.log(`incr AOF reached ${this.status.incrBytes} bytes (limit ${this.opts.maxIncrBytes}): starting a new base with a full sync`);
       this.forceFull = true;
       this.link?.kill('new base requested');
     }
-    if (this.opts.fsync === 'always') await this.flushIncr();
-    else if (!this.flushing) void this.flushIncr().catch(() => {});
-    else if (this.status.incrBytes - this.flushedSize > MAX_UNFLUSHED) await this.flushing;
-  }
-
-  /** Bytes of the incr AOF known to be written. */
-  private flushedSize = 0;
-
-  /**
-   * Writes what the AOF writer holds. The offset and size are taken when the flush starts: once
-   * it resolves the file holds at least those bytes, so the state may claim them (never more).
-   */
-  private flushIncr(): Promise<void> {
-    const writer = this.writer!;
-    const mark = { offset: this.stream!.offset, db: this.stream!.db, size: this.incrStart + writer.bytesWritten };
-    const done = writer.flush().then(() => {
-      this.flushedSize = mark.size;
-      if (!this.saving && Date.now() - this.lastSave >= SECOND) {
-        this.saving = this.writeStateAt(mark)
-          .catch((e: unknown) => {
-            this.backgroundError ??= e;
-          })
-          .finally(() => {
-            this.saving = null;
-          });
-      }
-    });
-    const tracked = done
-      .catch((e: unknown) => {
-        this.backgroundError ??= e;
-      })
-      .finally(() => {
-        if (this.flushing === tracked) this.flushing = null;
-      });
-    this.flushing = tracked;
-    return done;
   }
 
   /** Flushes the AOF, then records the offset it now holds (never the other way round). */
   private async saveState(): Promise<void> {
-    await this.flushing;
-    await this.flushIncr();
     await this.saving;
-    await this.writeStateAt({ offset: this.stream!.offset, db: this.stream!.db, size: this.incrStart + this.writer!.bytesWritten });
+    await this.writer?.flush();
+    await this.writeStateNow();
   }
 
-  private writeStateAt(mark: { offset: number; db: number; size: number }): Promise<void> {
-    const st = this.state!;
+  /** Writes the state for what the writer has been given so far (callers flush first). */
+  private writeStateNow(): Promise<void> {
+    const st = this.state;
+    const stream = this.stream;
+    const writer = this.writer;
+    if (!st || !stream || !writer) return Promise.resolve();
     this.lastSave = Date.now();
-    st.offset = mark.offset;
-    st.db = mark.db;
-    st.incrSize = mark.size;
+    st.offset = stream.offset;
+    st.db = stream.db;
+    st.incrSize = this.incrStart + writer.bytesWritten;
     return writeState(this.statePath, st);
   }
 
@@ -390,7 +361,7 @@ export class Replica {
     this.link = null;
     if (this.writer) {
       try {
-        if (this.stream) await this.saveState();
+        await this.saveState();
         await this.writer.close();
         await this.syncer?.close();
       } catch (e) {
@@ -400,8 +371,6 @@ export class Replica {
     this.writer = null;
     this.syncer = null;
     this.backgroundError = null;
-    this.flushing = null;
-    this.flushedSize = 0;
     this.stream = null;
     if (this.status.link !== 'stopped') this.setLink('down');
     this.status.linkUpSince = null;
