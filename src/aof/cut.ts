@@ -1,8 +1,7 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, open, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { fsyncDir } from '../util/atomic-file.js';
+import { streamToFileAtomic } from '../util/atomic-file.js';
 import { RefusedError } from '../util/errors.js';
 import type { CutPlan } from './check.js';
 
@@ -33,25 +32,11 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Copies `path` to `dest` (temp name, fsync, rename, directory fsync); never overwrites. */
+/** Copies `path` to `dest` atomically (temp name, fsync, rename, directory fsync); never overwrites. */
 export async function keepOriginal(path: string, dest: string): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
   if (await exists(dest)) throw new RefusedError(`backup ${dest} already exists; not overwriting it`);
-  const tmp = `${dest}.partial`;
-  try {
-    await pipeline(createReadStream(path), createWriteStream(tmp, { flags: 'wx' }));
-    const fh = await open(tmp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, dest);
-    await fsyncDir(dirname(dest));
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await streamToFileAtomic(dest, createReadStream(path));
 }
 
 export interface CutResult {

@@ -7,6 +7,7 @@ import { checkAof } from '../../src/aof/check.js';
 import { applyCut } from '../../src/aof/cut.js';
 import { readAof } from '../../src/codec/aof/reader.js';
 import { ToolError } from '../../src/util/errors.js';
+import { rng } from '../engine/workload.js';
 import { analyzedLines, redisCheckAof, sha256 } from './helpers.js';
 
 // A bounded, seeded fuzz: damaged AOFs never crash us, and wherever redis-check-aof itself gives a
@@ -19,17 +20,6 @@ const sources = [
 ];
 const work = mkdtempSync(join(tmpdir(), 'aof-fuzz-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = Buffer.from('*$#\r\n0123456789-+ MULTIEXECmultiexec\0\xff', 'latin1');
 
@@ -59,7 +49,7 @@ function mutate(data: Buffer, rnd: () => number, from: number): Buffer {
 
 describe('fuzzed AOFs', () => {
   it('always end in a clean verdict that matches redis-check-aof (seeded, 150 mutations)', async () => {
-    const rnd = mulberry32(20261121);
+    const rnd = rng(20261121);
     let compared = 0;
     const home = process.cwd();
     const mine = join(work, 'ours');
