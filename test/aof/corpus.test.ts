@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkAof, type CheckMode } from '../../src/aof/check.js';
 import { applyCut } from '../../src/aof/cut.js';
+import { readAof } from '../../src/codec/aof/reader.js';
 
 // Every corrupted-AOF case of the corpus: same verdict, same report lines and, after the repair,
 // byte-identical files as Debian's redis-check-aof 7.0.15 (expected.json).
@@ -91,6 +92,27 @@ describe('aof-corrupt corpus, against redis-check-aof 7.0.15', () => {
       const again = await run('check', exp.check_after_fix.argv);
       expect(again.transcript).toEqual(expectedLines(exp.check_after_fix.stdout));
       expect(again.refusal ? 1 : 0).toBe(exp.check_after_fix.exit_code);
+    });
+  }
+});
+
+describe('valid AOFs of the corpus (every producer and form)', () => {
+  const aofRoot = join(corpus, 'aof');
+  const forms = readdirSync(aofRoot).filter((n) => statSync(join(aofRoot, n)).isDirectory());
+
+  it('has AOFs', () => expect(forms.length).toBeGreaterThanOrEqual(4));
+
+  for (const form of forms) {
+    it(`${form}: valid, every file complete, fully readable`, async () => {
+      const dir = join(aofRoot, form);
+      const path = existsSync(join(dir, 'appendonlydir')) ? join(dir, 'appendonlydir') : join(dir, 'appendonly.aof');
+      const r = await checkAof(path);
+      expect(r.valid, r.refusal ?? '').toBe(true);
+      expect(r.refusal).toBeNull();
+      for (const f of r.files) expect(['valid', 'empty']).toContain(f.status);
+      let commands = 0;
+      for await (const it of readAof(path)) if (it.kind === 'command') commands++;
+      expect(commands).toBeGreaterThan(0);
     });
   }
 });
