@@ -49,13 +49,19 @@ it('S3 stopped in the middle of an upload: retries, exit 3, hook runs, nothing o
   child.stdin.on('error', () => {}); // EPIPE once the run gives up
   const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
 
-  const write = (buf: Buffer) => new Promise<void>((r) => (child.stdin.write(buf) ? r() : child.stdin.once('drain', () => r())));
+  // Resolves on drain, or when the run gave up and the pipe closed (no drain will come then).
+  const write = (buf: Buffer) =>
+    new Promise<void>((r) => {
+      if (child.stdin.destroyed || child.exitCode !== null || child.stdin.write(buf)) return r();
+      for (const ev of ['drain', 'close', 'error']) child.stdin.once(ev, () => r());
+      child.once('exit', () => r());
+    });
   const firstPart = 36 << 20; // past the first 16 MiB part
   for (let off = 0; off < firstPart; off += 1 << 20) await write(rdb.subarray(off, Math.min(off + (1 << 20), firstPart)));
   for (let i = 0; i < 200 && s3.pendingUploads().length === 0; i++) await sleep(50);
   expect(s3.pendingUploads().length).toBe(1); // the multipart upload is under way
   await s3.stop();
-  for (let off = firstPart; off < rdb.length && !child.stdin.destroyed; off += 1 << 20) await write(rdb.subarray(off, off + (1 << 20)));
+  for (let off = firstPart; off < rdb.length && !child.stdin.destroyed && child.exitCode === null; off += 1 << 20) await write(rdb.subarray(off, off + (1 << 20)));
   child.stdin.end();
 
   const code = await exited;
