@@ -110,6 +110,29 @@ describe('engine: collections against redis-server 7.0', () => {
     await expectSameAsServer(env.c, env.ks);
   });
 
+  it('SORT ... STORE: numeric with tie-break, ALPHA, DESC, LIMIT, BY/GET patterns with ->field, nosort', async () => {
+    await runBoth(env.c, env.ks, [
+      ['RPUSH', 'l', 3, 1, 2, 10, '1.5', 2, ' 7', ''],
+      ['SADD', 's', 'b', 'a', 'c', 'aa', 'B'],
+      ['ZADD', 'z', 3, 'x', 1, 'y', 2, 'w'],
+      ['MSET', 'w_1', 30, 'w_2', 10, 'w_3', 20, 'w_10', 5, 'o_1', 'one', 'o_2', 'two'],
+      ['HSET', 'h_1', 'f', 'h1'],
+      ['HSET', 'h_3', 'f', 'h3'],
+      ['SORT', 'l', 'STORE', 'r1'],
+      ['SORT', 'l', 'DESC', 'LIMIT', 1, 3, 'STORE', 'r2'],
+      ['SORT', 's', 'ALPHA', 'STORE', 'r3'],
+      ['SORT', 's', 'STORE', 'r4'],
+      ['SORT', 's', 'BY', 'nosort', 'STORE', 'r5'],
+      ['SORT', 'z', 'BY', 'nosort', 'DESC', 'LIMIT', 0, 2, 'STORE', 'r6'],
+      ['SORT', 'l', 'BY', 'w_*', 'GET', '#', 'GET', 'o_*', 'GET', 'h_*->f', 'STORE', 'r7'],
+      ['SORT', 'l', 'BY', 'o_*', 'ALPHA', 'DESC', 'STORE', 'r8'],
+      ['SORT', 'missing', 'STORE', 'r1'],
+      ['SORT', 'l', 'LIMIT', 100, 5, 'STORE', 'r2'],
+      ['SORT', 'w_1', 'STORE', 'r9'],
+    ]);
+    await expectSameAsServer(env.c, env.ks);
+  });
+
   it('hashes: HSET/HMSET/HSETNX/HDEL/HINCRBY/HINCRBYFLOAT', async () => {
     await runBoth(env.c, env.ks, [
       ['HSET', 'h', 'a', 1, 'b', 2, 'c', 3],

@@ -188,6 +188,7 @@ export class Workload {
       () => ['LMOVE', k, this.key('lst'), this.pick(['LEFT', 'RIGHT']), this.pick(['LEFT', 'RIGHT'])],
       () => ['RPOPLPUSH', k, this.key('lst')],
       () => ['LMPOP', 2, k, this.key('lst'), this.pick(['LEFT', 'RIGHT']), 'COUNT', 1 + this.int(3)],
+      () => ['SORT', this.pick([k, this.key('set')]), 'ALPHA', this.pick(['ASC', 'DESC']), 'LIMIT', 0, 1 + this.int(6), 'STORE', this.key('lst')],
     ])();
   }
 

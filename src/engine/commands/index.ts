@@ -11,6 +11,7 @@ import { geoCommands } from './geo.js';
 import { streamCommands } from './streams.js';
 import { functionCommands } from './functions.js';
 import { serverCommands } from './server.js';
+import { sortCommands } from './sort.js';
 
 /**
  * One command the engine knows: Redis's arity convention (n exact, -n at least n arguments
@@ -38,5 +39,6 @@ export const commandTable = new Map<string, CommandSpec>(
     ...streamCommands,
     ...functionCommands,
     ...serverCommands,
+    ...sortCommands,
   }),
 );

@@ -16,5 +16,4 @@ export const serverCommands: CommandTable = {
   eval_ro: { arity: -3, run: noop, unsupported: script },
   evalsha_ro: { arity: -3, run: noop, unsupported: script },
   fcall: { arity: -3, run: noop, unsupported: 'FCALL in the stream; Redis propagates the commands a function runs, not the call' },
-  sort: { arity: -2, run: noop, unsupported: 'SORT ... STORE is not implemented by the engine yet' },
 };
