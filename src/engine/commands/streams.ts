@@ -263,6 +263,8 @@ function xclaim(ks: Keyspace, argv: Buffer[]): void {
   if (!s) throw new CommandError(`NOGROUP No such key '${key.toString()}' or consumer group '${gname.toString()}'`);
   const g = group(s, gname, key);
   if (lastId && idCmp(lastId, g.lastId) > 0) g.lastId = lastId;
+  // A delivery time before the epoch or in the future is replaced by now, as Redis does.
+  if (deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
   let consumer: Consumer | undefined;
   for (const id of ids) {
     const k = idKey(id);
