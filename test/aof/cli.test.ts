@@ -42,6 +42,9 @@ describe('aof-check CLI', () => {
     expect(cli(['aof-check', 'x.aof', '--fix', '--undo-flush']).code).toBe(2);
     expect(cli(['aof-check', 'x.aof', '--truncate-to-timestamp', 'soon']).code).toBe(2);
     expect(cli(['aof-check', 'x.aof', '--yes']).code).toBe(2);
+    // A Redis data directory is enough: its appendonlydir (7.0+) or its appendonly.aof (6.2).
+    expect(cli(['aof-check', join(corpus, 'aof/redis-6.2.16_aof_preamble-no')]).code).toBe(0);
+    expect(cli(['aof-check', join(corpus, 'aof/redis-7.0.15-debian_aof_preamble-yes')]).code).toBe(0);
     const missing = cli(['aof-check', join(work, 'no-such.aof')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);

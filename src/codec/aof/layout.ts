@@ -63,7 +63,8 @@ export async function loadManifest(manifestPath: string): Promise<AofManifest> {
 }
 
 /**
- * Resolves PATH: an `appendonlydir` (its `*.manifest`), a manifest file, or a single AOF.
+ * Resolves PATH: an `appendonlydir` (its `*.manifest`), a Redis data directory holding one, a
+ * manifest file, or a single AOF.
  */
 export async function resolveAofLayout(path: string): Promise<AofLayout> {
   let st;
@@ -73,8 +74,14 @@ export async function resolveAofLayout(path: string): Promise<AofLayout> {
     throw new UsageError(`Cannot open ${path}: ${strerror(e)}`);
   }
   if (st.isDirectory()) {
-    const names = (await readdir(path)).filter((n) => n.endsWith('.manifest') && !n.startsWith('temp-'));
-    if (names.length === 0) throw new UsageError(`${path}: no AOF manifest (*.manifest) in this directory`);
+    const all = await readdir(path);
+    const names = all.filter((n) => n.endsWith('.manifest') && !n.startsWith('temp-'));
+    if (names.length === 0) {
+      // A Redis data directory: its appendonlydir (7.0+), or its single appendonly.aof (up to 6.2).
+      if (all.includes('appendonlydir')) return resolveAofLayout(join(path, 'appendonlydir'));
+      if (all.includes('appendonly.aof')) return { kind: 'single', path: join(path, 'appendonly.aof') };
+      throw new UsageError(`${path}: no AOF manifest (*.manifest), appendonlydir or appendonly.aof in this directory`);
+    }
     const pick = names.length === 1 ? names[0]! : names.find((n) => n === 'appendonly.aof.manifest');
     if (!pick) throw new UsageError(`${path}: several manifests (${names.join(', ')}); name the one to check`);
     const manifestPath = join(path, pick);
