@@ -228,8 +228,9 @@ export async function rewriteInPlace(path: string, opts: RewriteOptions & { keep
   const incrSeq = Math.max(0, ...old.filter((e) => e.type === 'i' || e.file.includes('.incr.')).map((e) => e.seq)) + 1;
   opts.onProgress?.(`writing new base seq ${baseSeq} (${ks.size} keys)`);
   const r = await writeMultipartFiles(layout.dir, prefix, baseSeq, incrSeq, ks, opts, target);
-  // Old base first among history (most recently retired first), as Redis lists them.
-  const retired = [...old.filter((e) => e.type === 'b'), ...old.filter((e) => e.type === 'i').reverse()].map((e) => ({ ...e, type: 'h' as const }));
+  // History lists the most recently retired first: the old incrs (newest first), then the old
+  // base, then what was already history (formats digest §4.4, verified against Redis's manifest).
+  const retired = [...old.filter((e) => e.type === 'i').reverse(), ...old.filter((e) => e.type === 'b')].map((e) => ({ ...e, type: 'h' as const }));
   const history = [...retired, ...old.filter((e) => e.type === 'h')];
   const withHistory: AofManifest = { entries: [r.base, ...history, r.incr] };
   await writeFileAtomic(layout.manifestPath, formatManifest(withHistory));

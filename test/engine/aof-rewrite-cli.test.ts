@@ -125,8 +125,11 @@ describe('tsredis-ops aof-rewrite', () => {
     const m1 = readFileSync(join(dir, 'appendonly.aof.manifest'), 'utf8').trim().split('\n');
     expect(m1[0]).toBe('file appendonly.aof.3.base.rdb seq 3 type b');
     expect(m1.at(-1)).toBe('file appendonly.aof.3.incr.aof seq 3 type i');
-    expect(m1.slice(1, -1)).toEqual(['file appendonly.aof.2.base.rdb seq 2 type h', 'file appendonly.aof.2.incr.aof seq 2 type h']);
+    expect(m1.slice(1, -1)).toEqual(['file appendonly.aof.2.incr.aof seq 2 type h', 'file appendonly.aof.2.base.rdb seq 2 type h']);
     for (const f of ['appendonly.aof.2.base.rdb', 'appendonly.aof.2.incr.aof']) expect(existsSync(join(dir, f))).toBe(true);
+    const copy = mkdtempSync(join(work, 'inplace-history-'));
+    cpSync(dir, join(copy, 'appendonlydir'), { recursive: true });
+    expect((await digestOf(copy)).digest).toBe(liveDigest);
     const again = cli(dir, '--in-place');
     expect(again.code).toBe(0);
     expect(readFileSync(join(dir, 'appendonly.aof.manifest'), 'utf8')).toBe('file appendonly.aof.4.base.rdb seq 4 type b\nfile appendonly.aof.4.incr.aof seq 4 type i\n');
