@@ -10,11 +10,7 @@ export function register(program: Command): void {
     .command('prune')
     .summary('remove backups a retention policy does not keep (restic forget rules)')
     .description(
-      `Apply a retention policy with restic's "forget" semantics, in UTC: rules are ORed; each count rule
-keeps the newest backup of each of the N most recent hours/days/weeks/months/years that hold
-backups (-1 = all); the oldest backup is kept while a count rule has budget left; the within rules
-measure back from the newest backup. Each backup name is pruned on its own, and its newest
-backup is never removed. Durations: 36h, 2d, 60d, 1y6m.`,
+      `Apply a retention policy with restic's "forget" semantics, in UTC: rules are ORed; each count rule keeps the newest backup of each of the N most recent hours/days/weeks/months/years that hold backups (-1 = all); the oldest backup is kept while a count rule has budget left; the within rules measure back from the newest backup. Each backup name is pruned on its own, and its newest backup is never removed. Durations: 36h, 2d, 60d, 1y6m.`,
     )
     .option('--target <target>', 'directory or s3://bucket/prefix')
     .option('--name <name>', 'only backups with this name')

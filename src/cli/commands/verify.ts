@@ -12,9 +12,7 @@ export function register(program: Command): void {
     .command('verify')
     .summary('re-read stored backups and check them against their manifests')
     .description(
-      `Re-read a stored backup and check its size and sha256 against the manifest. --deep also
-decrypts, decompresses and fully parses the RDB (CRC-64 included) and checks the plain sha256,
-sha1 and key count, in the same single read. Without NAME, --latest is assumed.`,
+      `Re-read a stored backup and check its size and sha256 against the manifest. --deep also decrypts, decompresses and fully parses the RDB (CRC-64 included) and checks the plain sha256, sha1 and key count, in the same single read. Without NAME, --latest is assumed.`,
     )
     .argument('[name]', 'backup object or manifest name (or its stem)')
     .option('--target <target>', 'directory or s3://bucket/prefix')
