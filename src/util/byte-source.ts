@@ -98,11 +98,12 @@ export class ByteSource {
     if (!(await this.ensure(min))) return false;
     const parts: Buffer[] = [];
     let have = this.available;
+    // A chunk that is not there within ~1 ms is not waited for (a file's read-ahead is).
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), 1)));
     while (have < max && !this.ended) {
       this.pendingChunk ??= this.chunks.next();
-      const next = this.pendingChunk;
-      // A chunk that is not there within ~1 ms is not waited for (a file's read-ahead is).
-      const ready = await Promise.race([next, new Promise<null>((r) => setTimeout(() => r(null), 1))]);
+      const ready = await Promise.race([this.pendingChunk, late]);
       if (ready === null) break;
       this.pendingChunk = null;
       if (ready.done) {
@@ -114,6 +115,7 @@ export class ByteSource {
       parts.push(asBuffer(c));
       have += c.length;
     }
+    clearTimeout(timer);
     if (parts.length > 0) {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), ...parts], have);
       this.base += this.pos;

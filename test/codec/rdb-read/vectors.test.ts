@@ -3,7 +3,9 @@ import { crc64 } from '../../../src/codec/rdb/crc64.js';
 import type { RdbKey, RedisValue } from '../../../src/codec/rdb/model.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
 import { FormatError } from '../../../src/util/errors.js';
-import { keysOf, readAll, tinyChunks } from './corpus-helpers.js';
+import { readFileSync } from 'node:fs';
+import { keyJsonLine } from '../../../src/inspect/key-json.js';
+import { CORPUS, keysOf, readAll, tinyChunks } from './corpus-helpers.js';
 
 /** Whole-file and DUMP-payload vectors of the formats digest (§7.2, §7.3), read through readRdb. */
 
@@ -178,6 +180,18 @@ describe('whole-file vectors (§7.2)', () => {
     await expect(readAll(ByteSource.fromBuffer(ver, 'f'))).rejects.toThrow(/^f: at byte 5: expected an RDB version/);
     await expect(readAll(ByteSource.fromBuffer(Buffer.alloc(0), 'f'))).rejects.toThrow(FormatError);
   });
+  it('reads a whole server dataset identically in 1-byte and 7-byte chunks', async () => {
+    const data = readFileSync(`${CORPUS}rdb/redis-7.4.1/redis-7.4.1_s1_low.rdb`);
+    // Compared as jsonl text: deep equality of megabyte Buffers is slow in the test runner.
+    const lines = (keys: RdbKey[]): string[] => keys.map((k) => `${k.offset} ${keyJsonLine(k, 'base64')}`);
+    const whole = lines(keysOf(await readAll(ByteSource.fromBuffer(data, 'whole'))));
+    expect(whole.length).toBe(185);
+    for (const size of [1, 7]) {
+      const chunked = lines(keysOf(await readAll(tinyChunks(data, size))));
+      expect(chunked).toEqual(whole);
+    }
+  });
+
   it('parses every vector identically with 1-byte chunks', async () => {
     for (const [, payload, value, magic] of cases) {
       const keys = keysOf(await readAll(tinyChunks(fileFromPayload(payload, magic))));
