@@ -55,6 +55,11 @@ environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `tsredis-ops rdb-dump big.rdb | head` closes our stdout early: that is a normal end, not a crash.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.OK);
+    throw e;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
