@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { ExitCode, ToolError, oneLine } from '../util/errors.js';
 import { redactUrl } from '../net/redis-url.js';
 
@@ -34,11 +35,14 @@ export function jsonReplacer(_key: string, v: unknown): unknown {
   return v;
 }
 
-/** Parses an integer flag value or fails with a usage error naming the flag. */
+/**
+ * Parses an integer flag value. Thrown as commander's own InvalidArgumentError so commander prints
+ * its one-line "error: option '--db <n>' argument 'x' is invalid" and exits as a usage error.
+ */
 export function intOption(flag: string): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n)) throw new ToolError(`${flag} expects an integer, got "${v}"`, ExitCode.USAGE);
+    if (v.trim() === '' || !Number.isInteger(n)) throw new InvalidArgumentError(`${flag} expects an integer, got "${v}".`);
     return n;
   };
 }
