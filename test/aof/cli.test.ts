@@ -68,6 +68,27 @@ describe('aof-check CLI', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.bak'))).toEqual([]);
   });
 
+  it('on a terminal it asks before cutting: "n" keeps the file, "y" cuts it', () => {
+    const dir = caseCopy('aof70incr_trunc-mid-command');
+    const before = sha256(join(dir, 'input.aof'));
+    // util-linux `script` gives the command a pseudo-terminal; the answer is typed into it.
+    const onTty = (answer: string) =>
+      spawnSync('script', ['-qec', `stty cols 100; ${process.execPath} ${join(root, 'bin/tsredis-ops.js')} aof-check input.aof --fix; echo EXIT=$?`, '/dev/null'], {
+        cwd: dir,
+        input: answer,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+    const no = onTty('n\n');
+    expect(no.error).toBeUndefined();
+    expect(no.stdout).toMatch(/\[y\/N\]: /);
+    expect(no.stdout).toMatch(/Aborted: nothing was changed[\s\S]*EXIT=1/);
+    expect(sha256(join(dir, 'input.aof'))).toBe(before);
+    const yes = onTty('y\n');
+    expect(yes.stdout).toMatch(/Checked again: the AOF is valid[\s\S]*EXIT=0/);
+    expect(statSync(join(dir, 'input.aof')).size).toBe(4738);
+  });
+
   it('--fix --yes keeps the original, says loudly that good commands are lost, and cuts like redis-check-aof', () => {
     const dir = caseCopy('aof62plain_garbage-middle');
     const exp = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8'));
