@@ -104,7 +104,8 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
     // A planning read first when the plan decides something (dry run, cluster dbs, conversion
     // refusals); otherwise only the file's CRC-64, and the plan is tallied while restoring.
     const { version: sourceRdb } = await checkRdbFile(opts.rdbPath);
-    const needPlan = opts.dryRun || !!opts.verifyOnly || info.cluster || sourceRdb > info.rdbVersion;
+    // (A target with fewer than the default 16 dbs may lack one the backup uses: plan it.)
+    const needPlan = opts.dryRun || !!opts.verifyOnly || info.cluster || sourceRdb > info.rdbVersion || info.databases < 16;
     let plan = needPlan ? await planRestore(opts.rdbPath, policy, opts.dbMap) : null;
     if (plan) checkPlan(plan, { cluster: info.cluster, databases: info.databases, display: opts.target.display }, opts.lossy);
     const report: OnlineReport = {
@@ -158,7 +159,9 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
       const prep = prepareFast(k, keyPolicy) ?? (await prepareKey(k, keyPolicy));
       tally?.key(k, prep);
       if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
-      const job: KeyJob = { db: mapDb(opts.dbMap, k.db), key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
+      const db = mapDb(opts.dbMap, k.db);
+      if (db >= info.databases) throw new UsageError(`db ${k.db} maps to db ${db} but ${opts.target.display} has ${info.databases} databases (keys of lower dbs were restored); use --db-map`);
+      const job: KeyJob = { db, key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
       if (prep.kind === 'payload') job.payload = prep.payload;
       else job.commands = prep.commands;
       const queued = sender.submit(job);

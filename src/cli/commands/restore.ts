@@ -135,6 +135,7 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   if (f.verifyOnly && (f.replace || f.flush || f.dryRun)) throw new UsageError('--verify-only writes nothing: drop --replace, --flush and --dry-run');
   if (f.verifySample !== undefined && !f.verify && !f.verifyOnly) throw new UsageError('--verify-sample needs --verify');
   const target = f.to ? parseRedisUrl(f.to, { passwordFile: f.passwordFile }) : undefined;
+  if (target?.db !== undefined) throw new UsageError(`restore keeps each key in its own db: drop /${target.db} from the URL and use --db-map to move dbs`);
   const dbMap = parseDbMap(f.dbMap);
 
   const cfg = await loadConfig(f.config);
