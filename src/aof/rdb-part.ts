@@ -33,8 +33,7 @@ export async function checkRdbPart(src: ByteSource): Promise<RdbPartCheck> {
         keys++;
         if (rec.entry.expireAtMs !== null) expires++;
       } else if (rec.kind === 'eof') {
-        // The RDB ends after the EOF opcode and, from version 5 on, its 8-byte checksum.
-        end = rec.offset + 1 + ((version ?? 0) >= 5 ? 8 : 0);
+        end = rec.end;
       }
     }
     if (end === null) return { ok: false, end: src.offset, version, keys, expires, error: 'RDB ended without an EOF opcode', errorOffset: src.offset };

@@ -60,11 +60,9 @@ export async function* readAof(path: string, opts: ReadAofOptions = {}): AsyncGe
     let start = 0;
     if (await startsWithRdb(file)) {
       const rsrc = ByteSource.fromFile(file);
-      let version = 0;
       try {
         for await (const record of readRdb(rsrc, { verifyChecksum: true })) {
-          if (record.kind === 'header') version = record.version;
-          if (record.kind === 'eof') start = record.offset + 1 + (version >= 5 ? 8 : 0);
+          if (record.kind === 'eof') start = record.end;
           if (opts.rdb !== false) yield { kind: 'rdb', record, file };
         }
       } finally {

@@ -112,5 +112,6 @@ export type RdbRecord =
   | { kind: 'function'; code: Buffer; offset: number }
   | { kind: 'module-aux'; module: ModuleValue; when: number; offset: number }
   | { kind: 'key'; entry: RdbKey }
-  /** checksum null: the file has none (RDB < 5) or it was written as 0 (checksum disabled). */
+  /** checksum null: the file has none (RDB < 5) or it was written as 0 (checksum disabled).
+   *  end: absolute offset just past the EOF opcode and its checksum. */
   | { kind: 'eof'; offset: number; checksum: bigint | null; computed: bigint; end: number };
