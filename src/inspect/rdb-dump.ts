@@ -4,7 +4,8 @@ import { RdbDecoder } from '../codec/rdb/reader.js';
 import { functionToCommand, valueToCommands } from '../codec/rdb/to-commands.js';
 import type { ByteSource } from '../util/byte-source.js';
 import { globMatch } from './glob.js';
-import { functionJsonLine, keyJsonLine, type ByteEncoding } from './key-json.js';
+import { JsonOut } from './json-out.js';
+import { functionJsonLine, writeKeyJson, type ByteEncoding } from './key-json.js';
 
 /** rdb-dump: every key of an RDB as jsonl, or as the commands that recreate it (RESP). */
 
@@ -17,8 +18,11 @@ export interface DumpOptions {
   onProgress?: (offset: number) => void;
 }
 
-/** A sink that may apply backpressure. */
-export type Sink = (chunk: string | Buffer) => Promise<void> | void;
+/**
+ * A sink that may apply backpressure. It must be done with the chunk when its promise resolves:
+ * the jsonl output buffer is reused (allocating one per chunk keeps the GC busy).
+ */
+export type Sink = (chunk: Buffer) => Promise<void> | void;
 
 const FLUSH_AT = 1 << 20;
 
@@ -27,7 +31,7 @@ export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): P
   const selected = (k: RdbKey): boolean =>
     (opts.db === undefined || k.db === opts.db) && (opts.type === undefined || k.value!.type === opts.type) && (!opts.match || globMatch(opts.match, k.key));
   let keys = 0;
-  let text = '';
+  const json = new JsonOut();
   let bufs: Buffer[] = [];
   let bufLen = 0;
   let respDb = -1;
@@ -37,10 +41,9 @@ export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): P
     bufLen += b.length;
   };
   const flush = async (): Promise<void> => {
-    if (text.length > 0) {
-      const t = text;
-      text = '';
-      await sink(t);
+    if (json.pos > 0) {
+      await sink(json.written());
+      json.clear();
     }
     if (bufs.length > 0) {
       const b = Buffer.concat(bufs, bufLen);
@@ -54,14 +57,16 @@ export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): P
     if (!batch) break;
     for (const r of batch) {
       if (r.kind === 'function') {
-        if (opts.format === 'jsonl') text += `${functionJsonLine(r.code)}\n`;
+        if (opts.format === 'jsonl') json.text(`${functionJsonLine(r.code)}\n`);
         else pushCmd(functionToCommand(r.code));
       } else if (r.kind === 'key') {
         const k = r.entry;
         if (!selected(k)) continue;
         keys++;
         if (opts.format === 'jsonl') {
-          text += `${keyJsonLine(k, opts.encoding)}\n`;
+          writeKeyJson(json, k, opts.encoding);
+          // Flush per key: one key of a large collection can fill the buffer by itself.
+          if (json.pos >= FLUSH_AT) await flush();
         } else {
           if (k.db !== respDb) {
             pushCmd([Buffer.from('SELECT'), Buffer.from(String(k.db))]);
@@ -72,7 +77,7 @@ export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): P
       }
     }
     opts.onProgress?.(src.offset);
-    if (text.length >= FLUSH_AT || bufLen >= FLUSH_AT) await flush();
+    if (json.pos >= FLUSH_AT || bufLen >= FLUSH_AT) await flush();
   }
   await flush();
   return { keys };

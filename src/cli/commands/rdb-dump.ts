@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { once } from 'node:events';
 import type { RedisType } from '../../codec/rdb/model.js';
 import { dumpRdb } from '../../inspect/rdb-dump.js';
 import { ExitCode } from '../../util/errors.js';
@@ -66,9 +65,9 @@ export function register(program: Command): void {
               type: flags.type,
               match: flags.match === undefined ? undefined : Buffer.from(flags.match, 'utf8'),
             },
-            async (chunk) => {
-              if (!out.write(chunk)) await once(out, 'drain');
-            },
+            // Resolves once the chunk is written out (dumpRdb reuses its buffer). A write error
+            // (EPIPE from `| head`) is handled by main's stdout 'error' listener.
+            (chunk) => new Promise<void>((resolve) => out.write(chunk, () => resolve())),
           );
           progress.succeed(`${file}: ${keys} keys`);
           return ExitCode.OK;

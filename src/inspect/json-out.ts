@@ -1,0 +1,168 @@
+import { isUtf8 } from 'node:buffer';
+
+/**
+ * A growable output Buffer that JSON text is written into byte by byte. Hand-written because
+ * rdb-dump's speed is bound by allocation: building a string per key and JSON.stringify per byte
+ * string costs more than the RDB decoding itself. The escaping is exactly JSON.stringify's (for
+ * valid UTF-8 input, which is copied through unchanged), so the output is the same byte for byte.
+ */
+
+const QUOTE = 0x22;
+/** 0: copy the byte; 1: two-char escape (ESC2 holds the letter); 2: \u00XX. */
+const ESC = new Uint8Array(256);
+const ESC2 = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) ESC[c] = 2;
+for (const [c, l] of [[8, 'b'], [9, 't'], [10, 'n'], [12, 'f'], [13, 'r'], [0x22, '"'], [0x5c, '\\']] as const) {
+  ESC[c] = 1;
+  ESC2[c] = l.charCodeAt(0);
+}
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
+/** Above this a byte string is escaped with an exact size pass first (6x worst case is too much memory). */
+const OPTIMISTIC_MAX = 1 << 16;
+/** Above this base64 goes through the native encoder. */
+const NATIVE_B64_MIN = 4096;
+
+export class JsonOut {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(private readonly initial = 1 << 22) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  /** The bytes written so far; the writer continues in a fresh buffer (the returned one is not reused). */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(this.initial);
+    this.pos = 0;
+    return out;
+  }
+
+  /** Starts over in the same buffer (once the bytes given out by `written()` are consumed). */
+  clear(): void {
+    this.pos = 0;
+  }
+
+  /** The bytes written so far, as a view of the buffer: valid until `clear()`. */
+  written(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const nb = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(nb, 0, 0, this.pos);
+    this.buf = nb;
+  }
+
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = c;
+  }
+
+  /** ASCII text (JSON punctuation, names, numbers) as is. */
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  /** Any text as UTF-8, as is (already JSON). */
+  text(s: string): void {
+    this.ensure(Buffer.byteLength(s, 'utf8'));
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** A number or null. */
+  num(x: number | bigint | null): void {
+    this.ascii(x === null ? 'null' : String(x));
+  }
+
+  /** `"<base64 of b>"`. */
+  base64Str(b: Buffer): void {
+    this.byte(QUOTE);
+    this.base64(b);
+    this.byte(QUOTE);
+  }
+
+  /** The base64 text of b, unquoted. */
+  base64(b: Buffer): void {
+    const n = b.length;
+    if (n >= NATIVE_B64_MIN) {
+      this.ascii(b.toString('base64'));
+      return;
+    }
+    this.ensure(((n + 2) / 3) * 4 + 4);
+    const buf = this.buf;
+    let p = this.pos;
+    let i = 0;
+    for (; i + 2 < n; i += 3) {
+      const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+      buf[p++] = B64[v >>> 18]!;
+      buf[p++] = B64[(v >>> 12) & 63]!;
+      buf[p++] = B64[(v >>> 6) & 63]!;
+      buf[p++] = B64[v & 63]!;
+    }
+    if (i < n) {
+      const two = i + 1 < n;
+      const v = (b[i]! << 16) | (two ? b[i + 1]! << 8 : 0);
+      buf[p++] = B64[v >>> 18]!;
+      buf[p++] = B64[(v >>> 12) & 63]!;
+      buf[p++] = two ? B64[(v >>> 6) & 63]! : 0x3d;
+      buf[p++] = 0x3d;
+    }
+    this.pos = p;
+  }
+
+  /**
+   * b as a JSON string (JSON.stringify of its UTF-8 text) when it is valid UTF-8; otherwise writes
+   * nothing and returns false.
+   */
+  utf8Str(b: Buffer): boolean {
+    const n = b.length;
+    if (n > OPTIMISTIC_MAX) {
+      let extra = 0;
+      let high = 0;
+      for (let i = 0; i < n; i++) {
+        const c = b[i]!;
+        high |= c;
+        extra += ESC[c] === 0 ? 0 : ESC[c] === 1 ? 1 : 5;
+      }
+      if (high & 0x80 && !isUtf8(b)) return false;
+      this.ensure(n + extra + 2);
+    } else {
+      this.ensure(n * 6 + 2);
+    }
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start;
+    let high = 0;
+    buf[p++] = QUOTE;
+    for (let i = 0; i < n; i++) {
+      const c = b[i]!;
+      const e = ESC[c];
+      if (e === 0) {
+        buf[p++] = c;
+        high |= c;
+      } else if (e === 1) {
+        buf[p++] = 0x5c;
+        buf[p++] = ESC2[c]!;
+      } else {
+        buf[p++] = 0x5c;
+        buf[p++] = 0x75; // u
+        buf[p++] = 0x30;
+        buf[p++] = 0x30;
+        buf[p++] = HEX[c >>> 4]!;
+        buf[p++] = HEX[c & 15]!;
+      }
+    }
+    if (high & 0x80 && n <= OPTIMISTIC_MAX && !isUtf8(b)) return false;
+    buf[p++] = QUOTE;
+    this.pos = p;
+    return true;
+  }
+}
