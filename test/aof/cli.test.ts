@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debugDigest, shutdownRedis, startRedis, stopAllRedis } from '../helpers/redis-server.js';
 import { dirHashes, sha256 } from './helpers.js';
+import { CORPUS } from '../helpers/corpus.js';
 
 // The commands as an operator runs them: node bin/tsredis-ops.js (built by `npx tsc -p .`).
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const corpus = join(root, '../shared/corpus/');
+const corpus = CORPUS;
 const work = mkdtempSync(join(tmpdir(), 'aof-cli-'));
 
 function cli(args: string[], opts: { cwd?: string } = {}): { code: number; stdout: string; stderr: string } {

@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkAof, type CheckMode } from '../../src/aof/check.js';
 import { applyCut } from '../../src/aof/cut.js';
 import { readAof } from '../../src/codec/aof/reader.js';
+import { CORPUS } from '../helpers/corpus.js';
 
 // Every corrupted-AOF case of the corpus: same verdict, same report lines and, after the repair,
 // byte-identical files as Debian's redis-check-aof 7.0.15 (expected.json).
-const corpus = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+const corpus = CORPUS;
 const casesDir = join(corpus, 'aof-corrupt');
 const cases = readdirSync(casesDir).filter((c) => existsSync(join(casesDir, c, 'expected.json')));
 // redis-check-rdb's own lines inside redis-check-aof's output: we report the RDB part our way.

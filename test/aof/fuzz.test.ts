@@ -1,7 +1,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkAof } from '../../src/aof/check.js';
 import { applyCut } from '../../src/aof/cut.js';
@@ -9,10 +8,11 @@ import { readAof } from '../../src/codec/aof/reader.js';
 import { ToolError } from '../../src/util/errors.js';
 import { rng } from '../engine/workload.js';
 import { analyzedLines, redisCheckAof, sha256 } from './helpers.js';
+import { CORPUS } from '../helpers/corpus.js';
 
 // A bounded, seeded fuzz: damaged AOFs never crash us, and wherever redis-check-aof itself gives a
 // verdict (it aborts on some absurd lengths) ours is the same, with the same cut.
-const corpus = fileURLToPath(new URL('../../../shared/corpus/aof/', import.meta.url));
+const corpus = join(CORPUS, 'aof/');
 const sources = [
   'redis-7.0.15-debian_aof_preamble-no/appendonlydir/appendonly.aof.2.incr.aof',
   'redis-6.2.16_aof_preamble-no/appendonly.aof',

@@ -1,8 +1,10 @@
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ManifestError, formatManifest, parseManifest, quoteArg, splitArgs } from '../../src/codec/aof/manifest.js';
+import { CORPUS } from '../helpers/corpus.js';
 
-const corpus = new URL('../../../shared/corpus/', import.meta.url);
+const corpus = pathToFileURL(CORPUS);
 
 function reason(text: string): string {
   try {

@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyJsonLine } from '../../src/inspect/key-json.js';
 import { loadAof, rewriteAof, type RewriteFormat } from '../../src/engine/rewrite.js';
 import { startRedis, stopAllRedis } from '../helpers/redis-server.js';
+import { CORPUS as CORPUS_ROOT } from '../helpers/corpus.js';
 import type { RdbKey } from '../../src/codec/rdb/model.js';
 import { readRdb } from '../../src/codec/rdb/reader.js';
 import { ByteSource } from '../../src/util/byte-source.js';
@@ -20,10 +20,10 @@ import { dumpToRdb } from '../../src/engine/dump.js';
  */
 
 type Json = Record<string, unknown>;
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/aof/', import.meta.url));
+const CORPUS = join(CORPUS_ROOT, 'aof/');
 const dirs = readdirSync(CORPUS).filter((n) => statSync(join(CORPUS, n)).isDirectory());
 const work = mkdtempSync(join(tmpdir(), 'tsredis-engine-corpus-'));
-const THIRD = fileURLToPath(new URL('../../../shared/corpus/third-party/redis-tests-assets/', import.meta.url));
+const THIRD = join(CORPUS_ROOT, 'third-party/redis-tests-assets/');
 const thirdPartyAofs = readdirSync(THIRD).filter((n) => n.endsWith('.aof'));
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import type { RedisClient } from '../../src/net/redis-client.js';
 import type { TestRedis } from '../helpers/redis-server.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+export { CORPUS } from '../helpers/corpus.js';
 
 /** Runs the built CLI; returns exit code and output. */
 export function cli(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {

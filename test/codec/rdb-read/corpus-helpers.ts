@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ByteSource } from '../../../src/util/byte-source.js';
 import { readRdb, type ReadRdbOptions } from '../../../src/codec/rdb/reader.js';
 import type { RdbKey, RdbRecord } from '../../../src/codec/rdb/model.js';
 
-/** The shared corpus, read in place (project root is /work/main; the corpus is ../shared/corpus). */
-export const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/', import.meta.url));
+export { CORPUS } from '../../helpers/corpus.js';
 
 /** Every file under `dir` whose name ends with `ext`, recursively, sorted. */
 export function walk(dir: string, ext: string): string[] {
