@@ -25,6 +25,12 @@ export interface DumpOptions {
 export type Sink = (chunk: Buffer) => Promise<void> | void;
 
 const FLUSH_AT = 1 << 20;
+/**
+ * Records per decoder batch. Small on purpose: a batch's decoded values are alive while it is
+ * printed, and with thousands of keys in flight most of them survive young-generation GCs
+ * (1.6x the CPU time of the whole dump with the decoder's default 4096).
+ */
+const BATCH = 128;
 
 export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): Promise<{ keys: number }> {
   const dec = new RdbDecoder(src);
@@ -53,7 +59,7 @@ export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): P
     }
   };
   for (;;) {
-    const batch = await dec.nextBatch();
+    const batch = await dec.nextBatch(BATCH);
     if (!batch) break;
     for (const r of batch) {
       if (r.kind === 'function') {
