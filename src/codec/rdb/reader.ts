@@ -1,5 +1,6 @@
 import type { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
+import { BadData, NeedMore } from '../parse-signals.js';
 import { BlobError, CheckVisitor, entryToBuffer, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
 import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, VALKEY_TYPE_HASH_2 } from './constants.js';
 import { Crc64 } from './crc64.js';
@@ -31,19 +32,6 @@ export interface ReadRdbOptions {
   validateOnly?: boolean;
   /** Told about things the reader skips (empty keys, Valkey slot-import records). */
   onNotice?: (message: string, offset: number) => void;
-}
-
-/** Thrown inside the synchronous parse when the window ends; `need` = window index required. */
-class NeedMore {
-  constructor(readonly need: number) {}
-}
-
-/** Thrown inside the synchronous parse on bad data; `at` is a window index. */
-class BadData {
-  constructor(
-    readonly at: number,
-    readonly expected: string,
-  ) {}
 }
 
 const TWO32 = 0x100000000;

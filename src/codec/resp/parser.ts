@@ -1,5 +1,6 @@
 import type { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
+import { BadData, NeedMore } from '../parse-signals.js';
 import { RespError, RespMap, type RespFrame, type RespValue } from './types.js';
 
 /**
@@ -7,18 +8,6 @@ import { RespError, RespMap, type RespFrame, type RespValue } from './types.js';
  * frame is incomplete the parse is restarted once enough bytes are buffered. Bulk payloads are
  * sliced, not copied. Hand-written: it must report exact offsets and survive any chunk split.
  */
-
-/** Thrown inside the synchronous parse when the window ends; `need` = window length required. */
-class NeedMore {
-  constructor(readonly need: number) {}
-}
-
-class BadFrame {
-  constructor(
-    readonly at: number,
-    readonly expected: string,
-  ) {}
-}
 
 const CR = 13;
 const LF = 10;
@@ -30,29 +19,29 @@ const MAX_BULK = Number.MAX_SAFE_INTEGER;
 function readLine(buf: Buffer, pos: number): number {
   const lf = buf.indexOf(LF, pos);
   if (lf < 0) {
-    if (buf.length - pos > MAX_LINE) throw new BadFrame(pos, `a line shorter than ${MAX_LINE} bytes`);
+    if (buf.length - pos > MAX_LINE) throw new BadData(pos, `a line shorter than ${MAX_LINE} bytes`);
     throw new NeedMore(buf.length + 1);
   }
-  if (lf === pos || buf[lf - 1] !== CR) throw new BadFrame(lf, 'CRLF line ending');
+  if (lf === pos || buf[lf - 1] !== CR) throw new BadData(lf, 'CRLF line ending');
   return lf - 1; // index of CR
 }
 
 function parseInteger(buf: Buffer, start: number, end: number): number {
-  if (start >= end) throw new BadFrame(start, 'an integer');
+  if (start >= end) throw new BadData(start, 'an integer');
   let neg = false;
   let i = start;
   if (buf[i] === 0x2d) {
     neg = true;
     i++;
-    if (i >= end) throw new BadFrame(start, 'an integer');
+    if (i >= end) throw new BadData(start, 'an integer');
   } else if (buf[i] === 0x2b) i++;
   let n = 0;
   for (; i < end; i++) {
     const d = buf[i]! - 48;
-    if (d < 0 || d > 9) throw new BadFrame(i, 'a decimal digit');
+    if (d < 0 || d > 9) throw new BadData(i, 'a decimal digit');
     n = n * 10 + d;
   }
-  if (!Number.isSafeInteger(n)) throw new BadFrame(start, 'an integer within 2^53');
+  if (!Number.isSafeInteger(n)) throw new BadData(start, 'an integer within 2^53');
   return neg ? -n : n;
 }
 
@@ -75,10 +64,10 @@ export function parseFrameAt(buf: Buffer, pos: number): [RespValue, number] {
       // = verbatim
       const len = parseInteger(buf, pos + 1, cr);
       if (len === -1 && type === 0x24) return [null, next];
-      if (len < 0 || len > MAX_BULK) throw new BadFrame(pos + 1, 'a bulk length >= 0');
+      if (len < 0 || len > MAX_BULK) throw new BadData(pos + 1, 'a bulk length >= 0');
       const end = next + len;
       if (buf.length < end + 2) throw new NeedMore(end + 2);
-      if (buf[end] !== CR || buf[end + 1] !== LF) throw new BadFrame(end, 'CRLF after bulk payload');
+      if (buf[end] !== CR || buf[end + 1] !== LF) throw new BadData(end, 'CRLF after bulk payload');
       const payload = buf.subarray(next, end);
       if (type === 0x21) return [new RespError(payload.toString('utf8')), end + 2];
       return [type === 0x3d ? payload.subarray(Math.min(4, payload.length)) : payload, end + 2];
@@ -91,7 +80,7 @@ export function parseFrameAt(buf: Buffer, pos: number): [RespValue, number] {
       // | attribute
       const n = parseInteger(buf, pos + 1, cr);
       if (n === -1 && type === 0x2a) return [null, next];
-      if (n < 0) throw new BadFrame(pos + 1, 'an element count >= 0');
+      if (n < 0) throw new BadData(pos + 1, 'an element count >= 0');
       let p = next;
       if (type === 0x25 || type === 0x7c) {
         const entries: Array<[RespValue, RespValue]> = [];
@@ -121,17 +110,17 @@ export function parseFrameAt(buf: Buffer, pos: number): [RespValue, number] {
       // , double
       const s = buf.toString('latin1', pos + 1, cr);
       const v = s === 'inf' ? Infinity : s === '-inf' ? -Infinity : s === 'nan' ? NaN : Number(s);
-      if (Number.isNaN(v) && s !== 'nan') throw new BadFrame(pos + 1, 'a double');
+      if (Number.isNaN(v) && s !== 'nan') throw new BadData(pos + 1, 'a double');
       return [v, next];
     }
     case 0x28: // ( big number
       try {
         return [BigInt(buf.toString('latin1', pos + 1, cr)), next];
       } catch {
-        throw new BadFrame(pos + 1, 'a big number');
+        throw new BadData(pos + 1, 'a big number');
       }
     default:
-      throw new BadFrame(pos, `a RESP type byte (one of + - : $ * _ # , ( ! = % ~ > |), got 0x${type.toString(16).padStart(2, '0')}`);
+      throw new BadData(pos, `a RESP type byte (one of + - : $ * _ # , ( ! = % ~ > |), got 0x${type.toString(16).padStart(2, '0')}`);
   }
 }
 
@@ -166,7 +155,7 @@ export class RespReader {
           want = Math.max(need, Math.min(win.length * 2, win.length + (1 << 24)));
           continue;
         }
-        if (e instanceof BadFrame) throw new FormatError(src.name, src.offset + e.at, `expected ${e.expected}`);
+        if (e instanceof BadData) throw new FormatError(src.name, src.offset + e.at, `expected ${e.expected}`);
         throw e;
       }
     }
@@ -181,7 +170,7 @@ export function parseOne(buf: Buffer, name = 'buffer'): RespValue {
     return v;
   } catch (e) {
     if (e instanceof NeedMore) throw new FormatError(name, buf.length, 'the rest of a RESP frame, found end of input');
-    if (e instanceof BadFrame) throw new FormatError(name, e.at, `expected ${e.expected}`);
+    if (e instanceof BadData) throw new FormatError(name, e.at, `expected ${e.expected}`);
     throw e;
   }
 }

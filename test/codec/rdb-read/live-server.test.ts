@@ -8,6 +8,7 @@ import { RespMap, type RespValue } from '../../../src/codec/resp/types.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
 import { debugDigest, startRedis, stopAllRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { keysOf, readAll } from './corpus-helpers.js';
+import { LOW_THRESHOLDS } from '../../helpers/thresholds.js';
 
 /**
  * Against the live Debian redis-server 7.0.15: a dataset with every type and encoding it makes
@@ -17,16 +18,7 @@ import { keysOf, readAll } from './corpus-helpers.js';
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const LOW = {
-  'hash-max-listpack-entries': 4,
-  'hash-max-listpack-value': 16,
-  'zset-max-listpack-entries': 4,
-  'zset-max-listpack-value': 16,
-  'set-max-intset-entries': 4,
-  'list-max-listpack-size': 4,
-  'list-compress-depth': 1,
-  'stream-node-max-entries': 5,
-};
+const LOW = LOW_THRESHOLDS;
 const FAR = 4102444800000; // 2100-01-01
 
 afterAll(stopAllRedis);

@@ -8,6 +8,7 @@ import type { RedisClient } from '../../../src/net/redis-client.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
 import { debugDigest, startRedis, stopAllRedis } from '../../helpers/redis-server.js';
 import { compareByDump, readSource, step, tempDir, withLoadedRdb } from './helpers.js';
+import { LOW_THRESHOLDS } from '../../helpers/thresholds.js';
 
 /**
  * A dataset made on the live redis-server 7.0.15 with every type and encoding (under default and
@@ -18,16 +19,7 @@ import { compareByDump, readSource, step, tempDir, withLoadedRdb } from './helpe
 
 afterAll(stopAllRedis);
 
-const LOW = {
-  'hash-max-listpack-entries': 4,
-  'hash-max-listpack-value': 16,
-  'zset-max-listpack-entries': 4,
-  'zset-max-listpack-value': 16,
-  'set-max-intset-entries': 4,
-  'list-max-listpack-size': 4,
-  'list-compress-depth': 1,
-  'stream-node-max-entries': 5,
-};
+const LOW = LOW_THRESHOLDS;
 
 const FUTURE = 4102444800000; // 2100-01-01
 
