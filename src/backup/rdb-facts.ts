@@ -15,7 +15,7 @@ export interface RdbFacts {
 }
 
 /**
- * Parses an RDB as it streams past (raw mode: structure and CRC-64, no value decoding) and counts
+ * Parses an RDB as it streams past (validate-only mode: structure and CRC-64, nothing decoded) and counts
  * keys per db. Write the bytes into `input` (backpressure applies) and end it; `result` resolves
  * once the whole file was checked, or rejects with the FormatError of the first defect.
  */
@@ -26,7 +26,7 @@ export function startRdbCheck(name: string): { input: PassThrough; result: Promi
     const facts: RdbFacts = { rdbVersion: 0, redisVersion: null, keys: 0, keysPerDb: {}, bytes: 0 };
     let sawEof = false;
     // Batches straight from the decoder: a generator step per key costs more than the parse.
-    const decoder = new RdbDecoder(src, { raw: true, verifyChecksum: true });
+    const decoder = new RdbDecoder(src, { validateOnly: true, verifyChecksum: true });
     for (let batch = await decoder.nextBatch(); batch; batch = await decoder.nextBatch()) {
       for (const rec of batch) {
         if (rec.kind === 'key') {

@@ -9,7 +9,7 @@ import { manifestBytes, type BackupManifest } from './manifest.js';
 import { manifestNameFor, markerNameFor, objectNameFor, stemFor } from './naming.js';
 import { pruneTarget, type PruneReport } from './prune-target.js';
 import { gcEvery } from './memory.js';
-import { startRdbCheck } from './rdb-facts.js';
+import { startRdbCheckInWorker } from './rdb-check-thread.js';
 import { writeTo } from './stream-util.js';
 import type { RetentionPolicy } from './retention.js';
 import { openSource, type SourceOptions } from './source.js';
@@ -107,7 +107,8 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
 
   const src = await openSource(req.source, { ...req.sourceOptions, log });
   log(`backing up ${src.location} as ${object} to ${branches.map((b) => b.store.describe()).join(', ')}`);
-  const check = startRdbCheck(src.location);
+  // Parsed in a worker thread, in parallel with hashing, compression and encryption here.
+  const check = startRdbCheckInWorker(src.location);
   const plainSha256 = createHash('sha256');
   const plainSha1 = createHash('sha1');
   const storedSha256 = createHash('sha256');
@@ -194,6 +195,8 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   // Let every upload settle (aborts included) before reporting anything.
   await Promise.allSettled(branches.map((b) => b.put));
   if (runError) {
+    // A failed run never ends the check's input: stop it (its worker thread would keep us alive).
+    check.input.destroy();
     for (const b of branches) {
       const o = outcomes[req.targets.indexOf(b.target)]!;
       Object.assign(o, { error: `not stored: ${oneLine(runError)}`, exitCode: exitCodeOf(runError) });

@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { FormatError, ToolError, type ExitCodeValue } from '../util/errors.js';
+import { startRdbCheck, type RdbFacts } from './rdb-facts.js';
+
+/** Messages between this thread and rdb-check-worker.ts. */
+export type ToWorker = { chunk: ArrayBuffer } | { end: true };
+export type SerializedError = { format: [string, number, string] } | { tool: [string, ExitCodeValue] } | { other: string };
+export type FromWorker = { ack: number } | { ok: RdbFacts } | { error: SerializedError };
+
+/** Errors cross the thread boundary as data; the CLI needs the class back (exit code, one line). */
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof FormatError) return { format: [e.file, e.offset, e.expected] };
+  if (e instanceof ToolError) return { tool: [e.message, e.exitCode] };
+  return { other: e instanceof Error ? e.message : String(e) };
+}
+
+function deserializeError(s: SerializedError): Error {
+  if ('format' in s) return new FormatError(...s.format);
+  if ('tool' in s) return new ToolError(...s.tool);
+  return new Error(s.other);
+}
+
+/** Bytes sent to the worker but not yet taken by its check: caps memory while keeping it busy. */
+const IN_FLIGHT_MAX = 4 << 20;
+
+const workerFile = fileURLToPath(new URL('./rdb-check-worker.js', import.meta.url));
+
+/**
+ * startRdbCheck in a worker thread, so that parsing the RDB (the costliest stage) runs on a
+ * second core while this thread hashes, compresses, encrypts and uploads, as the shell pipeline
+ * spreads gzip, gpg and sha256sum over processes. Each chunk is copied into a fresh buffer that is
+ * transferred (the caller's chunk still goes on to gzip); at most IN_FLIGHT_MAX bytes wait in the
+ * worker. Run from the TypeScript sources (tests import src/ directly) there is no compiled worker
+ * beside this file, and the check runs on this thread.
+ */
+export function startRdbCheckInWorker(name: string): { input: Writable; result: Promise<RdbFacts> } {
+  if (!existsSync(workerFile)) return startRdbCheck(name);
+  const worker = new Worker(workerFile, { workerData: { name } });
+  let inFlight = 0;
+  let waiting: (() => void) | null = null;
+  let stopped = false;
+  let settle!: { resolve: (f: RdbFacts) => void; reject: (e: Error) => void };
+  const result = new Promise<RdbFacts>((resolve, reject) => (settle = { resolve, reject }));
+  const send = (m: ToWorker, transfer?: ArrayBuffer[]): void => worker.postMessage(m, transfer);
+  worker.on('message', (m: FromWorker) => {
+    if ('ack' in m) {
+      inFlight -= m.ack;
+      if (waiting && inFlight < IN_FLIGHT_MAX) {
+        const w = waiting;
+        waiting = null;
+        w();
+      }
+    } else if ('ok' in m) settle.resolve(m.ok);
+    else settle.reject(deserializeError(m.error));
+  });
+  worker.on('error', (e) => settle.reject(e));
+  worker.on('exit', () => stopped || settle.reject(new Error('the RDB check worker exited early')));
+  const input = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      const copy = new Uint8Array(chunk).buffer;
+      inFlight += chunk.length;
+      send({ chunk: copy }, [copy]);
+      if (inFlight < IN_FLIGHT_MAX) cb();
+      else waiting = () => cb();
+    },
+    final(cb) {
+      send({ end: true });
+      result.then(() => cb(), cb);
+    },
+    // Torn down by the pipeline (a failed store, say): stop the worker, as the in-thread check stops.
+    destroy(err, cb) {
+      stopped = true;
+      void worker.terminate();
+      cb(err);
+    },
+  });
+  // The failure reaches the caller through `result`; the destroyed input must not throw it again.
+  input.on('error', () => {});
+  result.then(
+    () => void worker.terminate(),
+    (e: unknown) => {
+      input.destroy(e as Error);
+      // A writer blocked on backpressure must wake up to see the failure.
+      waiting?.();
+      void worker.terminate();
+    },
+  );
+  return { input, result };
+}
