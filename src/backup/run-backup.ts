@@ -98,7 +98,11 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
       if ((await store.head(object)) || (await store.head(manifestName))) {
         throw new RefusedError(`${store.describe()}: ${object} already exists; not overwriting`);
       }
-      branches.push({ target: req.targets[i]!, store, pipe: new PassThrough({ highWaterMark: 1 << 20 }) });
+      const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+      // A run that fails before the store attached its reader destroys the branch with the error;
+      // the store's put reports it, so it must not also surface as an unhandled 'error' event.
+      pipe.on('error', () => {});
+      branches.push({ target: req.targets[i]!, store, pipe });
     } catch (e) {
       Object.assign(outcomes[i]!, { error: oneLine(e), exitCode: exitCodeOf(e) });
     }
