@@ -76,10 +76,15 @@ export class ByteSource {
       parts.push(asBuffer(c));
       have += c.length;
     }
+    this.adopt(parts, have);
+    return have >= n;
+  }
+
+  /** Makes `parts` (the unread tail first, then new chunks) the window. */
+  private adopt(parts: Buffer[], have: number): void {
     this.base += this.pos;
     this.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, have);
     this.pos = 0;
-    return have >= n;
   }
 
   private nextChunk(): Promise<IteratorResult<Uint8Array>> {
@@ -96,7 +101,7 @@ export class ByteSource {
    */
   async fill(min: number, max: number): Promise<boolean> {
     if (!(await this.ensure(min))) return false;
-    const parts: Buffer[] = [];
+    const parts: Buffer[] = [this.buf.subarray(this.pos)];
     let have = this.available;
     // A chunk that is not there within ~1 ms is not waited for (a file's read-ahead is).
     let timer: NodeJS.Timeout | undefined;
@@ -116,11 +121,7 @@ export class ByteSource {
       have += c.length;
     }
     clearTimeout(timer);
-    if (parts.length > 0) {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), ...parts], have);
-      this.base += this.pos;
-      this.pos = 0;
-    }
+    if (parts.length > 1) this.adopt(parts, have);
     return true;
   }
 
