@@ -17,6 +17,7 @@ for (const [c, l] of [[8, 'b'], [9, 't'], [10, 'n'], [12, 'f'], [13, 'r'], [0x22
   ESC2[c] = l.charCodeAt(0);
 }
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const NUL_ESC = Buffer.from('\\u0000', 'latin1');
 const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
 /** Above this a byte string is escaped with an exact size pass first (6x worst case is too much memory). */
 const OPTIMISTIC_MAX = 1 << 16;
@@ -71,6 +72,22 @@ export class JsonOut {
     this.pos = p;
   }
 
+  /** Pre-encoded bytes, as is (a loop: the pieces are short, and a native copy costs more per call). */
+  raw(b: Buffer): void {
+    const n = b.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = b[i]!;
+    this.pos = p;
+  }
+
+  /** A non-negative integer below 2^31 in decimal. */
+  uint(x: number): void {
+    if (x < 10) this.byte(0x30 + x);
+    else this.ascii(String(x));
+  }
+
   /** Any text as UTF-8, as is (already JSON). */
   text(s: string): void {
     this.ensure(Buffer.byteLength(s, 'utf8'));
@@ -82,24 +99,24 @@ export class JsonOut {
     this.ascii(x === null ? 'null' : String(x));
   }
 
-  /** `"<base64 of b>"`. */
-  base64Str(b: Buffer): void {
+  /** `"<base64 of b[start, end)>"`. */
+  base64Str(b: Buffer, start = 0, end = b.length): void {
     this.byte(QUOTE);
-    this.base64(b);
+    this.base64(b, start, end);
     this.byte(QUOTE);
   }
 
-  /** The base64 text of b, unquoted. */
-  base64(b: Buffer): void {
-    const n = b.length;
-    if (n >= NATIVE_B64_MIN) {
-      this.ascii(b.toString('base64'));
+  /** The base64 text of b[start, end), unquoted. */
+  base64(b: Buffer, start = 0, end = b.length): void {
+    const n = end;
+    if (n - start >= NATIVE_B64_MIN) {
+      this.ascii(b.toString('base64', start, end));
       return;
     }
-    this.ensure(((n + 2) / 3) * 4 + 4);
+    this.ensure(((n - start + 2) / 3) * 4 + 4);
     const buf = this.buf;
     let p = this.pos;
-    let i = 0;
+    let i = start;
     for (; i + 2 < n; i += 3) {
       const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
       buf[p++] = B64[v >>> 18]!;
@@ -119,30 +136,29 @@ export class JsonOut {
   }
 
   /**
-   * b as a JSON string (JSON.stringify of its UTF-8 text) when it is valid UTF-8; otherwise writes
-   * nothing and returns false.
+   * b[start, end) as a JSON string (JSON.stringify of its UTF-8 text) when it is valid UTF-8;
+   * otherwise writes nothing and returns false.
    */
-  utf8Str(b: Buffer): boolean {
-    const n = b.length;
+  utf8Str(b: Buffer, start = 0, end = b.length): boolean {
+    const n = end - start;
     if (n > OPTIMISTIC_MAX) {
       let extra = 0;
       let high = 0;
-      for (let i = 0; i < n; i++) {
+      for (let i = start; i < end; i++) {
         const c = b[i]!;
         high |= c;
         extra += ESC[c] === 0 ? 0 : ESC[c] === 1 ? 1 : 5;
       }
-      if (high & 0x80 && !isUtf8(b)) return false;
+      if (high & 0x80 && !isUtf8(b.subarray(start, end))) return false;
       this.ensure(n + extra + 2);
     } else {
       this.ensure(n * 6 + 2);
     }
     const buf = this.buf;
-    const start = this.pos;
-    let p = start;
+    let p = this.pos;
     let high = 0;
     buf[p++] = QUOTE;
-    for (let i = 0; i < n; i++) {
+    for (let i = start; i < end; i++) {
       const c = b[i]!;
       const e = ESC[c];
       if (e === 0) {
@@ -151,6 +167,13 @@ export class JsonOut {
       } else if (e === 1) {
         buf[p++] = 0x5c;
         buf[p++] = ESC2[c]!;
+      } else if (c === 0 && i + 1 < end && b[i + 1] === 0) {
+        // A run of NULs (common: DEBUG POPULATE pads with them): one native pattern fill.
+        let j = i + 2;
+        while (j < end && b[j] === 0) j++;
+        buf.fill(NUL_ESC, p, p + 6 * (j - i));
+        p += 6 * (j - i);
+        i = j - 1;
       } else {
         buf[p++] = 0x5c;
         buf[p++] = 0x75; // u
@@ -160,7 +183,7 @@ export class JsonOut {
         buf[p++] = HEX[c & 15]!;
       }
     }
-    if (high & 0x80 && n <= OPTIMISTIC_MAX && !isUtf8(b)) return false;
+    if (high & 0x80 && n <= OPTIMISTIC_MAX && !isUtf8(b.subarray(start, end))) return false;
     buf[p++] = QUOTE;
     this.pos = p;
     return true;

@@ -1,6 +1,6 @@
 import { RdbType } from '../codec/rdb/constants.js';
 import { formatScore } from '../codec/rdb/encoding.js';
-import { hashFieldKey, type RdbKey, type StreamId, type StreamValue } from '../codec/rdb/model.js';
+import { hashFieldKey, type RdbKey, type RedisType, type RedisValue, type StreamId, type StreamValue } from '../codec/rdb/model.js';
 import { JsonOut } from './json-out.js';
 
 /**
@@ -13,22 +13,22 @@ import { JsonOut } from './json-out.js';
 
 export type ByteEncoding = 'utf8' | 'base64';
 
-/** A byte string inside a value. */
-function bytes(w: JsonOut, b: Buffer, encoding: ByteEncoding): void {
-  if (encoding === 'base64') w.base64Str(b);
-  else if (!w.utf8Str(b)) {
+/** A byte string inside a value: b[start, end). */
+export function bytes(w: JsonOut, b: Buffer, encoding: ByteEncoding, start = 0, end = b.length): void {
+  if (encoding === 'base64') w.base64Str(b, start, end);
+  else if (!w.utf8Str(b, start, end)) {
     w.ascii('{"base64":"');
-    w.base64(b);
+    w.base64(b, start, end);
     w.ascii('"}');
   }
 }
 
 /** JSON object keys are strings: base64 text, or the UTF-8 text (base64 with a "base64:" prefix otherwise). */
-function objectKey(w: JsonOut, b: Buffer, encoding: ByteEncoding): void {
-  if (encoding === 'base64') w.base64Str(b);
-  else if (!w.utf8Str(b)) {
+export function objectKey(w: JsonOut, b: Buffer, encoding: ByteEncoding, start = 0, end = b.length): void {
+  if (encoding === 'base64') w.base64Str(b, start, end);
+  else if (!w.utf8Str(b, start, end)) {
     w.ascii('"base64:');
-    w.base64(b);
+    w.base64(b, start, end);
     w.byte(0x22);
   }
 }
@@ -102,9 +102,15 @@ function streamJson(w: JsonOut, s: StreamValue, rdbType: number, encoding: ByteE
   w.ascii(']}');
 }
 
-/** The JSON text of a decoded value (`k.value` must be set). */
-function valueJson(w: JsonOut, k: RdbKey, encoding: ByteEncoding): void {
-  const v = k.value!;
+/** The `i`-th `[member, "score"]` of a zset array (with its leading comma). */
+export function zsetPairJson(w: JsonOut, i: number, m: Buffer, start: number, end: number, score: number, encoding: ByteEncoding): void {
+  w.ascii(i ? ',[' : '[');
+  bytes(w, m, encoding, start, end);
+  w.ascii(`,"${formatScore(score)}"]`);
+}
+
+/** The JSON text of a decoded value stored with RDB type `rdbType`. */
+export function valueJson(w: JsonOut, v: RedisValue, rdbType: number, encoding: ByteEncoding): void {
   switch (v.type) {
     case 'string':
       bytes(w, v.value, encoding);
@@ -120,9 +126,7 @@ function valueJson(w: JsonOut, k: RdbKey, encoding: ByteEncoding): void {
       w.byte(0x5b);
       for (let i = 0; i < v.value.length; i++) {
         const [m, sc] = v.value[i]!;
-        w.ascii(i ? ',[' : '[');
-        bytes(w, m, encoding);
-        w.ascii(`,"${formatScore(sc)}"]`);
+        zsetPairJson(w, i, m, 0, m.length, sc, encoding);
       }
       w.byte(0x5d);
       return;
@@ -153,7 +157,7 @@ function valueJson(w: JsonOut, k: RdbKey, encoding: ByteEncoding): void {
       return;
     }
     case 'stream':
-      streamJson(w, v.value, k.rdbType, encoding);
+      streamJson(w, v.value, rdbType, encoding);
       return;
     case 'module':
       w.text(`{"module":${JSON.stringify(v.value.name)},"encver":${v.value.encver},"raw":`);
@@ -163,16 +167,37 @@ function valueJson(w: JsonOut, k: RdbKey, encoding: ByteEncoding): void {
   }
 }
 
+/** A jsonl line up to its value: `{"db":..,"key":..,"type":..,"expire_at_ms":..,"value":`. */
+export function keyHeadJson(w: JsonOut, db: number, key: Buffer, start: number, end: number, type: RedisType, expireAtMs: number | null): void {
+  // Constant pieces are pre-encoded: per-key template strings were a tenth of rdb-dump's time.
+  w.raw(DB_OPEN);
+  w.uint(db);
+  w.raw(KEY_OPEN);
+  // The key: text when valid UTF-8, else base64 with key_base64 (ground-truth rule).
+  if (!w.utf8Str(key, start, end)) {
+    w.base64Str(key, start, end);
+    w.raw(KEY_BASE64);
+  }
+  w.raw(TYPE_OPEN[type]);
+  if (expireAtMs === null) w.raw(NULL);
+  else w.ascii(String(expireAtMs));
+  w.raw(VALUE_OPEN);
+}
+
+const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
+const DB_OPEN = enc('{"db":');
+const KEY_OPEN = enc(',"key":');
+const KEY_BASE64 = enc(',"key_base64":true');
+const NULL = enc('null');
+const VALUE_OPEN = enc(',"value":');
+const TYPE_OPEN = Object.fromEntries(
+  (['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const).map((t) => [t, enc(`,"type":"${t}","expire_at_ms":`)]),
+) as Record<RedisType, Buffer>;
+
 /** Writes one jsonl line (with its newline) for a decoded key. */
 export function writeKeyJson(w: JsonOut, k: RdbKey, encoding: ByteEncoding): void {
-  w.ascii(`{"db":${k.db},"key":`);
-  // The key: text when valid UTF-8, else base64 with key_base64 (ground-truth rule).
-  if (!w.utf8Str(k.key)) {
-    w.base64Str(k.key);
-    w.ascii(',"key_base64":true');
-  }
-  w.ascii(`,"type":"${k.value!.type}","expire_at_ms":${k.expireAtMs === null ? 'null' : k.expireAtMs},"value":`);
-  valueJson(w, k, encoding);
+  keyHeadJson(w, k.db, k.key, 0, k.key.length, k.value!.type, k.expireAtMs);
+  valueJson(w, k.value!, k.rdbType, encoding);
   w.ascii('}\n');
 }
 

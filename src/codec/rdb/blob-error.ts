@@ -49,6 +49,7 @@ export class DecodeVisitor implements EntryVisitor {
 export class CheckVisitor implements EntryVisitor {
   private index = 0;
   private seen: Set<string> | null = null;
+  private next: EntryVisitor | null = null;
   /** Set when a check fails: what was expected. */
   problem: string | null = null;
 
@@ -57,10 +58,12 @@ export class CheckVisitor implements EntryVisitor {
     private readonly scores: boolean,
   ) {}
 
-  reset(): this {
+  /** Starts a new blob; `next` (if any) receives every element after it is checked. */
+  reset(next: EntryVisitor | null = null): this {
     this.index = 0;
     this.seen = null;
     this.problem = null;
+    this.next = next;
     return this;
   }
 
@@ -72,15 +75,18 @@ export class CheckVisitor implements EntryVisitor {
 
   str(blob: Buffer, start: number, end: number): void {
     const i = this.index++;
-    if (this.stride === 0) return;
-    const pos = i % this.stride;
-    if (pos === 0) this.member((blob as unknown as Latin1).latin1Slice(start, end));
-    else if (pos === 1 && this.scores && Number.isNaN(parseScoreText(blob.toString('latin1', start, end)))) this.problem ??= 'zset scores that are numbers';
+    if (this.stride !== 0) {
+      const pos = i % this.stride;
+      if (pos === 0) this.member((blob as unknown as Latin1).latin1Slice(start, end));
+      else if (pos === 1 && this.scores && Number.isNaN(parseScoreText(blob.toString('latin1', start, end)))) this.problem ??= 'zset scores that are numbers';
+    }
+    this.next?.str(blob, start, end);
   }
 
   int(v: number | bigint): void {
     const i = this.index++;
     if (this.stride !== 0 && i % this.stride === 0) this.member(String(v));
+    this.next?.int(v);
   }
 }
 

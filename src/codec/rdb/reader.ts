@@ -9,6 +9,7 @@ import { lpDecode, lpWalk } from './listpack.js';
 import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
 import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry } from './model.js';
 import { zipmapDecode } from './zipmap.js';
+import type { ValueSink } from './value-sink.js';
 import { zlDecode, zlWalk } from './ziplist.js';
 
 /**
@@ -32,6 +33,11 @@ export interface ReadRdbOptions {
   validateOnly?: boolean;
   /** Told about things the reader skips (empty keys, Valkey slot-import records). */
   onNotice?: (message: string, offset: number) => void;
+  /**
+   * Hand every key to this sink element by element while validating (implies validateOnly; the
+   * key records carry no key bytes or value). Function libraries go to the sink too.
+   */
+  sink?: ValueSink;
 }
 
 const TWO32 = 0x100000000;
@@ -79,6 +85,14 @@ class RecordParser {
 
   /** Scratch output for LZF strings that are only validated. */
   private scratch = Buffer.allocUnsafe(1 << 16);
+  /** Decimal text of the last integer-encoded string read by span(). */
+  private readonly intText = Buffer.allocUnsafe(16);
+  /** The bytes of the last string read by span(): rb[rs, re) (window, LZF scratch or intText). */
+  rb: Buffer = this.intText;
+  rs = 0;
+  re = 0;
+  /** Where the current key's elements go: the sink, or null when it is only validated. */
+  private out: ValueSink | null = null;
   private readonly listCheck = new CheckVisitor(0, false);
   private readonly setCheck = new CheckVisitor(1, false);
   private readonly hashCheck = new CheckVisitor(2, false);
@@ -88,6 +102,7 @@ class RecordParser {
     readonly raw: boolean,
     readonly validateOnly: boolean,
     readonly notice: (message: string, at: number) => void,
+    readonly sink: ValueSink | null,
   ) {}
 
   /** Re-reads the key string at window index `at` (messages in validate-only mode). */
@@ -99,27 +114,30 @@ class RecordParser {
     return key;
   }
 
-  /** Validates an RDB string and skips it; returns its latin1 text only when `text` is asked for. */
-  skipStr(text: boolean): string {
+  /** Validates an RDB string and leaves its bytes in rb[rs, re) without allocating. */
+  span(): void {
     const at = this.p;
     const b0 = this.u8();
     if (b0 >> 6 !== 3) {
       this.p = at;
       const n = this.len();
       this.need(n);
+      this.rb = this.b;
+      this.rs = this.p;
       this.p += n;
-      return text ? latin1(this.b, this.p - n, this.p) : '';
+      this.re = this.p;
+      return;
     }
     const enc = b0 & 0x3f;
     if (enc <= 2) {
-      if (text) {
-        this.p = at;
-        return this.str().toString('latin1');
-      }
       const size = enc === 0 ? 1 : enc === 1 ? 2 : 4;
       this.need(size);
+      const v = enc === 0 ? this.b.readInt8(this.p) : enc === 1 ? this.b.readInt16LE(this.p) : this.b.readInt32LE(this.p);
       this.p += size;
-      return '';
+      this.rb = this.intText;
+      this.rs = 0;
+      this.re = this.intText.write(String(v), 0, 'latin1');
+      return;
     }
     if (enc !== 3) throw new BadData(at, `a string encoding, found 0x${b0.toString(16)}`);
     const clen = this.len();
@@ -135,13 +153,21 @@ class RecordParser {
       if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`);
       throw e;
     }
-    return text ? latin1(this.scratch, 0, ulen) : '';
+    this.rb = this.scratch;
+    this.rs = 0;
+    this.re = ulen;
+  }
+
+  /** span() and hand the string to the current key's sink. */
+  private element(): void {
+    this.span();
+    this.out?.str(this.rb, this.rs, this.re);
   }
 
   /** Validates a listpack/ziplist blob with `check`; returns its element count. */
   private blobCheck(walk: (blob: Buffer, v: EntryVisitor) => number, check: CheckVisitor, what: string): number {
     const at = this.p;
-    const n = this.blob((b) => walk(b, check.reset()), what);
+    const n = this.blob((b) => walk(b, check.reset(this.out)), what);
     if (check.problem) throw new BadData(at, `${what}: ${check.problem}`);
     return n;
   }
@@ -150,11 +176,11 @@ class RecordParser {
   checkValue(type: number, start: number): number {
     switch (type) {
       case RdbType.STRING:
-        this.skipStr(false);
+        this.element();
         return 1;
       case RdbType.LIST: {
         const n = this.len();
-        for (let i = 0; i < n; i++) this.skipStr(false);
+        for (let i = 0; i < n; i++) this.element();
         return n;
       }
       case RdbType.SET:
@@ -164,15 +190,19 @@ class RecordParser {
         const n = this.len();
         const at = this.p;
         const seen = new Set<string>();
+        const out = this.out;
         for (let i = 0; i < n; i++) {
-          const k = this.skipStr(true);
+          this.span();
+          const k = latin1(this.rb, this.rs, this.re);
           if (seen.has(k)) throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
           seen.add(k);
-          if (type === RdbType.HASH) this.skipStr(false);
+          out?.str(this.rb, this.rs, this.re);
+          if (type === RdbType.HASH) this.element();
           else if (type !== RdbType.SET) {
             const sAt = this.p;
             const sc = type === RdbType.ZSET ? this.stringDouble() : this.binaryDouble();
             if (Number.isNaN(sc)) throw new BadData(sAt, 'a zset score that is not NaN');
+            out?.score(sc);
           }
         }
         return n;
@@ -181,9 +211,10 @@ class RecordParser {
         return this.blobCheck(zlWalk, this.listCheck, 'ziplist');
       case RdbType.SET_INTSET: {
         const at = this.p;
-        const n = this.blob(intsetDecode, 'intset').length;
-        if (n === 0) throw new BadData(at, 'a non-empty intset');
-        return n;
+        const items = this.blob(intsetDecode, 'intset');
+        if (items.length === 0) throw new BadData(at, 'a non-empty intset');
+        if (this.out) for (const v of items) this.out.int(v);
+        return items.length;
       }
       case RdbType.SET_LISTPACK:
         return this.blobCheck(lpWalk, this.setCheck, 'listpack');
@@ -207,7 +238,7 @@ class RecordParser {
           const at = this.p;
           const container = v2 ? this.len() : QuicklistContainer.PACKED;
           if (container === QuicklistContainer.PLAIN) {
-            this.skipStr(false);
+            this.element();
             total++;
             continue;
           }
@@ -219,9 +250,12 @@ class RecordParser {
         }
         return total;
       }
-      default:
+      default: {
         // Rare or small types (zipmap, streams, module, hash-field TTLs): the full decoder checks them.
-        return this.value(type, start) === null ? 0 : 1;
+        const v = this.value(type, start);
+        if (v !== null) this.out?.value(v);
+        return v === null ? 0 : 1;
+      }
     }
   }
 
@@ -510,10 +544,14 @@ class RecordParser {
         this.str(); // engine name
         if (this.len() !== 0) this.str(); // description
         const code = this.str();
+        this.sink?.func(code);
         return { kind: 'function', code, offset: base + start };
       }
-      case RdbOpcode.FUNCTION2:
-        return { kind: 'function', code: this.str(), offset: base + start };
+      case RdbOpcode.FUNCTION2: {
+        const code = this.str();
+        this.sink?.func(code);
+        return { kind: 'function', code, offset: base + start };
+      }
       case RdbOpcode.SLOT_INFO: {
         const slot = this.len();
         const slotSize = this.len();
@@ -555,9 +593,22 @@ class RecordParser {
 
   private key(type: number, start: number, base: number): RdbRecord | null {
     const keyAt = this.p;
-    const key = this.validateOnly ? (this.skipStr(false), EMPTY) : this.str();
-    const valueStart = this.p;
-    const value = this.validateOnly && type !== RdbType.MODULE_2 ? (this.checkValue(type, start) === 0 ? null : CHECKED) : this.value(type, start);
+    let key: Buffer = EMPTY;
+    let keyEnd: number;
+    let value: RedisValue | null;
+    if (this.validateOnly) {
+      this.span();
+      keyEnd = this.p;
+      const sink = this.sink;
+      this.out = sink !== null && sink.key(this.db, this.rb, this.rs, this.re, type, this.expireAt) ? sink : null;
+      // Module values are decoded even here (rdb-check reports their names), unless a sink takes them.
+      if (sink === null && type === RdbType.MODULE_2) value = this.value(type, start);
+      else value = this.checkValue(type, start) === 0 ? null : CHECKED;
+    } else {
+      key = this.str();
+      keyEnd = this.p;
+      value = this.value(type, start);
+    }
     const offset = this.prefixAbs >= 0 ? this.prefixAbs : base + start;
     const entry: RdbKey = { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset };
     if (this.idle !== undefined) entry.idleSeconds = this.idle;
@@ -569,11 +620,15 @@ class RecordParser {
     this.keyMeta = undefined;
     this.prefixAbs = -1;
     if (value === null) {
+      this.out?.discard();
+      this.out = null;
       const name = this.validateOnly ? this.keyAt(keyAt) : key;
       this.notice(`skipped empty key ${shown(name)} (Redis skips it too)`, base + start);
       return null;
     }
-    if (this.raw) entry.raw = this.b.subarray(valueStart, this.p);
+    this.out?.end();
+    this.out = null;
+    if (this.raw) entry.raw = this.b.subarray(keyEnd, this.p);
     else if (value !== CHECKED) entry.value = value;
     return { kind: 'key', entry };
   }
@@ -997,7 +1052,8 @@ export class RdbDecoder {
     opts: ReadRdbOptions = {},
   ) {
     const notice = opts.onNotice;
-    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true, (msg, at) => notice?.(msg, at));
+    const sink = opts.sink ?? null;
+    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || sink !== null, (msg, at) => notice?.(msg, at), sink);
     this.verify = opts.verifyChecksum !== false;
   }
 
@@ -1027,7 +1083,7 @@ export class RdbDecoder {
           q = 9;
           this.started = true;
         }
-        while (out.length < max) {
+        while (out.length < max && !p.sink?.full()) {
           p.p = q;
           const rec = p.record(base);
           if (rec?.kind === 'eof') {
@@ -1059,6 +1115,8 @@ export class RdbDecoder {
         this.want = this.need = 1;
         return out;
       } catch (e) {
+        // The record is parsed again once more bytes arrive (or not at all): drop its partial key.
+        p.sink?.discard();
         if (e instanceof NeedMore) {
           this.crc.update(win, crcFrom, q);
           src.advance(q);

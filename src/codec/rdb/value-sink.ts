@@ -1,0 +1,35 @@
+import type { EntryVisitor } from './blob-error.js';
+import type { RedisValue } from './model.js';
+
+/**
+ * Receives keys straight from the reader's validating pass (ReadRdbOptions.sink), element by
+ * element, instead of a decoded RdbKey per key: no Buffer per element, no arrays. This is what
+ * lets rdb-dump keep pace with the file (building the model costs more than the JSON). Byte
+ * ranges are views of the reader's window or scratch space, valid only during the call.
+ *
+ * Per key: `key()`, then (when it returned true) the elements, then `end()`; or `discard()` when
+ * the key turned out empty or its record must be parsed again once more bytes arrive.
+ */
+export interface ValueSink extends EntryVisitor {
+  /** A key of RDB type `rdbType` starts; false skips it (its value is still validated). */
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean;
+  /**
+   * An element's bytes. Strings, list elements, set members, hash fields and values (field then
+   * value), zset members; inside listpacks/ziplists also zset scores as stored there.
+   */
+  str(b: Buffer, start: number, end: number): void;
+  /** An integer element (intsets, integer-encoded listpack/ziplist entries). */
+  int(v: number | bigint): void;
+  /** The score of the zset member just given (hashtable/skiplist zsets, types 3 and 5). */
+  score(x: number): void;
+  /** The whole value, for the types the reader decodes into the model (streams, modules, zipmaps, hash-field TTLs). */
+  value(v: RedisValue): void;
+  /** The key is complete. */
+  end(): void;
+  /** Forget the key started by the last `key()`, if it is still open. */
+  discard(): void;
+  /** A function library (FUNCTION LOAD body), in file order among the keys. */
+  func(code: Buffer): void;
+  /** True asks the reader to end its current batch after this record (so the output can drain). */
+  full(): boolean;
+}
