@@ -116,6 +116,9 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   const plainSha256 = createHash('sha256');
   const plainSha1 = createHash('sha1');
   const storedSha256 = createHash('sha256');
+  // Hashed once here and handed to every store (each would otherwise hash the same bytes again).
+  let storedDigest: string | null = null;
+  const storedSha256Hex = (): string => (storedDigest ??= storedSha256.digest('hex'));
   let plainBytes = 0;
   let storedBytes = 0;
   const progress = (stage: BackupProgress['stage']): void =>
@@ -154,7 +157,7 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   check.result.catch(onStageError);
 
   for (const b of branches) {
-    b.put = b.store.put(object, b.pipe, { sizeHint: src.size }).catch((e: unknown) => {
+    b.put = b.store.put(object, b.pipe, { sizeHint: src.size, bodySha256: storedSha256Hex }).catch((e: unknown) => {
       b.failure = e;
       b.pipe.destroy();
       throw e;
@@ -220,7 +223,7 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
     rdbVersion: facts.rdbVersion,
     keys: { total: facts.keys, perDb: facts.keysPerDb },
     plain: { size: plainBytes, sha256: plainSha256.digest('hex'), sha1: plainSha1.digest('hex') },
-    stored: { size: storedBytes, sha256: storedSha256.digest('hex') },
+    stored: { size: storedBytes, sha256: storedSha256Hex() },
     compression: req.compression,
     encryption:
       req.encryption.mode === 'none'

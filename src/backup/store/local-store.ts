@@ -6,7 +6,7 @@ import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { withAtomicFile } from '../../util/atomic-file.js';
 import { IoError, ToolError, ExitCode } from '../../util/errors.js';
-import type { BackupStore, ObjectInfo, PutResult } from './store.js';
+import type { BackupStore, ObjectInfo, PutOptions, PutResult } from './store.js';
 
 /** A directory of backups. Objects appear by rename only after they were fsynced and read back. */
 export class LocalStore implements BackupStore {
@@ -36,7 +36,7 @@ export class LocalStore implements BackupStore {
     }
   }
 
-  async put(name: string, body: Readable): Promise<PutResult> {
+  async put(name: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
     const final = this.path(name);
     try {
       await mkdir(this.dir, { recursive: true });
@@ -44,11 +44,11 @@ export class LocalStore implements BackupStore {
       throw new IoError(`cannot create ${this.dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     return withAtomicFile(final, async (fh, tmp) => {
-      const sent = createHash('sha256');
+      const sent = opts.bodySha256 ? null : createHash('sha256');
       let size = 0;
       const counter = new Transform({
         transform(chunk: Buffer, _enc, cb) {
-          sent.update(chunk);
+          sent?.update(chunk);
           size += chunk.length;
           cb(null, chunk);
         },
@@ -65,7 +65,7 @@ export class LocalStore implements BackupStore {
       // (withAtomicFile then fsyncs it and the directory).
       const back = createHash('sha256');
       await pipeline(createReadStream(tmp, { highWaterMark: 1 << 20 }), back);
-      const want = sent.digest('hex');
+      const want = sent ? sent.digest('hex') : opts.bodySha256!();
       const got = back.digest('hex');
       const st = await fh.stat();
       if (got !== want || st.size !== size) {

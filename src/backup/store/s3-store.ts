@@ -97,7 +97,7 @@ export class S3Store implements BackupStore {
 
   async put(name: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {
     const partSize = partSizeFor(opts.sizeHint);
-    const sums = new PartSums(partSize);
+    const sums = new PartSums(partSize, !opts.bodySha256);
     const tap = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         sums.update(chunk);
@@ -118,7 +118,7 @@ export class S3Store implements BackupStore {
       // lib-storage has already tried AbortMultipartUpload; a single PUT leaves nothing behind.
       this.fail('upload', name, e);
     }
-    const sent = sums.finish();
+    const sent = sums.finish(opts.bodySha256);
     return this.verifyStored(name, sent);
   }
 
@@ -192,25 +192,34 @@ export class S3Store implements BackupStore {
 interface SentSums {
   size: number;
   sha256: string;
+  /** md5 of the whole object: the ETag of a single-part upload, and of a multipart one on some servers (s3rver). */
   md5: string;
   /** The ETag S3 gives a multipart upload with these part boundaries: md5(concat(part md5s))-N. */
   multipartEtag: string;
   parts: number;
 }
 
-/** Hashes of what was sent, with per-part MD5s on lib-storage's part boundaries (every partSize bytes). */
+/**
+ * Hashes of what was sent: the MD5 of the whole, per-part MD5s on lib-storage's part boundaries
+ * (every partSize bytes) and, unless the caller supplies it, the sha256.
+ */
 class PartSums {
-  private readonly sha256 = createHash('sha256');
+  private readonly sha256: Hash | null;
   private readonly md5 = createHash('md5');
   private part: Hash = createHash('md5');
   private inPart = 0;
   private readonly partDigests: Buffer[] = [];
   private size = 0;
 
-  constructor(private readonly partSize: number) {}
+  constructor(
+    private readonly partSize: number,
+    hashSha256: boolean,
+  ) {
+    this.sha256 = hashSha256 ? createHash('sha256') : null;
+  }
 
   update(chunk: Buffer): void {
-    this.sha256.update(chunk);
+    this.sha256?.update(chunk);
     this.md5.update(chunk);
     this.size += chunk.length;
     let off = 0;
@@ -227,12 +236,12 @@ class PartSums {
     }
   }
 
-  finish(): SentSums {
+  finish(bodySha256?: () => string): SentSums {
     if (this.inPart > 0 || this.partDigests.length === 0) this.partDigests.push(this.part.digest());
     const n = this.partDigests.length;
     return {
       size: this.size,
-      sha256: this.sha256.digest('hex'),
+      sha256: bodySha256 ? bodySha256() : this.sha256!.digest('hex'),
       md5: this.md5.digest('hex'),
       multipartEtag: `${createHash('md5').update(Buffer.concat(this.partDigests)).digest('hex')}-${n}`,
       parts: n,

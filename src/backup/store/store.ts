@@ -17,6 +17,12 @@ export interface PutOptions {
   /** Expected size when known in advance (grows the S3 part size for very large objects). */
   sizeHint?: number;
   contentType?: string;
+  /**
+   * The hex sha256 of the whole body when the caller hashes it anyway (a backup hashes the stored
+   * bytes once for its manifest, whatever the number of targets); called once, after the body
+   * ended. Without it the store hashes what it receives.
+   */
+  bodySha256?: () => string;
 }
 
 export interface PutResult {
