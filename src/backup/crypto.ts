@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, pipeline } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { CryptoError, UsageError } from '../util/errors.js';
+import { seipdV1Stream } from './pgp-seipd-writer.js';
 
 /**
  * OpenPGP encryption and decryption as streams, with openpgp.js configured for what plain `gpg -d`
@@ -100,16 +101,26 @@ export function recipientIds(keys: openpgp.PublicKey[]): string[] {
   return keys.map((k) => k.getFingerprint().toUpperCase());
 }
 
-/** Encrypts a byte stream; the output is a binary OpenPGP message that `gpg -d` reads. */
+/**
+ * Encrypts a byte stream; the output is a binary OpenPGP message that `gpg -d` reads. openpgp.js
+ * picks the session key (cipher from the recipients' preferences) and writes the PKESK/SKESK
+ * packets; the SEIPD v1 packet around the data is written by seipdV1Stream (see there why).
+ */
 export async function encryptStream(input: Readable, spec: Exclude<EncryptionSpec, { mode: 'none' }>): Promise<Readable> {
-  const message = await openpgp.createMessage({ binary: toWeb(input) });
-  const encrypted = await openpgp.encrypt({
-    message,
+  const keys = spec.mode === 'recipients' ? spec.keys : [];
+  const sessionKey = await openpgp.generateSessionKey({ encryptionKeys: keys, config: WRITE_CONFIG });
+  if (sessionKey.aeadAlgorithm) throw new CryptoError(`the recipients' keys ask for AEAD (${sessionKey.aeadAlgorithm}), which gpg 2.2 cannot read`);
+  const head = await openpgp.encryptSessionKey({
+    data: sessionKey.data,
+    algorithm: sessionKey.algorithm,
     format: 'binary',
     config: WRITE_CONFIG,
     ...(spec.mode === 'passphrase' ? { passwords: [spec.passphrase] } : { encryptionKeys: spec.keys }),
   });
-  return fromWeb(encrypted);
+  const out = seipdV1Stream(head, sessionKey);
+  // A failed input (source, RDB check, gzip) fails the output too, as a pipeline stage would.
+  pipeline(input, out, () => {});
+  return out;
 }
 
 /**

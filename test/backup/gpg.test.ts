@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,26 @@ describe('OpenPGP interop with real gpg', { timeout: 120_000 }, () => {
     const ids = await loadIdentities([join(work, 'sec.asc')], 'key passphrase');
     const back = await buffer(await decryptStream(Readable.from([e]), { privateKeys: ids }, 'gpg -e output'));
     expect(back.equals(plain)).toBe(true);
+  });
+
+  it('our SEIPD v1 framing: sizes around the partial-length boundaries decrypt with gpg -d and with us; one flipped byte fails both', async () => {
+    const M = 1 << 20;
+    // The literal body is the data plus 6 header bytes; both packet layers cut 1 MiB partial chunks.
+    for (const n of [0, 1, 185, 186, 191, 192, 506, 8378, M - 7, M - 6, M - 5, M, 2 * M + 1, 3 * M + 12345]) {
+      const data = randomBytes(n);
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < n; i += 77_777) pieces.push(data.subarray(i, i + 77_777));
+      const enc = await buffer(await encryptStream(Readable.from(pieces), { mode: 'passphrase', passphrase: 'correct horse battery staple' }));
+      expect(gpg(home, ['--passphrase-file', passFile(), '-d'], enc).equals(data), `gpg -d, ${n} bytes`).toBe(true);
+      const back = await buffer(await decryptStream(Readable.from([enc]), { passphrase: 'correct horse battery staple' }, 'x.gpg'));
+      expect(back.equals(data), `decryptStream, ${n} bytes`).toBe(true);
+    }
+    const enc = await buffer(await encryptStream(Readable.from([randomBytes(3 * M)]), { mode: 'passphrase', passphrase: 'correct horse battery staple' }));
+    enc[enc.length - 1000]! ^= 1;
+    expect(() => gpg(home, ['--passphrase-file', passFile(), '-d'], enc)).toThrow(/gpg .*failed/);
+    await expect(decryptStream(Readable.from([enc]), { passphrase: 'correct horse battery staple' }, 'x.gpg').then(buffer)).rejects.toMatchObject({
+      exitCode: ExitCode.CRYPTO,
+    });
   });
 
   it('a wrong passphrase or key is a clear crypto error', async () => {
