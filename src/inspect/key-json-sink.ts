@@ -39,7 +39,7 @@ const memberOrder = (a: Member, b: Member): number => a.score - b.score || (a.m 
 const latin1 = (b: Buffer, start: number, end: number): string => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(start, end);
 
 export class KeyJsonSink implements ValueSink {
-  readonly out = new JsonOut();
+  readonly out: JsonOut;
   /** Keys written (selected and complete). */
   keys = 0;
   /** Output offset where the open key's line starts, -1 when none is open. */
@@ -56,7 +56,11 @@ export class KeyJsonSink implements ValueSink {
     private readonly filter: KeyFilter,
     /** The buffer size at which the reader is asked to pause so the output can be drained. */
     private readonly flushAt: number,
-  ) {}
+    /** An output buffer to reuse. */
+    reuse?: ArrayBuffer,
+  ) {
+    this.out = new JsonOut(1 << 22, reuse);
+  }
 
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
     const type = redisTypeOf(rdbType);

@@ -1,11 +1,13 @@
 import { encodeCommand } from '../codec/resp/encoder.js';
 import type { RdbKey, RedisType } from '../codec/rdb/model.js';
-import { RdbDecoder } from '../codec/rdb/reader.js';
+import { RdbDecoder, type PieceState } from '../codec/rdb/reader.js';
 import { functionToCommand, valueToCommands } from '../codec/rdb/to-commands.js';
 import type { ByteSource } from '../util/byte-source.js';
 import { globMatch } from './glob.js';
-import { KeyJsonSink } from './key-json-sink.js';
 import type { ByteEncoding } from './key-json.js';
+import { PiecePool } from './piece-pool.js';
+import { dumpPiece, type PieceJob, type PieceResult, type PieceSettings } from './rdb-dump-piece.js';
+import { deserializeError } from '../util/thread-error.js';
 
 /** rdb-dump: every key of an RDB as jsonl, or as the commands that recreate it (RESP). */
 
@@ -16,6 +18,8 @@ export interface DumpOptions {
   type?: RedisType;
   match?: Buffer;
   onProgress?: (offset: number) => void;
+  /** jsonl: the size of the pieces worker threads print (default 1 MiB; tests use tiny ones). */
+  pieceBytes?: number;
 }
 
 /**
@@ -33,21 +37,84 @@ const FLUSH_AT = 1 << 20;
 const BATCH = 128;
 
 export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): Promise<{ keys: number }> {
-  return opts.format === 'jsonl' ? dumpJsonl(src, opts, sink) : dumpResp(src, opts, sink);
+  return opts.format === 'jsonl' ? dumpJsonl(src, opts, sink, opts.pieceBytes ?? PIECE_BYTES) : dumpResp(src, opts, sink);
 }
 
-/** jsonl is written by the reader's validating pass itself (no decoded model, see KeyJsonSink). */
-async function dumpJsonl(src: ByteSource, opts: DumpOptions, sink: Sink): Promise<{ keys: number }> {
-  const json = new KeyJsonSink(opts.encoding, opts, FLUSH_AT);
-  const dec = new RdbDecoder(src, { sink: json });
-  while (await dec.nextBatch(1 << 16)) {
-    opts.onProgress?.(src.offset);
-    if (json.out.pos > 0) {
-      await sink(json.out.written());
-      json.out.clear();
+/** Pieces of about this many bytes are printed by worker threads (the file is cut at key boundaries). */
+const PIECE_BYTES = 1 << 20;
+
+/**
+ * jsonl: this thread only skims the file (record boundaries and the CRC, see ReadRdbOptions.skim)
+ * and cuts it into pieces of whole records; worker threads validate and print the pieces
+ * (dumpPiece: the reader's validating pass writes JSON through KeyJsonSink, no decoded model),
+ * and their output is written here in file order. A file that fits in one piece is printed on
+ * this thread. The first defect in file order wins, wherever it was found.
+ */
+async function dumpJsonl(src: ByteSource, opts: DumpOptions, sink: Sink, pieceBytes: number): Promise<{ keys: number }> {
+  const settings: PieceSettings = { name: src.name, encoding: opts.encoding, db: opts.db, type: opts.type, match: opts.match };
+  let parts: Buffer[] = [];
+  let partsLen = 0;
+  let base = src.offset;
+  let resume: PieceState | null = null;
+  let seq = 0;
+  let pool = null as PiecePool | null; // started with the second piece
+  const pending: Array<Promise<PieceResult>> = [];
+  let keys = 0;
+  const dec = new RdbDecoder(src, {
+    skim: true,
+    onBytes: (b, from, to) => {
+      parts.push(b.subarray(from, to));
+      partsLen += to - from;
+    },
+  });
+  const cut = (last: boolean): void => {
+    if (partsLen === 0) return;
+    if (!last) pool ??= new PiecePool(settings, pieceBytes);
+    const bytes = pool ? pool.inputBuffer(partsLen) : new ArrayBuffer(partsLen);
+    const view = Buffer.from(bytes);
+    let at = 0;
+    for (const part of parts) at += part.copy(view, at);
+    const job: PieceJob = { seq: seq++, bytes, length: partsLen, base, resume };
+    pending.push(pool ? pool.run(job) : dumpPiece(job, settings));
+    base += partsLen;
+    parts = [];
+    partsLen = 0;
+  };
+  const drainOne = async (): Promise<void> => {
+    const r = await pending.shift()!;
+    if (r.length > 0) await sink(Buffer.from(r.out, r.offset, r.length));
+    pool?.recycle(r);
+    keys += r.keys;
+    if (r.error) throw deserializeError(r.error);
+  };
+  try {
+    for (;;) {
+      let batch;
+      try {
+        batch = await dec.nextBatch(4096);
+      } catch (e) {
+        // The records before the defect are whole: print them first (a defect inside them wins).
+        cut(true);
+        while (pending.length > 0) await drainOne();
+        throw e;
+      }
+      if (!batch) break;
+      opts.onProgress?.(src.offset);
+      const next = dec.pieceState();
+      if (next && partsLen >= pieceBytes) {
+        cut(false);
+        resume = next;
+      }
+      while (pending.length > (pool?.capacity ?? 1)) await drainOne();
     }
+    cut(true);
+    while (pending.length > 0) await drainOne();
+    return { keys };
+  } finally {
+    // A failed drain leaves pieces in flight: they are dropped with the workers.
+    pending.forEach((p) => p.catch(() => {}));
+    await pool?.close();
   }
-  return { keys: json.keys };
 }
 
 async function dumpResp(src: ByteSource, opts: DumpOptions, sink: Sink): Promise<{ keys: number }> {

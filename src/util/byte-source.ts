@@ -32,8 +32,10 @@ export class ByteSource {
     return new ByteSource((stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator](), name);
   }
 
-  static fromBuffer(data: Uint8Array, name: string): ByteSource {
+  /** `base`: the file offset of data[0] (a piece of a larger file), for offsets in messages. */
+  static fromBuffer(data: Uint8Array, name: string, base = 0): ByteSource {
     const src = new ByteSource((async function* () {})(), name);
+    src.base = base;
     src.buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     src.ended = true;
     return src;

@@ -38,6 +38,28 @@ export interface ReadRdbOptions {
    * key records carry no key bytes or value). Function libraries go to the sink too.
    */
   sink?: ValueSink;
+  /**
+   * Check only the structure (lengths, opcodes, record boundaries) and the CRC: no LZF, no blob
+   * walks, no uniqueness. Implies validateOnly. A splitter uses it to cut a file into pieces that
+   * other threads parse in full (`piece`).
+   */
+  skim?: boolean;
+  /**
+   * The source is a record-aligned piece of a file, not the whole file: it may end after any
+   * record (null is returned then), and its CRC is not checked. `resume` gives the state at its
+   * first byte when that is not the header. Offsets in errors are absolute when the source was
+   * built with the piece's file offset.
+   */
+  piece?: { resume: PieceState | null };
+  /** Told about the bytes of every committed record, in file order (views of the window, never mutated). */
+  onBytes?: (b: Buffer, from: number, to: number) => void;
+}
+
+/** Where a piece starts: the file's format and the database selected at that point. */
+export interface PieceState {
+  version: number;
+  valkey: boolean;
+  db: number;
 }
 
 const TWO32 = 0x100000000;
@@ -103,6 +125,7 @@ class RecordParser {
     readonly validateOnly: boolean,
     readonly notice: (message: string, at: number) => void,
     readonly sink: ValueSink | null,
+    readonly skim: boolean,
   ) {}
 
   /** Re-reads the key string at window index `at` (messages in validate-only mode). */
@@ -132,6 +155,10 @@ class RecordParser {
     if (enc <= 2) {
       const size = enc === 0 ? 1 : enc === 1 ? 2 : 4;
       this.need(size);
+      if (this.skim) {
+        this.p += size;
+        return;
+      }
       const v = enc === 0 ? this.b.readInt8(this.p) : enc === 1 ? this.b.readInt16LE(this.p) : this.b.readInt32LE(this.p);
       this.p += size;
       this.rb = this.intText;
@@ -146,6 +173,7 @@ class RecordParser {
     const from = this.p;
     this.p += clen;
     if (ulen === 0 || ulen > clen * 132 + 64) throw new BadData(at, `an LZF string whose length ${ulen} fits its ${clen} compressed bytes`);
+    if (this.skim) return;
     if (this.scratch.length < ulen) this.scratch = Buffer.allocUnsafe(Math.max(ulen, this.scratch.length * 2));
     try {
       lzfDecompressInto(this.b, this.scratch, ulen, from, from + clen);
@@ -166,10 +194,17 @@ class RecordParser {
 
   /** Validates a listpack/ziplist blob with `check`; returns its element count. */
   private blobCheck(walk: (blob: Buffer, v: EntryVisitor) => number, check: CheckVisitor, what: string): number {
+    if (this.skim) return this.skimBlob();
     const at = this.p;
     const n = this.blob((b) => walk(b, check.reset(this.out)), what);
     if (check.problem) throw new BadData(at, `${what}: ${check.problem}`);
     return n;
+  }
+
+  /** Skim mode: a blob is just a string to step over (counted as one element). */
+  private skimBlob(): number {
+    this.span();
+    return 1;
   }
 
   /** Validation-only counterpart of value(): the element count (0 = empty key, skipped). */
@@ -193,8 +228,8 @@ class RecordParser {
         const out = this.out;
         for (let i = 0; i < n; i++) {
           this.span();
-          const k = latin1(this.rb, this.rs, this.re);
-          if (seen.has(k)) throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
+          const k = this.skim ? '' : latin1(this.rb, this.rs, this.re);
+          if (seen.has(k) && !this.skim) throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
           seen.add(k);
           out?.str(this.rb, this.rs, this.re);
           if (type === RdbType.HASH) this.element();
@@ -210,6 +245,7 @@ class RecordParser {
       case RdbType.LIST_ZIPLIST:
         return this.blobCheck(zlWalk, this.listCheck, 'ziplist');
       case RdbType.SET_INTSET: {
+        if (this.skim) return this.skimBlob();
         const at = this.p;
         const items = this.blob(intsetDecode, 'intset');
         if (items.length === 0) throw new BadData(at, 'a non-empty intset');
@@ -226,7 +262,7 @@ class RecordParser {
         const zset = type === RdbType.ZSET_ZIPLIST || type === RdbType.ZSET_LISTPACK;
         const walk = type === RdbType.ZSET_ZIPLIST || type === RdbType.HASH_ZIPLIST ? zlWalk : lpWalk;
         const n = this.blobCheck(walk, zset ? this.zsetCheck : this.hashCheck, walk === zlWalk ? 'ziplist' : 'listpack');
-        if (n % 2 !== 0) throw new BadData(at, `a ${zset ? 'zset' : 'hash'} blob with an even number of entries`);
+        if (n % 2 !== 0 && !this.skim) throw new BadData(at, `a ${zset ? 'zset' : 'hash'} blob with an even number of entries`);
         return n;
       }
       case RdbType.LIST_QUICKLIST:
@@ -1040,6 +1076,8 @@ export class RdbDecoder {
   private readonly parser: RecordParser;
   private readonly crc = new Crc64();
   private readonly verify: boolean;
+  private readonly piece: boolean;
+  private readonly onBytes: ((b: Buffer, from: number, to: number) => void) | undefined;
   private started = false;
   private done = false;
   /** Window length wanted for the next parse attempt. */
@@ -1053,12 +1091,35 @@ export class RdbDecoder {
   ) {
     const notice = opts.onNotice;
     const sink = opts.sink ?? null;
-    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || sink !== null, (msg, at) => notice?.(msg, at), sink);
-    this.verify = opts.verifyChecksum !== false;
+    const skim = opts.skim === true;
+    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || sink !== null || skim, (msg, at) => notice?.(msg, at), sink, skim);
+    this.piece = opts.piece !== undefined;
+    this.verify = opts.verifyChecksum !== false && !this.piece;
+    this.onBytes = opts.onBytes;
+    const resume = opts.piece?.resume;
+    if (resume) {
+      this.parser.version = resume.version;
+      this.parser.valkey = resume.valkey;
+      this.parser.db = resume.db;
+      this.started = true;
+      this.want = this.need = 1;
+    }
   }
 
   get version(): number {
     return this.parser.version;
+  }
+
+  /** The state a piece starting at the next unread byte needs; null inside a key's prefix opcodes (no cut there). */
+  pieceState(): PieceState | null {
+    const p = this.parser;
+    return p.prefixAbs >= 0 ? null : { version: p.version, valkey: p.valkey, db: p.db };
+  }
+
+  /** Committed bytes: into the CRC (not a piece's: it covers the whole file) and to the onBytes listener. */
+  private commit(win: Buffer, from: number, to: number): void {
+    if (!this.piece) this.crc.update(win, from, to);
+    if (to > from) this.onBytes?.(win, from, to);
   }
 
   /** The next records (in file order), or null after the EOF record. */
@@ -1069,6 +1130,10 @@ export class RdbDecoder {
     const out: RdbRecord[] = [];
     for (;;) {
       if (src.available < this.want) await src.fill(this.need, this.want);
+      if (this.piece && src.exhausted && src.available === 0) {
+        this.done = true;
+        return out.length > 0 ? out : null;
+      }
       const win = src.window();
       const base = src.offset;
       p.b = win;
@@ -1087,7 +1152,7 @@ export class RdbDecoder {
           p.p = q;
           const rec = p.record(base);
           if (rec?.kind === 'eof') {
-            this.crc.update(win, crcFrom, p.crcEnd);
+            this.commit(win, crcFrom, p.crcEnd);
             rec.computed = this.crc.value();
             if (p.version >= 5) {
               const stored = win.readBigUInt64LE(p.crcEnd);
@@ -1102,6 +1167,7 @@ export class RdbDecoder {
               }
             }
             rec.end = base + p.p;
+            if (p.p > p.crcEnd) this.onBytes?.(win, p.crcEnd, p.p);
             src.advance(p.p);
             out.push(rec);
             this.done = true;
@@ -1110,7 +1176,7 @@ export class RdbDecoder {
           q = p.p;
           if (rec) out.push(rec);
         }
-        this.crc.update(win, crcFrom, q);
+        this.commit(win, crcFrom, q);
         src.advance(q);
         this.want = this.need = 1;
         return out;
@@ -1118,7 +1184,7 @@ export class RdbDecoder {
         // The record is parsed again once more bytes arrive (or not at all): drop its partial key.
         p.sink?.discard();
         if (e instanceof NeedMore) {
-          this.crc.update(win, crcFrom, q);
+          this.commit(win, crcFrom, q);
           src.advance(q);
           if (out.length > 0) {
             this.want = this.need = e.need - q;
@@ -1140,7 +1206,11 @@ export class RdbDecoder {
           this.want = Math.max(need, Math.min(avail * 2, avail + MAX_WINDOW_STEP));
           continue;
         }
-        if (e instanceof BadData) throw new FormatError(src.name, base + e.at, `expected ${e.expected}`);
+        if (e instanceof BadData) {
+          // The records before the defect are whole: a listener (the rdb-dump splitter) gets them.
+          this.commit(win, crcFrom, q);
+          throw new FormatError(src.name, base + e.at, `expected ${e.expected}`);
+        }
         throw e;
       }
     }
