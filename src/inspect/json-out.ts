@@ -17,7 +17,10 @@ for (const [c, l] of [[8, 'b'], [9, 't'], [10, 'n'], [12, 'f'], [13, 'r'], [0x22
   ESC2[c] = l.charCodeAt(0);
 }
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
-const NUL_ESC = Buffer.from('\\u0000', 'latin1');
+/** NUL_RUNS[k]: k escaped NULs, as views made once (a view per run would cost more than the copy). */
+const NUL_RUN_MAX = 256;
+const NUL_ESCAPES = Buffer.from('\\u0000'.repeat(NUL_RUN_MAX), 'latin1');
+const NUL_RUNS = Array.from({ length: NUL_RUN_MAX + 1 }, (_, k) => NUL_ESCAPES.subarray(0, 6 * k));
 const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
 /** Above this a byte string is escaped with an exact size pass first (6x worst case is too much memory). */
 const OPTIMISTIC_MAX = 1 << 16;
@@ -172,11 +175,14 @@ export class JsonOut {
         buf[p++] = 0x5c;
         buf[p++] = ESC2[c]!;
       } else if (c === 0 && i + 1 < end && b[i + 1] === 0) {
-        // A run of NULs (common: DEBUG POPULATE pads with them): one native pattern fill.
+        // A run of NULs (common: DEBUG POPULATE pads with them): native copies of ready escapes.
         let j = i + 2;
         while (j < end && b[j] === 0) j++;
-        buf.fill(NUL_ESC, p, p + 6 * (j - i));
-        p += 6 * (j - i);
+        for (let k = j - i; k > 0; k -= NUL_RUN_MAX) {
+          const run = NUL_RUNS[Math.min(k, NUL_RUN_MAX)]!;
+          buf.set(run, p);
+          p += run.length;
+        }
         i = j - 1;
       } else {
         buf[p++] = 0x5c;

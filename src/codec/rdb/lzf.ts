@@ -5,6 +5,9 @@
 
 export class LzfError extends Error {}
 
+/** The typed-array builtin: Buffer#fill validates its arguments in JS first (costly per short run). */
+const u8fill = Uint8Array.prototype.fill;
+
 /** Decompresses `input` into exactly `outLen` bytes; throws LzfError on any malformed input. */
 export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
   const out = Buffer.allocUnsafe(outLen);
@@ -23,11 +26,8 @@ export function lzfDecompressInto(input: Uint8Array, out: Buffer, outLen: number
       const len = ctrl + 1;
       if (op + len > outLen) throw new LzfError('LZF literal run overflows the declared length');
       if (ip + len > inLen) throw new LzfError('LZF input ends inside a literal run');
-      if (len < 16) {
-        for (let k = 0; k < len; k++) out[op + k] = input[ip + k]!;
-      } else {
-        out.set(input.subarray(ip, ip + len), op);
-      }
+      // At most 32 bytes: a loop beats a native copy, which needs a subarray object.
+      for (let k = 0; k < len; k++) out[op + k] = input[ip + k]!;
       op += len;
       ip += len;
     } else {
@@ -43,10 +43,10 @@ export function lzfDecompressInto(input: Uint8Array, out: Buffer, outLen: number
       if (op + len > outLen) throw new LzfError('LZF back-reference overflows the declared length');
       // Byte by byte: the source may overlap the bytes being written (that is how runs are coded).
       if (op - ref >= len && len > 32) {
-        out.copy(out, op, ref, ref + len);
+        out.copyWithin(op, ref, ref + len);
         op += len;
       } else if (op - ref === 1) {
-        out.fill(out[ref]!, op, op + len); // a run of one byte
+        u8fill.call(out, out[ref]!, op, op + len); // a run of one byte
         op += len;
       } else {
         for (let k = 0; k < len; k++) out[op++] = out[ref++]!;
