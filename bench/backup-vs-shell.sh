@@ -39,15 +39,22 @@ export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-
 PASS="$WORK/passphrase"; echo "bench passphrase $(date +%s)" > "$PASS"
 sync; cat "$RDB" > /dev/null   # page cache warm for both
 
-TF='%e s wall, %M KiB peak RSS, %P CPU'
+TF='%e s wall, %U s user, %S s sys, %M KiB peak RSS, %P CPU'
+# CPU seconds the s3rver process used so far (it shares the 2 cores with whichever side runs).
+s3cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/hz}' "/proc/$S3PID/stat"; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 echo
-echo "== tsredis-ops backup --compress gzip (level 1) --passphrase-file → s3://bench/ours (local s3rver)"
+echo "== tsredis-ops backup --compress gzip (level 1) --passphrase-file → s3://bench/ours (local s3rver); load $(loadavg)"
+C0=$(s3cpu)
 /usr/bin/time -f "$TF" node "$ROOT/bin/tsredis-ops.js" backup --from "$RDB" --to s3://bench/ours --s3-endpoint "http://127.0.0.1:$S3PORT" \
   --s3-path-style --passphrase-file "$PASS" --name bench --quiet --json > "$WORK/ours.json"
+echo "  s3rver CPU $(echo "$(s3cpu) - $C0" | bc) s"
 node -e "const o=require('$WORK/ours.json'); console.log('  stored', o.manifest.stored.size, 'bytes;', o.targets[0].verifiedBy, '; keys', o.manifest.keys.total)"
 
-echo "== shell: gzip -1 | gpg -c (AES256, no gpg compression) | tee >(sha256sum) | S3 upload (lib-storage) → s3://bench/shell"
+echo "== shell: gzip -1 | gpg -c (AES256, no gpg compression) | tee >(sha256sum) | S3 upload (lib-storage) → s3://bench/shell; load $(loadavg)"
+C0=$(s3cpu)
 /usr/bin/time -f "$TF" bash -c "set -o pipefail; gzip -1 < '$RDB' | gpg --batch --pinentry-mode loopback --passphrase-file '$PASS' \
   --cipher-algo AES256 --compress-algo none -c | tee >(sha256sum > '$WORK/shell.sha256') | node '$ROOT/bench/backup-s3-put.mjs' \
   http://127.0.0.1:$S3PORT bench shell/dump.rdb.gz.gpg"
+echo "  s3rver CPU $(echo "$(s3cpu) - $C0" | bc) s"
 echo "  stored sha256 $(cut -c1-16 "$WORK/shell.sha256")… (the shell pipeline neither parses the RDB nor checks the upload)"
