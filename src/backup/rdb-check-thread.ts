@@ -32,11 +32,11 @@ const workerFile = fileURLToPath(new URL('./rdb-check-worker.js', import.meta.ur
  * startRdbCheck in a worker thread, so that parsing the RDB (the costliest stage) runs on a
  * second core while this thread hashes, compresses, encrypts and uploads, as the shell pipeline
  * spreads gzip, gpg and sha256sum over processes. Each chunk is copied into a fresh buffer that is
- * transferred (the caller's chunk still goes on to gzip); at most IN_FLIGHT_MAX bytes wait in the
- * worker. Run from the TypeScript sources (tests import src/ directly) there is no compiled worker
+ * transferred, or, with `takeChunks` (the caller is done with every chunk it writes), transferred
+ * itself when it is the whole of its ArrayBuffer; at most IN_FLIGHT_MAX bytes wait in the worker. Run from the TypeScript sources (tests import src/ directly) there is no compiled worker
  * beside this file, and the check runs on this thread.
  */
-export function startRdbCheckInWorker(name: string): { input: Writable; result: Promise<RdbFacts> } {
+export function startRdbCheckInWorker(name: string, opts: { takeChunks?: boolean } = {}): { input: Writable; result: Promise<RdbFacts> } {
   if (!existsSync(workerFile)) return startRdbCheck(name);
   // A small young generation keeps the worker's share of the backup's 200 MB RSS budget small.
   const worker = new Worker(workerFile, { workerData: { name }, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
@@ -62,9 +62,10 @@ export function startRdbCheckInWorker(name: string): { input: Writable; result: 
   const input = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
-      const copy = new Uint8Array(chunk).buffer;
+      const whole = opts.takeChunks && chunk.byteOffset === 0 && chunk.buffer instanceof ArrayBuffer && chunk.buffer.byteLength === chunk.length;
+      const moved = whole ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer;
       inFlight += chunk.length;
-      send({ chunk: copy }, [copy]);
+      send({ chunk: moved }, [moved]);
       if (inFlight < IN_FLIGHT_MAX) cb();
       else waiting = () => cb();
     },

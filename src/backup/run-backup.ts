@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { PassThrough, Readable, Transform, Writable, pipeline } from 'node:stream';
+import { PassThrough, Readable, Writable, pipeline, type Duplex } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { ExitCode, IoError, RefusedError, ToolError, oneLine } from '../util/errors.js';
 import { gzipStream, type Compression } from './compress.js';
@@ -10,7 +10,7 @@ import { manifestNameFor, markerNameFor, objectNameFor, stemFor } from './naming
 import { pruneTarget, type PruneReport } from './prune-target.js';
 import { gcEvery } from './memory.js';
 import { startRdbCheckInWorker } from './rdb-check-thread.js';
-import { writeTo } from './stream-util.js';
+import { drained, writeTo } from './stream-util.js';
 import type { RetentionPolicy } from './retention.js';
 import { openSource, type SourceOptions } from './source.js';
 import { openStore, type BackupStore, type StoreOptions } from './store/store.js';
@@ -111,8 +111,11 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
 
   const src = await openSource(req.source, { ...req.sourceOptions, log });
   log(`backing up ${src.location} as ${object} to ${branches.map((b) => b.store.describe()).join(', ')}`);
+  // With gzip a file's chunks go to the RDB check once gzip has consumed them (zlib copied them
+  // into its window by then): the worker thread can take each whole instead of a copy.
+  const handOver = req.compression === 'gzip' && src.ownsChunks === true;
   // Parsed in a worker thread, in parallel with hashing, compression and encryption here.
-  const check = startRdbCheckInWorker(src.location);
+  const check = startRdbCheckInWorker(src.location, { takeChunks: handOver });
   const plainSha256 = createHash('sha256');
   const plainSha1 = createHash('sha1');
   const storedSha256 = createHash('sha256');
@@ -125,35 +128,62 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
     req.onProgress?.({ stage, plainBytes, totalBytes: src.size ?? null, storedBytes });
 
   const collectGarbage = gcEvery();
-  const plainTap = new Transform({
+  const afterPlain: Duplex = req.compression === 'gzip' ? gzipStream(req.compressionLevel) : new PassThrough({ highWaterMark: 1 << 20 });
+  const toCheck = (chunk: Buffer): void => {
+    if (!check.input.destroyed) check.input.write(chunk);
+  };
+  // Chunks gzip has not consumed yet (handOver): the check's input ends only after the last one.
+  let inGzip = 0;
+  let gzipIdle: (() => void) | null = null;
+  const consumed = (err?: Error | null, chunk?: Buffer): void => {
+    if (!err && chunk) toCheck(chunk);
+    if (--inGzip === 0) gzipIdle?.();
+  };
+  const checkStopped = (cb: (e?: Error | null) => void): void => void check.result.then(() => cb(new IoError('RDB check stopped')), cb);
+  const plainTap = new Writable({
     highWaterMark: 1 << 20,
-    transform(chunk: Buffer, _enc, cb) {
+    write(chunk: Buffer, _enc, cb) {
       plainSha256.update(chunk);
       plainSha1.update(chunk);
       plainBytes += chunk.length;
       collectGarbage(chunk.length);
       progress('reading');
-      writeTo(check.input, chunk).then(
-        () => (check.input.destroyed ? check.result.then(() => cb(new IoError('RDB check stopped')), cb) : cb(null, chunk)),
-        cb,
-      );
+      if (check.input.destroyed) return checkStopped(cb);
+      if (handOver) {
+        inGzip++;
+        afterPlain.write(chunk, (e) => consumed(e, chunk));
+      } else {
+        afterPlain.write(chunk);
+        toCheck(chunk);
+      }
+      Promise.all([drained(afterPlain), drained(check.input)]).then(() => (check.input.destroyed ? checkStopped(cb) : cb()), cb);
     },
     // Hold the end of the stream until the RDB parsed to its checksum and the producer finished.
-    flush(cb) {
+    final(cb) {
       progress('finishing');
-      check.input.end();
-      Promise.all([check.result, src.done]).then(() => cb(), cb);
+      new Promise<void>((resolve) => (inGzip === 0 ? resolve() : (gzipIdle = resolve)))
+        .then(() => {
+          check.input.end();
+          return Promise.all([check.result, src.done]);
+        })
+        .then(() => {
+          afterPlain.end();
+          cb();
+        }, cb);
+    },
+    // Torn down on failure only (autoDestroy also calls this after a clean finish).
+    destroy(err, cb) {
+      if (err) afterPlain.destroy(err);
+      cb(err);
     },
   });
+  afterPlain.once('error', (e) => plainTap.destroy(e));
 
   let sourceError: unknown = null;
   const onStageError = (e: unknown): void => {
     if (e) sourceError ??= e;
   };
-  const afterPlain: Readable =
-    req.compression === 'gzip'
-      ? pipeline(src.stream, plainTap, gzipStream(req.compressionLevel), onStageError)
-      : pipeline(src.stream, plainTap, onStageError);
+  pipeline(src.stream, plainTap, onStageError);
   check.result.catch(onStageError);
 
   for (const b of branches) {

@@ -17,6 +17,8 @@ export interface OpenedSource {
   size?: number;
   /** Settles when the producer is done: rejects if the transfer failed (replication). */
   done: Promise<void>;
+  /** Every chunk is a fresh buffer of its own that nobody else holds (file reads): it may be handed to another thread. */
+  ownsChunks?: boolean;
 }
 
 export interface SourceOptions {
@@ -52,7 +54,7 @@ async function openFile(path: string, kind: OpenedSource['kind'], location: stri
     throw new UsageError(`${path} is not a regular file`);
   }
   const stream = fh.createReadStream({ highWaterMark: 1 << 20 });
-  return { kind, location, stream, size: st.size, done: Promise.resolve() };
+  return { kind, location, stream, size: st.size, done: Promise.resolve(), ownsChunks: true };
 }
 
 /** BGSAVE on the node, wait until LASTSAVE moves (and the save reported ok), then read its file. */

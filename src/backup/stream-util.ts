@@ -1,10 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Writable } from 'node:stream';
 
-/** Writes with backpressure; resolves at once for a branch that was already torn down. */
-export function writeTo(w: Writable, chunk: Buffer): Promise<void> {
-  if (w.destroyed || w.writableEnded) return Promise.resolve();
-  if (w.write(chunk)) return Promise.resolve();
+/** Resolves once `w` can take more (at once unless it asked for a drain); a torn-down stream counts as drained. */
+export function drained(w: Writable): Promise<void> {
+  if (w.destroyed || w.writableEnded || !w.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       w.off('drain', done);
@@ -14,6 +13,13 @@ export function writeTo(w: Writable, chunk: Buffer): Promise<void> {
     w.once('drain', done);
     w.once('close', done);
   });
+}
+
+/** Writes with backpressure; resolves at once for a branch that was already torn down. */
+export function writeTo(w: Writable, chunk: Buffer): Promise<void> {
+  if (w.destroyed || w.writableEnded) return Promise.resolve();
+  if (w.write(chunk)) return Promise.resolve();
+  return drained(w);
 }
 
 /** A pass-through that hashes and counts what flows by. */
