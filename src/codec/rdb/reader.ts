@@ -34,14 +34,14 @@ export interface ReadRdbOptions {
   /** Told about things the reader skips (empty keys, Valkey slot-import records). */
   onNotice?: (message: string, offset: number) => void;
   /**
-   * Hand every key to this sink element by element while validating (implies validateOnly; the
-   * key records carry no key bytes or value). Function libraries go to the sink too.
+   * Hand every key to this sink element by element while validating (implies validateOnly; every
+   * key record is one shared stand-in, to be counted only). Function libraries go to the sink too.
    */
   sink?: ValueSink;
   /**
    * Check only the structure (lengths, opcodes, record boundaries) and the CRC: no LZF, no blob
-   * walks, no uniqueness. Implies validateOnly. A splitter uses it to cut a file into pieces that
-   * other threads parse in full (`piece`).
+   * walks, no uniqueness. Implies validateOnly; key records are a shared stand-in, as with a
+   * sink. A splitter uses it to cut a file into pieces that other threads parse in full (`piece`).
    */
   skim?: boolean;
   /**
@@ -645,11 +645,14 @@ class RecordParser {
       keyEnd = this.p;
       value = this.value(type, start);
     }
-    const offset = this.prefixAbs >= 0 ? this.prefixAbs : base + start;
-    const entry: RdbKey = { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset };
-    if (this.idle !== undefined) entry.idleSeconds = this.idle;
-    if (this.freq !== undefined) entry.freq = this.freq;
-    if (this.keyMeta !== undefined) entry.keyMeta = this.keyMeta;
+    // A sink or a skim wants no record per key (millions of objects): they get a shared stand-in.
+    const lean = this.sink !== null || this.skim;
+    const entry: RdbKey | null = lean ? null : { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : base + start };
+    if (entry !== null) {
+      if (this.idle !== undefined) entry.idleSeconds = this.idle;
+      if (this.freq !== undefined) entry.freq = this.freq;
+      if (this.keyMeta !== undefined) entry.keyMeta = this.keyMeta;
+    }
     this.expireAt = null;
     this.idle = undefined;
     this.freq = undefined;
@@ -664,6 +667,7 @@ class RecordParser {
     }
     this.out?.end();
     this.out = null;
+    if (entry === null) return LEAN_KEY;
     if (this.raw) entry.raw = this.b.subarray(keyEnd, this.p);
     else if (value !== CHECKED) entry.value = value;
     return { kind: 'key', entry };
@@ -1007,6 +1011,8 @@ const self = (b: Buffer): Buffer => b;
 const first = <T>(pair: [Buffer, T]): Buffer => pair[0];
 /** Stand-in value of a key that was validated but not decoded. */
 const CHECKED: RedisValue = { type: 'string', value: EMPTY };
+/** The one record every key gets in sink and skim modes (only to be counted). */
+const LEAN_KEY: RdbRecord = { kind: 'key', entry: { db: -1, key: EMPTY, expireAtMs: null, rdbType: -1, offset: -1 } };
 
 function zsetOrder(a: [Buffer, number], b: [Buffer, number]): number {
   return a[1] - b[1] || Buffer.compare(a[0], b[0]);
