@@ -4,6 +4,8 @@
 # times, side by side: redis-check-rdb vs `tsredis-ops rdb-check` (wall time, peak RSS) and
 # `tsredis-ops rdb-dump --format jsonl` throughput.
 # Usage: bench/rdb-bench.sh [WORKDIR=/tmp/tsredis-rdb-bench] [SCALE=1]   (run `npx tsc -p .` first)
+#        VALUES=text bench/rdb-bench.sh DIR SCALE: the 3M*SCALE string keys get 120 bytes of random
+#        text instead of DEBUG POPULATE's NUL-padded values.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="${1:-/tmp/tsredis-rdb-bench}"
@@ -21,8 +23,14 @@ if [ ! -s "$RDB" ]; then
   trap 'kill $PID 2>/dev/null || true' EXIT
   for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   echo "building dataset on port $PORT (scale $SCALE)..."
-  redis-cli -p "$PORT" DEBUG POPULATE "$(node -e "console.log(Math.round(3000000*$SCALE))")" str 120 >/dev/null
-  node "$ROOT/bench/rdb-gen.mjs" "$SCALE" | redis-cli -p "$PORT" --pipe >/dev/null
+  if [ "${VALUES:-populate}" = text ]; then
+    # Plain-text string values, as caches hold (DEBUG POPULATE pads its values with NUL bytes,
+    # which JSON escapes as 6 bytes each).
+    node "$ROOT/bench/rdb-gen.mjs" "$SCALE" text | redis-cli -p "$PORT" --pipe >/dev/null
+  else
+    redis-cli -p "$PORT" DEBUG POPULATE "$(node -e "console.log(Math.round(3000000*$SCALE))")" str 120 >/dev/null
+    node "$ROOT/bench/rdb-gen.mjs" "$SCALE" | redis-cli -p "$PORT" --pipe >/dev/null
+  fi
   redis-cli -p "$PORT" SELECT 1 >/dev/null
   redis-cli -p "$PORT" -n 1 DEBUG POPULATE 200000 db1 60 >/dev/null
   redis-cli -p "$PORT" FUNCTION LOAD "#!lua name=benchlib

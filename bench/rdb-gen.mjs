@@ -1,6 +1,6 @@
 // Writes RESP commands for the mixed part of the rdb bench dataset to stdout (for redis-cli --pipe):
 // lists, small (listpack) and large (hashtable) hashes, zsets, int and string sets, streams with a
-// consumer group. Deterministic (seeded) so runs are comparable. Usage: node rdb-gen.mjs SCALE
+// consumer group. Deterministic (seeded) so runs are comparable. Usage: node rdb-gen.mjs SCALE [text]
 const scale = Number(process.argv[2] ?? 1);
 let seed = 12345;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
@@ -18,6 +18,11 @@ const cmd = async (...args) => {
 // Respect backpressure: redis-cli --pipe reads slower than we generate.
 async function flush() { const ok = process.stdout.write(out.join('')); out = []; size = 0; if (!ok) await once(process.stdout, 'drain'); }
 const N = (n) => Math.max(1, Math.round(n * scale));
+if (process.argv[3] === 'text') { // the string keys, with text values (see rdb-bench.sh VALUES=text)
+  for (let k = 0; k < N(3000000); k += 100) {
+    const args = ['MSET']; for (let i = k; i < k + 100; i++) args.push(`str:${i}`, word(120)); await cmd(...args);
+  }
+}
 for (let k = 0; k < N(30000); k++) { // lists: quicklist of listpack nodes
   const args = ['RPUSH', `list:${k}`]; for (let i = 0; i < 300; i++) args.push(word(20 + ((rnd() * 20) | 0))); await cmd(...args);
 }

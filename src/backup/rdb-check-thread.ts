@@ -2,26 +2,12 @@ import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { FormatError, ToolError, type ExitCodeValue } from '../util/errors.js';
+import { deserializeError, type SerializedError } from '../util/thread-error.js';
 import { startRdbCheck, type RdbFacts } from './rdb-facts.js';
 
 /** Messages between this thread and rdb-check-worker.ts. */
 export type ToWorker = { chunk: ArrayBuffer } | { end: true };
-export type SerializedError = { format: [string, number, string] } | { tool: [string, ExitCodeValue] } | { other: string };
 export type FromWorker = { ack: number } | { ok: RdbFacts } | { error: SerializedError };
-
-/** Errors cross the thread boundary as data; the CLI needs the class back (exit code, one line). */
-export function serializeError(e: unknown): SerializedError {
-  if (e instanceof FormatError) return { format: [e.file, e.offset, e.expected] };
-  if (e instanceof ToolError) return { tool: [e.message, e.exitCode] };
-  return { other: e instanceof Error ? e.message : String(e) };
-}
-
-function deserializeError(s: SerializedError): Error {
-  if ('format' in s) return new FormatError(...s.format);
-  if ('tool' in s) return new ToolError(...s.tool);
-  return new Error(s.other);
-}
 
 /** Bytes sent to the worker but not yet taken by its check: caps memory while keeping it busy. */
 const IN_FLIGHT_MAX = 4 << 20;

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { gcEvery } from './memory.js';
-import { serializeError, type FromWorker, type ToWorker } from './rdb-check-thread.js';
+import { serializeError } from '../util/thread-error.js';
+import type { FromWorker, ToWorker } from './rdb-check-thread.js';
 import { startRdbCheck } from './rdb-facts.js';
 import { writeTo } from './stream-util.js';
 
