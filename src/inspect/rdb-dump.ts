@@ -93,7 +93,8 @@ async function dumpJsonl(src: ByteSource, opts: DumpOptions, sink: Sink, pieceBy
       try {
         batch = await dec.nextBatch(4096);
       } catch (e) {
-        // The records before the defect are whole: print them first (a defect inside them wins).
+        // The whole records before the defect, then the failing record's bytes: the pieces'
+        // full parse reports the first defect in file order (a skim may see a later one first).
         cut(true);
         while (pending.length > 0) await drainOne();
         throw e;

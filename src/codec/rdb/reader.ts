@@ -51,7 +51,10 @@ export interface ReadRdbOptions {
    * built with the piece's file offset.
    */
   piece?: { resume: PieceState | null };
-  /** Told about the bytes of every committed record, in file order (views of the window, never mutated). */
+  /**
+   * Told about the bytes of every committed record, in file order (views of the window, never
+   * mutated); before a FormatError, also about the unparsed rest of the window.
+   */
   onBytes?: (b: Buffer, from: number, to: number) => void;
 }
 
@@ -1128,6 +1131,14 @@ export class RdbDecoder {
     return p.prefixAbs >= 0 ? null : { version: p.version, valkey: p.valkey, db: p.db };
   }
 
+  /**
+   * On a defect, the bytes of the failing record (the rest of the window) go to the listener too:
+   * a full parse of them may find an earlier defect inside that record than a skim found.
+   */
+  private handOverRest(win: Buffer, q: number): void {
+    if (win.length > q) this.onBytes?.(win, q, win.length);
+  }
+
   /** Committed bytes: into the CRC (not a piece's: it covers the whole file) and to the onBytes listener. */
   private commit(win: Buffer, from: number, to: number): void {
     if (!this.piece) this.crc.update(win, from, to);
@@ -1171,6 +1182,7 @@ export class RdbDecoder {
               p.p = p.crcEnd + 8;
               rec.checksum = stored === 0n ? null : stored;
               if (this.verify && stored !== 0n && stored !== rec.computed) {
+                this.handOverRest(win, p.crcEnd);
                 throw new FormatError(
                   src.name,
                   base + p.crcEnd,
@@ -1205,6 +1217,7 @@ export class RdbDecoder {
           const need = e.need - q;
           const avail = win.length - q;
           if (src.exhausted && src.available < need) {
+            this.handOverRest(win, q);
             throw new FormatError(
               src.name,
               src.offset + src.available,
@@ -1221,6 +1234,7 @@ export class RdbDecoder {
         if (e instanceof BadData) {
           // The records before the defect are whole: a listener (the rdb-dump splitter) gets them.
           this.commit(win, crcFrom, q);
+          this.handOverRest(win, q);
           throw new FormatError(src.name, base + e.at, `expected ${e.expected}`);
         }
         throw e;
