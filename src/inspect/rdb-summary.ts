@@ -1,3 +1,4 @@
+import { crcAccumulator } from './crc-thread.js';
 import { RdbDecoder } from '../codec/rdb/reader.js';
 import { rdbTypeName, redisTypeOf } from '../codec/rdb/constants.js';
 import type { ByteSource } from '../util/byte-source.js';
@@ -44,7 +45,7 @@ export async function summarizeRdb(
 ): Promise<RdbSummary> {
   const now = opts.now ?? Date.now();
   const notices: string[] = [];
-  const dec = new RdbDecoder(src, { validateOnly: true, onNotice: (m, at) => notices.length < 1000 && notices.push(`byte ${at}: ${m}`) });
+  const dec = new RdbDecoder(src, { validateOnly: true, crc: crcAccumulator(), onNotice: (m, at) => notices.length < 1000 && notices.push(`byte ${at}: ${m}`) });
   const s: RdbSummary = {
     file: src.name,
     bytes: 0,

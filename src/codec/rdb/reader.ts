@@ -31,6 +31,8 @@ export interface ReadRdbOptions {
    * less allocation on large files.
    */
   validateOnly?: boolean;
+  /** Computes the CRC-64 elsewhere (another thread); default: on this thread as the bytes are committed. */
+  crc?: CrcAccumulator;
   /** Told about things the reader skips (empty keys, Valkey slot-import records). */
   onNotice?: (message: string, offset: number) => void;
   /**
@@ -56,6 +58,12 @@ export interface ReadRdbOptions {
    * mutated); before a FormatError, also about the unparsed rest of the window.
    */
   onBytes?: (b: Buffer, from: number, to: number) => void;
+}
+
+/** Takes the CRC-covered bytes in order (views valid only during the call) and gives the CRC-64 at the end. */
+export interface CrcAccumulator {
+  update(b: Buffer, from: number, to: number): void;
+  value(): bigint | Promise<bigint>;
 }
 
 /** Where a piece starts: the file's format and the database selected at that point. */
@@ -1089,7 +1097,7 @@ function decodeStreamNode(lp: PackedEntry[], masterMs: bigint, masterSeq: bigint
  */
 export class RdbDecoder {
   private readonly parser: RecordParser;
-  private readonly crc = new Crc64();
+  private readonly crc: CrcAccumulator;
   private readonly verify: boolean;
   private readonly piece: boolean;
   private readonly onBytes: ((b: Buffer, from: number, to: number) => void) | undefined;
@@ -1111,6 +1119,7 @@ export class RdbDecoder {
     this.piece = opts.piece !== undefined;
     this.verify = opts.verifyChecksum !== false && !this.piece;
     this.onBytes = opts.onBytes;
+    this.crc = opts.crc ?? new Crc64();
     const resume = opts.piece?.resume;
     if (resume) {
       this.parser.version = resume.version;
@@ -1176,7 +1185,7 @@ export class RdbDecoder {
           const rec = p.record(base);
           if (rec?.kind === 'eof') {
             this.commit(win, crcFrom, p.crcEnd);
-            rec.computed = this.crc.value();
+            rec.computed = await this.crc.value();
             if (p.version >= 5) {
               const stored = win.readBigUInt64LE(p.crcEnd);
               p.p = p.crcEnd + 8;
