@@ -25,8 +25,6 @@ export function crcAccumulator(): CrcAccumulator {
   // in[0]: batches sent and not yet added, shared so that this thread can block on it.
   const inFlight = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(workerFile, { workerData: inFlight, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-  // A failed check ends the process without waiting for this thread.
-  worker.unref();
   const free: ArrayBuffer[] = [];
   let result: { resolve: (v: bigint) => void; reject: (e: Error) => void } | null = null;
   worker.on('message', (m: FromCrcWorker) => {
@@ -37,6 +35,9 @@ export function crcAccumulator(): CrcAccumulator {
     }
   });
   worker.on('error', (e) => result?.reject(e));
+  // A failed check ends the process without waiting for this thread (after the listeners: adding
+  // a 'message' listener refs the worker again).
+  worker.unref();
   let buf = new Uint8Array(BATCH);
   let len = 0;
   const send = (): void => {
@@ -61,6 +62,8 @@ export function crcAccumulator(): CrcAccumulator {
     },
     value() {
       send();
+      // The answer is awaited now: keep the process alive for it.
+      worker.ref();
       const m: ToCrcWorker = { done: true };
       worker.postMessage(m);
       return new Promise<bigint>((resolve, reject) => (result = { resolve, reject }));
