@@ -1,5 +1,5 @@
 import { RdbType, redisTypeOf } from '../codec/rdb/constants.js';
-import { parseScoreText } from '../codec/rdb/blob-error.js';
+import { latin1, parseScoreText } from '../codec/rdb/blob-error.js';
 import type { RedisType, RedisValue } from '../codec/rdb/model.js';
 import type { ValueSink } from '../codec/rdb/value-sink.js';
 import { globMatch } from './glob.js';
@@ -36,7 +36,6 @@ interface Member {
 }
 
 const memberOrder = (a: Member, b: Member): number => a.score - b.score || (a.m < b.m ? -1 : a.m > b.m ? 1 : 0);
-const latin1 = (b: Buffer, start: number, end: number): string => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(start, end);
 
 export class KeyJsonSink implements ValueSink {
   readonly out: JsonOut;
@@ -54,8 +53,6 @@ export class KeyJsonSink implements ValueSink {
   constructor(
     private readonly encoding: ByteEncoding,
     private readonly filter: KeyFilter,
-    /** The buffer size at which the reader is asked to pause so the output can be drained. */
-    private readonly flushAt: number,
     /** An output buffer to reuse. */
     reuse?: ArrayBuffer,
   ) {
@@ -170,10 +167,6 @@ export class KeyJsonSink implements ValueSink {
 
   func(code: Buffer): void {
     this.out.text(`${functionJsonLine(code)}\n`);
-  }
-
-  full(): boolean {
-    return this.out.pos >= this.flushAt;
   }
 
   private packedZset(): boolean {

@@ -45,7 +45,7 @@ export interface PieceResult {
  */
 export async function dumpPiece(job: PieceJob, s: PieceSettings, reuse?: ArrayBuffer): Promise<PieceResult> {
   const match = s.match ? Buffer.from(s.match.buffer, s.match.byteOffset, s.match.byteLength) : undefined;
-  const sink = new KeyJsonSink(s.encoding, { db: s.db, type: s.type, match }, Infinity, reuse);
+  const sink = new KeyJsonSink(s.encoding, { db: s.db, type: s.type, match }, reuse);
   const dec = new RdbDecoder(ByteSource.fromBuffer(new Uint8Array(job.bytes, 0, job.length), s.name, job.base), { sink, piece: { resume: job.resume } });
   let error: SerializedError | null = null;
   try {

@@ -36,12 +36,12 @@ const FLUSH_AT = 1 << 20;
  */
 const BATCH = 128;
 
+/** Pieces of about this many bytes are printed by worker threads (the file is cut at key boundaries). */
+const PIECE_BYTES = 1 << 20;
+
 export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): Promise<{ keys: number }> {
   return opts.format === 'jsonl' ? dumpJsonl(src, opts, sink, opts.pieceBytes ?? PIECE_BYTES) : dumpResp(src, opts, sink);
 }
-
-/** Pieces of about this many bytes are printed by worker threads (the file is cut at key boundaries). */
-const PIECE_BYTES = 1 << 20;
 
 /**
  * jsonl: this thread only skims the file (record boundaries and the CRC, see ReadRdbOptions.skim)

@@ -1,7 +1,7 @@
 import type { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
 import { BadData, NeedMore } from '../parse-signals.js';
-import { BlobError, CheckVisitor, entryToBuffer, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
+import { BlobError, CheckVisitor, entryToBuffer, latin1, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
 import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, VALKEY_TYPE_HASH_2 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { intsetDecode } from './intset.js';
@@ -85,8 +85,6 @@ export function moduleTypeName(id: bigint): string {
   return name;
 }
 
-/** Buffer#latin1Slice without toString's argument handling (hot in uniqueness checks). */
-const latin1 = (b: Buffer, start: number, end: number): string => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(start, end);
 
 /** Bytes from the file shown inside a one-line message: printable ASCII, escaped, at most 40 chars. */
 function shown(b: Buffer | string): string {
@@ -239,9 +237,11 @@ class RecordParser {
         const out = this.out;
         for (let i = 0; i < n; i++) {
           this.span();
-          const k = this.skim ? '' : latin1(this.rb, this.rs, this.re);
-          if (seen.has(k) && !this.skim) throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
-          seen.add(k);
+          if (!this.skim) {
+            const k = latin1(this.rb, this.rs, this.re);
+            if (seen.has(k)) throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
+            seen.add(k);
+          }
           out?.str(this.rb, this.rs, this.re);
           if (type === RdbType.HASH) this.element();
           else if (type !== RdbType.SET) {
@@ -1180,7 +1180,7 @@ export class RdbDecoder {
           q = 9;
           this.started = true;
         }
-        while (out.length < max && !p.sink?.full()) {
+        while (out.length < max) {
           p.p = q;
           const rec = p.record(base);
           if (rec?.kind === 'eof') {

@@ -30,6 +30,4 @@ export interface ValueSink extends EntryVisitor {
   discard(): void;
   /** A function library (FUNCTION LOAD body), in file order among the keys. */
   func(code: Buffer): void;
-  /** True asks the reader to end its current batch after this record (so the output can drain). */
-  full(): boolean;
 }
