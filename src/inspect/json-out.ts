@@ -27,6 +27,17 @@ const OPTIMISTIC_MAX = 1 << 16;
 /** Above this base64 goes through the native encoder. */
 const NATIVE_B64_MIN = 4096;
 
+/** Writes `\u00XX` for control byte c at buf[p]; returns the position after it. */
+function uEscape(buf: Buffer, p: number, c: number): number {
+  buf[p] = 0x5c;
+  buf[p + 1] = 0x75; // u
+  buf[p + 2] = 0x30;
+  buf[p + 3] = 0x30;
+  buf[p + 4] = HEX[c >>> 4]!;
+  buf[p + 5] = HEX[c & 15]!;
+  return p + 6;
+}
+
 export class JsonOut {
   buf: Buffer;
   pos = 0;
@@ -143,6 +154,33 @@ export class JsonOut {
   }
 
   /**
+   * A latin1 string of bytes (a set or zset member) as a JSON string when it is ASCII, which is
+   * then its own UTF-8: no round trip through bytes. Otherwise (or when long) writes nothing and
+   * returns false.
+   */
+  asciiStr(s: string): boolean {
+    const n = s.length;
+    if (n > OPTIMISTIC_MAX) return false;
+    this.ensure(n * 6 + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = QUOTE;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return false;
+      const e = ESC[c];
+      if (e === 0) buf[p++] = c;
+      else if (e === 1) {
+        buf[p++] = 0x5c;
+        buf[p++] = ESC2[c]!;
+      } else p = uEscape(buf, p, c);
+    }
+    buf[p++] = QUOTE;
+    this.pos = p;
+    return true;
+  }
+
+  /**
    * b[start, end) as a JSON string (JSON.stringify of its UTF-8 text) when it is valid UTF-8;
    * otherwise writes nothing and returns false.
    */
@@ -184,14 +222,7 @@ export class JsonOut {
           p += run.length;
         }
         i = j - 1;
-      } else {
-        buf[p++] = 0x5c;
-        buf[p++] = 0x75; // u
-        buf[p++] = 0x30;
-        buf[p++] = 0x30;
-        buf[p++] = HEX[c >>> 4]!;
-        buf[p++] = HEX[c & 15]!;
-      }
+      } else p = uEscape(buf, p, c);
     }
     if (high & 0x80 && n <= OPTIMISTIC_MAX && !isUtf8(b.subarray(start, end))) return false;
     buf[p++] = QUOTE;

@@ -1,16 +1,18 @@
 import { RdbType, redisTypeOf } from '../codec/rdb/constants.js';
-import { latin1, parseScoreText } from '../codec/rdb/blob-error.js';
+import { latin1 } from '../codec/rdb/blob-error.js';
+import { formatScore } from '../codec/rdb/encoding.js';
 import type { RedisType, RedisValue } from '../codec/rdb/model.js';
 import type { ValueSink } from '../codec/rdb/value-sink.js';
 import { globMatch } from './glob.js';
 import { JsonOut } from './json-out.js';
-import { bytes, functionJsonLine, keyHeadJson, objectKey, valueJson, zsetPairJson, type ByteEncoding } from './key-json.js';
+import { bytes, functionJsonLine, keyHeadJson, objectKey, valueJson, type ByteEncoding } from './key-json.js';
 
 /**
  * Writes rdb-dump's jsonl straight from the reader's validating pass (ReadRdbOptions.sink): the
- * same bytes as writeKeyJson on the decoded model, without building the model. Lists and hashes
- * stream out as their elements arrive; sets and skiplist zsets are collected (as latin1 strings,
- * whose code-unit order is the bytes' memcmp order) because they print sorted.
+ * same bytes as writeKeyJson on the decoded model, without building the model. Lists, hashes and
+ * packed zsets (stored sorted) stream out as their elements arrive; sets and hashtable/skiplist
+ * zsets are collected because they print sorted, as the latin1 strings the reader made for its
+ * uniqueness check (their code-unit order is the bytes' memcmp order).
  */
 
 export interface KeyFilter {
@@ -24,12 +26,15 @@ const enum Shape {
   String,
   List,
   Set,
+  /** Listpack/ziplist zsets: sorted by (score, member) as stored. */
+  PackedZset,
+  /** Hashtable/skiplist zsets: collected and sorted. */
   Zset,
   Hash,
   Model,
 }
 
-/** Pending members of a set or zset. */
+/** A pending member of a hashtable/skiplist zset. */
 interface Member {
   m: string;
   score: number;
@@ -46,7 +51,10 @@ export class KeyJsonSink implements ValueSink {
   private shape = Shape.Model;
   private rdbType = 0;
   private index = 0;
-  private members: Member[] = [];
+  private setMembers: string[] = [];
+  private zsetMembers: Member[] = [];
+  /** The zset member whose score comes next. */
+  private member = '';
   /** Decimal text of integer elements, and latin1 members turned back into bytes. */
   private tmp = Buffer.allocUnsafe(256);
 
@@ -68,22 +76,35 @@ export class KeyJsonSink implements ValueSink {
     this.index = 0;
     keyHeadJson(this.out, db, b, start, end, type, expireAtMs);
     // The reader sends either elements or (for the types it decodes whole) one value().
-    this.shape = type === 'string' ? Shape.String : type === 'list' ? Shape.List : type === 'set' ? Shape.Set : type === 'zset' ? Shape.Zset : type === 'hash' ? Shape.Hash : Shape.Model;
+    this.shape =
+      type === 'string'
+        ? Shape.String
+        : type === 'list'
+          ? Shape.List
+          : type === 'set'
+            ? Shape.Set
+            : type === 'hash'
+              ? Shape.Hash
+              : type !== 'zset'
+                ? Shape.Model
+                : rdbType === RdbType.ZSET_ZIPLIST || rdbType === RdbType.ZSET_LISTPACK
+                  ? Shape.PackedZset
+                  : Shape.Zset;
     return true;
   }
 
-  str(b: Buffer, start: number, end: number): void {
+  str(b: Buffer, start: number, end: number, text?: string): void {
     const w = this.out;
-    const i = this.index++;
     switch (this.shape) {
       case Shape.String:
         bytes(w, b, this.encoding, start, end);
         return;
       case Shape.List:
-        w.byte(i ? 0x2c : 0x5b);
+        w.byte(this.index++ ? 0x2c : 0x5b);
         bytes(w, b, this.encoding, start, end);
         return;
-      case Shape.Hash:
+      case Shape.Hash: {
+        const i = this.index++;
         if (i & 1) {
           w.byte(0x3a);
           bytes(w, b, this.encoding, start, end);
@@ -92,13 +113,13 @@ export class KeyJsonSink implements ValueSink {
           objectKey(w, b, this.encoding, start, end);
         }
         return;
+      }
       case Shape.Set:
-        this.members.push({ m: latin1(b, start, end), score: 0 });
+        this.setMembers.push(text ?? latin1(b, start, end));
         return;
+      case Shape.PackedZset:
       case Shape.Zset:
-        // Listpack/ziplist zsets store the score as the element after its member.
-        if (i & 1 && this.packedZset()) this.members[this.members.length - 1]!.score = parseScoreText(latin1(b, start, end));
-        else this.members.push({ m: latin1(b, start, end), score: 0 });
+        this.member = text ?? latin1(b, start, end);
         return;
       case Shape.Model:
         return;
@@ -107,17 +128,14 @@ export class KeyJsonSink implements ValueSink {
 
   int(v: number | bigint): void {
     const s = String(v);
-    if (this.shape === Shape.Set || (this.shape === Shape.Zset && !(this.index & 1 && this.packedZset()))) {
-      this.index++;
-      this.members.push({ m: s, score: 0 });
-    } else if (this.shape === Shape.Zset) {
-      this.index++;
-      this.members[this.members.length - 1]!.score = Number(v);
-    } else this.str(this.tmp, 0, this.tmp.write(s, 0, 'latin1'));
+    if (this.shape === Shape.Set) this.setMembers.push(s);
+    else if (this.shape === Shape.PackedZset) this.member = s;
+    else this.str(this.tmp, 0, this.tmp.write(s, 0, 'latin1'));
   }
 
   score(x: number): void {
-    this.members[this.members.length - 1]!.score = x;
+    if (this.shape === Shape.PackedZset) this.pair(this.index++, this.member, x);
+    else this.zsetMembers.push({ m: this.member, score: x });
   }
 
   value(v: RedisValue): void {
@@ -134,49 +152,64 @@ export class KeyJsonSink implements ValueSink {
       case Shape.Hash:
         w.ascii('}}');
         break;
-      case Shape.Set:
-        this.members.sort(memberOrder);
+      case Shape.Set: {
+        const ms = this.setMembers.sort();
         w.byte(0x5b);
-        this.members.forEach((e, i) => {
+        for (let i = 0; i < ms.length; i++) {
           if (i) w.byte(0x2c);
-          bytes(w, this.tmpOf(e.m), this.encoding, 0, e.m.length);
-        });
+          this.text(ms[i]!);
+        }
         w.byte(0x5d);
         break;
-      case Shape.Zset:
-        // Hashtable/skiplist zsets are saved in no useful order; packed ones are sorted already.
-        if (!this.packedZset()) this.members.sort(memberOrder);
-        w.byte(0x5b);
-        this.members.forEach((e, i) => zsetPairJson(w, i, this.tmpOf(e.m), 0, e.m.length, e.score, this.encoding));
+      }
+      case Shape.PackedZset:
         w.byte(0x5d);
         break;
+      case Shape.Zset: {
+        // Hashtable/skiplist zsets are saved in no useful order (skiplists backwards).
+        const ms = this.zsetMembers.sort(memberOrder);
+        for (let i = 0; i < ms.length; i++) this.pair(i, ms[i]!.m, ms[i]!.score);
+        w.byte(0x5d);
+        break;
+      }
       default:
         break;
     }
     w.ascii('}\n');
-    this.members = [];
-    this.lineStart = -1;
     this.keys++;
+    this.clear();
   }
 
   discard(): void {
     if (this.lineStart >= 0) this.out.pos = this.lineStart;
-    this.lineStart = -1;
-    this.members = [];
+    this.clear();
   }
 
   func(code: Buffer): void {
     this.out.text(`${functionJsonLine(code)}\n`);
   }
 
-  private packedZset(): boolean {
-    return this.rdbType === RdbType.ZSET_ZIPLIST || this.rdbType === RdbType.ZSET_LISTPACK;
+  private clear(): void {
+    this.lineStart = -1;
+    this.setMembers = [];
+    this.zsetMembers = [];
   }
 
-  /** A latin1 member back as bytes, in a reused buffer. */
-  private tmpOf(s: string): Buffer {
+  /** The `i`-th `[member, "score"]` of a zset (the first opens the array, end() closes it). */
+  private pair(i: number, m: string, score: number): void {
+    const w = this.out;
+    w.ascii(i ? ',[' : '[[');
+    this.text(m);
+    w.ascii(',"');
+    w.ascii(formatScore(score));
+    w.ascii('"]');
+  }
+
+  /** A member kept as latin1 text: written from the string when ASCII, else from its bytes. */
+  private text(s: string): void {
+    if (this.encoding === 'utf8' && this.out.asciiStr(s)) return;
     if (this.tmp.length < s.length) this.tmp = Buffer.allocUnsafe(Math.max(s.length, this.tmp.length * 2));
     this.tmp.write(s, 0, 'latin1');
-    return this.tmp;
+    bytes(this.out, this.tmp, this.encoding, 0, s.length);
   }
 }

@@ -103,7 +103,7 @@ function streamJson(w: JsonOut, s: StreamValue, rdbType: number, encoding: ByteE
 }
 
 /** The `i`-th `[member, "score"]` of a zset array (with its leading comma). */
-export function zsetPairJson(w: JsonOut, i: number, m: Buffer, start: number, end: number, score: number, encoding: ByteEncoding): void {
+function zsetPairJson(w: JsonOut, i: number, m: Buffer, start: number, end: number, score: number, encoding: ByteEncoding): void {
   w.ascii(i ? ',[' : '[');
   bytes(w, m, encoding, start, end);
   w.ascii(`,"${formatScore(score)}"]`);

@@ -26,8 +26,14 @@ export function readInt64(buf: Buffer, pos: number): number | bigint {
 
 /** Receives the elements of a listpack or ziplist as they are validated. */
 export interface EntryVisitor {
-  str(blob: Buffer, start: number, end: number): void;
+  /** `text`: the bytes as a latin1 string, when the caller already made one (for a uniqueness check). */
+  str(blob: Buffer, start: number, end: number, text?: string): void;
   int(v: number | bigint): void;
+}
+
+/** An EntryVisitor that takes zset scores as numbers (parsed once, by the check) instead of as elements. */
+export interface ElementSink extends EntryVisitor {
+  score(x: number): void;
 }
 
 /** Collects elements: strings as slices of the blob (no copy), integers as numbers. */
@@ -44,12 +50,13 @@ export class DecodeVisitor implements EntryVisitor {
 /**
  * Validation without decoding (rdb-check): checks that every `stride`-th element (members, fields)
  * is unique and, with `scores`, that the element after each is a number. Allocates only the
- * strings needed for the uniqueness check.
+ * strings needed for the uniqueness check; a `next` sink gets them with the bytes, and the scores
+ * as numbers.
  */
 export class CheckVisitor implements EntryVisitor {
   private index = 0;
   private seen: Set<string> | null = null;
-  private next: EntryVisitor | null = null;
+  private next: ElementSink | null = null;
   /** Set when a check fails: what was expected. */
   problem: string | null = null;
 
@@ -59,7 +66,7 @@ export class CheckVisitor implements EntryVisitor {
   ) {}
 
   /** Starts a new blob; `next` (if any) receives every element after it is checked. */
-  reset(next: EntryVisitor | null = null): this {
+  reset(next: ElementSink | null = null): this {
     this.index = 0;
     this.seen = null;
     this.problem = null;
@@ -75,17 +82,26 @@ export class CheckVisitor implements EntryVisitor {
 
   str(blob: Buffer, start: number, end: number): void {
     const i = this.index++;
-    if (this.stride !== 0) {
-      const pos = i % this.stride;
-      if (pos === 0) this.member(latin1(blob, start, end));
-      else if (pos === 1 && this.scores && Number.isNaN(parseScoreText(blob.toString('latin1', start, end)))) this.problem ??= 'zset scores that are numbers';
-    }
-    this.next?.str(blob, start, end);
+    const pos = this.stride === 0 ? -1 : i % this.stride;
+    if (pos === 0) {
+      const k = latin1(blob, start, end);
+      this.member(k);
+      this.next?.str(blob, start, end, k);
+    } else if (pos === 1 && this.scores) {
+      const x = parseScoreText(latin1(blob, start, end));
+      if (Number.isNaN(x)) this.problem ??= 'zset scores that are numbers';
+      else this.next?.score(x);
+    } else this.next?.str(blob, start, end);
   }
 
   int(v: number | bigint): void {
     const i = this.index++;
-    if (this.stride !== 0 && i % this.stride === 0) this.member(String(v));
+    const pos = this.stride === 0 ? -1 : i % this.stride;
+    if (pos === 1 && this.scores) {
+      this.next?.score(Number(v));
+      return;
+    }
+    if (pos === 0) this.member(String(v));
     this.next?.int(v);
   }
 }

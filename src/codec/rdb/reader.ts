@@ -237,12 +237,13 @@ class RecordParser {
         const out = this.out;
         for (let i = 0; i < n; i++) {
           this.span();
+          let k: string | undefined;
           if (!this.skim) {
-            const k = latin1(this.rb, this.rs, this.re);
+            k = latin1(this.rb, this.rs, this.re);
             if (seen.has(k)) throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
             seen.add(k);
           }
-          out?.str(this.rb, this.rs, this.re);
+          out?.str(this.rb, this.rs, this.re, k);
           if (type === RdbType.HASH) this.element();
           else if (type !== RdbType.SET) {
             const sAt = this.p;

@@ -1,4 +1,4 @@
-import type { EntryVisitor } from './blob-error.js';
+import type { ElementSink } from './blob-error.js';
 import type { RedisValue } from './model.js';
 
 /**
@@ -10,17 +10,18 @@ import type { RedisValue } from './model.js';
  * Per key: `key()`, then (when it returned true) the elements, then `end()`; or `discard()` when
  * the key turned out empty or its record must be parsed again once more bytes arrive.
  */
-export interface ValueSink extends EntryVisitor {
+export interface ValueSink extends ElementSink {
   /** A key of RDB type `rdbType` starts; false skips it (its value is still validated). */
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean;
   /**
    * An element's bytes. Strings, list elements, set members, hash fields and values (field then
-   * value), zset members; inside listpacks/ziplists also zset scores as stored there.
+   * value), zset members. Set members, hash fields and zset members come with their latin1 `text`
+   * (made for the uniqueness check).
    */
-  str(b: Buffer, start: number, end: number): void;
+  str(b: Buffer, start: number, end: number, text?: string): void;
   /** An integer element (intsets, integer-encoded listpack/ziplist entries). */
   int(v: number | bigint): void;
-  /** The score of the zset member just given (hashtable/skiplist zsets, types 3 and 5). */
+  /** The score of the zset member just given (every encoding: packed scores arrive parsed). */
   score(x: number): void;
   /** The whole value, for the types the reader decodes into the model (streams, modules, zipmaps, hash-field TTLs). */
   value(v: RedisValue): void;
