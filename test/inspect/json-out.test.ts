@@ -45,6 +45,42 @@ describe('JsonOut', () => {
     expect(invalid).toBeGreaterThan(100);
   });
 
+  it('copies plain words and falls back at any byte that needs care, in any sub-range of alternating sources', () => {
+    // One special byte at each position of plain text: the word-at-a-time path must stop at it.
+    const specials = [[0x00], [0x00, 0x00, 0x00], [0x1f], [0x22], [0x5c], [0x7f], [0x20], [0x80], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xff]];
+    const w = new JsonOut(8);
+    let checked = 0;
+    for (let len = 0; len <= 13; len++)
+      for (let at = 0; at <= len; at++)
+        for (const sp of specials) {
+          const text = Buffer.concat([Buffer.from('abcdefghijklm'.slice(0, at)), Buffer.from(sp), Buffer.from('nopqrstuvwxyz'.slice(0, len - at))]);
+          // Three sources in turn (the writer caches views of the last two), the text at an odd offset.
+          const src = Buffer.alloc(text.length + 7 + (checked % 3), 0x41);
+          text.copy(src, 3);
+          w.clear();
+          const ok = w.utf8Str(src, 3, 3 + text.length);
+          expect(ok).toBe(isUtf8(text));
+          if (ok) expect(w.written().toString('latin1')).toBe(Buffer.from(JSON.stringify(text.toString('utf8')), 'utf8').toString('latin1'));
+          else expect(w.pos).toBe(0);
+          checked++;
+        }
+    expect(checked).toBe(105 * specials.length);
+  });
+
+  it('writes ASCII latin1 strings as JSON.stringify does, and refuses any other', () => {
+    const w = new JsonOut(4);
+    for (const s of ['', 'member:1', '"\\\u0000\b\t\n\f\r\u001f\u007f x', 'a'.repeat(300)]) {
+      w.clear();
+      expect(w.asciiStr(s)).toBe(true);
+      expect(w.written().toString('latin1')).toBe(JSON.stringify(s));
+    }
+    for (const s of ['caf\u00e9', '\u00ff', 'a'.repeat(70000)]) {
+      w.clear();
+      expect(w.asciiStr(s)).toBe(false);
+      expect(w.pos).toBe(0);
+    }
+  });
+
   it('writes base64 exactly as Buffer#toString("base64")', () => {
     for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 100, 4095, 4096, 5000]) {
       const b = Buffer.from(Array.from({ length: n }, () => rnd(256)));
