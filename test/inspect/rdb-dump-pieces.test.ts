@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +116,17 @@ describe('rdb-dump CLI with worker threads, on a dataset made by redis-server', 
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/tsredis-ops.js'), ...args], { maxBuffer: 256 << 20 });
     return { code: r.status, out: r.stdout, err: r.stderr.toString('utf8') };
   };
+  /** The same with stdout redirected to a regular file (written through the thread pool, not process.stdout). */
+  const runToFile = (...args: string[]) => {
+    const path = join(dir, 'stdout.jsonl');
+    const fd = openSync(path, 'w');
+    try {
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/tsredis-ops.js'), ...args], { stdio: ['ignore', fd, 'pipe'] });
+      return { code: r.status, out: readFileSync(path), err: r.stderr.toString('utf8') };
+    } finally {
+      closeSync(fd);
+    }
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tsredis-pieces-'));
@@ -147,18 +158,21 @@ describe('rdb-dump CLI with worker threads, on a dataset made by redis-server', 
     if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const encoding of ['utf8', 'base64'] as const) {
-    it(`prints the model's bytes (--encoding ${encoding})`, async () => {
+  for (const [encoding, to, exec] of [['utf8', 'a pipe', run], ['base64', 'a pipe', run], ['utf8', 'a regular file', runToFile]] as const) {
+    it(`prints the model's bytes (--encoding ${encoding}, stdout to ${to})`, async () => {
       const want = await model(rdb, encoding);
       expect(want.error).toBeNull();
-      const r = run('rdb-dump', join(dir, 'dump.rdb'), '--encoding', encoding);
+      const r = exec('rdb-dump', join(dir, 'dump.rdb'), '--encoding', encoding);
       expect(r.err).toBe('');
       expect(r.code).toBe(0);
       expect(r.out.toString('utf8')).toBe(want.lines.map(([, l]) => l).join(''));
     });
   }
 
-  it('stops after exactly the keys before a defect late in the file, with the reader error', async () => {
+  it.each([
+    ['a pipe', run],
+    ['a regular file', runToFile],
+  ])('stops after exactly the keys before a defect late in the file, with the reader error (stdout to %s)', async (_, exec) => {
     const { lines } = await model(rdb, 'utf8');
     // Defects in a late piece: a bad type byte (the skim finds it) and a damaged LZF/listpack
     // body (only the piece's full parse finds it).
@@ -172,7 +186,7 @@ describe('rdb-dump CLI with worker threads, on a dataset made by redis-server', 
       writeFileSync(file, bad);
       const want = await model(bad, 'utf8');
       expect(want.error).not.toBeNull();
-      const r = run('rdb-dump', file);
+      const r = exec('rdb-dump', file);
       expect(r.code).toBe(1);
       expect(r.err.trim()).toBe(`tsredis-ops: ${want.error!.replace(/^f:/, `${file}:`)}`);
       expect(r.out.toString('utf8')).toBe(want.lines.map(([, l]) => l).join(''));

@@ -3,6 +3,7 @@ import type { RedisType } from '../../codec/rdb/model.js';
 import { dumpRdb } from '../../inspect/rdb-dump.js';
 import { ExitCode } from '../../util/errors.js';
 import { startProgress } from '../progress.js';
+import { stdoutChunks } from '../stdout-chunks.js';
 import { action } from '../run.js';
 import { openRdbSource } from './rdb-check.js';
 
@@ -54,7 +55,6 @@ export function register(program: Command): void {
       action(async (file: string, flags: DumpFlags) => {
         const src = await openRdbSource(file);
         const progress = startProgress(`reading ${file}`, { quiet: true });
-        const out = process.stdout;
         try {
           const { keys } = await dumpRdb(
             src,
@@ -65,9 +65,7 @@ export function register(program: Command): void {
               type: flags.type,
               match: flags.match === undefined ? undefined : Buffer.from(flags.match, 'utf8'),
             },
-            // Resolves once the chunk is written out (dumpRdb reuses its buffer). A write error
-            // (EPIPE from `| head`) is handled by main's stdout 'error' listener.
-            (chunk) => new Promise<void>((resolve) => out.write(chunk, () => resolve())),
+            stdoutChunks(),
           );
           progress.succeed(`${file}: ${keys} keys`);
           return ExitCode.OK;
