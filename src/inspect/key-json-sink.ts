@@ -11,8 +11,8 @@ import { bytes, functionJsonLine, keyHeadJson, objectKey, valueJson, type ByteEn
  * Writes rdb-dump's jsonl straight from the reader's validating pass (ReadRdbOptions.sink): the
  * same bytes as writeKeyJson on the decoded model, without building the model. Lists, hashes and
  * packed zsets (stored sorted) stream out as their elements arrive; sets and hashtable/skiplist
- * zsets are collected because they print sorted, as the latin1 strings the reader made for its
- * uniqueness check (their code-unit order is the bytes' memcmp order).
+ * zsets are collected because they print sorted, as latin1 strings (whose code-unit order is the
+ * bytes' memcmp order).
  */
 
 export interface KeyFilter {
@@ -53,7 +53,7 @@ export class KeyJsonSink implements ValueSink {
   private index = 0;
   private setMembers: string[] = [];
   private zsetMembers: Member[] = [];
-  /** The zset member whose score comes next. */
+  /** The skiplist zset member whose score comes next. */
   private member = '';
   /** Decimal text of integer elements, and latin1 members turned back into bytes. */
   private tmp = Buffer.allocUnsafe(256);
@@ -93,7 +93,7 @@ export class KeyJsonSink implements ValueSink {
     return true;
   }
 
-  str(b: Buffer, start: number, end: number, text?: string): void {
+  str(b: Buffer, start: number, end: number): void {
     const w = this.out;
     switch (this.shape) {
       case Shape.String:
@@ -115,11 +115,15 @@ export class KeyJsonSink implements ValueSink {
         return;
       }
       case Shape.Set:
-        this.setMembers.push(text ?? latin1(b, start, end));
+        this.setMembers.push(latin1(b, start, end));
         return;
       case Shape.PackedZset:
+        // `[member` now, `,"score"]` when the score comes (the first opens the array, end() closes it).
+        w.ascii(this.index++ ? ',[' : '[[');
+        bytes(w, b, this.encoding, start, end);
+        return;
       case Shape.Zset:
-        this.member = text ?? latin1(b, start, end);
+        this.member = latin1(b, start, end);
         return;
       case Shape.Model:
         return;
@@ -129,12 +133,11 @@ export class KeyJsonSink implements ValueSink {
   int(v: number | bigint): void {
     const s = String(v);
     if (this.shape === Shape.Set) this.setMembers.push(s);
-    else if (this.shape === Shape.PackedZset) this.member = s;
     else this.str(this.tmp, 0, this.tmp.write(s, 0, 'latin1'));
   }
 
   score(x: number): void {
-    if (this.shape === Shape.PackedZset) this.pair(this.index++, this.member, x);
+    if (this.shape === Shape.PackedZset) this.scoreJson(x);
     else this.zsetMembers.push({ m: this.member, score: x });
   }
 
@@ -168,7 +171,11 @@ export class KeyJsonSink implements ValueSink {
       case Shape.Zset: {
         // Hashtable/skiplist zsets are saved in no useful order (skiplists backwards).
         const ms = this.zsetMembers.sort(memberOrder);
-        for (let i = 0; i < ms.length; i++) this.pair(i, ms[i]!.m, ms[i]!.score);
+        for (let i = 0; i < ms.length; i++) {
+          w.ascii(i ? ',[' : '[[');
+          this.text(ms[i]!.m);
+          this.scoreJson(ms[i]!.score);
+        }
         w.byte(0x5d);
         break;
       }
@@ -195,11 +202,9 @@ export class KeyJsonSink implements ValueSink {
     this.zsetMembers = [];
   }
 
-  /** The `i`-th `[member, "score"]` of a zset (the first opens the array, end() closes it). */
-  private pair(i: number, m: string, score: number): void {
+  /** The end of a zset pair: `,"score"]`. */
+  private scoreJson(score: number): void {
     const w = this.out;
-    w.ascii(i ? ',[' : '[[');
-    this.text(m);
     w.ascii(',"');
     w.ascii(formatScore(score));
     w.ascii('"]');

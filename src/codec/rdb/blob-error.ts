@@ -1,3 +1,5 @@
+import { UniqueBytes } from './unique-bytes.js';
+
 /** A malformed embedded blob (listpack, ziplist, intset, zipmap): offset inside the blob + expectation. */
 export class BlobError extends Error {
   constructor(
@@ -26,8 +28,7 @@ export function readInt64(buf: Buffer, pos: number): number | bigint {
 
 /** Receives the elements of a listpack or ziplist as they are validated. */
 export interface EntryVisitor {
-  /** `text`: the bytes as a latin1 string, when the caller already made one (for a uniqueness check). */
-  str(blob: Buffer, start: number, end: number, text?: string): void;
+  str(blob: Buffer, start: number, end: number): void;
   int(v: number | bigint): void;
 }
 
@@ -47,15 +48,16 @@ export class DecodeVisitor implements EntryVisitor {
   }
 }
 
+const DUPLICATE = 'unique members/fields, found a duplicate';
+
 /**
  * Validation without decoding (rdb-check): checks that every `stride`-th element (members, fields)
- * is unique and, with `scores`, that the element after each is a number. Allocates only the
- * strings needed for the uniqueness check; a `next` sink gets them with the bytes, and the scores
- * as numbers.
+ * is unique and, with `scores`, that the element after each is a number. A `next` sink gets the
+ * elements, and the scores as numbers.
  */
 export class CheckVisitor implements EntryVisitor {
   private index = 0;
-  private seen: Set<string> | null = null;
+  private readonly seen = new UniqueBytes();
   private next: ElementSink | null = null;
   /** Set when a check fails: what was expected. */
   problem: string | null = null;
@@ -68,30 +70,23 @@ export class CheckVisitor implements EntryVisitor {
   /** Starts a new blob; `next` (if any) receives every element after it is checked. */
   reset(next: ElementSink | null = null): this {
     this.index = 0;
-    this.seen = null;
+    this.seen.reset();
     this.problem = null;
     this.next = next;
     return this;
   }
 
-  private member(k: string): void {
-    if (this.seen === null) this.seen = new Set();
-    else if (this.seen.has(k)) this.problem ??= 'unique members/fields, found a duplicate';
-    this.seen.add(k);
-  }
-
   str(blob: Buffer, start: number, end: number): void {
     const i = this.index++;
     const pos = this.stride === 0 ? -1 : i % this.stride;
-    if (pos === 0) {
-      const k = latin1(blob, start, end);
-      this.member(k);
-      this.next?.str(blob, start, end, k);
-    } else if (pos === 1 && this.scores) {
+    if (pos === 1 && this.scores) {
       const x = parseScoreText(latin1(blob, start, end));
       if (Number.isNaN(x)) this.problem ??= 'zset scores that are numbers';
       else this.next?.score(x);
-    } else this.next?.str(blob, start, end);
+      return;
+    }
+    if (pos === 0 && !this.seen.add(blob, start, end)) this.problem ??= DUPLICATE;
+    this.next?.str(blob, start, end);
   }
 
   int(v: number | bigint): void {
@@ -101,7 +96,7 @@ export class CheckVisitor implements EntryVisitor {
       this.next?.score(Number(v));
       return;
     }
-    if (pos === 0) this.member(String(v));
+    if (pos === 0 && !this.seen.addInt(v)) this.problem ??= DUPLICATE;
     this.next?.int(v);
   }
 }

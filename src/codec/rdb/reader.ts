@@ -1,7 +1,7 @@
 import type { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
 import { BadData, NeedMore } from '../parse-signals.js';
-import { BlobError, CheckVisitor, entryToBuffer, latin1, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
+import { BlobError, CheckVisitor, entryToBuffer, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
 import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, VALKEY_TYPE_HASH_2 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { intsetDecode } from './intset.js';
@@ -9,6 +9,7 @@ import { lpDecode, lpWalk } from './listpack.js';
 import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
 import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry } from './model.js';
 import { zipmapDecode } from './zipmap.js';
+import { UniqueBytes } from './unique-bytes.js';
 import type { ValueSink } from './value-sink.js';
 import { zlDecode, zlWalk } from './ziplist.js';
 
@@ -128,6 +129,8 @@ class RecordParser {
   private readonly setCheck = new CheckVisitor(1, false);
   private readonly hashCheck = new CheckVisitor(2, false);
   private readonly zsetCheck = new CheckVisitor(2, true);
+  /** Members/fields seen in the current hashtable-encoded value. */
+  private readonly unique = new UniqueBytes();
 
   constructor(
     readonly raw: boolean,
@@ -233,17 +236,13 @@ class RecordParser {
       case RdbType.ZSET_2: {
         const n = this.len();
         const at = this.p;
-        const seen = new Set<string>();
+        const seen = this.unique.reset();
         const out = this.out;
         for (let i = 0; i < n; i++) {
           this.span();
-          let k: string | undefined;
-          if (!this.skim) {
-            k = latin1(this.rb, this.rs, this.re);
-            if (seen.has(k)) throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
-            seen.add(k);
-          }
-          out?.str(this.rb, this.rs, this.re, k);
+          if (!this.skim && !seen.add(this.rb, this.rs, this.re))
+            throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
+          out?.str(this.rb, this.rs, this.re);
           if (type === RdbType.HASH) this.element();
           else if (type !== RdbType.SET) {
             const sAt = this.p;
@@ -1015,11 +1014,10 @@ class RecordParser {
   /** Members, fields and set elements must be unique (Redis: "Duplicate ... detected"). */
   private checkUnique<T>(items: T[], nameOf: (item: T) => Buffer, at: number, what: string): void {
     if (items.length < 2) return;
-    const seen = new Set<string>();
+    const seen = this.unique.reset();
     for (const item of items) {
-      const k = latin1(nameOf(item), 0, nameOf(item).length);
-      if (seen.has(k)) throw new BadData(at, `unique ${what}, found a duplicate`);
-      seen.add(k);
+      const b = nameOf(item);
+      if (!seen.add(b, 0, b.length)) throw new BadData(at, `unique ${what}, found a duplicate`);
     }
   }
 }

@@ -15,10 +15,9 @@ export interface ValueSink extends ElementSink {
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean;
   /**
    * An element's bytes. Strings, list elements, set members, hash fields and values (field then
-   * value), zset members. Set members, hash fields and zset members come with their latin1 `text`
-   * (made for the uniqueness check).
+   * value), zset members.
    */
-  str(b: Buffer, start: number, end: number, text?: string): void;
+  str(b: Buffer, start: number, end: number): void;
   /** An integer element (intsets, integer-encoded listpack/ziplist entries). */
   int(v: number | bigint): void;
   /** The score of the zset member just given (every encoding: packed scores arrive parsed). */

@@ -1,0 +1,149 @@
+/**
+ * Finds a repeated member or field within one value (a listpack, a ziplist, a hashtable encoding)
+ * without making a string per element: each element's bytes are copied into an arena while they
+ * are hashed (FNV-1a), the hash goes into an open-addressing table, and bytes are compared only
+ * when two hashes are equal. Hand-written because a Set of latin1 strings cost an allocation and
+ * a second hashing pass per element, and the garbage collections that follow. Integers count as
+ * their decimal text, as Redis compares them (`123` stored as an integer equals "123").
+ */
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 16777619;
+/** Above these sizes a reset gives the memory back (one huge value must not pin it). */
+const KEEP_ARENA = 1 << 24;
+const KEEP_SLOTS = 1 << 20;
+
+export class UniqueBytes {
+  private arena = Buffer.allocUnsafe(1 << 12);
+  private used = 0;
+  /** Element i is arena[start[i], start[i] + len[i]), hashed to ehash[i]. */
+  private start = new Int32Array(256);
+  private len = new Int32Array(256);
+  private ehash = new Int32Array(256);
+  private count = 0;
+  /** Slot s holds element elem[s] with hash hash[s] when stamp[s] is the current generation. */
+  private elem = new Int32Array(512);
+  private hash = new Int32Array(512);
+  private stamp = new Int32Array(512);
+  private gen = 1;
+
+  /** Starts a new value (forgets every element). */
+  reset(): this {
+    if (this.arena.length > KEEP_ARENA) this.arena = Buffer.allocUnsafe(1 << 12);
+    if (this.stamp.length > KEEP_SLOTS) {
+      this.slots(512);
+      this.start = new Int32Array(256);
+      this.len = new Int32Array(256);
+      this.ehash = new Int32Array(256);
+    }
+    this.used = 0;
+    this.count = 0;
+    // A new generation empties the table without clearing it.
+    if (++this.gen === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.gen = 1;
+    }
+    return this;
+  }
+
+  /** Adds b[from, to); false when an equal element was added since the reset. */
+  add(b: Uint8Array, from: number, to: number): boolean {
+    const n = to - from;
+    this.reserve(n);
+    const a = this.arena;
+    let p = this.used;
+    let h = FNV_OFFSET;
+    for (let i = from; i < to; i++) {
+      const c = b[i]!;
+      a[p++] = c;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    return this.insert(h, n);
+  }
+
+  /** Adds an integer element as its decimal text. */
+  addInt(v: number | bigint): boolean {
+    const s = String(v);
+    const n = s.length;
+    this.reserve(n);
+    const a = this.arena;
+    let p = this.used;
+    let h = FNV_OFFSET;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      a[p++] = c;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    return this.insert(h, n);
+  }
+
+  /** The element just copied to arena[used, used + n) with hash h: recorded unless it is a repeat. */
+  private insert(h: number, n: number): boolean {
+    const at = this.used;
+    const a = this.arena;
+    const mask = this.stamp.length - 1;
+    let s = h & mask;
+    while (this.stamp[s] === this.gen) {
+      if (this.hash[s] === h) {
+        const e = this.elem[s]!;
+        if (this.len[e] === n) {
+          const o = this.start[e]!;
+          let i = 0;
+          while (i < n && a[o + i] === a[at + i]) i++;
+          if (i === n) return false;
+        }
+      }
+      s = (s + 1) & mask;
+    }
+    const e = this.count++;
+    if (e === this.start.length) {
+      this.start = grow(this.start);
+      this.len = grow(this.len);
+      this.ehash = grow(this.ehash);
+    }
+    this.start[e] = at;
+    this.len[e] = n;
+    this.ehash[e] = h;
+    this.stamp[s] = this.gen;
+    this.hash[s] = h;
+    this.elem[s] = e;
+    this.used = at + n;
+    // At most half full, so probes stay short.
+    if (this.count * 2 > mask) this.rehash(this.stamp.length * 2);
+    return true;
+  }
+
+  private reserve(n: number): void {
+    if (this.used + n <= this.arena.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + n));
+    this.arena.copy(next, 0, 0, this.used);
+    this.arena = next;
+  }
+
+  private slots(size: number): void {
+    this.elem = new Int32Array(size);
+    this.hash = new Int32Array(size);
+    this.stamp = new Int32Array(size);
+    this.gen = 1;
+  }
+
+  /** A table of `size` slots holding the current elements. */
+  private rehash(size: number): void {
+    this.slots(size);
+    const mask = size - 1;
+    for (let e = 0; e < this.count; e++) {
+      const h = this.ehash[e]!;
+      let s = h & mask;
+      while (this.stamp[s] === 1) s = (s + 1) & mask;
+      this.stamp[s] = 1;
+      this.hash[s] = h;
+      this.elem[s] = e;
+    }
+  }
+}
+
+function grow(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
+}
