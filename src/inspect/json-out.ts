@@ -53,19 +53,27 @@ export class JsonOut {
   /** A DataView of `buf`: plain text is written a word at a time. */
   private view: DataView;
 
-  /** `reuse`: a buffer to write into first (recycled: fresh memory costs a page fault per 4 KiB). */
+  /**
+   * `reuse`: memory to write into first (recycled: fresh memory costs a page fault per 4 KiB).
+   * `shared`: new memory is a SharedArrayBuffer (a worker's output that the main thread reads).
+   */
   constructor(
     private readonly initial = 1 << 22,
-    reuse?: ArrayBuffer,
+    reuse?: ArrayBufferLike,
+    private readonly shared = false,
   ) {
-    this.buf = reuse && reuse.byteLength >= initial ? Buffer.from(reuse) : Buffer.allocUnsafe(initial);
+    this.buf = reuse && reuse.byteLength >= initial ? Buffer.from(reuse) : this.alloc(initial);
     this.view = viewOf(this.buf);
+  }
+
+  private alloc(n: number): Buffer {
+    return this.shared ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.allocUnsafe(n);
   }
 
   /** The bytes written so far; the writer continues in a fresh buffer (the returned one is not reused). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(this.initial);
+    this.buf = this.alloc(this.initial);
     this.view = viewOf(this.buf);
     this.pos = 0;
     return out;
@@ -83,7 +91,7 @@ export class JsonOut {
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const nb = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    const nb = this.alloc(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(nb, 0, 0, this.pos);
     this.buf = nb;
     this.view = viewOf(nb);

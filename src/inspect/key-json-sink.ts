@@ -61,10 +61,10 @@ export class KeyJsonSink implements ValueSink {
   constructor(
     private readonly encoding: ByteEncoding,
     private readonly filter: KeyFilter,
-    /** An output buffer to reuse. */
-    reuse?: ArrayBuffer,
+    /** Where the lines go. */
+    out = new JsonOut(1 << 22),
   ) {
-    this.out = new JsonOut(1 << 22, reuse);
+    this.out = out;
   }
 
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {

@@ -2,25 +2,31 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { dumpPiece, type PieceJob, type PieceResult, type PieceSettings } from './rdb-dump-piece.js';
-import type { ToPieceWorker } from './rdb-dump-worker.js';
+import { dumpPiece, type PieceJob, type PieceOutput, type PieceSettings } from './rdb-dump-piece.js';
+import type { FromPieceWorker, ToPieceWorker } from './rdb-dump-worker.js';
 
 const workerFile = fileURLToPath(new URL('./rdb-dump-worker.js', import.meta.url));
 
+/** The memory of one piece in flight: its bytes, and its jsonl once printed (reused for later pieces). */
+export interface Slot {
+  readonly id: number;
+  input: Buffer;
+  output: ArrayBufferLike | null;
+}
+
 /**
- * Worker threads that print RDB pieces (one per core, at most 4), each job going to the least
- * busy one. Buffers travel both ways (transferred, never copied) and are reused: fresh memory
- * costs a page fault per 4 KiB, which was a third of the CPU time with a new buffer per piece.
+ * Worker threads that print RDB pieces (one per core, at most 4), each piece going to the least
+ * busy one. Pieces live in slots of shared memory that the main thread and the workers keep for
+ * the whole dump: fresh memory costs a page fault per 4 KiB, and a buffer passed by message
+ * counts as new external memory (one per piece kept V8 collecting garbage in every thread).
  * Run from the TypeScript sources (tests import src/ directly) there is no compiled worker
  * beside this file, and the pieces are printed on this thread, one after the other.
  */
 export class PiecePool {
-  private readonly workers: Array<{ w: Worker; busy: number }> = [];
-  private readonly waiting = new Map<number, { resolve: (r: PieceResult) => void; reject: (e: Error) => void }>();
-  /** The worker each piece went to (its output buffer goes back there). */
-  private readonly owner = new Map<number, Worker>();
-  /** Input buffers handed back by the workers. */
-  private readonly inputs: ArrayBuffer[] = [];
+  private readonly workers: Array<{ w: Worker; busy: number; known: Map<number, { input: ArrayBufferLike; output: ArrayBufferLike | null }> }> = [];
+  private readonly waiting = new Map<number, { slot: Slot; resolve: (r: PieceOutput) => void; reject: (e: Error) => void }>();
+  private readonly free: Slot[] = [];
+  private slots = 0;
 
   constructor(
     private readonly settings: PieceSettings,
@@ -29,13 +35,17 @@ export class PiecePool {
     if (!existsSync(workerFile)) return;
     const n = Math.max(1, Math.min(availableParallelism(), 4));
     for (let i = 0; i < n; i++) {
-      const slot = { w: new Worker(workerFile, { workerData: settings, resourceLimits: { maxYoungGenerationSizeMb: 8 } }), busy: 0 };
-      slot.w.on('message', (r: PieceResult) => {
+      const slot = { w: new Worker(workerFile, { workerData: settings, resourceLimits: { maxYoungGenerationSizeMb: 8 } }), busy: 0, known: new Map() };
+      slot.w.on('message', (r: FromPieceWorker) => {
         slot.busy--;
         const p = this.waiting.get(r.seq);
+        if (!p) return;
         this.waiting.delete(r.seq);
-        this.inputs.push(r.bytes);
-        p?.resolve(r);
+        if (r.output) {
+          p.slot.output = r.output;
+          slot.known.get(p.slot.id)!.output = r.output;
+        }
+        p.resolve({ out: Buffer.from(p.slot.output!, 0, r.length), keys: r.keys, error: r.error });
       });
       // A worker that dies fails every piece still waiting: the dump cannot go on without them.
       const fail = (e: Error): void => {
@@ -53,32 +63,40 @@ export class PiecePool {
     return this.workers.length + 1;
   }
 
-  run(job: PieceJob): Promise<PieceResult> {
-    if (this.workers.length === 0) return dumpPiece(job, this.settings);
-    const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
-    slot.busy++;
-    const result = new Promise<PieceResult>((resolve, reject) => this.waiting.set(job.seq, { resolve, reject }));
-    this.owner.set(job.seq, slot.w);
-    const m: ToPieceWorker = { job };
-    slot.w.postMessage(m, [job.bytes]);
+  /** A free slot whose input holds at least `n` bytes. */
+  acquire(n: number): Slot {
+    const slot = this.free.pop() ?? { id: this.slots++, input: Buffer.alloc(0), output: null };
+    // Some room above the piece size: a piece ends at the first key boundary past it.
+    if (slot.input.length < n) slot.input = this.memory(Math.max(n, this.pieceBytes + (this.pieceBytes >>> 1)));
+    return slot;
+  }
+
+  /** The writer is done with the slot's output. */
+  release(slot: Slot): void {
+    this.free.push(slot);
+  }
+
+  /** Prints the piece held in `slot.input` (the output is a view of the slot's memory: valid until it is released). */
+  async run(slot: Slot, job: PieceJob): Promise<PieceOutput> {
+    if (this.workers.length === 0) {
+      const r = await dumpPiece(job, slot.input, this.settings, slot.output ?? undefined);
+      slot.output = r.out.buffer;
+      return r;
+    }
+    const worker = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    worker.busy++;
+    const m: ToPieceWorker = { job, slot: slot.id };
+    const known = worker.known.get(slot.id);
+    if (known?.input !== slot.input.buffer) m.input = slot.input.buffer as SharedArrayBuffer;
+    if (slot.output && known?.output !== slot.output) m.output = slot.output as SharedArrayBuffer;
+    worker.known.set(slot.id, { input: slot.input.buffer, output: slot.output });
+    const result = new Promise<PieceOutput>((resolve, reject) => this.waiting.set(job.seq, { slot, resolve, reject }));
+    worker.w.postMessage(m);
     return result;
   }
 
-  /** A buffer of at least `n` bytes for a piece's input: one handed back, or a new one. */
-  inputBuffer(n: number): ArrayBuffer {
-    const i = this.inputs.findIndex((b) => b.byteLength >= n);
-    if (i >= 0) return this.inputs.splice(i, 1)[0]!;
-    // Some room above the piece size: a piece ends at the first key boundary past it.
-    return new ArrayBuffer(Math.max(n, this.pieceBytes + (this.pieceBytes >>> 1)));
-  }
-
-  /** The writer is done with a result's output: its worker may write into that buffer again. */
-  recycle(r: PieceResult): void {
-    const w = this.owner.get(r.seq);
-    this.owner.delete(r.seq);
-    if (!w) return;
-    const m: ToPieceWorker = { recycle: r.out };
-    w.postMessage(m, [r.out]);
+  private memory(n: number): Buffer {
+    return Buffer.from(this.workers.length > 0 ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,7 @@ import type { RedisType } from '../codec/rdb/model.js';
 import { RdbDecoder, type PieceState } from '../codec/rdb/reader.js';
 import { ByteSource } from '../util/byte-source.js';
 import { serializeError, type SerializedError } from '../util/thread-error.js';
+import { JsonOut } from './json-out.js';
 import { KeyJsonSink } from './key-json-sink.js';
 import type { ByteEncoding } from './key-json.js';
 
@@ -17,8 +18,7 @@ export interface PieceSettings {
 
 export interface PieceJob {
   seq: number;
-  /** The piece is bytes[0, length). */
-  bytes: ArrayBuffer;
+  /** The piece is the first `length` bytes of its input. */
   length: number;
   /** File offset of the piece's first byte. */
   base: number;
@@ -26,33 +26,28 @@ export interface PieceJob {
   resume: PieceState | null;
 }
 
-export interface PieceResult {
-  seq: number;
-  /** The job's input buffer, handed back for the next piece. */
-  bytes: ArrayBuffer;
-  /** The jsonl lines, out[offset, offset + length) (transferred back from a worker). */
-  out: ArrayBuffer;
-  offset: number;
-  length: number;
+export interface PieceOutput {
+  /** The jsonl lines; with a defect, those of the keys before it. */
+  out: Buffer;
   keys: number;
-  /** The first defect in the piece; `out` holds the lines of the keys before it. */
+  /** The first defect in the piece. */
   error: SerializedError | null;
 }
 
 /**
  * Validates the piece in full (all but the file's CRC, which the splitter checks) and prints its
- * keys, into `reuse` when given (an output buffer handed back by the writer).
+ * keys, into `reuse` when it is large enough (memory handed back by the writer). `shared`: new
+ * output memory is a SharedArrayBuffer (and `out` starts at its byte 0).
  */
-export async function dumpPiece(job: PieceJob, s: PieceSettings, reuse?: ArrayBuffer): Promise<PieceResult> {
+export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettings, reuse?: ArrayBufferLike, shared = false): Promise<PieceOutput> {
   const match = s.match ? Buffer.from(s.match.buffer, s.match.byteOffset, s.match.byteLength) : undefined;
-  const sink = new KeyJsonSink(s.encoding, { db: s.db, type: s.type, match }, reuse);
-  const dec = new RdbDecoder(ByteSource.fromBuffer(new Uint8Array(job.bytes, 0, job.length), s.name, job.base), { sink, piece: { resume: job.resume } });
+  const sink = new KeyJsonSink(s.encoding, { db: s.db, type: s.type, match }, new JsonOut(1 << 22, reuse, shared));
+  const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume } });
   let error: SerializedError | null = null;
   try {
     while (await dec.nextBatch(1 << 16));
   } catch (e) {
     error = serializeError(e);
   }
-  const out = sink.out.buf;
-  return { seq: job.seq, bytes: job.bytes, out: out.buffer as ArrayBuffer, offset: out.byteOffset, length: sink.out.pos, keys: sink.keys, error };
+  return { out: sink.out.written(), keys: sink.keys, error };
 }

@@ -1,21 +1,44 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import type { SerializedError } from '../util/thread-error.js';
 import { dumpPiece, type PieceJob, type PieceSettings } from './rdb-dump-piece.js';
 
-/** Messages to a piece worker: a piece to print, or an output buffer it may write into again. */
-export type ToPieceWorker = { job: PieceJob } | { recycle: ArrayBuffer };
+/**
+ * A piece to print in a slot's memory. The slot's input and output (SharedArrayBuffers) come
+ * along only when they are new to this worker: a buffer that arrives by message counts as new
+ * external memory, and receiving one per piece made V8 collect garbage for it every few pieces.
+ */
+export interface ToPieceWorker {
+  job: PieceJob;
+  slot: number;
+  input?: SharedArrayBuffer;
+  output?: SharedArrayBuffer;
+}
+
+/** The printed piece: the slot's output holds `length` bytes of jsonl from byte 0 (`output` when it had to grow). */
+export interface FromPieceWorker {
+  seq: number;
+  length: number;
+  keys: number;
+  error: SerializedError | null;
+  output?: SharedArrayBuffer;
+}
 
 /** Worker entry of the piece pool: prints the pieces it is sent, in the order they arrive. */
 const port = parentPort!;
 const settings = workerData as PieceSettings;
-const free: ArrayBuffer[] = [];
+const slots = new Map<number, { input: Uint8Array; output?: SharedArrayBuffer }>();
 let queue = Promise.resolve();
 port.on('message', (m: ToPieceWorker) => {
-  if ('recycle' in m) {
-    free.push(m.recycle);
-    return;
-  }
+  const slot = slots.get(m.slot) ?? { input: new Uint8Array(0) };
+  if (m.input) slot.input = new Uint8Array(m.input);
+  if (m.output) slot.output = m.output;
+  slots.set(m.slot, slot);
   queue = queue.then(async () => {
-    const r = await dumpPiece(m.job, settings, free.pop());
-    port.postMessage(r, [r.out, r.bytes]);
+    const r = await dumpPiece(m.job, slot.input, settings, slot.output, true);
+    const memory = r.out.buffer as SharedArrayBuffer;
+    const grown = memory !== slot.output;
+    slot.output = memory;
+    const reply: FromPieceWorker = { seq: m.job.seq, length: r.out.length, keys: r.keys, error: r.error, output: grown ? memory : undefined };
+    port.postMessage(reply);
   });
 });
