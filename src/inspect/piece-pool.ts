@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { dumpPiece, type PieceJob, type PieceOutput, type PieceSettings } from './rdb-dump-piece.js';
-import type { FromPieceWorker, ToPieceWorker } from './rdb-dump-worker.js';
+import type { FromPieceWorker, PieceMessage, ToPieceWorker } from './rdb-dump-worker.js';
 
 const workerFile = fileURLToPath(new URL('./rdb-dump-worker.js', import.meta.url));
 
@@ -77,7 +77,16 @@ export class PiecePool {
 
   /** The writer is done with the slot's output. */
   release(slot: Slot): void {
-    this.free.push(slot);
+    if (slot.input.length <= 4 * this.pieceBytes) {
+      this.free.push(slot);
+      return;
+    }
+    // A slot that grew for a huge key gives its memory back: the next piece gets a new one.
+    for (const w of this.workers) {
+      if (!w.known.delete(slot.id)) continue;
+      const m: ToPieceWorker = { drop: slot.id };
+      w.w.postMessage(m);
+    }
   }
 
   /** Prints the piece held in `slot.input` (the output is a view of the slot's memory: valid until it is released). */
@@ -89,12 +98,13 @@ export class PiecePool {
     }
     const worker = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     worker.busy++;
-    const m: ToPieceWorker = { job, slot: slot.id };
+    const piece: PieceMessage = { job, slot: slot.id };
     const known = worker.known.get(slot.id);
-    if (known?.input !== slot.input.buffer) m.input = slot.input.buffer as SharedArrayBuffer;
-    if (slot.output && known?.output !== slot.output) m.output = slot.output as SharedArrayBuffer;
+    if (known?.input !== slot.input.buffer) piece.input = slot.input.buffer as SharedArrayBuffer;
+    if (slot.output && known?.output !== slot.output) piece.output = slot.output as SharedArrayBuffer;
     worker.known.set(slot.id, { input: slot.input.buffer, output: slot.output });
     const result = new Promise<PieceOutput>((resolve, reject) => this.waiting.set(job.seq, { slot, resolve, reject }));
+    const m: ToPieceWorker = { piece };
     worker.w.postMessage(m);
     return result;
   }

@@ -6,13 +6,15 @@ import { dumpPiece, type PieceJob, type PieceSettings } from './rdb-dump-piece.j
  * A piece to print in a slot's memory. The slot's input and output (SharedArrayBuffers) come
  * along only when they are new to this worker: a buffer that arrives by message counts as new
  * external memory, and receiving one per piece made V8 collect garbage for it every few pieces.
+ * `drop`: forget a slot (one that grew for a huge key).
  */
-export interface ToPieceWorker {
+export interface PieceMessage {
   job: PieceJob;
   slot: number;
   input?: SharedArrayBuffer;
   output?: SharedArrayBuffer;
 }
+export type ToPieceWorker = { piece: PieceMessage } | { drop: number };
 
 /** The printed piece: the slot's output holds `length` bytes of jsonl from byte 0 (`output` when it had to grow). */
 export interface FromPieceWorker {
@@ -28,7 +30,12 @@ const port = parentPort!;
 const settings = workerData as PieceSettings;
 const slots = new Map<number, { input: Uint8Array; output?: SharedArrayBuffer }>();
 let queue = Promise.resolve();
-port.on('message', (m: ToPieceWorker) => {
+port.on('message', (message: ToPieceWorker) => {
+  if ('drop' in message) {
+    slots.delete(message.drop);
+    return;
+  }
+  const m = message.piece;
   const slot = slots.get(m.slot) ?? { input: new Uint8Array(0) };
   if (m.input) slot.input = new Uint8Array(m.input);
   if (m.output) slot.output = m.output;

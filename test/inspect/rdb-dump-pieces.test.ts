@@ -132,7 +132,7 @@ describe('rdb-dump CLI with worker threads, on a dataset made by redis-server', 
     dir = mkdtempSync(join(tmpdir(), 'tsredis-pieces-'));
     const server = await startRedis({ dir });
     const c = await server.client();
-    // ~6 MB: several 1 MiB pieces of strings, then every collection type and encoding.
+    // ~12 MB: several 1 MiB pieces of strings, every collection type and encoding, a 6 MB string.
     await c.call('DEBUG', 'POPULATE', '60000', 'str', '60');
     for (let k = 0; k < 300; k++) {
       const m = (i: number): string => `m${k}:${i}:${'x'.repeat(i % 7)}`;
@@ -147,6 +147,9 @@ describe('rdb-dump CLI with worker threads, on a dataset made by redis-server', 
     await c.call('SELECT', '3');
     await c.call('DEBUG', 'POPULATE', '20000', 'db3', '40');
     await c.call('SET', Buffer.from([0xff, 0xfe, 0x00]), Buffer.from([0x80, 0x00, 0x41]));
+    // A key far above the piece size: its slot grows, and is given back after it.
+    let x = 1;
+    await c.call('SET', 'blob:huge', Buffer.from(Array.from({ length: 6 << 20 }, () => ((x = (x * 48271) % 2147483647) & 0x3f) + 0x30)));
     await c.call('SAVE');
     c.close();
     await shutdownRedis(server);
