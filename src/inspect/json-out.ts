@@ -122,12 +122,6 @@ export class JsonOut {
     this.pos = p;
   }
 
-  /** A non-negative integer below 2^31 in decimal. */
-  uint(x: number): void {
-    if (x < 10) this.byte(0x30 + x);
-    else this.ascii(String(x));
-  }
-
   /** Any text as UTF-8, as is (already JSON). */
   text(s: string): void {
     this.ensure(Buffer.byteLength(s, 'utf8'));

@@ -170,29 +170,29 @@ export function valueJson(w: JsonOut, v: RedisValue, rdbType: number, encoding: 
 /** A jsonl line up to its value: `{"db":..,"key":..,"type":..,"expire_at_ms":..,"value":`. */
 export function keyHeadJson(w: JsonOut, db: number, key: Buffer, start: number, end: number, type: RedisType, expireAtMs: number | null): void {
   // Constant pieces are pre-encoded: per-key template strings were a tenth of rdb-dump's time.
-  w.raw(DB_OPEN);
-  w.uint(db);
-  w.raw(KEY_OPEN);
+  if (db < HEAD_OPEN.length) w.raw(HEAD_OPEN[db]!);
+  else w.ascii(`{"db":${db},"key":`);
   // The key: text when valid UTF-8, else base64 with key_base64 (ground-truth rule).
   if (!w.utf8Str(key, start, end)) {
     w.base64Str(key, start, end);
     w.raw(KEY_BASE64);
   }
-  w.raw(TYPE_OPEN[type]);
-  if (expireAtMs === null) w.raw(NULL);
-  else w.ascii(String(expireAtMs));
-  w.raw(VALUE_OPEN);
+  if (expireAtMs === null) w.raw(TYPE_NO_EXPIRE[type]);
+  else {
+    w.raw(TYPE_OPEN[type]);
+    w.ascii(String(expireAtMs));
+    w.raw(VALUE_OPEN);
+  }
 }
 
 const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
-const DB_OPEN = enc('{"db":');
-const KEY_OPEN = enc(',"key":');
+const types = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+/** Up to the key, for the 16 databases of a default config. */
+const HEAD_OPEN = Array.from({ length: 16 }, (_, db) => enc(`{"db":${db},"key":`));
 const KEY_BASE64 = enc(',"key_base64":true');
-const NULL = enc('null');
 const VALUE_OPEN = enc(',"value":');
-const TYPE_OPEN = Object.fromEntries(
-  (['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const).map((t) => [t, enc(`,"type":"${t}","expire_at_ms":`)]),
-) as Record<RedisType, Buffer>;
+const TYPE_OPEN = Object.fromEntries(types.map((t) => [t, enc(`,"type":"${t}","expire_at_ms":`)])) as Record<RedisType, Buffer>;
+const TYPE_NO_EXPIRE = Object.fromEntries(types.map((t) => [t, enc(`,"type":"${t}","expire_at_ms":null,"value":`)])) as Record<RedisType, Buffer>;
 
 /** Writes one jsonl line (with its newline) for a decoded key. */
 export function writeKeyJson(w: JsonOut, k: RdbKey, encoding: ByteEncoding): void {
