@@ -14,6 +14,13 @@ export interface Slot {
   output: ArrayBufferLike | null;
 }
 
+/** A worker thread, its pieces in progress, and the slot memory it has been sent (by slot id). */
+interface PieceWorker {
+  w: Worker;
+  busy: number;
+  known: Map<number, { input: ArrayBufferLike; output: ArrayBufferLike | null }>;
+}
+
 /**
  * Worker threads that print RDB pieces (one per core, at most 4), each piece going to the least
  * busy one. Pieces live in slots of shared memory that the main thread and the workers keep for
@@ -23,7 +30,7 @@ export interface Slot {
  * beside this file, and the pieces are printed on this thread, one after the other.
  */
 export class PiecePool {
-  private readonly workers: Array<{ w: Worker; busy: number; known: Map<number, { input: ArrayBufferLike; output: ArrayBufferLike | null }> }> = [];
+  private readonly workers: PieceWorker[] = [];
   private readonly waiting = new Map<number, { slot: Slot; resolve: (r: PieceOutput) => void; reject: (e: Error) => void }>();
   private readonly free: Slot[] = [];
   private slots = 0;
@@ -35,15 +42,15 @@ export class PiecePool {
     if (!existsSync(workerFile)) return;
     const n = Math.max(1, Math.min(availableParallelism(), 4));
     for (let i = 0; i < n; i++) {
-      const slot = { w: new Worker(workerFile, { workerData: settings, resourceLimits: { maxYoungGenerationSizeMb: 8 } }), busy: 0, known: new Map() };
-      slot.w.on('message', (r: FromPieceWorker) => {
-        slot.busy--;
+      const worker: PieceWorker = { w: new Worker(workerFile, { workerData: settings, resourceLimits: { maxYoungGenerationSizeMb: 8 } }), busy: 0, known: new Map() };
+      worker.w.on('message', (r: FromPieceWorker) => {
+        worker.busy--;
         const p = this.waiting.get(r.seq);
         if (!p) return;
         this.waiting.delete(r.seq);
         if (r.output) {
           p.slot.output = r.output;
-          slot.known.get(p.slot.id)!.output = r.output;
+          worker.known.get(p.slot.id)!.output = r.output;
         }
         p.resolve({ out: Buffer.from(p.slot.output!, 0, r.length), keys: r.keys, error: r.error });
       });
@@ -52,9 +59,9 @@ export class PiecePool {
         for (const p of this.waiting.values()) p.reject(e);
         this.waiting.clear();
       };
-      slot.w.on('error', fail);
-      slot.w.on('exit', (code) => code !== 0 && fail(new Error(`an rdb-dump worker exited with code ${code}`)));
-      this.workers.push(slot);
+      worker.w.on('error', fail);
+      worker.w.on('exit', (code) => code !== 0 && fail(new Error(`an rdb-dump worker exited with code ${code}`)));
+      this.workers.push(worker);
     }
   }
 
