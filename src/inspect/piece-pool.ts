@@ -14,6 +14,11 @@ export interface Slot {
   output: ArrayBufferLike | null;
 }
 
+/** What a piece printed, and the slot to release once its output is written. */
+export interface PieceResult extends PieceOutput {
+  slot: Slot;
+}
+
 /** A worker thread, its pieces in progress, and the slot memory it has been sent (by slot id). */
 interface PieceWorker {
   w: Worker;
@@ -26,20 +31,21 @@ interface PieceWorker {
  * busy one. Pieces live in slots of shared memory that the main thread and the workers keep for
  * the whole dump: fresh memory costs a page fault per 4 KiB, and a buffer passed by message
  * counts as new external memory (one per piece kept V8 collecting garbage in every thread).
- * Run from the TypeScript sources (tests import src/ directly) there is no compiled worker
- * beside this file, and the pieces are printed on this thread, one after the other.
+ * Without `threads` (a file of one piece), or run from the TypeScript sources (tests import src/
+ * directly, there is no compiled worker beside this file), the pieces are printed on this thread.
  */
 export class PiecePool {
   private readonly workers: PieceWorker[] = [];
-  private readonly waiting = new Map<number, { slot: Slot; resolve: (r: PieceOutput) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { slot: Slot; resolve: (r: PieceResult) => void; reject: (e: Error) => void }>();
   private readonly free: Slot[] = [];
   private slots = 0;
 
   constructor(
     private readonly settings: PieceSettings,
     private readonly pieceBytes: number,
+    threads: boolean,
   ) {
-    if (!existsSync(workerFile)) return;
+    if (!threads || !existsSync(workerFile)) return;
     const n = Math.max(1, Math.min(availableParallelism(), 4));
     for (let i = 0; i < n; i++) {
       const worker: PieceWorker = { w: new Worker(workerFile, { workerData: settings, resourceLimits: { maxYoungGenerationSizeMb: 8 } }), busy: 0, known: new Map() };
@@ -52,7 +58,7 @@ export class PiecePool {
           p.slot.output = r.output;
           worker.known.get(p.slot.id)!.output = r.output;
         }
-        p.resolve({ out: Buffer.from(p.slot.output!, 0, r.length), keys: r.keys, error: r.error });
+        p.resolve({ out: Buffer.from(p.slot.output!, 0, r.length), keys: r.keys, error: r.error, slot: p.slot });
       });
       // A worker that dies fails every piece still waiting: the dump cannot go on without them.
       const fail = (e: Error): void => {
@@ -97,11 +103,11 @@ export class PiecePool {
   }
 
   /** Prints the piece held in `slot.input` (the output is a view of the slot's memory: valid until it is released). */
-  async run(slot: Slot, job: PieceJob): Promise<PieceOutput> {
+  async run(slot: Slot, job: PieceJob): Promise<PieceResult> {
     if (this.workers.length === 0) {
       const r = await dumpPiece(job, slot.input, this.settings, slot.output ?? undefined);
       slot.output = r.out.buffer;
-      return r;
+      return { ...r, slot };
     }
     const worker = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     worker.busy++;
@@ -110,7 +116,7 @@ export class PiecePool {
     if (known?.input !== slot.input.buffer) piece.input = slot.input.buffer as SharedArrayBuffer;
     if (slot.output && known?.output !== slot.output) piece.output = slot.output as SharedArrayBuffer;
     worker.known.set(slot.id, { input: slot.input.buffer, output: slot.output });
-    const result = new Promise<PieceOutput>((resolve, reject) => this.waiting.set(job.seq, { slot, resolve, reject }));
+    const result = new Promise<PieceResult>((resolve, reject) => this.waiting.set(job.seq, { slot, resolve, reject }));
     const m: ToPieceWorker = { piece };
     worker.w.postMessage(m);
     return result;

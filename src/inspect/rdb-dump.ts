@@ -5,8 +5,8 @@ import { functionToCommand, valueToCommands } from '../codec/rdb/to-commands.js'
 import type { ByteSource } from '../util/byte-source.js';
 import { globMatch } from './glob.js';
 import type { ByteEncoding } from './key-json.js';
-import { PiecePool, type Slot } from './piece-pool.js';
-import { dumpPiece, type PieceJob, type PieceOutput, type PieceSettings } from './rdb-dump-piece.js';
+import { PiecePool, type PieceResult } from './piece-pool.js';
+import type { PieceSettings } from './rdb-dump-piece.js';
 import { deserializeError } from '../util/thread-error.js';
 
 /** rdb-dump: every key of an RDB as jsonl, or as the commands that recreate it (RESP). */
@@ -57,8 +57,8 @@ async function dumpJsonl(src: ByteSource, opts: DumpOptions, sink: Sink, pieceBy
   let base = src.offset;
   let resume: PieceState | null = null;
   let seq = 0;
-  let pool = null as PiecePool | null; // started with the second piece
-  const pending: Array<Promise<PieceOutput & { slot?: Slot }>> = [];
+  let pool = null as PiecePool | null; // made at the first cut: with threads unless it is the last
+  const pending: Array<Promise<PieceResult>> = [];
   let keys = 0;
   const dec = new RdbDecoder(src, {
     skim: true,
@@ -69,13 +69,11 @@ async function dumpJsonl(src: ByteSource, opts: DumpOptions, sink: Sink, pieceBy
   });
   const cut = (last: boolean): void => {
     if (partsLen === 0) return;
-    if (!last) pool ??= new PiecePool(settings, pieceBytes);
-    const slot = pool?.acquire(partsLen);
-    const input = slot ? slot.input : Buffer.allocUnsafe(partsLen);
+    pool ??= new PiecePool(settings, pieceBytes, !last);
+    const slot = pool.acquire(partsLen);
     let at = 0;
-    for (const part of parts) at += part.copy(input, at);
-    const job: PieceJob = { seq: seq++, length: partsLen, base, resume };
-    pending.push(slot ? pool!.run(slot, job).then((r) => ({ ...r, slot })) : dumpPiece(job, input, settings));
+    for (const part of parts) at += part.copy(slot.input, at);
+    pending.push(pool.run(slot, { seq: seq++, length: partsLen, base, resume }));
     base += partsLen;
     parts = [];
     partsLen = 0;
@@ -83,7 +81,7 @@ async function dumpJsonl(src: ByteSource, opts: DumpOptions, sink: Sink, pieceBy
   const drainOne = async (): Promise<void> => {
     const r = await pending.shift()!;
     if (r.out.length > 0) await sink(r.out);
-    if (r.slot) pool!.release(r.slot);
+    pool!.release(r.slot);
     keys += r.keys;
     if (r.error) throw deserializeError(r.error);
   };
