@@ -142,24 +142,23 @@ export class JsonOut {
 
   /** The base64 text of b[start, end), unquoted. */
   base64(b: Buffer, start = 0, end = b.length): void {
-    const n = end;
-    if (n - start >= NATIVE_B64_MIN) {
+    if (end - start >= NATIVE_B64_MIN) {
       this.ascii(b.toString('base64', start, end));
       return;
     }
-    this.ensure(((n - start + 2) / 3) * 4 + 4);
+    this.ensure(((end - start + 2) / 3) * 4 + 4);
     const buf = this.buf;
     let p = this.pos;
     let i = start;
-    for (; i + 2 < n; i += 3) {
+    for (; i + 2 < end; i += 3) {
       const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
       buf[p++] = B64[v >>> 18]!;
       buf[p++] = B64[(v >>> 12) & 63]!;
       buf[p++] = B64[(v >>> 6) & 63]!;
       buf[p++] = B64[v & 63]!;
     }
-    if (i < n) {
-      const two = i + 1 < n;
+    if (i < end) {
+      const two = i + 1 < end;
       const v = (b[i]! << 16) | (two ? b[i + 1]! << 8 : 0);
       buf[p++] = B64[v >>> 18]!;
       buf[p++] = B64[(v >>> 12) & 63]!;

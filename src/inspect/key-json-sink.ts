@@ -1,11 +1,10 @@
 import { RdbType, redisTypeOf } from '../codec/rdb/constants.js';
 import { latin1 } from '../codec/rdb/blob-error.js';
-import { formatScore } from '../codec/rdb/encoding.js';
 import type { RedisType, RedisValue } from '../codec/rdb/model.js';
 import type { ValueSink } from '../codec/rdb/value-sink.js';
 import { globMatch } from './glob.js';
 import { JsonOut } from './json-out.js';
-import { bytes, functionJsonLine, keyHeadJson, objectKey, valueJson, type ByteEncoding } from './key-json.js';
+import { bytes, functionJsonLine, keyHeadJson, objectKey, scoreJson, valueJson, type ByteEncoding } from './key-json.js';
 
 /**
  * Writes rdb-dump's jsonl straight from the reader's validating pass (ReadRdbOptions.sink): the
@@ -137,7 +136,7 @@ export class KeyJsonSink implements ValueSink {
   }
 
   score(x: number): void {
-    if (this.shape === Shape.PackedZset) this.scoreJson(x);
+    if (this.shape === Shape.PackedZset) scoreJson(this.out, x);
     else this.zsetMembers.push({ m: this.member, score: x });
   }
 
@@ -174,7 +173,7 @@ export class KeyJsonSink implements ValueSink {
         for (let i = 0; i < ms.length; i++) {
           w.ascii(i ? ',[' : '[[');
           this.text(ms[i]!.m);
-          this.scoreJson(ms[i]!.score);
+          scoreJson(this.out, ms[i]!.score);
         }
         w.byte(0x5d);
         break;
@@ -200,14 +199,6 @@ export class KeyJsonSink implements ValueSink {
     this.lineStart = -1;
     this.setMembers = [];
     this.zsetMembers = [];
-  }
-
-  /** The end of a zset pair: `,"score"]`. */
-  private scoreJson(score: number): void {
-    const w = this.out;
-    w.ascii(',"');
-    w.ascii(formatScore(score));
-    w.ascii('"]');
   }
 
   /** A member kept as latin1 text: written from the string when ASCII, else from its bytes. */

@@ -103,10 +103,17 @@ function streamJson(w: JsonOut, s: StreamValue, rdbType: number, encoding: ByteE
 }
 
 /** The `i`-th `[member, "score"]` of a zset array (with its leading comma). */
-function zsetPairJson(w: JsonOut, i: number, m: Buffer, start: number, end: number, score: number, encoding: ByteEncoding): void {
+function zsetPairJson(w: JsonOut, i: number, m: Buffer, score: number, encoding: ByteEncoding): void {
   w.ascii(i ? ',[' : '[');
-  bytes(w, m, encoding, start, end);
-  w.ascii(`,"${formatScore(score)}"]`);
+  bytes(w, m, encoding);
+  scoreJson(w, score);
+}
+
+/** The end of a zset pair, after its member: `,"score"]`. */
+export function scoreJson(w: JsonOut, score: number): void {
+  w.ascii(',"');
+  w.ascii(formatScore(score));
+  w.ascii('"]');
 }
 
 /** The JSON text of a decoded value stored with RDB type `rdbType`. */
@@ -126,7 +133,7 @@ export function valueJson(w: JsonOut, v: RedisValue, rdbType: number, encoding: 
       w.byte(0x5b);
       for (let i = 0; i < v.value.length; i++) {
         const [m, sc] = v.value[i]!;
-        zsetPairJson(w, i, m, 0, m.length, sc, encoding);
+        zsetPairJson(w, i, m, sc, encoding);
       }
       w.byte(0x5d);
       return;
