@@ -19,8 +19,9 @@ const workerFile = fileURLToPath(new URL('./rdb-check-worker.js', import.meta.ur
  * second core while this thread hashes, compresses, encrypts and uploads, as the shell pipeline
  * spreads gzip, gpg and sha256sum over processes. Each chunk is copied into a fresh buffer that is
  * transferred, or, with `takeChunks` (the caller is done with every chunk it writes), transferred
- * itself when it is the whole of its ArrayBuffer; at most IN_FLIGHT_MAX bytes wait in the worker. Run from the TypeScript sources (tests import src/ directly) there is no compiled worker
- * beside this file, and the check runs on this thread.
+ * itself when it is the whole of its ArrayBuffer; at most IN_FLIGHT_MAX bytes wait in the worker.
+ * Run from the TypeScript sources (tests import src/ directly) there is no compiled worker beside
+ * this file, and the check runs on this thread.
  */
 export function startRdbCheckInWorker(name: string, opts: { takeChunks?: boolean } = {}): { input: Writable; result: Promise<RdbFacts> } {
   if (!existsSync(workerFile)) return startRdbCheck(name);

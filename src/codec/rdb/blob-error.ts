@@ -1,5 +1,3 @@
-import { UniqueBytes } from './unique-bytes.js';
-
 /** A malformed embedded blob (listpack, ziplist, intset, zipmap): offset inside the blob + expectation. */
 export class BlobError extends Error {
   constructor(
@@ -32,11 +30,6 @@ export interface EntryVisitor {
   int(v: number | bigint): void;
 }
 
-/** An EntryVisitor that takes zset scores as numbers (parsed once, by the check) instead of as elements. */
-export interface ElementSink extends EntryVisitor {
-  score(x: number): void;
-}
-
 /** Collects elements: strings as slices of the blob (no copy), integers as numbers. */
 export class DecodeVisitor implements EntryVisitor {
   readonly out: PackedEntry[] = [];
@@ -45,59 +38,6 @@ export class DecodeVisitor implements EntryVisitor {
   }
   int(v: number | bigint): void {
     this.out.push(v);
-  }
-}
-
-const DUPLICATE = 'unique members/fields, found a duplicate';
-
-/**
- * Validation without decoding (rdb-check): checks that every `stride`-th element (members, fields)
- * is unique and, with `scores`, that the element after each is a number. A `next` sink gets the
- * elements, and the scores as numbers.
- */
-export class CheckVisitor implements EntryVisitor {
-  private index = 0;
-  private readonly seen = new UniqueBytes();
-  private next: ElementSink | null = null;
-  /** Set when a check fails: what was expected. */
-  problem: string | null = null;
-
-  constructor(
-    private readonly stride: number,
-    private readonly scores: boolean,
-  ) {}
-
-  /** Starts a new blob; `next` (if any) receives every element after it is checked. */
-  reset(next: ElementSink | null = null): this {
-    this.index = 0;
-    this.seen.reset();
-    this.problem = null;
-    this.next = next;
-    return this;
-  }
-
-  str(blob: Buffer, start: number, end: number): void {
-    const i = this.index++;
-    const pos = this.stride === 0 ? -1 : i % this.stride;
-    if (pos === 1 && this.scores) {
-      const x = parseScoreText(latin1(blob, start, end));
-      if (Number.isNaN(x)) this.problem ??= 'zset scores that are numbers';
-      else this.next?.score(x);
-      return;
-    }
-    if (pos === 0 && !this.seen.add(blob, start, end)) this.problem ??= DUPLICATE;
-    this.next?.str(blob, start, end);
-  }
-
-  int(v: number | bigint): void {
-    const i = this.index++;
-    const pos = this.stride === 0 ? -1 : i % this.stride;
-    if (pos === 1 && this.scores) {
-      this.next?.score(Number(v));
-      return;
-    }
-    if (pos === 0 && !this.seen.addInt(v)) this.problem ??= DUPLICATE;
-    this.next?.int(v);
   }
 }
 

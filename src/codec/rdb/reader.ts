@@ -1,7 +1,8 @@
 import type { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
 import { BadData, NeedMore } from '../parse-signals.js';
-import { BlobError, CheckVisitor, entryToBuffer, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
+import { BlobError, entryToBuffer, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
+import { CheckVisitor } from './check-visitor.js';
 import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, VALKEY_TYPE_HASH_2 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { intsetDecode } from './intset.js';
@@ -85,7 +86,6 @@ export function moduleTypeName(id: bigint): string {
   for (let i = 0; i < 9; i++) name += MODULE_CHARSET[Number((id >> BigInt(58 - 6 * i)) & 63n)];
   return name;
 }
-
 
 /** Bytes from the file shown inside a one-line message: printable ASCII, escaped, at most 40 chars. */
 function shown(b: Buffer | string): string {

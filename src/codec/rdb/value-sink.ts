@@ -1,4 +1,4 @@
-import type { ElementSink } from './blob-error.js';
+import type { ElementSink } from './check-visitor.js';
 import type { RedisValue } from './model.js';
 
 /**
