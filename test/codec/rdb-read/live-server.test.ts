@@ -8,7 +8,7 @@ import { RespMap, type RespValue } from '../../../src/codec/resp/types.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
 import { debugDigest, startRedis, stopAllRedis, type TestRedis } from '../../helpers/redis-server.js';
 import { keysOf, readAll } from './corpus-helpers.js';
-import { LOW_THRESHOLDS } from '../../helpers/thresholds.js';
+import { LOW_THRESHOLDS as LOW } from '../../helpers/thresholds.js';
 
 /**
  * Against the live Debian redis-server 7.0.15: a dataset with every type and encoding it makes
@@ -18,7 +18,6 @@ import { LOW_THRESHOLDS } from '../../helpers/thresholds.js';
  */
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const LOW = LOW_THRESHOLDS;
 const FAR = 4102444800000; // 2100-01-01
 
 afterAll(stopAllRedis);

@@ -8,7 +8,7 @@ import type { RedisClient } from '../../../src/net/redis-client.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
 import { debugDigest, startRedis, stopAllRedis } from '../../helpers/redis-server.js';
 import { compareByDump, readSource, step, tempDir, withLoadedRdb } from './helpers.js';
-import { LOW_THRESHOLDS } from '../../helpers/thresholds.js';
+import { LOW_THRESHOLDS as LOW } from '../../helpers/thresholds.js';
 
 /**
  * A dataset made on the live redis-server 7.0.15 with every type and encoding (under default and
@@ -19,7 +19,6 @@ import { LOW_THRESHOLDS } from '../../helpers/thresholds.js';
 
 afterAll(stopAllRedis);
 
-const LOW = LOW_THRESHOLDS;
 
 const FUTURE = 4102444800000; // 2100-01-01
 
