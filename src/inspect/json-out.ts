@@ -112,13 +112,12 @@ export class JsonOut {
     this.pos = p;
   }
 
-  /** Pre-encoded bytes, as is (a loop: the pieces are short, and a native copy costs more per call). */
-  raw(b: Buffer): void {
-    const n = b.length;
-    this.ensure(n);
+  /** Pre-encoded bytes b[start, end), as is (a loop: the pieces are short, and a native copy costs more per call). */
+  raw(b: Buffer, start = 0, end = b.length): void {
+    this.ensure(end - start);
     const buf = this.buf;
     let p = this.pos;
-    for (let i = 0; i < n; i++) buf[p++] = b[i]!;
+    for (let i = start; i < end; i++) buf[p++] = b[i]!;
     this.pos = p;
   }
 

@@ -140,6 +140,17 @@ export class KeyJsonSink implements ValueSink {
     else this.zsetMembers.push({ m: this.member, score: x });
   }
 
+  scoreText(b: Buffer, start: number, end: number): void {
+    if (this.shape !== Shape.PackedZset) {
+      this.score(Number(latin1(b, start, end)));
+      return;
+    }
+    const w = this.out;
+    w.ascii(',"');
+    w.raw(b, start, end);
+    w.ascii('"]');
+  }
+
   value(v: RedisValue): void {
     this.shape = Shape.Model;
     valueJson(this.out, v, this.rdbType, this.encoding);

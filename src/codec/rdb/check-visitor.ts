@@ -1,9 +1,12 @@
 import { latin1, parseScoreText, type EntryVisitor } from './blob-error.js';
+import { isCanonicalScore } from './encoding.js';
 import { UniqueBytes } from './unique-bytes.js';
 
 /** An EntryVisitor that takes zset scores as numbers (parsed once, by the check) instead of as elements. */
 export interface ElementSink extends EntryVisitor {
   score(x: number): void;
+  /** A score stored as text that formatScore would print unchanged (isCanonicalScore): never parsed. */
+  scoreText(b: Buffer, start: number, end: number): void;
 }
 
 const DUPLICATE = 'unique members/fields, found a duplicate';
@@ -37,6 +40,11 @@ export class CheckVisitor implements EntryVisitor {
   str(blob: Buffer, start: number, end: number): void {
     const pos = this.position();
     if (pos === 1 && this.scores) {
+      // Most stored scores are in canonical form, which is a number by its grammar.
+      if (isCanonicalScore(blob, start, end)) {
+        this.next?.scoreText(blob, start, end);
+        return;
+      }
       const x = parseScoreText(latin1(blob, start, end));
       if (Number.isNaN(x)) this.problem ??= 'zset scores that are numbers';
       else this.next?.score(x);
