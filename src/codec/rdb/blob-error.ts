@@ -43,18 +43,3 @@ export class DecodeVisitor implements EntryVisitor {
 
 /** Buffer#latin1Slice without toString's argument handling (hot in uniqueness checks and sorting). */
 export const latin1 = (b: Buffer, start: number, end: number): string => (b as unknown as { latin1Slice(s: number, e: number): string }).latin1Slice(start, end);
-
-/** Parses a score stored as text (zset listpacks/ziplists, type-3 string doubles): strtod-like. */
-export function parseScoreText(s: string): number {
-  // Common case first, without the lower-cased copy: it starts and ends like a plain number
-  // (so no whitespace around it, and no inf spelling).
-  const first = s.charCodeAt(0);
-  const last = s.charCodeAt(s.length - 1);
-  if ((isDigit(first) || first === 0x2d || first === 0x2b || first === 0x2e) && (isDigit(last) || last === 0x2e)) return Number(s);
-  const t = s.toLowerCase();
-  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
-  if (t === '-inf' || t === '-infinity') return -Infinity;
-  return s.length > 0 && s.trim() === s ? Number(s) : NaN;
-}
-
-const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;

@@ -1,5 +1,5 @@
-import { latin1, parseScoreText, type EntryVisitor } from './blob-error.js';
-import { isCanonicalScore } from './encoding.js';
+import { latin1, type EntryVisitor } from './blob-error.js';
+import { isCanonicalScore, packedScore } from './score-text.js';
 import { UniqueBytes } from './unique-bytes.js';
 
 /** An EntryVisitor that takes zset scores as numbers (parsed once, by the check) instead of as elements. */
@@ -13,8 +13,8 @@ const DUPLICATE = 'unique members/fields, found a duplicate';
 
 /**
  * Validation without decoding (rdb-check): checks that every `stride`-th element (members, fields)
- * is unique and, with `scores`, that the element after each is a number. A `next` sink gets the
- * elements, and the scores as numbers.
+ * is unique; with `scores`, the element after each is a score (any text: strtod reads it). A
+ * `next` sink gets the elements, and the scores as numbers.
  */
 export class CheckVisitor implements EntryVisitor {
   private index = 0;
@@ -45,9 +45,8 @@ export class CheckVisitor implements EntryVisitor {
         this.next?.scoreText(blob, start, end);
         return;
       }
-      const x = parseScoreText(latin1(blob, start, end));
-      if (Number.isNaN(x)) this.problem ??= 'zset scores that are numbers';
-      else this.next?.score(x);
+      // Any text is a score to Redis (strtod, 0 without a number, even NaN): nothing to check.
+      this.next?.score(packedScore(latin1(blob, start, end)));
       return;
     }
     if (pos === 0 && !this.seen.add(blob, start, end)) this.problem ??= DUPLICATE;

@@ -47,48 +47,15 @@ export function canonicalInt(b: Uint8Array): number | bigint | null {
 
 /**
  * Score text that parses back (strtod) to exactly the same double: integers as integers (as
- * Redis's d2string does within ±2^52), otherwise the shortest round-trip form; inf/-inf/-0 as Redis
- * spells them.
+ * Redis's d2string does within ±2^52), otherwise the shortest round-trip form; inf/-inf/-0/nan as
+ * Redis spells them (NaN only comes from a listpack's score text, which Redis does not check).
  */
 export function formatScore(x: number): string {
-  if (Number.isNaN(x)) throw new RangeError('a zset score cannot be NaN');
+  if (Number.isNaN(x)) return 'nan';
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
   return String(x);
-}
-
-/**
- * True when the score text b[start, end) is exactly what formatScore prints for its value, so it
- * can be copied instead of parsed and printed again (zset listpacks store scores as such text).
- * The rule: `-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?`, at most 15 significant digits (any decimal of 15
- * digits or fewer survives a round trip through a double, so the shortest form has the same
- * digits), and at most 5 zeros after `0.` (String() writes 1e-7 and smaller with an exponent).
- * It may say false for a canonical text; never true for another.
- */
-export function isCanonicalScore(b: Uint8Array, start: number, end: number): boolean {
-  let i = start;
-  if (i < end && b[i] === 0x2d) i++;
-  if (i >= end) return false;
-  let digits = 0;
-  if (b[i] === 0x30) {
-    i++;
-  } else {
-    for (; i < end && b[i]! >= 0x30 && b[i]! <= 0x39; i++) digits++;
-    if (digits === 0) return false;
-  }
-  if (i < end) {
-    if (b[i] !== 0x2e || b[end - 1] === 0x30) return false;
-    i++;
-    if (i === end) return false;
-    if (digits === 0) {
-      const from = i;
-      while (i < end && b[i] === 0x30) i++;
-      if (i - from > 5) return false;
-    }
-    for (; i < end; i++, digits++) if (b[i]! < 0x30 || b[i]! > 0x39) return false;
-  }
-  return digits <= 15;
 }
 
 /** Bytes of an RDB length (`LEN`), smallest form (rdbSaveLen). */

@@ -11,8 +11,18 @@ export function lpDecode(blob: Buffer): PackedEntry[] {
   return v.out;
 }
 
+/**
+ * lpDecode without the element count check: Redis validates a stream node's listpack by its own
+ * walk (streamValidateListpackIntegrity), which never reads the header's count.
+ */
+export function lpDecodeUncounted(blob: Buffer): PackedEntry[] {
+  const v = new DecodeVisitor();
+  lpWalk(blob, v, false);
+  return v.out;
+}
+
 /** Walks and validates a listpack, handing each element to `visit`; returns the element count. */
-export function lpWalk(blob: Buffer, visit: EntryVisitor): number {
+export function lpWalk(blob: Buffer, visit: EntryVisitor, counted = true): number {
   const n = blob.length;
   if (n < 7) throw new BlobError(0, 'a listpack of at least 7 bytes');
   const total = blob.readUInt32LE(0);
@@ -93,7 +103,7 @@ export function lpWalk(blob: Buffer, visit: EntryVisitor): number {
     p += blen;
     count++;
   }
-  if (declared !== 0xffff && count !== declared) {
+  if (counted && declared !== 0xffff && count !== declared) {
     throw new BlobError(4, `listpack element count ${declared}, found ${count} elements`);
   }
   return count;

@@ -1,12 +1,13 @@
 import type { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
 import { BadData, NeedMore } from '../parse-signals.js';
-import { BlobError, entryToBuffer, parseScoreText, type EntryVisitor, type PackedEntry } from './blob-error.js';
+import { BlobError, entryToBuffer, type EntryVisitor, type PackedEntry } from './blob-error.js';
 import { CheckVisitor } from './check-visitor.js';
 import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, VALKEY_TYPE_HASH_2 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { intsetDecode } from './intset.js';
-import { lpDecode, lpWalk } from './listpack.js';
+import { lpDecode, lpDecodeUncounted, lpWalk } from './listpack.js';
+import { packedScore, strtodPrefix } from './score-text.js';
 import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
 import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry } from './model.js';
 import { zipmapDecode } from './zipmap.js';
@@ -447,9 +448,10 @@ class RecordParser {
     if (n === 253) return NaN;
     if (n === 254) return Infinity;
     if (n === 255) return -Infinity;
+    // sscanf("%lg"): the number at the start of the text, whatever follows it.
     const s = this.take(n).toString('latin1');
-    const v = parseScoreText(s);
-    if (Number.isNaN(v)) throw new BadData(at, `a decimal score, found ${shown(s)}`);
+    const v = strtodPrefix(s);
+    if (v === null) throw new BadData(at, `a decimal score, found ${shown(s)}`);
     return v;
   }
 
@@ -769,9 +771,7 @@ class RecordParser {
         const out: Array<[Buffer, number]> = [];
         for (let i = 0; i < items.length; i += 2) {
           const sc = items[i + 1]!;
-          const score = typeof sc === 'object' ? parseScoreText(sc.toString('latin1')) : Number(sc);
-          if (Number.isNaN(score)) throw new BadData(at, 'zset blob scores that are numbers');
-          out.push([entryToBuffer(items[i]!), score]);
+          out.push([entryToBuffer(items[i]!), typeof sc === 'object' ? packedScore(sc.toString('latin1')) : Number(sc)]);
         }
         this.checkUnique(out, first, at, 'zset members');
         return { type: 'zset', value: out };
@@ -897,8 +897,11 @@ class RecordParser {
 
   private stream(ver: number): RedisValue {
     const nodes = this.len();
-    const entries: StreamEntry[] = [];
-    let prevMaster: bigint[] | null = null;
+    let entries: StreamEntry[] = [];
+    // Node keys must be unique (Redis inserts them in a radix tree), not ordered: the tree orders them.
+    const keys: Array<{ ms: bigint; seq: bigint; from: number; to: number }> = [];
+    const seen = new Set<string>();
+    let ordered = true;
     for (let i = 0; i < nodes; i++) {
       if (this.skim) {
         // The node key and its listpack: the pieces' full parse checks them.
@@ -911,23 +914,30 @@ class RecordParser {
       if (nodeKey.length !== 16) throw new BadData(keyAt, `a 16-byte stream node key, found ${nodeKey.length} bytes`);
       const masterMs = nodeKey.readBigUInt64BE(0);
       const masterSeq = nodeKey.readBigUInt64BE(8);
-      if (prevMaster && (masterMs < prevMaster[0]! || (masterMs === prevMaster[0]! && masterSeq <= prevMaster[1]!))) {
-        throw new BadData(keyAt, 'stream node keys in ascending order');
-      }
-      prevMaster = [masterMs, masterSeq];
+      const k = idKey(masterMs, masterSeq);
+      if (!unseen(seen, k)) throw new BadData(keyAt, `unique stream node keys, found ${k} twice`);
+      const prev = keys[keys.length - 1];
+      if (prev && compareId(prev.ms, prev.seq, masterMs, masterSeq) > 0) ordered = false;
       const lpAt = this.p;
-      const lp = this.blob(lpDecode, 'stream listpack');
+      const lp = this.blob(lpDecodeUncounted, 'stream listpack');
       if (lp.length === 0) throw new BadData(lpAt, 'a non-empty stream listpack node');
+      const from = entries.length;
       try {
         decodeStreamNode(lp, masterMs, masterSeq, entries);
       } catch (e) {
         if (e instanceof BlobError) throw new BadData(lpAt, `a valid stream listpack node: ${e.expected}`);
         throw e;
       }
+      keys.push({ ms: masterMs, seq: masterSeq, from, to: entries.length });
+    }
+    if (!ordered) {
+      const all = entries;
+      entries = keys.sort((a, b) => compareId(a.ms, a.seq, b.ms, b.seq)).flatMap((n) => all.slice(n.from, n.to));
     }
     const lenAt = this.p;
+    // The stored length is taken as is (XLEN answers it), unless there are no nodes at all.
     const length = this.len();
-    if (length !== entries.length && !this.skim) throw new BadData(lenAt, `stream length ${entries.length} (live entries in the nodes), found ${length}`);
+    if (length > 0 && nodes === 0) throw new BadData(lenAt, `stream length 0 (the stream has no nodes), found ${length}`);
     const lastId = this.streamIdLen();
     let firstId: StreamId;
     let maxDeletedId: StreamId;
@@ -943,8 +953,11 @@ class RecordParser {
     }
     const groupCount = this.len();
     const groups: StreamGroup[] = [];
+    const groupNames = new Set<string>();
     for (let g = 0; g < groupCount; g++) {
+      const nameAt = this.p;
       const name = this.str();
+      if (!unseen(groupNames, name)) throw new BadData(nameAt, `unique consumer group names, found ${shown(name)} twice`);
       const lastDeliveredId = this.streamIdLen();
       let entriesRead: bigint | null = null;
       if (ver >= 2) {
@@ -967,8 +980,11 @@ class RecordParser {
       }
       const consumerCount = this.len();
       const consumers: StreamConsumer[] = [];
+      const consumerNames = new Set<string>();
       for (let c = 0; c < consumerCount; c++) {
+        const cnameAt = this.p;
         const cname = this.str();
+        if (!unseen(consumerNames, cname)) throw new BadData(cnameAt, `unique consumer names in a group, found ${shown(cname)} twice`);
         const seenTimeMs = this.i64();
         const activeTimeMs = ver >= 3 ? this.i64() : seenTimeMs;
         const n = this.len();
@@ -1030,6 +1046,18 @@ const CHECKED: RedisValue = { type: 'string', value: EMPTY };
 /** The one record every key gets in sink and skim modes (only to be counted). */
 const LEAN_KEY: RdbRecord = { kind: 'key', entry: { db: -1, key: EMPTY, expireAtMs: null, rdbType: -1, offset: -1 } };
 
+/** Adds the name (its bytes, or a key) to `names`; false when it was there already. */
+function unseen(names: Set<string>, name: Buffer | string): boolean {
+  const k = typeof name === 'string' ? name : name.toString('latin1');
+  if (names.has(k)) return false;
+  names.add(k);
+  return true;
+}
+
+function compareId(aMs: bigint, aSeq: bigint, bMs: bigint, bSeq: bigint): number {
+  return aMs < bMs ? -1 : aMs > bMs ? 1 : aSeq < bSeq ? -1 : aSeq > bSeq ? 1 : 0;
+}
+
 function zsetOrder(a: [Buffer, number], b: [Buffer, number]): number {
   return a[1] - b[1] || Buffer.compare(a[0], b[0]);
 }
@@ -1079,14 +1107,11 @@ function decodeStreamNode(lp: PackedEntry[], masterMs: bigint, masterSeq: bigint
       continue;
     }
     live++;
-    const id = { ms: masterMs + BigInt(msDelta), seq: masterSeq + BigInt(seqDelta) };
-    const prev = out[out.length - 1];
-    if (prev && (id.ms < prev.id.ms || (id.ms === prev.id.ms && id.seq <= prev.id.seq))) {
-      throw new BlobError(0, 'stream entry IDs in ascending order');
-    }
-    out.push({ id, fields });
+    // IDs are not checked for order: Redis does not either, and keeps them as stored.
+    out.push({ id: { ms: masterMs + BigInt(msDelta), seq: masterSeq + BigInt(seqDelta) }, fields });
   }
-  if (live !== count || dead !== deleted) throw new BlobError(0, `${count} live and ${deleted} deleted entries, found ${live} and ${dead}`);
+  // Redis walks exactly live + deleted entries to the end, whatever their flags say.
+  if (live + dead !== count + deleted) throw new BlobError(0, `${count} live and ${deleted} deleted entries, found ${live} and ${dead}`);
 }
 
 /**

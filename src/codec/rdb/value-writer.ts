@@ -143,7 +143,7 @@ function fitsPacked(count: number, items: Iterable<Buffer>): boolean {
 }
 
 function encodeZset(members: Array<[Buffer, number]>, ctx: EncodeContext): EncodedValue {
-  for (const [m, s] of members) if (Number.isNaN(s)) throw new ToolError(`zset member "${m.toString('latin1')}" has a NaN score, which no Redis loads`);
+  for (const [m, s] of members) if (Number.isNaN(s)) throw new ToolError(`zset member "${m.toString('latin1')}" has a NaN score, which ZADD refuses and Redis loads only from a listpack text`);
   const sorted = isSorted(members) ? members : [...members].sort(compareScoreMember);
   if (fitsPacked(sorted.length, sorted.map(([m]) => m))) {
     const builder = ctx.version >= 10 ? new ListpackBuilder() : new ZiplistBuilder();

@@ -1,27 +1,59 @@
 import { describe, expect, it } from 'vitest';
-import { parseScoreText } from '../../../src/codec/rdb/blob-error.js';
-import { formatScore, isCanonicalScore } from '../../../src/codec/rdb/encoding.js';
+import { formatScore } from '../../../src/codec/rdb/encoding.js';
+import { isCanonicalScore, packedScore, strtodPrefix } from '../../../src/codec/rdb/score-text.js';
 
-// parseScoreText's fast path must not change what it accepts: compare it with the plain rule
-// (inf spellings in any case, no surrounding whitespace, then Number()).
-const plain = (s: string): number => {
-  const t = s.toLowerCase();
-  if (t === 'inf' || t === '+inf' || t === 'infinity' || t === '+infinity') return Infinity;
-  if (t === '-inf' || t === '-infinity') return -Infinity;
-  return s.length > 0 && s.trim() === s ? Number(s) : NaN;
-};
+// strtod(3) in the C locale, written the slow and obvious way: white space, sign, then the longest
+// hex, decimal, inf/infinity or nan(...) prefix.
+function reference(s: string): number | null {
+  let i = 0;
+  while (i < s.length && ' \t\n\v\f\r'.includes(s[i]!)) i++;
+  let sign = 1;
+  if (s[i] === '+' || s[i] === '-') sign = s[i++] === '-' ? -1 : 1;
+  const rest = s.slice(i).toLowerCase();
+  if (rest.startsWith('infinity') || rest.startsWith('inf')) return sign * Infinity;
+  if (rest.startsWith('nan')) return NaN;
+  const hex = /^0x([0-9a-f]*)(?:\.([0-9a-f]*))?(?:p([+-]?\d+))?/.exec(rest);
+  if (hex && (hex[1] || hex[2])) {
+    let v = 0;
+    for (const c of hex[1]!) v = v * 16 + parseInt(c, 16);
+    let scale = 1 / 16;
+    for (const c of hex[2] ?? '') {
+      v += parseInt(c, 16) * scale;
+      scale /= 16;
+    }
+    return sign * v * 2 ** Number(hex[3] ?? 0);
+  }
+  let best: number | null = null;
+  for (let n = 1; n <= rest.length; n++) {
+    const t = rest.slice(0, n);
+    if (/^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(t)) best = sign * Number(t);
+  }
+  return best;
+}
 
-describe('parseScoreText', () => {
-  it('reads every spelling as the plain rule does', () => {
-    const inputs = ['', '-', '+', '.', '0', '-0', '+0', '.5', '5.', '-.5e-3', '+1E+30', '1e', '0x1A', '-0x1A', '1_000', '12a', 'a12',
-      ' 1', '1 ', '\t1', '1\n', '\u00a01', '1\u00a0', 'inf', '-INF', '+Infinity', 'infinity', 'nan', 'NaN', '-nan', 'Infinity1', '1..2', '--1'];
+describe('strtodPrefix and packedScore', () => {
+  it('read every spelling as strtod does: the longest numeric prefix, or none', () => {
+    const inputs = ['', '-', '+', '.', '0', '-0', '+0', '.5', '5.', '-.5e-3', '+1E+30', '1e', '1e+', '0x1A', '-0x1A', '0x', '0x.8p1', '0X1P-2', '0b101', '0o17',
+      '1_000', '12a', 'a12', ' 1', '1 ', '\t1', '1\n', '\u00a01', '1\u00a0', 'inf', '-INF', '+Infinity', 'infinity', 'infinit', 'nan', 'NaN', '-nan',
+      'nan(1a)', 'Infinity1', '1..2', '--1', '256641:677099894', '-83#257.1', '9.380676599368807\xcae-301', '1e400', '1\u00002'];
     let seed = 3;
     const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const noise = '0123456789.eE+-x ab\u00c7';
     for (let i = 0; i < 2000; i++) {
       const x = (rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20);
-      inputs.push(String(x), x.toPrecision(17), x.toFixed(3), x.toExponential(5), `${x}`.replace('e', 'E'));
+      const t = String(x);
+      const at = Math.floor(rnd() * (t.length + 1));
+      inputs.push(t, x.toPrecision(17), x.toFixed(3), x.toExponential(5), `${t.slice(0, at)}${noise[Math.floor(rnd() * noise.length)]}${t.slice(at)}`);
     }
-    for (const s of inputs) expect(Object.is(parseScoreText(s), plain(s)), JSON.stringify(s)).toBe(true);
+    for (const s of inputs) {
+      expect(Object.is(strtodPrefix(s), reference(s)), JSON.stringify(s)).toBe(true);
+      expect(Object.is(packedScore(s), reference(s) ?? 0), JSON.stringify(s)).toBe(true);
+    }
+  });
+
+  it('cuts listpack score texts at 127 bytes, as zzlStrtod does', () => {
+    expect(packedScore('1'.repeat(127) + '5')).toBe(Number('1'.repeat(127)));
+    expect(packedScore(' '.repeat(127) + '5')).toBe(0);
   });
 });
 
@@ -46,7 +78,7 @@ describe('isCanonicalScore', () => {
     for (const s of inputs) {
       if (!canonical(s)) continue;
       accepted++;
-      expect(formatScore(parseScoreText(s)), s).toBe(s);
+      expect(formatScore(strtodPrefix(s)!), s).toBe(s);
     }
     // The rule must accept most canonical texts, or the fast path it guards is never taken.
     expect(accepted).toBeGreaterThan(inputs.length / 3);
