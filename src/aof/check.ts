@@ -90,7 +90,11 @@ export interface CheckOptions {
 
 /** Thrown inside the file walk when redis-check-aof would exit(1) on the spot. */
 class Abort {
-  constructor(readonly reason: string) {}
+  constructor(
+    readonly reason: string,
+    /** false: redis-check-aof exits without printing it (redis-check-rdb's exit on corrupt data). */
+    readonly printed = true,
+  ) {}
 }
 
 /** Runs redis-check-aof's analysis on PATH (file, manifest or appendonlydir). */
@@ -145,7 +149,7 @@ export async function checkAof(path: string, opts: CheckOptions = {}): Promise<A
     if (layout.kind === 'multi' && !report.refusal && (report.valid || report.plan)) out.push('All AOF files and manifest are valid');
   } catch (e) {
     if (!(e instanceof Abort)) throw e;
-    out.push(...e.reason.split('\n'));
+    if (e.printed) out.push(...e.reason.split('\n'));
     report.valid = false;
     report.refusal = e.reason;
   }
@@ -235,7 +239,7 @@ async function checkOne(
     if (!f.rdb.ok) {
       f.status = 'rdb-damaged';
       report.valid = false;
-      throw new Abort('RDB preamble of AOF file is not sane, aborting.');
+      throw new Abort('RDB preamble of AOF file is not sane, aborting.', !f.rdb.corrupt);
     }
     out.push('RDB preamble is OK, proceeding with AOF tail...');
   }

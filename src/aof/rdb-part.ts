@@ -12,6 +12,8 @@ export interface RdbPartCheck {
   expires: number;
   /** One-line reason when not ok (offset and what was expected). */
   error: string | null;
+  /** The defect is one Redis reports as corrupt data and exits on at once (FormatError.corrupt). */
+  corrupt: boolean;
   errorOffset: number | null;
 }
 
@@ -36,11 +38,11 @@ export async function checkRdbPart(src: ByteSource): Promise<RdbPartCheck> {
         end = rec.end;
       }
     }
-    if (end === null) return { ok: false, end: src.offset, version, keys, expires, error: 'RDB ended without an EOF opcode', errorOffset: src.offset };
-    return { ok: true, end, version, keys, expires, error: null, errorOffset: null };
+    if (end === null) return { ok: false, end: src.offset, version, keys, expires, error: 'RDB ended without an EOF opcode', errorOffset: src.offset, corrupt: false };
+    return { ok: true, end, version, keys, expires, error: null, errorOffset: null, corrupt: false };
   } catch (e) {
     if (e instanceof FormatError) {
-      return { ok: false, end: src.offset, version, keys, expires, error: `at byte ${e.offset}: ${e.expected}`, errorOffset: e.offset };
+      return { ok: false, end: src.offset, version, keys, expires, error: `at byte ${e.offset}: ${e.expected}`, errorOffset: e.offset, corrupt: e.corrupt };
     }
     throw e;
   }

@@ -9,10 +9,14 @@ export class NeedMore {
   constructor(readonly need: number) {}
 }
 
-/** Bad bytes; `at` is a window index, `expected` says what should have been there. */
+/**
+ * Bad bytes; `at` is a window index, `expected` says what should have been there. `corrupt`: a
+ * defect Redis reports as corrupt data wherever it is (an LZF string), see FormatError.corrupt.
+ */
 export class BadData {
   constructor(
     readonly at: number,
     readonly expected: string,
+    readonly corrupt = false,
   ) {}
 }

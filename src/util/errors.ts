@@ -39,6 +39,13 @@ export class FormatError extends ToolError {
     readonly file: string,
     readonly offset: number,
     readonly expected: string,
+    /**
+     * RDB: a defect inside a key's value or an LZF string, which Redis reports as corrupt data and
+     * exits on at once (rdbReportCorruptRDB), where a framing defect, a truncation or a bad
+     * checksum makes redis-check-rdb return an error to its caller (redis-check-aof then says
+     * "not sane"). Only transcripts that mimic the C tools need the difference.
+     */
+    readonly corrupt = false,
   ) {
     super(`${file}: at byte ${offset}: ${expected}`, ExitCode.DATA);
   }

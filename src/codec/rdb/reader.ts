@@ -3,7 +3,7 @@ import { FormatError } from '../../util/errors.js';
 import { BadData, NeedMore } from '../parse-signals.js';
 import { BlobError, entryToBuffer, type EntryVisitor, type PackedEntry } from './blob-error.js';
 import { CheckVisitor } from './check-visitor.js';
-import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, VALKEY_TYPE_HASH_2 } from './constants.js';
+import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, redisTypeOf, VALKEY_TYPE_HASH_2 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { intsetDecode } from './intset.js';
 import { lpDecode, lpDecodeUncounted, lpWalk } from './listpack.js';
@@ -111,6 +111,8 @@ class RecordParser {
   idle: number | undefined;
   freq: number | undefined;
   keyMeta: Buffer | undefined;
+  /** The RDB type of the value being decoded, -1 outside values (see FormatError.corrupt). */
+  valueType = -1;
   /** Absolute offset of the first prefix opcode of the pending key, -1 when none. */
   prefixAbs = -1;
   /** Window index just past the byte that ends the CRC-covered part of an EOF record. */
@@ -179,19 +181,19 @@ class RecordParser {
       this.re = this.intText.write(String(v), 0, 'latin1');
       return;
     }
-    if (enc !== 3) throw new BadData(at, `a string encoding, found 0x${b0.toString(16)}`);
+    if (enc !== 3) throw new BadData(at, `a string encoding, found 0x${b0.toString(16)}`, true);
     const clen = this.len();
     const ulen = this.len();
     this.need(clen);
     const from = this.p;
     this.p += clen;
-    if (ulen === 0 || ulen > clen * 132 + 64) throw new BadData(at, `an LZF string whose length ${ulen} fits its ${clen} compressed bytes`);
+    if (ulen === 0 || ulen > clen * 132 + 64) throw new BadData(at, `an LZF string whose length ${ulen} fits its ${clen} compressed bytes`, true);
     if (this.skim) return;
     if (this.scratch.length < ulen) this.scratch = Buffer.allocUnsafe(Math.max(ulen, this.scratch.length * 2));
     try {
       lzfDecompressInto(this.b, this.scratch, ulen, from, from + clen);
     } catch (e) {
-      if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`);
+      if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`, true);
       throw e;
     }
     this.rb = this.scratch;
@@ -323,7 +325,10 @@ class RecordParser {
     return out;
   }
 
-  /** A plain LEN; a special string encoding here is corruption (stricter than Redis, see §2.3). */
+  /**
+   * A plain LEN. A special string encoding byte (11xxxxxx) here is its low 6 bits, as Redis's
+   * rdbLoadLen reads it (formats digest §2.3): a stricter reader calls loadable files corrupt.
+   */
   len(): number {
     const at = this.p;
     const b0 = this.u8();
@@ -347,16 +352,15 @@ class RecordParser {
           this.p += 8;
           return hi * TWO32 + lo;
         }
-        throw new BadData(at, `a length encoding, found 0x${b0.toString(16)}`);
+        throw new BadData(at, `a length encoding, found 0x${b0.toString(16)}`, true);
       }
       default:
-        throw new BadData(at, `a length, found string encoding 0x${b0.toString(16)}`);
+        return b0 & 0x3f;
     }
   }
 
   /** A LEN read as bigint (stream IDs, module ids, entries_read sentinel). */
   lenBig(): bigint {
-    const at = this.p;
     const b0 = this.b[this.p];
     if (b0 === 0x81) {
       this.p++;
@@ -365,7 +369,6 @@ class RecordParser {
       this.p += 8;
       return v;
     }
-    if (b0 !== undefined && b0 >> 6 === 3) throw new BadData(at, `a length, found string encoding 0x${b0.toString(16)}`);
     return BigInt(this.len());
   }
 
@@ -402,12 +405,12 @@ class RecordParser {
         try {
           return lzfDecompress(data, ulen);
         } catch (e) {
-          if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`);
+          if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`, true);
           throw e;
         }
       }
       default:
-        throw new BadData(at, `a string encoding, found 0x${b0.toString(16)}`);
+        throw new BadData(at, `a string encoding, found 0x${b0.toString(16)}`, true);
     }
   }
 
@@ -533,6 +536,7 @@ class RecordParser {
    */
   record(base: number): RdbRecord | null {
     const start = this.p;
+    this.valueType = -1;
     const op = this.u8();
     if (op <= RdbType.STREAM_LISTPACKS_4 && op !== 8) return this.key(op, start, base);
     switch (op) {
@@ -648,6 +652,7 @@ class RecordParser {
     if (this.validateOnly) {
       this.span();
       keyEnd = this.p;
+      this.valueType = type;
       const sink = this.sink;
       this.out = sink !== null && sink.key(this.db, this.rb, this.rs, this.re, type, this.expireAt) ? sink : null;
       // Module values are decoded even here (rdb-check reports their names), unless a sink takes them.
@@ -656,8 +661,10 @@ class RecordParser {
     } else {
       key = this.str();
       keyEnd = this.p;
+      this.valueType = type;
       value = this.value(type, start);
     }
+    this.valueType = -1;
     // A sink or a skim wants no record per key (millions of objects): they get a shared stand-in.
     const lean = this.sink !== null || this.skim;
     const entry: RdbKey | null = lean ? null : { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : base + start };
@@ -1257,6 +1264,8 @@ export class RdbDecoder {
               src.offset === 0 && src.available < 9
                 ? `expected the 9-byte RDB header, found ${src.available === 0 ? 'an empty file' : 'end of file'}`
                 : `expected the rest of the record starting at byte ${src.offset}, found end of file (truncated, or no EOF marker)`,
+              // Redis reports a short read inside a stream as corrupt data (rdbReportReadError).
+              redisTypeOf(p.valueType) === 'stream',
             );
           }
           // Grow geometrically so a record arriving in many small chunks is parsed O(n) times total.
@@ -1268,7 +1277,7 @@ export class RdbDecoder {
           // The records before the defect are whole: a listener (the rdb-dump splitter) gets them.
           this.commit(win, crcFrom, q);
           this.handOverRest(win, q);
-          throw new FormatError(src.name, base + e.at, `expected ${e.expected}`);
+          throw new FormatError(src.name, base + e.at, `expected ${e.expected}`, e.corrupt || p.valueType >= 0);
         }
         throw e;
       }

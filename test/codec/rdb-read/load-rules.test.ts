@@ -185,3 +185,15 @@ describe('zset score text rules agree with redis-check-rdb', () => {
     });
   }
 });
+
+describe('length rules agree with redis-check-rdb', () => {
+  // rdbLoadLen reads a special string-encoding byte (11xxxxxx) where a plain length is expected
+  // as its low 6 bits; other 10xxxxxx bytes than 0x80/0x81 are corrupt.
+  it('a list count written as 0xC2 is 2', async () => {
+    const v = await agree('len-c2', rdb([Buffer.from([0xc2]), ...strBytes(b('a')), ...strBytes(b('b'))], 1), true);
+    expect(v).toEqual({ type: 'list', value: [b('a'), b('b')] });
+  });
+  it('a list count written as 0x9e is corrupt', async () => {
+    await agree('len-9e', rdb([Buffer.from([0x9e]), ...strBytes(b('a'))], 1), false, /a length encoding, found 0x9e/);
+  });
+});
