@@ -25,6 +25,17 @@ describe('AOF manifest', () => {
     expect(formatManifest(m)).toBe(text);
   });
 
+  it('keeps the replication offsets newer Redis releases write, as aofInfoFormat does', () => {
+    const text =
+      'file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.1.incr.aof seq 1 type h startoffset 0 endoffset 4096\nfile appendonly.aof.2.incr.aof seq 2 type i startoffset 4096\n';
+    const m = parseManifest(text, 'appendonly.aof.manifest');
+    expect(m.entries[1]).toEqual({ file: 'appendonly.aof.1.incr.aof', seq: 1, type: 'h', startOffset: 0, endOffset: 4096 });
+    expect(formatManifest(m)).toBe(text);
+    // Unknown keys are ignored, and an end offset is written only after a start offset (as Redis does).
+    const odd = parseManifest('file a.1.incr.aof seq 1 type i endoffset 9 future x\n', 'm');
+    expect(formatManifest(odd)).toBe('file a.1.incr.aof seq 1 type i\n');
+  });
+
   it('writes base, then history, then incr, as Redis does', () => {
     const text = formatManifest({
       entries: [

@@ -10,6 +10,12 @@ export interface AofManifestEntry {
   file: string;
   seq: number;
   type: AofFileType;
+  /**
+   * Replication offsets an incr file starts and ends at (`startoffset`/`endoffset`, written by
+   * newer Redis releases); kept so that a manifest we rewrite says what Redis's own would.
+   */
+  startOffset?: number;
+  endOffset?: number;
 }
 
 export interface AofManifest {
@@ -196,6 +202,8 @@ export function parseManifest(text: Buffer | string, name: string): AofManifest 
     let file: Buffer | null = null;
     let seq = 0;
     let type = 0;
+    let startOffset = -1;
+    let endOffset = -1;
     for (let i = 0; i < argv!.length; i += 2) {
       const key = argv![i]!.toString('latin1').toLowerCase();
       const val = argv![i + 1]!;
@@ -207,10 +215,16 @@ export function parseManifest(text: Buffer | string, name: string): AofManifest 
         seq = atoll(val);
       } else if (key === 'type') {
         type = val.length ? val[0]! : 0;
+      } else if (key === 'startoffset') {
+        startOffset = atoll(val);
+      } else if (key === 'endoffset') {
+        endOffset = atoll(val);
       }
     }
     if (!file || file.length === 0 || !seq || !type) fail('Invalid AOF manifest file format', line);
-    const entry = { file: file!.toString('utf8'), seq, type: String.fromCharCode(type) as AofFileType };
+    const entry: AofManifestEntry = { file: file!.toString('utf8'), seq, type: String.fromCharCode(type) as AofFileType };
+    if (startOffset !== -1) entry.startOffset = startOffset;
+    if (endOffset !== -1) entry.endOffset = endOffset;
     if (entry.type === 'b') {
       if (haveBase) fail('Found duplicate base file information', line);
       haveBase = true;
@@ -232,7 +246,9 @@ function printable(b: Buffer): string {
 /** One manifest line as Redis's `aofInfoFormat` writes it. */
 export function formatManifestEntry(e: AofManifestEntry): string {
   const name = Buffer.from(e.file, 'utf8');
-  return `file ${needsQuoting(name) ? quoteArg(name) : e.file} seq ${e.seq} type ${e.type}\n`;
+  // The end offset is written only after a start offset, as aofInfoFormat does.
+  const offsets = e.startOffset === undefined ? '' : ` startoffset ${e.startOffset}${e.endOffset === undefined ? '' : ` endoffset ${e.endOffset}`}`;
+  return `file ${needsQuoting(name) ? quoteArg(name) : e.file} seq ${e.seq} type ${e.type}${offsets}\n`;
 }
 
 /** The manifest text Redis writes: base first, then history, then incr (each in list order). */
