@@ -1,5 +1,6 @@
 // Longer fuzz run of the RDB reader over the corpus (after `npx tsc -p .`):
-//   node bench/rdb-fuzz.mjs [ITERATIONS=50000] [SEED=1]
+//   node bench/rdb-fuzz.mjs [ITERATIONS=50000] [SEED=1] [MORE.rdb ...]
+// (MORE: e.g. a SAVE with rdbcompression no, where damage hits the encodings instead of LZF)
 // Prints any input that ends in something other than success or a one-line FormatError, and any
 // on which the three readers disagree: the model, rdb-check's validate-only pass, and rdb-dump's
 // jsonl pieces (cut at random sizes, printed on this thread), which must print exactly the model's
@@ -20,7 +21,7 @@ const rnd = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0
 const pick = (n) => Math.floor(rnd() * n);
 const corpus = fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
 const walk = (d) => readdirSync(d).flatMap((n) => { const p = join(d, n); return statSync(p).isDirectory() ? walk(p) : n.endsWith('.rdb') ? [p] : []; });
-const files = [...walk(join(corpus, 'rdb')), ...walk(join(corpus, 'third-party'))].map((f) => ({ f, data: readFileSync(f) }));
+const files = [...walk(join(corpus, 'rdb')), ...walk(join(corpus, 'third-party')), ...process.argv.slice(4)].map((f) => ({ f, data: readFileSync(f) }));
 
 /** Drains a decoder one record per batch (every record before a defect is kept); a thrown error is returned. */
 async function drain(b, opts, onRecord) {
