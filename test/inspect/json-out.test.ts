@@ -54,7 +54,7 @@ describe('JsonOut', () => {
       for (let at = 0; at <= len; at++)
         for (const sp of specials) {
           const text = Buffer.concat([Buffer.from('abcdefghijklm'.slice(0, at)), Buffer.from(sp), Buffer.from('nopqrstuvwxyz'.slice(0, len - at))]);
-          // Three sources in turn (the writer caches views of the last two), the text at an odd offset.
+          // Sources of three sizes in turn, the text at an odd offset (the word loop must not assume alignment).
           const src = Buffer.alloc(text.length + 7 + (checked % 3), 0x41);
           text.copy(src, 3);
           w.clear();

@@ -40,13 +40,12 @@ export class CheckVisitor implements EntryVisitor {
   str(blob: Buffer, start: number, end: number): void {
     const pos = this.position();
     if (pos === 1 && this.scores) {
-      // Most stored scores are in canonical form, which is a number by its grammar.
-      if (isCanonicalScore(blob, start, end)) {
-        this.next?.scoreText(blob, start, end);
-        return;
-      }
-      // Any text is a score to Redis (strtod, 0 without a number, even NaN): nothing to check.
-      this.next?.score(packedScore(latin1(blob, start, end)));
+      // Any text is a score to Redis (strtod, 0 without a number, even NaN): nothing to check, and
+      // nothing to read unless a sink wants it. Most stored scores are in canonical form already.
+      const next = this.next;
+      if (next === null) return;
+      if (isCanonicalScore(blob, start, end)) next.scoreText(blob, start, end);
+      else next.score(packedScore(latin1(blob, start, end)));
       return;
     }
     if (pos === 0 && !this.seen.add(blob, start, end)) this.problem ??= DUPLICATE;

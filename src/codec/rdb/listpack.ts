@@ -5,23 +5,17 @@ import { BlobError, DecodeVisitor, readInt64, type EntryVisitor, type PackedEntr
  * terminator, per-entry back-lengths, element count). Hand-written: exact and on the hot path.
  * Strings are returned as slices of the blob (no copy).
  */
-export function lpDecode(blob: Buffer): PackedEntry[] {
+export function lpDecode(blob: Buffer, counted = true): PackedEntry[] {
   const v = new DecodeVisitor();
-  lpWalk(blob, v);
+  lpWalk(blob, v, counted);
   return v.out;
 }
 
 /**
- * lpDecode without the element count check: Redis validates a stream node's listpack by its own
- * walk (streamValidateListpackIntegrity), which never reads the header's count.
+ * Walks and validates a listpack, handing each element to `visit`; returns the element count.
+ * Without `counted` the header's element count is not checked: Redis validates a stream node's
+ * listpack by its own walk (streamValidateListpackIntegrity), which never reads it.
  */
-export function lpDecodeUncounted(blob: Buffer): PackedEntry[] {
-  const v = new DecodeVisitor();
-  lpWalk(blob, v, false);
-  return v.out;
-}
-
-/** Walks and validates a listpack, handing each element to `visit`; returns the element count. */
 export function lpWalk(blob: Buffer, visit: EntryVisitor, counted = true): number {
   const n = blob.length;
   if (n < 7) throw new BlobError(0, 'a listpack of at least 7 bytes');

@@ -6,7 +6,7 @@ import { CheckVisitor } from './check-visitor.js';
 import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, redisTypeOf, VALKEY_TYPE_HASH_2 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { intsetDecode } from './intset.js';
-import { lpDecode, lpDecodeUncounted, lpWalk } from './listpack.js';
+import { lpDecode, lpWalk } from './listpack.js';
 import { packedScore, strtodPrefix } from './score-text.js';
 import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
 import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry } from './model.js';
@@ -111,7 +111,7 @@ class RecordParser {
   idle: number | undefined;
   freq: number | undefined;
   keyMeta: Buffer | undefined;
-  /** The RDB type of the value being decoded, -1 outside values (see FormatError.corrupt). */
+  /** The RDB type of the value being decoded, -1 outside values: reset by record() (see FormatError.corrupt). */
   valueType = -1;
   /** Absolute offset of the first prefix opcode of the pending key, -1 when none. */
   prefixAbs = -1;
@@ -664,7 +664,6 @@ class RecordParser {
       this.valueType = type;
       value = this.value(type, start);
     }
-    this.valueType = -1;
     // A sink or a skim wants no record per key (millions of objects): they get a shared stand-in.
     const lean = this.sink !== null || this.skim;
     const entry: RdbKey | null = lean ? null : { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : base + start };
@@ -926,7 +925,7 @@ class RecordParser {
       const prev = keys[keys.length - 1];
       if (prev && compareId(prev.ms, prev.seq, masterMs, masterSeq) > 0) ordered = false;
       const lpAt = this.p;
-      const lp = this.blob(lpDecodeUncounted, 'stream listpack');
+      const lp = this.blob((b) => lpDecode(b, false), 'stream listpack');
       if (lp.length === 0) throw new BadData(lpAt, 'a non-empty stream listpack node');
       const from = entries.length;
       try {

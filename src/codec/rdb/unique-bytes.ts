@@ -26,6 +26,8 @@ export class UniqueBytes {
   private hash = new Int32Array(512);
   private stamp = new Int32Array(512);
   private gen = 1;
+  /** The decimal text of an integer element (at most 20 characters). */
+  private readonly digits = Buffer.allocUnsafe(20);
 
   /** Starts a new value (forgets every element). */
   reset(): this {
@@ -63,18 +65,7 @@ export class UniqueBytes {
 
   /** Adds an integer element as its decimal text. */
   addInt(v: number | bigint): boolean {
-    const s = String(v);
-    const n = s.length;
-    this.reserve(n);
-    const a = this.arena;
-    let p = this.used;
-    let h = FNV_OFFSET;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      a[p++] = c;
-      h = Math.imul(h ^ c, FNV_PRIME);
-    }
-    return this.insert(h, n);
+    return this.add(this.digits, 0, this.digits.write(String(v), 0, 'latin1'));
   }
 
   /** The element just copied to arena[used, used + n) with hash h: recorded unless it is a repeat. */
