@@ -28,21 +28,6 @@ function xor(d: Buffer, data: Uint8Array): void {
   for (let i = 0; i < 20; i++) d[i]! ^= h[i]!;
 }
 
-/** printf("%.17g") as Redis ≤ 7.0 formats zset scores in the digest. */
-export function formatG17(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
-  if (x === Infinity) return 'inf';
-  if (x === -Infinity) return '-inf';
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const [mant, expText] = x.toExponential(16).split('e');
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 17) {
-    const m = mant!.replace(/\.?0+$/, '');
-    return `${m}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-  }
-  return x.toFixed(16 - exp).replace(/\.?0+$/, '') || '0';
-}
-
 /** Shortest round-trip digits in %.17g layout, as fpconv_dtoa (Redis 7.2+) formats them. */
 export function formatShortest(x: number): string {
   if (Number.isNaN(x)) return 'nan';

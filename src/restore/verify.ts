@@ -1,4 +1,5 @@
 import { decodeDump } from '../codec/rdb/dump.js';
+import { formatG17 } from '../codec/rdb/format-g17.js';
 import type { RedisValue } from '../codec/rdb/model.js';
 import { RespError, type RespValue } from '../codec/resp/types.js';
 import type { RedisClient } from '../net/redis-client.js';
@@ -10,7 +11,7 @@ import { NodePool } from './node-pool.js';
 import { readBackup, type RestorePlan } from './plan.js';
 import { dropUnrepresentable, unrepresentable, type KeyPolicy } from './prepare-key.js';
 import type { TargetInfo } from './target.js';
-import { acceptableDigests, formatG17, formatShortest } from './value-digest.js';
+import { acceptableDigests, formatShortest } from './value-digest.js';
 import { valueDifference } from './value-equal.js';
 
 export interface VerifyReport {
