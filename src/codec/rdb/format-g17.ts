@@ -33,6 +33,12 @@ function evenTieDigits(a: number): { digits: string; exp: number } | null {
   return { digits: digits.slice(0, 17), exp: 17 - k };
 }
 
+/** The end of s[0, end), which holds a point, without trailing zeros and then a bare point. */
+function trimZeros(s: string, end: number): number {
+  while (s.charCodeAt(end - 1) === 0x30) end--;
+  return s.charCodeAt(end - 1) === 0x2e ? end - 1 : end;
+}
+
 /** %g layout of significant `digits` (trailing zeros dropped) whose first digit has decimal exponent `exp`. */
 function layout(sign: string, digits: string, exp: number): string {
   let end = digits.length;
@@ -60,7 +66,11 @@ export function formatG17(x: number): string {
   if (tie !== null) return layout(sign, tie.digits, tie.exp);
   const s = a.toPrecision(17);
   const e = s.indexOf('e');
-  if (e >= 0) return layout(sign, s[0]! + s.slice(2, e), Number(s.slice(e + 1)));
+  if (e >= 0) {
+    // "d.dddddddddddddddde+X": %g wants at least two exponent digits.
+    const exp = s.length - e === 3 ? `${s.slice(e, e + 2)}0${s[e + 2]}` : s.slice(e);
+    return sign + s.slice(0, trimZeros(s, e)) + exp;
+  }
   // toPrecision writes fixed notation down to 1e-6, %g only down to 1e-4.
   if (s.startsWith('0.0000')) {
     let i = 6;
@@ -68,8 +78,5 @@ export function formatG17(x: number): string {
     return layout(sign, s.slice(i), 1 - i);
   }
   if (s.indexOf('.') < 0) return sign + s; // 17-digit integer
-  let end = s.length;
-  while (s.charCodeAt(end - 1) === 0x30) end--;
-  if (s.charCodeAt(end - 1) === 0x2e) end--;
-  return sign + s.slice(0, end);
+  return sign + s.slice(0, trimZeros(s, s.length));
 }
