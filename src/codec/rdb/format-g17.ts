@@ -2,8 +2,8 @@
  * C's printf("%.17g") as glibc prints a double: the 17 significant digits of the exact binary
  * value, rounded half to even; fixed notation when the decimal exponent X (after rounding) is in
  * [-4, 17), else d.ddde±XX with at least two exponent digits; trailing zeros and a bare point
- * removed. Redis <= 7.0 prints scores this way (ZSCORE replies, DEBUG DIGEST-VALUE, d2string of
- * non-integers); 7.2 switched to shortest round-trip digits. Infinities are spelled inf/-inf, as
+ * removed. Redis <= 7.0 prints scores this way (ZSCORE replies, DEBUG DIGEST-VALUE, d2string
+ * beyond small integers); 7.2 switched to shortest round-trip digits. Infinities are spelled inf/-inf, as
  * glibc and Redis's addReplyDouble both do. Hand-written: it must match glibc byte for byte and it
  * runs once per score.
  */
