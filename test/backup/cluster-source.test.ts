@@ -56,7 +56,7 @@ describe('a Redis Cluster node as a backup source', { timeout: 120_000 }, () => 
     expect(existsSync(to) ? readdirSync(to) : []).toEqual([]);
   });
 
-  it('backup --shard-only stores the node's own keys', async () => {
+  it("backup --shard-only stores the node's own keys", async () => {
     const to = join(work, 'shard');
     const r = await cli(['backup', '--from', nodes[0]!.url, '--to', to, '--no-encrypt', '--name', 'shard', '--shard-only', '--json']);
     expect(r.code, r.stderr).toBe(0);
