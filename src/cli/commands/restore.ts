@@ -83,8 +83,8 @@ Examples:
   tsredis-ops restore dump.rdb --to-dir /var/lib/redis --layout aof --redis-version 7.0 --lossy
 
 Exit codes: 0 restored (and verified), 1 conflicts/failed keys or verification mismatch,
-2 usage, 3 target or source unreachable, 4 wrong passphrase/key, 5 refused (data in DIR,
-keys the target cannot represent without --lossy).`;
+2 usage, 3 target or source unreachable, 4 wrong passphrase/key or target password,
+5 refused (data in DIR, keys the target cannot represent without --lossy).`;
 
 export function register(program: Command): void {
   const cmd = program
