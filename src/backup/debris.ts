@@ -1,8 +1,7 @@
 import { oneLine } from '../util/errors.js';
-import { readCatalog } from './manifest.js';
-import { markerNameFor, parseBackupFileName } from './naming.js';
+import { MANIFEST_SUFFIX, manifestNameFor, markerNameFor, parseBackupFileName } from './naming.js';
 import { parseDuration, subtract } from './retention.js';
-import type { BackupStore } from './store/store.js';
+import type { BackupStore, ObjectInfo } from './store/store.js';
 
 /** How long an interrupted run's leftovers are left alone (a run of the same name may still be at work). */
 export const DEFAULT_STALE_AFTER = '6h';
@@ -37,9 +36,15 @@ export async function sweepDebris(store: BackupStore, req: SweepRequest = {}): P
     req.warn?.(`${store.describe()}: cannot clean interrupted uploads (${oneLine(e)}); an AbortIncompleteMultipartUpload lifecycle rule on the bucket does it instead`);
     return [] as string[];
   });
-  const { strays } = await readCatalog(store, req.name);
-  for (const o of strays) {
-    if (o.mtime >= before) continue;
+  // Claimed by name (an object and its manifest share the stem), without reading every manifest:
+  // a run must not cost one GET per backup the target holds.
+  const files: ObjectInfo[] = [];
+  for await (const o of store.list(req.name ? `${req.name}-` : '')) files.push(o);
+  const manifests = new Set(files.map((o) => o.name).filter((f) => f.endsWith(MANIFEST_SUFFIX)));
+  for (const o of files) {
+    const parsed = parseBackupFileName(o.name);
+    if (!parsed || o.name.endsWith(MANIFEST_SUFFIX) || !/\.rdb/.test(o.name) || !owns(o.name)) continue;
+    if (manifests.has(manifestNameFor(parsed.stem)) || o.mtime >= before) continue;
     if (!req.dryRun) await store.delete(o.name);
     removed.push(`${o.name} (object without a manifest, ${o.size} bytes, from ${o.mtime.toISOString()})`);
   }

@@ -2,7 +2,7 @@ import { text } from 'node:stream/consumers';
 import { ExitCode, ToolError } from '../util/errors.js';
 import type { Compression } from './compress.js';
 import { MANIFEST_SUFFIX, parseBackupFileName } from './naming.js';
-import type { BackupStore, ObjectInfo } from './store/store.js';
+import type { BackupStore } from './store/store.js';
 
 /**
  * The manifest written beside each backup object, last, once the object was verified on that
@@ -49,13 +49,10 @@ export interface CatalogEntry {
   takenAt: Date;
 }
 
-/**
- * Every complete backup on a target (those with a manifest), newest first; plus stray objects
- * (`incomplete`: backup objects no manifest claims, `strays` with their size and time).
- */
-export async function readCatalog(store: BackupStore, name?: string): Promise<{ backups: CatalogEntry[]; incomplete: string[]; strays: ObjectInfo[] }> {
-  const files = new Map<string, ObjectInfo>();
-  for await (const o of store.list(name ? `${name}-` : '')) files.set(o.name, o);
+/** Every complete backup on a target (those with a manifest), newest first; plus stray objects. */
+export async function readCatalog(store: BackupStore, name?: string): Promise<{ backups: CatalogEntry[]; incomplete: string[] }> {
+  const files = new Map<string, number>();
+  for await (const o of store.list(name ? `${name}-` : '')) files.set(o.name, o.size);
   const mine = (f: string): boolean => {
     const parsed = parseBackupFileName(f);
     return parsed !== null && (!name || parsed.name === name);
@@ -70,5 +67,5 @@ export async function readCatalog(store: BackupStore, name?: string): Promise<{ 
   const claimed = new Set(backups.map((b) => b.manifest.object));
   const incomplete = [...files.keys()].filter((f) => !f.endsWith(MANIFEST_SUFFIX) && !claimed.has(f) && mine(f) && /\.rdb/.test(f));
   backups.sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime());
-  return { backups, incomplete, strays: incomplete.map((f) => files.get(f)!) };
+  return { backups, incomplete };
 }
