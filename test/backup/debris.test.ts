@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/redis-server.js';
+import { freePort, startRedis, stopAllRedis } from '../helpers/redis-server.js';
 import { DEMO_RDB, ROOT, cli } from './cli-helper.js';
 
 // Issue 13, item 13: a backup killed with -9 leaves temp files, unfinished multipart uploads and
@@ -21,7 +22,10 @@ let work: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'tsredis-debris-'));
 });
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(async () => {
+  await stopAllRedis();
+  rmSync(work, { recursive: true, force: true });
+});
 
 const ago = (ms: number): Date => new Date(Date.now() - ms);
 function age(path: string, ms: number): void {
@@ -153,6 +157,36 @@ describe('an S3 target with unfinished multipart uploads', { timeout: 120_000 },
     await s3.send(new UploadPartCommand({ Bucket: 'backups', Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(5 << 20, 1) }));
   }
   const pending = async (): Promise<string[]> => ((await s3.send(new ListMultipartUploadsCommand({ Bucket: 'backups' }))).Uploads ?? []).map((u) => u.Key!).sort();
+
+  it('kill -9 in the middle of a multipart upload: the next run of the name aborts the upload it left', async () => {
+    // A 24 MiB RDB (random bytes: nothing compresses), stored plain so the upload goes multipart.
+    const redis = await startRedis();
+    const c = await redis.client();
+    await c.call('SET', 'big', randomBytes(24 << 20));
+    await c.call('SAVE');
+    c.close();
+    const rdb = readFileSync(join(redis.dir, 'dump.rdb'));
+    await redis.stop();
+    const args = ['backup', '--from', '-', '--to', 's3://backups/killed', '--s3-endpoint', endpoint, '--s3-path-style', '--compress', 'none', '--no-encrypt', '--name', 'big'];
+    const child = spawn(process.execPath, [`${ROOT}bin/tsredis-ops.js`, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'ignore', 'ignore'] });
+    child.stdin!.on('error', () => {});
+    child.stdin!.write(rdb.subarray(0, 20 << 20));
+    const deadline = Date.now() + 30_000;
+    while (!(await pending()).some((k) => k.startsWith('killed/big-'))) {
+      if (Date.now() > deadline) throw new Error('the backup never began its multipart upload');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+    const left = (await pending()).filter((k) => k.startsWith('killed/'));
+    expect(left).toEqual([expect.stringMatching(/^killed\/big-\d{8}T\d{6}Z\.rdb$/)]);
+
+    const r = await cli(['backup', '--from', DEMO_RDB, '--to', 's3://backups/killed', '--s3-endpoint', endpoint, '--s3-path-style', '--no-encrypt', '--name', 'big', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).targets[0].cleaned).toEqual([expect.stringMatching(new RegExp(`^${left[0]!.slice('killed/'.length).replace(/\./g, '\\.')} \\(unfinished multipart upload`))]);
+    expect((await pending()).filter((k) => k.startsWith('killed/'))).toEqual([]);
+  });
 
   it('the next backup of the name aborts its own stale uploads under its prefix, and only those', async () => {
     // What kill -9 during an upload leaves: an initiated upload with parts, never completed or aborted.
