@@ -92,7 +92,8 @@ describe('a directory target after kill -9', { timeout: 120_000 }, () => {
 
   it('prune cleans them too (--dry-run only reports), with --stale-after for the grace period', async () => {
     const dir = join(work, 'prune');
-    const first = await cli(['backup', '--from', DEMO_RDB, '--to', dir, '--no-encrypt', '--name', 'app']);
+    // Dated in the past: the killed run below must not collide with it in the same second.
+    const first = await cli(['backup', '--from', DEMO_RDB, '--to', dir, '--no-encrypt', '--name', 'app', '--taken-at', '2026-01-01T00:00:00Z']);
     expect(first.code, first.stderr).toBe(0);
     const killed = await killMidBackup(dir, 'app');
     age(join(dir, killed.tempFile), 5 * 60_000);
