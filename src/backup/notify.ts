@@ -13,8 +13,23 @@ export interface FailureEvent {
 }
 
 /**
+ * Environment variables that hold secrets this tool reads (passphrase, Redis password, the S3
+ * credentials): a hook is the operator's shell code, often `env`-logging or mailing its
+ * environment, so it never inherits them. A hook that needs AWS uses its own profile or role
+ * (AWS_PROFILE, instance credentials stay).
+ */
+export const SECRET_ENV = ['TSREDIS_PASSPHRASE', 'REDISCLI_AUTH', 'TSREDIS_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+
+/** The environment without SECRET_ENV. */
+export function hookEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const k of SECRET_ENV) delete out[k];
+  return out;
+}
+
+/**
  * Makes a failure reach a person: runs `--on-failure CMD` through /bin/sh with the event in its
- * environment and on stdin, and/or POSTs it as JSON to `--webhook URL`. Never throws: a broken
+ * environment (secrets removed: SECRET_ENV) and on stdin, and/or POSTs it as JSON to `--webhook URL`. Never throws: a broken
  * hook is logged, the run's own exit code still tells cron.
  */
 export async function notifyFailure(ev: FailureEvent, opts: { command?: string; webhook?: string; log: (line: string) => void }): Promise<void> {
@@ -24,7 +39,7 @@ export async function notifyFailure(ev: FailureEvent, opts: { command?: string; 
       const child = spawn('/bin/sh', ['-c', opts.command!], {
         stdio: ['pipe', 'inherit', 'inherit'],
         env: {
-          ...process.env,
+          ...hookEnv(),
           TSREDIS_EVENT: ev.event,
           TSREDIS_NAME: ev.name,
           TSREDIS_EXIT_CODE: String(ev.exitCode),

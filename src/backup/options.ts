@@ -6,6 +6,7 @@ import { UsageError } from '../util/errors.js';
 import type { DecryptionKeys, EncryptionSpec } from './crypto.js';
 import { parseDuration, type RetentionPolicy } from './retention.js';
 import type { StoreOptions } from './store/store.js';
+import { parseTarget } from './store/target.js';
 
 /**
  * Options shared by backup, list, prune and verify, and the JSON config file (`--config FILE`):
@@ -147,6 +148,8 @@ export function targetsFrom(flags: Record<string, unknown>, cfg: BackupConfig = 
   const flag = flags.to ?? flags.target;
   const list = flag !== undefined ? (Array.isArray(flag) ? flag : [flag]) : cfg.to === undefined ? [] : Array.isArray(cfg.to) ? cfg.to : [cfg.to];
   if (list.length === 0) throw new UsageError('no target: give --to DIR|s3://bucket/prefix (or "to" in --config)');
+  // Refused before any work starts: a typo must not become a local directory of that name.
+  for (const t of list as string[]) parseTarget(t);
   return list as string[];
 }
 

@@ -79,7 +79,7 @@ function isZero(d: CalendarDuration | undefined): boolean {
 }
 
 /** Go's time.AddDate(-y, -m, -d).Add(-h): Date.UTC normalises overflowing fields the same way. */
-function subtract(t: Date, d: CalendarDuration): number {
+export function subtract(t: Date, d: CalendarDuration): number {
   const base = Date.UTC(
     t.getUTCFullYear() - d.years,
     t.getUTCMonth() - d.months,

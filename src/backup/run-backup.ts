@@ -5,6 +5,7 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { ExitCode, IoError, RefusedError, ToolError, oneLine } from '../util/errors.js';
 import { gzipStream, type Compression } from './compress.js';
 import { encryptStream, recipientIds, type EncryptionSpec } from './crypto.js';
+import { sweepDebris } from './debris.js';
 import { manifestBytes, type BackupManifest } from './manifest.js';
 import { manifestNameFor, markerNameFor, objectNameFor, stemFor } from './naming.js';
 import { pruneTarget, type PruneReport } from './prune-target.js';
@@ -31,6 +32,8 @@ export interface BackupRequest {
   takenAt?: Date;
   /** Prune each target with this policy after its upload verified. */
   retention?: RetentionPolicy;
+  /** Leftovers of earlier runs of this name (temp files, multipart uploads, objects without a manifest) older than this are removed (default 6h). */
+  staleAfter?: string;
   onProgress?: (p: BackupProgress) => void;
   log?: (line: string) => void;
 }
@@ -49,6 +52,10 @@ export interface TargetOutcome {
   error?: string;
   exitCode?: number;
   prune?: PruneReport;
+  /** Leftovers of earlier, interrupted runs of this name that were removed (debris.ts). */
+  cleaned?: string[];
+  /** Why the leftovers could not be cleaned (the backup itself is fine). */
+  cleanupError?: string;
 }
 
 export interface BackupOutcome {
@@ -281,6 +288,14 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
       } catch (e) {
         Object.assign(o, { error: oneLine(e), exitCode: exitCodeOf(e) });
         return;
+      }
+      // Only after this run stored its backup: a target that works is cleaned of what killed runs left.
+      try {
+        o.cleaned = await sweepDebris(b.store, { name: req.name, staleAfter: req.staleAfter, warn: log });
+        for (const r of o.cleaned) log(`${b.store.describe()}: removed leftover ${r}`);
+      } catch (e) {
+        o.cleanupError = oneLine(e);
+        log(`${b.store.describe()}: leftovers of earlier runs not cleaned: ${o.cleanupError}`);
       }
       if (req.retention) {
         try {

@@ -4,6 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RespError } from '../codec/resp/types.js';
 import { RedisClient } from '../net/redis-client.js';
+import { refuseClusterNode } from './cluster-guard.js';
 import { parseRedisUrl, redactUrl, type RedisEndpoint } from '../net/redis-url.js';
 import { IoError, UsageError } from '../util/errors.js';
 
@@ -27,6 +28,8 @@ export interface SourceOptions {
   rdbPath?: string;
   /** bgsave: give up waiting for the save after this long. */
   saveTimeoutMs?: number;
+  /** Back up a Redis Cluster node's own shard (refused without it: see cluster-guard.ts). */
+  shardOnly?: boolean;
   log?: (line: string) => void;
 }
 
@@ -38,8 +41,12 @@ export interface SourceOptions {
 export async function openSource(spec: string, opts: SourceOptions = {}): Promise<OpenedSource> {
   // `-`: an RDB piped in (e.g. from `redis-cli --rdb /dev/stdout`); its size is not known ahead.
   if (spec === '-') return { kind: 'file', location: 'stdin', stream: process.stdin, done: Promise.resolve() };
-  if (spec.startsWith('bgsave:')) return openBgsave(parseRedisUrl(spec.slice('bgsave:'.length), { passwordFile: opts.passwordFile }), opts);
-  if (/^rediss?:\/\//.test(spec)) return openReplication(parseRedisUrl(spec, { passwordFile: opts.passwordFile }));
+  const url = spec.startsWith('bgsave:') ? spec.slice('bgsave:'.length) : /^rediss?:\/\//.test(spec) ? spec : null;
+  if (url !== null) {
+    const ep = parseRedisUrl(url, { passwordFile: opts.passwordFile });
+    if (!opts.shardOnly) await refuseClusterNode(ep, { log: opts.log });
+    return url === spec ? openReplication(ep) : openBgsave(ep, opts);
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new UsageError(`unsupported source ${redactUrl(spec)} (a file, bgsave:redis://host:port or redis://host:port)`);
   return openFile(spec, 'file', spec);
 }

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { ExitCode } from '../util/errors.js';
+import { hideUrlPasswords } from './argv-secrets.js';
 import { register as registerRdbCheck } from './commands/rdb-check.js';
 import { register as registerRdbDump } from './commands/rdb-dump.js';
 import { register as registerRdbConvert } from './commands/rdb-convert.js';
@@ -60,6 +61,7 @@ export async function main(argv: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.OK);
     throw e;
   });
+  hideUrlPasswords(argv, (line) => process.stderr.write(`tsredis-ops: warning: ${line}\n`));
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -4,7 +4,7 @@ import { encodeCommand, type Arg } from '../codec/resp/encoder.js';
 import { RespReader } from '../codec/resp/parser.js';
 import { RespError, type RespValue } from '../codec/resp/types.js';
 import { ByteSource } from '../util/byte-source.js';
-import { IoError, ToolError } from '../util/errors.js';
+import { CryptoError, ExitCode, IoError, ToolError } from '../util/errors.js';
 import type { RedisEndpoint } from './redis-url.js';
 
 export interface ConnectOptions {
@@ -13,13 +13,16 @@ export interface ConnectOptions {
   tls?: tls.ConnectionOptions;
 }
 
+/** Replies that mean a missing or wrong secret, or an ACL refusal: exit 4 like a wrong passphrase. */
+const AUTH_REPLY = /^(NOAUTH|WRONGPASS|NOPERM)\b/;
+
 /** A Redis error reply surfaced as an exception by `call`. */
 export class RedisReplyError extends ToolError {
   constructor(
     readonly reply: RespError,
     command: string,
   ) {
-    super(`${command}: ${reply.message}`);
+    super(`${command}: ${reply.message}`, AUTH_REPLY.test(reply.message) ? ExitCode.CRYPTO : ExitCode.DATA);
   }
 }
 
@@ -46,7 +49,9 @@ export class RedisClient {
       const args: Arg[] = ep.username ? ['AUTH', ep.username, ep.password] : ['AUTH', ep.password];
       await client.call(...args).catch((e: unknown) => {
         client.close();
-        throw new IoError(`${ep.display}: authentication failed: ${e instanceof RedisReplyError ? e.reply.message : String(e)}`);
+        // A refused AUTH is a wrong secret (exit 4, as for replicate and backup); a dropped link is I/O.
+        if (e instanceof RedisReplyError) throw new CryptoError(`${ep.display}: authentication failed: ${e.reply.message}`);
+        throw e instanceof ToolError ? e : new IoError(`${ep.display}: authentication failed: ${String(e)}`);
       });
     }
     if (ep.db) await client.call('SELECT', ep.db);

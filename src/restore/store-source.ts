@@ -7,7 +7,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DecryptionKeys } from '../backup/crypto.js';
 import { readCatalog, type CatalogEntry } from '../backup/manifest.js';
-import { HashTap } from '../backup/stream-util.js';
+import { startRdbCheckInWorker } from '../backup/rdb-check-thread.js';
+import { HashTap, writeTo } from '../backup/stream-util.js';
 import { openStore, type BackupStore, type StoreOptions } from '../backup/store/store.js';
 import { decodeStored } from '../backup/verify-backup.js';
 import { CryptoError, ExitCode, IoError, ToolError, UsageError, oneLine } from '../util/errors.js';
@@ -99,6 +100,9 @@ export async function stageFromStore(location: string, sel: BackupSelector, stor
   const m = entry.manifest;
   const dir = await mkdtemp(join(tmpRoot ?? tmpdir(), 'tsredis-restore-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
+  // The decoded RDB is parsed as it is staged (a second core), so restore checks what verify
+  // --deep checks (CRC-64, key count) before anything is written to the target.
+  let check: ReturnType<typeof startRdbCheckInWorker> | undefined;
   try {
     const storedPath = join(dir, 'stored');
     const sha = await download(store, m.object, m.stored.size, storedPath);
@@ -106,7 +110,9 @@ export async function stageFromStore(location: string, sel: BackupSelector, stor
       throw new ToolError(`${where}/${m.object}: stored sha256 ${sha}, manifest says ${m.stored.sha256} (damaged or tampered); nothing was written`, ExitCode.DATA);
     }
     const plainPath = join(dir, 'staged.rdb');
-    const tap = new HashTap(['sha256']);
+    check = startRdbCheckInWorker(`${where}/${m.object} (decoded)`);
+    const toCheck = check.input;
+    const tap = new HashTap(['sha256'], (c) => writeTo(toCheck, c));
     try {
       const plain = await decodeStored(createReadStream(storedPath, { highWaterMark: 1 << 20 }), m, keys, `${where}/${m.object}`);
       await pipeline(plain, tap, createWriteStream(plainPath, { mode: 0o600 }));
@@ -120,10 +126,15 @@ export async function stageFromStore(location: string, sel: BackupSelector, stor
     if (tap.bytes !== m.plain.size || plainSha !== m.plain.sha256) {
       throw new ToolError(`${where}/${m.object}: decoded RDB sha256 ${plainSha} (${tap.bytes} bytes), manifest says ${m.plain.sha256} (${m.plain.size} bytes)`, ExitCode.DATA);
     }
+    check.input.end();
+    const facts = await check.result;
+    if (facts.keys !== m.keys.total) throw new ToolError(`${where}/${m.object}: RDB holds ${facts.keys} keys, manifest says ${m.keys.total}; nothing was written`, ExitCode.DATA);
     await rm(storedPath, { force: true });
     const layers = [...(m.encryption.mode !== 'none' ? ['gpg'] : []), ...(m.compression === 'gzip' ? ['gzip'] : [])];
-    return { path: plainPath, layers, cleanup, entry, where, checked: ['stored size', 'stored sha256', ...layers.map((l) => (l === 'gpg' ? 'decrypted' : 'decompressed')), 'plain size', 'plain sha256'] };
+    return { path: plainPath, layers, cleanup, entry, where, checked: ['stored size', 'stored sha256', ...layers.map((l) => (l === 'gpg' ? 'decrypted' : 'decompressed')), 'plain size', 'plain sha256', 'RDB parsed (CRC-64 ok)', 'key count'] };
   } catch (e) {
+    // A failed stage never ends the check's input: stop its worker (it would keep us alive).
+    check?.input.destroy();
     await cleanup();
     throw e;
   }

@@ -52,7 +52,7 @@ describe('restore --from a backup store', () => {
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout) as { backup: string; checked: string[]; layers: string[] };
     expect(rep.backup).toBe('prod-20260201T000000Z.rdb.gz.gpg');
-    expect(rep.checked).toEqual(['stored size', 'stored sha256', 'decrypted', 'decompressed', 'plain size', 'plain sha256']);
+    expect(rep.checked).toEqual(['stored size', 'stored sha256', 'decrypted', 'decompressed', 'plain size', 'plain sha256', 'RDB parsed (CRC-64 ok)', 'key count']);
     const node = await startRedis({ dir });
     expect(await debugDigest(node)).toBe(sourceDigest);
   });

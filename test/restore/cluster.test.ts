@@ -1,22 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisClient } from '../../src/net/redis-client.js';
+import { startCluster } from '../helpers/redis-cluster.js';
 import { startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
 import { cli, populate, saveRdb, tempDir } from './helpers.js';
 
 let rdb: string;
 let nodes: TestRedis[];
 let sourceKeys = 0;
-
-async function clusterOk(n: TestRedis): Promise<boolean> {
-  const c = await n.client();
-  try {
-    return (await c.text('CLUSTER', 'INFO')).includes('cluster_state:ok');
-  } finally {
-    c.close();
-  }
-}
 
 /** Slots served by the node `c` is connected to, from CLUSTER SLOTS and its own id. */
 async function ownSlots(c: RedisClient): Promise<Set<number>> {
@@ -42,14 +33,7 @@ beforeAll(async () => {
   rdb = await saveRdb(source, join(tempDir(), 'dump.rdb'));
   await source.stop();
 
-  nodes = await Promise.all([0, 1, 2].map(() => startRedis({ config: { 'cluster-enabled': 'yes', 'cluster-config-file': 'nodes.conf', 'cluster-node-timeout': 5000 } })));
-  const r = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`redis-cli --cluster create failed: ${r.stdout}${r.stderr}`);
-  const deadline = Date.now() + 30_000;
-  while (!(await Promise.all(nodes.map(clusterOk))).every(Boolean)) {
-    if (Date.now() > deadline) throw new Error('cluster did not reach cluster_state:ok');
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  nodes = await startCluster(3);
 }, 90_000);
 afterAll(stopAllRedis);
 

@@ -142,7 +142,8 @@ describe('restore --to (standalone)', () => {
     expect(r.code).toBe(0);
     expect(await debugDigest(target)).toBe(sourceDigest);
     const bad = cli(['restore', rdb, '--to', target.url, '--replace'], { REDISCLI_AUTH: 'wrong-pw' });
-    expect(bad.code).toBe(3);
+    // A wrong password is exit 4 everywhere (README exit codes), as for backup and replicate.
+    expect(bad.code).toBe(4);
     expect(bad.stderr).toMatch(/authentication failed/);
     expect(bad.stderr).not.toMatch(/wrong-pw/);
   });

@@ -6,7 +6,7 @@ import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { withAtomicFile } from '../../util/atomic-file.js';
 import { IoError, ToolError, ExitCode } from '../../util/errors.js';
-import type { BackupStore, ObjectInfo, PutOptions, PutResult } from './store.js';
+import type { BackupStore, ObjectInfo, PutOptions, PutResult, SweepOptions } from './store.js';
 
 /** A directory of backups. Objects appear by rename only after they were fsynced and read back. */
 export class LocalStore implements BackupStore {
@@ -26,8 +26,10 @@ export class LocalStore implements BackupStore {
     try {
       names = await readdir(this.dir);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw new IoError(`cannot list ${this.dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      // A missing directory is a wrong path, not an empty target: monitors must tell the two apart.
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'not a directory' : (code ?? (e as Error).message);
+      throw new IoError(`cannot list ${this.dir}: ${why}`);
     }
     for (const name of names.sort()) {
       if (name.startsWith('.') || !name.startsWith(prefix)) continue; // temp files are dot-files
@@ -91,5 +93,37 @@ export class LocalStore implements BackupStore {
 
   async delete(name: string): Promise<void> {
     await rm(this.path(name), { force: true });
+  }
+
+  /**
+   * Temp files (withAtomicFile's `.<object>.tmp-<pid>-<hex>`) of a killed run: stale when older
+   * than `before`, or when their pid is not a live process here and nothing wrote them for
+   * DEAD_WRITER_MS (the directory may be shared over NFS with a host where that pid lives).
+   */
+  async sweep(owns: (object: string) => boolean, opts: SweepOptions): Promise<string[]> {
+    const removed: string[] = [];
+    for (const file of await readdir(this.dir)) {
+      const m = TEMP_RE.exec(file);
+      if (!m || !owns(m[1]!)) continue;
+      const st = await stat(join(this.dir, file)).catch(() => null);
+      if (!st?.isFile()) continue;
+      const stale = st.mtime < opts.before || (!pidAlive(Number(m[2])) && st.mtimeMs < Date.now() - DEAD_WRITER_MS);
+      if (!stale) continue;
+      if (!opts.dryRun) await rm(join(this.dir, file), { force: true });
+      removed.push(`${file} (temp file of pid ${m[2]}, ${st.size} bytes)`);
+    }
+    return removed;
+  }
+}
+
+const TEMP_RE = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/;
+const DEAD_WRITER_MS = 60_000;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -3,16 +3,19 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { ExitCode, IoError, ToolError, UsageError } from '../../util/errors.js';
-import type { BackupStore, ObjectInfo, PutOptions, PutResult, StoreOptions } from './store.js';
+import { ExitCode, IoError, ToolError } from '../../util/errors.js';
+import type { BackupStore, ObjectInfo, PutOptions, PutResult, StoreOptions, SweepOptions } from './store.js';
+import type { Target } from './target.js';
 
 const MiB = 1024 * 1024;
 /** S3 allows 10,000 parts; stay below with room for a size hint that was a little low. */
@@ -42,10 +45,7 @@ export class S3Store implements BackupStore {
     private readonly endpoint: string | undefined,
   ) {}
 
-  static fromUrl(url: string, opts: StoreOptions): S3Store {
-    const m = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(url);
-    if (!m || !m[1]) throw new UsageError(`bad S3 target ${url} (expected s3://bucket/prefix)`);
-    const prefix = m[2]!.replace(/\/+$/, '');
+  static fromTarget(target: Extract<Target, { kind: 's3' }>, opts: StoreOptions): S3Store {
     const env = process.env;
     // The SDK's multi-line Node-version notice would land in every cron mail; engines documents it.
     env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -58,7 +58,7 @@ export class S3Store implements BackupStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
-    return new S3Store(client, m[1], prefix, endpoint);
+    return new S3Store(client, target.bucket, target.prefix, endpoint);
   }
 
   describe(): string {
@@ -186,6 +186,41 @@ export class S3Store implements BackupStore {
     } catch (e) {
       this.fail('delete', name, e);
     }
+  }
+
+  /**
+   * Multipart uploads a killed run never completed nor aborted (they cost storage and are
+   * invisible to a listing): those under our prefix, of objects `owns` accepts, begun before
+   * `before`, are aborted.
+   */
+  async sweep(owns: (object: string) => boolean, opts: SweepOptions): Promise<string[]> {
+    const base = this.prefix ? `${this.prefix}/` : '';
+    const removed: string[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      let res;
+      try {
+        res = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: base, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      } catch (e) {
+        this.fail('list multipart uploads', '', e);
+      }
+      for (const u of res.Uploads ?? []) {
+        const name = (u.Key ?? '').slice(base.length);
+        if (!u.Key?.startsWith(base) || name.includes('/') || !owns(name) || !u.Initiated || u.Initiated >= opts.before) continue;
+        if (!opts.dryRun) {
+          try {
+            await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key, UploadId: u.UploadId }));
+          } catch (e) {
+            this.fail('abort multipart upload', name, e);
+          }
+        }
+        removed.push(`${name} (unfinished multipart upload begun ${u.Initiated.toISOString()})`);
+      }
+      keyMarker = res.IsTruncated ? res.NextKeyMarker : undefined;
+      uploadIdMarker = res.IsTruncated ? res.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+    return removed;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { UsageError } from '../../util/errors.js';
+import { parseTarget } from './target.js';
 
 /**
  * A small storage interface per backend (as Litestream has one per replica client): backups only
@@ -41,6 +41,17 @@ export interface BackupStore {
   get(name: string, range?: { start: number; end: number }): Promise<Readable>;
   head(name: string): Promise<{ size: number; etag?: string } | null>;
   delete(name: string): Promise<void>;
+  /**
+   * Removes what interrupted writes left behind for objects `owns` accepts (temp files, unfinished
+   * multipart uploads) once they are stale: older than `before`, or (temp files) of a writer that
+   * is gone. Returns what was removed, or would be with `dryRun`.
+   */
+  sweep(owns: (object: string) => boolean, opts: SweepOptions): Promise<string[]>;
+}
+
+export interface SweepOptions {
+  before: Date;
+  dryRun?: boolean;
 }
 
 export interface StoreOptions {
@@ -53,13 +64,13 @@ export interface StoreOptions {
   s3MaxAttempts?: number;
 }
 
-/** Picks the backend for a target: `s3://bucket/prefix`, else a local directory. */
-export async function openStore(target: string, opts: StoreOptions = {}): Promise<BackupStore> {
-  if (/^s3:\/\//i.test(target)) {
+/** Picks the backend for a target (parsed strictly: see target.ts). */
+export async function openStore(text: string, opts: StoreOptions = {}): Promise<BackupStore> {
+  const target = parseTarget(text);
+  if (target.kind === 's3') {
     const { S3Store } = await import('./s3-store.js');
-    return S3Store.fromUrl(target, opts);
+    return S3Store.fromTarget(target, opts);
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) throw new UsageError(`unsupported target ${target} (expected a directory or s3://bucket/prefix)`);
   const { LocalStore } = await import('./local-store.js');
-  return new LocalStore(target);
+  return new LocalStore(target.path);
 }

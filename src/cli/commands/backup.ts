@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { parseCompression } from '../../backup/compress.js';
+import { DEFAULT_STALE_AFTER } from '../../backup/debris.js';
 import { notifyFailure } from '../../backup/notify.js';
 import { checkBackupName, parseTakenAt } from '../../backup/naming.js';
 import {
@@ -13,6 +14,7 @@ import {
   storeOptionsFrom,
   targetsFrom,
 } from '../../backup/options.js';
+import { parseDuration } from '../../backup/retention.js';
 import type { BackupOutcome, BackupProgress } from '../../backup/run-backup.js';
 import { redactUrl } from '../../net/redis-url.js';
 import { ExitCode, UsageError, oneLine } from '../../util/errors.js';
@@ -39,7 +41,9 @@ SOURCE is an RDB file (read through one open descriptor: safe while Redis rename
     .option('--no-encrypt', 'store without encryption (must be explicit)')
     .option('--password-file <file>', 'Redis password (or REDISCLI_AUTH)')
     .option('--rdb-path <file>', 'bgsave: the RDB file of the node, when CONFIG GET is not allowed')
-    .option('--on-failure <cmd>', 'run CMD through /bin/sh on failure (event in TSREDIS_* env and JSON on stdin)')
+    .option('--shard-only', "a Redis Cluster node: back up this node's shard alone (refused otherwise)")
+    .option('--stale-after <duration>', `leftovers of killed runs of this name (temp files, unfinished S3 uploads, objects without a manifest) older than this are removed (default ${DEFAULT_STALE_AFTER})`)
+    .option('--on-failure <cmd>', 'run CMD through /bin/sh on failure (event in TSREDIS_* env and JSON on stdin; secrets removed from its env)')
     .option('--webhook <url>', 'POST a JSON event to URL on failure')
     .option('--json', 'print the outcome as JSON')
     .addOption(new Option('--quiet', 'no progress or log lines'));
@@ -55,8 +59,9 @@ Examples (secrets come from files or the environment, never arguments):
   tsredis-ops backup --config /etc/tsredis-ops.json        # from cron
 
 Exit codes: 0 ok; 1 RDB damaged or a copy failed verification; 2 usage; 3 source or target
-unreachable (upload failed after retries); 4 encryption key/passphrase problem; 5 refused
-(a backup with this name and time already exists).`,
+unreachable (upload failed after retries); 4 encryption key/passphrase or Redis password
+problem; 5 refused (a backup with this name and time already exists, or the source is a Redis
+Cluster node whose RDB holds one shard: --shard-only takes it alone).`,
   );
   cmd.action(
     action(async (flags: Record<string, unknown>) => {
@@ -70,6 +75,8 @@ unreachable (upload failed after retries); 4 encryption key/passphrase problem; 
       const compression = parseCompression((flags.compress as string | undefined) ?? cfg.compression ?? 'gzip');
       const retention = policyFrom(flags, cfg);
       const takenAt = flags.takenAt ? parseTakenAt(flags.takenAt as string) : undefined;
+      const staleAfter = flags.staleAfter as string | undefined;
+      if (staleAfter !== undefined) parseDuration(staleAfter);
       const json = !!flags.json;
       const onFailure = (flags.onFailure as string | undefined) ?? cfg.onFailure;
       const webhook = (flags.webhook as string | undefined) ?? cfg.webhook;
@@ -100,12 +107,14 @@ unreachable (upload failed after retries); 4 encryption key/passphrase problem; 
             sourceOptions: {
               passwordFile: (flags.passwordFile as string | undefined) ?? s.passwordFile ?? cfg.passwordFile,
               rdbPath: (flags.rdbPath as string | undefined) ?? s.rdbPath ?? cfg.rdbPath,
+              shardOnly: !!flags.shardOnly,
             },
             compression,
             compressionLevel: (flags.compressLevel as number | undefined) ?? cfg.compressionLevel,
             encryption,
             takenAt,
             retention,
+            staleAfter,
             onProgress,
             log: (line) => progress.log(line),
           });

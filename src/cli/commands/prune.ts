@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { DEFAULT_STALE_AFTER, sweepDebris } from '../../backup/debris.js';
 import { addRetentionOptions, addStoreOptions, loadConfig, policyFrom, storeOptionsFrom, targetsFrom } from '../../backup/options.js';
 import { pruneTarget, type PruneReport } from '../../backup/prune-target.js';
+import { parseDuration } from '../../backup/retention.js';
 import { openStore } from '../../backup/store/store.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { action, printJson } from '../run.js';
@@ -15,6 +17,7 @@ export function register(program: Command): void {
     .option('--target <target>', 'directory or s3://bucket/prefix')
     .option('--name <name>', 'only backups with this name')
     .option('--dry-run', 'show what would be removed, remove nothing')
+    .option('--stale-after <duration>', `also remove leftovers of killed backups (temp files, unfinished S3 uploads, objects without a manifest) older than this (default ${DEFAULT_STALE_AFTER})`)
     .option('--json', 'print every backup with keep/remove and the reasons');
   addRetentionOptions(cmd);
   addStoreOptions(cmd);
@@ -24,10 +27,14 @@ export function register(program: Command): void {
       const cfg = await loadConfig(flags.config as string | undefined);
       const policy = policyFrom(flags, cfg);
       if (!policy) throw new UsageError('no retention rule: give --keep-last/--keep-hourly/--keep-daily/... or --keep-within*');
-      const reports: PruneReport[] = [];
+      const staleAfter = flags.staleAfter as string | undefined;
+      if (staleAfter !== undefined) parseDuration(staleAfter);
+      const reports: Array<PruneReport & { leftovers: string[] }> = [];
+      const warn = (line: string): void => void process.stderr.write(`tsredis-ops: ${line}\n`);
       for (const target of targetsFrom(flags, cfg)) {
         const store = await openStore(target, storeOptionsFrom(flags, cfg));
-        const report = await pruneTarget(store, policy, { name: flags.name as string | undefined, dryRun: !!flags.dryRun });
+        const name = flags.name as string | undefined;
+        const report = { ...(await pruneTarget(store, policy, { name, dryRun: !!flags.dryRun })), leftovers: await sweepDebris(store, { name, staleAfter, dryRun: !!flags.dryRun, warn }) };
         reports.push(report);
         if (!flags.json) {
           const kept = report.decisions.filter((d) => d.keep).length;
@@ -35,6 +42,7 @@ export function register(program: Command): void {
           for (const d of report.decisions) {
             process.stdout.write(`  ${d.keep ? 'keep  ' : report.dryRun ? 'would remove' : 'remove'}  ${d.object}${d.keep ? `  (${d.reasons.join(', ')})` : ''}\n`);
           }
+          for (const l of report.leftovers) process.stdout.write(`  ${report.dryRun ? 'would remove' : 'remove'}  leftover ${l}\n`);
           process.stdout.write(`${report.target}: ${kept} kept, ${gone} ${report.dryRun ? 'would be removed (dry run)' : 'removed'}\n`);
         }
       }

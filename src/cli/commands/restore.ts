@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { addStoreOptions, decryptionKeysFrom, loadConfig, storeOptionsFrom } from '../../backup/options.js';
 import { parseTakenAt } from '../../backup/naming.js';
+import { parseTarget } from '../../backup/store/target.js';
 import { parseRedisUrl } from '../../net/redis-url.js';
 import { parseDbMap } from '../../restore/db-map.js';
 import { stageLocalFile, type StagedRdb } from '../../restore/local-source.js';
@@ -82,8 +83,8 @@ Examples:
   tsredis-ops restore dump.rdb --to-dir /var/lib/redis --layout aof --redis-version 7.0 --lossy
 
 Exit codes: 0 restored (and verified), 1 conflicts/failed keys or verification mismatch,
-2 usage, 3 target or source unreachable, 4 wrong passphrase/key, 5 refused (data in DIR,
-keys the target cannot represent without --lossy).`;
+2 usage, 3 target or source unreachable, 4 wrong passphrase/key or target password,
+5 refused (data in DIR, keys the target cannot represent without --lossy).`;
 
 export function register(program: Command): void {
   const cmd = program
@@ -134,6 +135,7 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   if (f.rdbVersion !== undefined && f.redisVersion) throw new UsageError('give --rdb-version or --redis-version, not both');
   if (f.verifyOnly && (f.replace || f.flush || f.dryRun)) throw new UsageError('--verify-only writes nothing: drop --replace, --flush and --dry-run');
   if (f.verifySample !== undefined && !f.verify && !f.verifyOnly) throw new UsageError('--verify-sample needs --verify');
+  if (f.from) parseTarget(f.from);
   const target = f.to ? parseRedisUrl(f.to, { passwordFile: f.passwordFile }) : undefined;
   if (target?.db !== undefined) throw new UsageError(`restore keeps each key in its own db: drop /${target.db} from the URL and use --db-map to move dbs`);
   const dbMap = parseDbMap(f.dbMap);

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type tls from 'node:tls';
+import { refuseClusterNode } from '../../backup/cluster-guard.js';
 import { parseRedisUrl, type RedisEndpoint } from '../../net/redis-url.js';
 import { fetchSnapshot, type SnapshotResult } from '../../replica/snapshot.js';
 import { fsyncDir, tempPathFor } from '../../util/atomic-file.js';
-import { ExitCode, UsageError } from '../../util/errors.js';
+import { ExitCode, RefusedError, UsageError } from '../../util/errors.js';
 import { formatBytes, startProgress } from '../progress.js';
 import { action, intOption, printJson } from '../run.js';
 
@@ -22,7 +23,7 @@ export interface MasterFlags {
 
 export function addMasterOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--master <url>', 'master to sync from: redis://[user@]host:port or rediss:// for TLS (no password in it: use --password-file or REDISCLI_AUTH)')
+    .requiredOption('--master <url>', 'master to sync from: redis://[user@]host:port or rediss:// for TLS (password: --password-file or REDISCLI_AUTH; one in the URL is accepted, masked in ps, and warned about)')
     .option('--password-file <file>', 'file whose first line is the password (else REDISCLI_AUTH / TSREDIS_PASSWORD)')
     .option('--tls-ca <file>', 'CA bundle (PEM) to verify the master (rediss://)')
     .option('--tls-cert <file>', 'client certificate (PEM) for TLS client authentication')
@@ -101,7 +102,8 @@ you cannot reach the master's disk. The RDB is verified (structure and CRC-64) w
 streams and only renamed to FILE once complete and valid.
 
 Exit codes: 0 done, 1 the RDB received was damaged, 2 usage, 3 master unreachable or the
-link failed, 4 authentication failed.
+link failed, 4 authentication failed, 5 refused: FILE exists (use --force) or the master is a
+Redis Cluster node (its RDB holds one shard: use --shard-only to take it alone).
 
 Examples:
   REDISCLI_AUTH=... tsredis-ops snapshot --master redis://10.0.0.5:6379 -o /backups/dump.rdb
@@ -111,12 +113,19 @@ Examples:
 export function register(program: Command): void {
   addMasterOptions(program.command('snapshot'))
     .description('take one RDB from a live master over the replication protocol (like redis-cli --rdb)')
-    .requiredOption('-o, --output <file>', 'where to write the RDB (atomically)')
+    .requiredOption('-o, --output <file>', 'where to write the RDB (atomically; refused if it exists, unless --force)')
+    .option('--force', 'replace FILE when it exists')
+    .option('--shard-only', "a Redis Cluster node: take this node's shard alone (refused otherwise)")
     .option('--timeout <seconds>', 'give up after this long without data from the master', intOption('--timeout'), 60)
     .option('--json', 'print one JSON object describing the snapshot')
     .addHelpText('after', HELP)
     .action(
-      action(async (flags: MasterFlags & { output: string; timeout: number; json?: boolean }) => {
+      action(async (flags: MasterFlags & { output: string; timeout: number; json?: boolean; force?: boolean; shardOnly?: boolean }) => {
+        if (!flags.force && (await stat(flags.output).catch(() => null))) throw new RefusedError(`${flags.output}: exists; use --force to replace it`);
+        if (!flags.shardOnly) {
+          const { ep, tls } = masterEndpoint(flags);
+          await refuseClusterNode(ep, { tls, log: (line) => process.stderr.write(`tsredis-ops: ${line}\n`) });
+        }
         const res = await snapshotToFile(flags, flags.output, !!flags.json);
         if (flags.json) printJson(snapshotJson(flags.output, res));
         return ExitCode.OK;
