@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { formatSummary, summarizeRdb } from '../../inspect/rdb-summary.js';
 import { ByteSource } from '../../util/byte-source.js';
 import { ExitCode, FormatError, IoError, NewerVersionError, oneLine } from '../../util/errors.js';
-import { formatBytes, startProgress } from '../progress.js';
+import { bytesOf, startProgress } from '../progress.js';
 import { action, printJson } from '../run.js';
 
 const HELP = `
@@ -48,12 +48,12 @@ export function register(program: Command): void {
         const src = await openRdbSource(file);
         const size = file === '-' ? 0 : (await stat(file)).size;
         // The report goes to stdout; the spinner (a terminal only) just shows how far the read is.
-        const progress = startProgress(`checking ${file}`, { quiet: true });
+        const progress = startProgress(`checking ${file}`, { quiet: flags.json, terminalOnly: true });
         try {
           const summary = await summarizeRdb(src, {
-            onProgress: (off) => progress.update(`checking ${file}: ${formatBytes(off)}${size ? ` of ${formatBytes(size)}` : ''}`),
+            onProgress: (off) => progress.update(`checking ${file}: ${bytesOf(off, size)}`),
           });
-          progress.succeed(`${file}: RDB looks OK`);
+          progress.stop();
           if (flags.json) printJson({ valid: true, ...summary });
           else process.stdout.write(`${formatSummary(summary)}\n`);
           return ExitCode.OK;
