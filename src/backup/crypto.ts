@@ -133,7 +133,12 @@ export async function decryptStream(input: Readable, keys: DecryptionKeys, name:
     throw new CryptoError(`${name} is encrypted: give --passphrase-file (or TSREDIS_PASSPHRASE) or --identity KEY`);
   }
   try {
-    const message = await openpgp.readMessage({ binaryMessage: toWeb(input) });
+    // openpgp.js does not detect armor itself: an armored message (`gpg -c --armor`) read as binary
+    // fails as "not a valid OpenPGP format", so the first bytes decide which reader gets the stream.
+    const { head, stream } = await splitHead(input, 64);
+    const message = isArmored(head)
+      ? await openpgp.readMessage({ armoredMessage: toWeb(stream).pipeThrough(new TextDecoderStream()) })
+      : await openpgp.readMessage({ binaryMessage: toWeb(stream) });
     const { data } = await openpgp.decrypt({
       message,
       format: 'binary',
@@ -150,6 +155,30 @@ export async function decryptStream(input: Readable, keys: DecryptionKeys, name:
   } catch (e) {
     throw decryptError(name, e);
   }
+}
+
+/** ASCII armor starts with its header line (RFC 4880 §6.2), possibly after blank lines. */
+function isArmored(head: Buffer): boolean {
+  return head.toString('latin1').trimStart().startsWith('-----BEGIN PGP MESSAGE-----');
+}
+
+/** The first `n` bytes of `input` (fewer if it is shorter), and a stream of all of it, head included. */
+async function splitHead(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it: AsyncIterator<Buffer> = input[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let len = 0;
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) break;
+    chunks.push(r.value);
+    len += r.value.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { head, stream: Readable.from(all(), { objectMode: false, highWaterMark: 1 << 20 }) };
 }
 
 export function decryptError(name: string, e: unknown): CryptoError {

@@ -11,7 +11,7 @@ import { CommandStream } from './command-stream.js';
 import { handshake, type MasterLink, type PsyncReply } from './link.js';
 import { RdbValidator, type RdbSummary } from './rdb-validator.js';
 import { readState, STATE_FILE, writeState, type ReplicaState } from './state-file.js';
-import { newStatus, type ReplicaStatus } from './status.js';
+import { countersOf, linkHealthy, newStatus, restoreCounters, type ReplicaStatus } from './status.js';
 
 export type ShrinkPolicy = 'keep' | 'follow' | 'stop';
 
@@ -30,7 +30,8 @@ export interface ReplicaOptions {
   shrinkRatio?: number;
   /** When the incr AOF grows past this, a full sync starts a new base (default 1 GiB). */
   maxIncrBytes?: number;
-  backoffMs?: { initial: number; max: number };
+  /** Reconnect delays: doubling from initial to max; back to initial after a link up for healthyMs (default 30 s). */
+  backoffMs?: { initial: number; max: number; healthyMs?: number };
   log?: (line: string) => void;
 }
 
@@ -105,6 +106,8 @@ export class Replica {
           this.setLink('down');
           throw e;
         }
+        // A lost link that had been healthy is a blip: the delays start over (they only grow while links keep failing).
+        if (linkHealthy(this.status, this.opts.backoffMs.healthyMs)) backoff = this.opts.backoffMs.initial;
         if (e instanceof ShrinkRefused) backoff = this.opts.backoffMs.max;
         this.log(`link down: ${oneLine(e)}; retrying in ${(backoff / SECOND).toFixed(1)} s`);
       } finally {
@@ -142,6 +145,7 @@ export class Replica {
   private async loadResumableState(): Promise<ReplicaState | null> {
     const s = await readState(this.statePath);
     if (!s) return null;
+    restoreCounters(this.status, s);
     const gen = await this.aof.current();
     const incrSize = gen ? await this.aof.sizeOf(gen.incrFile) : -1;
     if (!gen || gen.baseFile !== s.baseFile || gen.incrFile !== s.incrFile || incrSize < s.incrSize || s.appendDirName !== this.opts.appendDirName) {
@@ -245,6 +249,7 @@ export class Replica {
       baseKeys: rdb.keys,
       baseBytes: rdb.bytes,
       lastFullSyncAt: new Date().toISOString(),
+      ...countersOf({ ...this.status, fullSyncs: this.status.fullSyncs + 1 }),
       updatedAt: '',
     };
     await writeState(this.statePath, this.state);
@@ -351,6 +356,7 @@ export class Replica {
     st.offset = stream.offset;
     st.db = stream.db;
     st.incrSize = this.incrStart + writer.bytesWritten;
+    Object.assign(st, countersOf(this.status));
     return writeState(this.statePath, st);
   }
 

@@ -24,6 +24,9 @@ export interface ReplicaState {
   baseKeys: number;
   baseBytes: number;
   lastFullSyncAt: string;
+  /** Syncs so far, across restarts (absent in state files written before they were kept). */
+  fullSyncs?: number;
+  partialSyncs?: number;
   updatedAt: string;
 }
 

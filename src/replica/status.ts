@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { writeFileAtomic } from '../util/atomic-file.js';
+import type { ReplicaState } from './state-file.js';
 
 /** What the replica reports about itself (status file, metrics, log lines). */
 export interface ReplicaStatus {
@@ -41,6 +42,29 @@ export function newStatus(master: string, dir: string): ReplicaStatus {
   };
 }
 
+/**
+ * A restart carries on the counters of the run before (the state file keeps them), so the status
+ * file and the metrics do not fall back to zero syncs and zero base keys while the data is there.
+ */
+export function restoreCounters(s: ReplicaStatus, state: ReplicaState): void {
+  s.fullSyncs = state.fullSyncs ?? 0;
+  s.partialSyncs = state.partialSyncs ?? 0;
+  s.baseKeys = state.baseKeys ?? 0;
+  s.lastFullSyncAt = state.lastFullSyncAt ?? null;
+}
+
+/** The counters the state file keeps for the next run. */
+export function countersOf(s: ReplicaStatus): Pick<ReplicaState, 'fullSyncs' | 'partialSyncs'> {
+  return { fullSyncs: s.fullSyncs, partialSyncs: s.partialSyncs };
+}
+
+/** A link streaming this long was healthy: losing it is a blip, and reconnecting starts over at the first delay. */
+export const HEALTHY_LINK_MS = 30_000;
+
+export function linkHealthy(s: ReplicaStatus, ms: number = HEALTHY_LINK_MS, now = Date.now()): boolean {
+  return s.link === 'up' && s.linkUpSince !== null && now - Date.parse(s.linkUpSince) >= ms;
+}
+
 /** Live figures that are not part of the status object itself. */
 export interface LiveFigures {
   bytesReceived: number;
@@ -64,12 +88,12 @@ export function prometheusText(s: ReplicaStatus, live: LiveFigures): string {
   metric('tsredis_replica_received_bytes_total', 'counter', 'Bytes received from the master.', live.bytesReceived);
   metric('tsredis_replica_commands_total', 'counter', 'Commands applied on the current link.', s.commands);
   metric('tsredis_replica_incr_aof_bytes', 'gauge', 'Size of the incr AOF.', s.incrBytes);
-  metric('tsredis_replica_full_syncs_total', 'counter', 'Full resyncs since start.', s.fullSyncs);
-  metric('tsredis_replica_partial_syncs_total', 'counter', 'Partial resyncs since start.', s.partialSyncs);
+  metric('tsredis_replica_full_syncs_total', 'counter', 'Full resyncs (carried across restarts by the state file).', s.fullSyncs);
+  metric('tsredis_replica_partial_syncs_total', 'counter', 'Partial resyncs (carried across restarts by the state file).', s.partialSyncs);
   metric(
     'tsredis_replica_last_full_sync_timestamp_seconds',
     'gauge',
-    'Unix time of the last full sync (0 = none since start).',
+    'Unix time of the last full sync (0 = none yet).',
     s.lastFullSyncAt ? Date.parse(s.lastFullSyncAt) / 1000 : 0,
   );
   metric('tsredis_replica_shrink_refused', 'gauge', '1 when a shrinking full sync was detected.', s.shrinkDetected ? 1 : 0);

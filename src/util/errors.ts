@@ -16,6 +16,8 @@ export const ExitCode = {
   CRYPTO: 4,
   /** Refused for safety (would overwrite data, would shrink a dataset, needs --yes). */
   REFUSED: 5,
+  /** The input is of a newer format version than this tool reads (not damaged: upgrade the tool). */
+  NEWER_FORMAT: 6,
   /** Interrupted by a signal. */
   INTERRUPTED: 130,
   INTERNAL: 70,
@@ -48,6 +50,22 @@ export class FormatError extends ToolError {
     readonly corrupt = false,
   ) {
     super(`${file}: at byte ${offset}: ${expected}`, ExitCode.DATA);
+  }
+}
+
+/**
+ * A file of a newer format version than this tool reads. Not a FormatError on purpose: the data is
+ * not damaged, so nothing that handles damage (aof-check --fix, "corrupt" verdicts) may act on it.
+ */
+export class NewerVersionError extends ToolError {
+  readonly reason = 'newer-version';
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly found: string,
+    readonly supported: string,
+  ) {
+    super(`${file}: at byte ${offset}: ${found} is newer than this tool reads (${supported}); most likely a newer server wrote it: upgrade tsredis-ops to read it`, ExitCode.NEWER_FORMAT);
   }
 }
 

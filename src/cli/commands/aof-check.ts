@@ -4,7 +4,7 @@ import { checkAof, type AofCheckReport, type CutPlan, type FileReport } from '..
 import { applyCut, type CutResult } from '../../aof/cut.js';
 import { analyzeUndoFlush, type UndoFlushAnalysis } from '../../aof/undo-flush.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
-import { formatBytes } from '../progress.js';
+import { formatBytes, startProgress } from '../progress.js';
 import { action, printJson } from '../run.js';
 
 const HELP = `
@@ -80,12 +80,18 @@ async function runAofCheck(path: string, flags: Flags): Promise<number> {
   const json = !!flags.json;
   let report: AofCheckReport;
   let undo: UndoFlushAnalysis | null = null;
-  // No spinner: a check reads about 1 GB/s, and the prompt below wants a quiet terminal.
-  if (flags.undoFlush) {
-    undo = await analyzeUndoFlush(path);
-    report = undo.check;
-  } else {
-    report = await checkAof(path, { mode: flags.fix ? 'fix' : T !== undefined ? 'timestamp' : 'check', toTimestamp: T });
+  // A spinner while reading (a multi-GB AOF takes seconds); stopped before any output or prompt.
+  const progress = startProgress(`checking ${path}`, { quiet: json, terminalOnly: true });
+  try {
+    if (flags.undoFlush) {
+      undo = await analyzeUndoFlush(path);
+      report = undo.check;
+    } else {
+      const onFile = (f: { name: string }): void => progress.update(`checking ${path}: ${f.name}`);
+      report = await checkAof(path, { mode: flags.fix ? 'fix' : T !== undefined ? 'timestamp' : 'check', toTimestamp: T, onFile });
+    }
+  } finally {
+    progress.stop();
   }
   const plan = undo ? undo.plan : report.plan;
   const refusal = undo ? undo.refusal : report.refusal;

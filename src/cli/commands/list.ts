@@ -15,6 +15,15 @@ export function register(program: Command): void {
     .option('--name <name>', 'only backups with this name')
     .option('--json', 'print JSON');
   addStoreOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  tsredis-ops list --target /srv/backups/redis
+  tsredis-ops list --target s3://my-bucket/redis --name cache-01
+  tsredis-ops list --target /srv/backups/redis --json | jq -r '.backups[0].object'   # the newest
+  tsredis-ops list --config /etc/tsredis-ops.json          # every target of the config`,
+  );
   cmd.action(
     action(async (flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { formatSummary, summarizeRdb } from '../../inspect/rdb-summary.js';
 import { ByteSource } from '../../util/byte-source.js';
-import { ExitCode, FormatError, IoError, oneLine } from '../../util/errors.js';
-import { formatBytes, startProgress } from '../progress.js';
+import { ExitCode, FormatError, IoError, NewerVersionError, oneLine } from '../../util/errors.js';
+import { bytesOf, startProgress } from '../progress.js';
 import { action, printJson } from '../run.js';
 
 const HELP = `
@@ -16,7 +16,8 @@ and keys already expired (a master drops those at load), function libraries, che
 Reads RDB 1-13 (Redis 2.x-8.x) and Valkey 8/9 (VALKEY080) files. "-" reads standard input.
 
 Exit codes: 0 valid, 1 corrupt (one line: file, byte offset, what was expected), 2 usage,
-3 the file cannot be read.
+3 the file cannot be read, 6 an RDB version newer than this tool reads (--json: "reason":
+"newer-version"; a corrupt file has "reason": "corrupt").
 
 Examples:
   tsredis-ops rdb-check /var/lib/redis/dump.rdb
@@ -47,19 +48,21 @@ export function register(program: Command): void {
         const src = await openRdbSource(file);
         const size = file === '-' ? 0 : (await stat(file)).size;
         // The report goes to stdout; the spinner (a terminal only) just shows how far the read is.
-        const progress = startProgress(`checking ${file}`, { quiet: true });
+        const progress = startProgress(`checking ${file}`, { quiet: flags.json, terminalOnly: true });
         try {
           const summary = await summarizeRdb(src, {
-            onProgress: (off) => progress.update(`checking ${file}: ${formatBytes(off)}${size ? ` of ${formatBytes(size)}` : ''}`),
+            onProgress: (off) => progress.update(`checking ${file}: ${bytesOf(off, size)}`),
           });
-          progress.succeed(`${file}: RDB looks OK`);
+          progress.stop();
           if (flags.json) printJson({ valid: true, ...summary });
           else process.stdout.write(`${formatSummary(summary)}\n`);
           return ExitCode.OK;
         } catch (e) {
           if (process.stderr.isTTY) progress.fail(`${file}: corrupt`);
           if (flags.json && e instanceof FormatError) {
-            printJson({ valid: false, file, error: { offset: e.offset, expected: e.expected, message: e.message } });
+            printJson({ valid: false, file, reason: 'corrupt', error: { offset: e.offset, expected: e.expected, message: e.message } });
+          } else if (flags.json && e instanceof NewerVersionError) {
+            printJson({ valid: false, file, reason: e.reason, error: { offset: e.offset, found: e.found, supported: e.supported, message: e.message } });
           }
           throw e;
         } finally {

@@ -1,8 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import type { RedisType } from '../../codec/rdb/model.js';
 import { dumpRdb } from '../../inspect/rdb-dump.js';
 import { ExitCode } from '../../util/errors.js';
-import { startProgress } from '../progress.js';
+import { bytesOf, startProgress } from '../progress.js';
 import { stdoutChunks } from '../stdout-chunks.js';
 import { action } from '../run.js';
 import { openRdbSource } from './rdb-check.js';
@@ -54,7 +55,10 @@ export function register(program: Command): void {
     .action(
       action(async (file: string, flags: DumpFlags) => {
         const src = await openRdbSource(file);
-        const progress = startProgress(`reading ${file}`, { quiet: true });
+        const size = file === '-' ? 0 : (await stat(file)).size;
+        // Progress on a terminal's stderr only while the keys go to a file or a pipe: interleaved
+        // with keys printed on the same terminal it would only garble them.
+        const progress = startProgress(`reading ${file}`, { quiet: process.stdout.isTTY, terminalOnly: true });
         try {
           const { keys } = await dumpRdb(
             src,
@@ -64,6 +68,7 @@ export function register(program: Command): void {
               db: flags.db,
               type: flags.type,
               match: flags.match === undefined ? undefined : Buffer.from(flags.match, 'utf8'),
+              onProgress: (off) => progress.update(`reading ${file}: ${bytesOf(off, size)}`),
             },
             stdoutChunks(),
           );

@@ -54,7 +54,9 @@ To bring the data up:  redis-server --dir DIR --appendonly yes --appenddirname a
 (copy DIR first if the replica keeps running: the server appends to the files it loads).
 
 It ACKs every second, so it counts for the master's min-replicas-to-write. On a lost link it
-reconnects with backoff and resumes with PSYNC <replid> <offset+1>; a restart does the same.
+reconnects with backoff (1 s doubling to 30 s while links keep failing; back to 1 s once a link
+had been up for 30 s) and resumes with PSYNC <replid> <offset+1>; a restart does the same and
+carries the sync counters of replica-status.json on from the state file.
 A full sync writes a new base atomically; old files are deleted only once the new manifest is
 durable. If a master comes back EMPTY (or much smaller) under a new replication id - a master
 restarted with persistence off - the previous copy is kept and --on-shrink decides: keep (default:

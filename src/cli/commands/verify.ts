@@ -24,6 +24,16 @@ export function register(program: Command): void {
     .option('--identity <secret-key.asc>', 'OpenPGP secret key for --deep on key-encrypted backups (repeatable)', collect)
     .option('--json', 'print results as JSON');
   addStoreOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples (the passphrase comes from a file or TSREDIS_PASSPHRASE, never an argument):
+  tsredis-ops verify --target /srv/backups/redis                      # newest backup: size, sha256
+  tsredis-ops verify --target s3://my-bucket/redis --all --deep --passphrase-file /etc/tsredis-ops/passphrase
+  tsredis-ops verify --target /srv/backups/redis --name cache-01 --latest --deep \\
+      --identity /etc/tsredis-ops/backup-secret.asc
+  tsredis-ops verify --target /srv/backups/redis cache-01-20260301T020000Z --json | jq .ok`,
+  );
   cmd.action(
     action(async (name: string | undefined, flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);

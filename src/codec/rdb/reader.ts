@@ -1,5 +1,5 @@
 import type { ByteSource } from '../../util/byte-source.js';
-import { FormatError } from '../../util/errors.js';
+import { FormatError, NewerVersionError } from '../../util/errors.js';
 import { BadData, NeedMore } from '../parse-signals.js';
 import { BlobError, entryToBuffer, type EntryVisitor, type PackedEntry } from './blob-error.js';
 import { CheckVisitor } from './check-visitor.js';
@@ -506,8 +506,8 @@ class RecordParser {
     return { id, name: moduleTypeName(id), encver: Number(id & 1023n), raw: this.b.subarray(start, this.p) };
   }
 
-  /** Parses the header; the window starts at file offset 0. */
-  header(): RdbRecord {
+  /** Parses the header; the window starts at file offset 0. `name` names the file in errors. */
+  header(name: string): RdbRecord {
     this.need(9);
     const b = this.b;
     let digits: string;
@@ -523,9 +523,11 @@ class RecordParser {
     }
     if (!/^[0-9]+$/.test(digits)) throw new BadData(this.valkey ? 6 : 5, `RDB version digits, found ${shown(digits)}`);
     const v = Number(digits);
-    if (this.valkey ? v < 80 || v > 81 : v < 1 || v > MAX_REDIS_RDB_VERSION) {
-      throw new BadData(this.valkey ? 6 : 5, `an RDB version this tool reads (${this.valkey ? 'VALKEY 80-81' : `REDIS 1-${MAX_REDIS_RDB_VERSION}`}), found ${v}`);
-    }
+    const [lo, hi] = this.valkey ? [80, 81] : [1, MAX_REDIS_RDB_VERSION];
+    const reads = `${this.valkey ? 'VALKEY' : 'REDIS'} RDB ${lo}-${hi}`;
+    // Newer than we know is not damage (a later Redis wrote it): its own error kind and exit code.
+    if (v > hi) throw new NewerVersionError(name, this.valkey ? 6 : 5, `${this.valkey ? 'VALKEY' : 'REDIS'} RDB version ${v}`, reads);
+    if (v < lo) throw new BadData(this.valkey ? 6 : 5, `an RDB version this tool reads (${reads}), found ${v}`);
     this.version = v;
     return { kind: 'header', version: v, flavor: this.valkey ? 'valkey' : 'redis', offset: 0 };
   }
@@ -1206,7 +1208,7 @@ export class RdbDecoder {
         if (!this.started) {
           if (win.length < 9) throw new NeedMore(9);
           p.p = 0;
-          out.push(p.header());
+          out.push(p.header(src.name));
           q = 9;
           this.started = true;
         }

@@ -177,6 +177,8 @@ describe('whole-file vectors (§7.2)', () => {
     await expect(readAll(ByteSource.fromBuffer(magic, 'f'))).rejects.toThrow(/^f: at byte 0: expected the RDB magic/);
     const ver = Buffer.from(good);
     ver.write('0099', 5);
+    await expect(readAll(ByteSource.fromBuffer(ver, 'f'))).rejects.toThrow(/^f: at byte 5: REDIS RDB version 99 is newer than this tool reads/);
+    ver.write('0000', 5);
     await expect(readAll(ByteSource.fromBuffer(ver, 'f'))).rejects.toThrow(/^f: at byte 5: expected an RDB version/);
     await expect(readAll(ByteSource.fromBuffer(Buffer.alloc(0), 'f'))).rejects.toThrow(FormatError);
   });
