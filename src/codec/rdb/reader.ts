@@ -1313,10 +1313,10 @@ export class RdbDecoder {
     return this.parser.version;
   }
 
-  /** The state a piece starting at the next unread byte needs; null inside a key's prefix opcodes (no cut there). */
+  /** The state a piece starting at the next unread byte needs; null inside a key's prefix opcodes or value (no cut there). */
   pieceState(): PieceState | null {
     const p = this.parser;
-    return p.prefixAbs >= 0 ? null : { version: p.version, valkey: p.valkey, db: p.db };
+    return p.prefixAbs >= 0 || p.steps !== null ? null : { version: p.version, valkey: p.valkey, db: p.db };
   }
 
   /**
@@ -1341,7 +1341,7 @@ export class RdbDecoder {
     const out: RdbRecord[] = [];
     for (;;) {
       if (src.available < this.want) await src.fill(this.need, this.want);
-      if (this.piece && src.exhausted && src.available === 0) {
+      if (this.piece && src.exhausted && src.available === 0 && p.steps === null) {
         this.done = true;
         return out.length > 0 ? out : null;
       }
@@ -1394,10 +1394,11 @@ export class RdbDecoder {
         this.want = this.need = 1;
         return out;
       } catch (e) {
-        // A big value whose record started in this batch keeps its whole steps and goes on from
-        // there (raw mode wants the record's bytes in one window). Any other record is parsed
-        // again once more bytes arrive (or not at all): its partial key is dropped.
-        const keep = e instanceof NeedMore && p.steps !== null && out.length === 0 && !p.raw;
+        // A big value keeps its whole steps and goes on from there, in this call or the next (raw
+        // mode wants the record's bytes in one window): a sink never sees its elements twice.
+        // Any other record is parsed again once more bytes arrive (or not at all): its partial
+        // key is dropped.
+        const keep = e instanceof NeedMore && p.steps !== null && !p.raw;
         if (!keep) {
           p.steps = null;
           p.sink?.discard();
@@ -1417,6 +1418,7 @@ export class RdbDecoder {
           const avail = win.length - q;
           if (src.exhausted && src.available < need) {
             const recordAt = keep ? p.steps!.startAbs : src.offset;
+            if (keep) p.sink?.discard();
             this.handOverRest(win, q);
             throw new FormatError(
               src.name,
