@@ -77,6 +77,8 @@ export interface PieceState {
 }
 
 const TWO32 = 0x100000000;
+/** A string value at least this long is checked as it streams (see Steps), not held whole. */
+const BIG_STRING = 1 << 20;
 const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** Sentinel of a stream group's unknown entries_read (uint64 all ones). */
 const ENTRIES_READ_UNKNOWN = 0xffffffffffffffffn;
@@ -262,6 +264,8 @@ class RecordParser {
   checkValue(type: number, start: number, keyAt: number): number {
     switch (type) {
       case RdbType.STRING:
+        // A big plain string nobody reads is stepped over as it arrives: the window never holds it.
+        if (this.out === null && this.plainLength() >= BIG_STRING) return this.beginSteps(type, start, keyAt, false);
         this.element();
         return 1;
       case RdbType.LIST:
@@ -341,6 +345,15 @@ class RecordParser {
   private runSteps(s: Steps): number {
     const out = this.out;
     switch (s.type) {
+      case RdbType.STRING: {
+        // Steps are bytes here: whatever part of the string the window holds.
+        const take = Math.min(s.n - s.i, this.b.length - this.p);
+        this.p += take;
+        s.i += take;
+        this.mark = this.p;
+        if (s.i < s.n) throw new NeedMore(this.p + Math.min(s.n - s.i, 1 << 16));
+        return 1;
+      }
       case RdbType.LIST:
         for (; s.i < s.n; s.i++) {
           this.element();
@@ -393,6 +406,16 @@ class RecordParser {
       default:
         return this.streamSteps(s);
     }
+  }
+
+  /** The length of the plain (not int or LZF encoded) string at p, or -1; p does not move. */
+  private plainLength(): number {
+    const b0 = this.b[this.p];
+    if (b0 === undefined || b0 >> 6 === 3) return -1;
+    const at = this.p;
+    const n = this.len();
+    this.p = at;
+    return n;
   }
 
   /** Hash and zset steps are pairs: steps over the pair first, so its member is recorded only once it is whole. */

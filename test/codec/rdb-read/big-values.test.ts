@@ -166,6 +166,25 @@ describe('validate-only big values survive any chunk split', () => {
     }
   });
 
+  it('a 3 MB string value is stepped over as it arrives, with the CRC checked and cuts reported', async () => {
+    const str = Buffer.concat([Buffer.from([0]), rdbStr('bigstring'), rdbStr('x'.repeat(3 << 20)), Buffer.from([0]), rdbStr('k'), rdbStr('v')]);
+    const file = rdbFile(str);
+    const whole = await outcome(ByteSource.fromBuffer(file, 'f'), { validateOnly: true });
+    expect(whole).toEqual(['header', 'selectdb', 'key 0 0 11 null', `key 0 0 ${11 + str.length - 5} null`, 'eof']);
+    const damaged = Buffer.from(file);
+    damaged[2 << 20] ^= 1; // inside the string: only the CRC can tell
+    const crcError = await outcome(ByteSource.fromBuffer(damaged, 'f'), { validateOnly: true });
+    expect(crcError.at(-1)).toMatch(/^error f: at byte \d+: expected RDB checksum/);
+    const cut = file.subarray(0, 1 << 20);
+    const cutError = [`error f: at byte ${1 << 20}: expected the rest of the record starting at byte 11, found end of file (truncated, or no EOF marker)`];
+    for (const [size, bounded] of modes) {
+      expect(await outcome(chunks(file, size, 'f', bounded), { validateOnly: true })).toEqual(whole);
+      expect(await outcome(chunks(damaged, size, 'f', bounded), { validateOnly: true })).toEqual(crcError);
+      expect(await outcome(chunks(cut, size, 'f', bounded), { validateOnly: true })).toEqual(cutError);
+      expect(await sinkEvents(chunks(file, size, 'f', bounded))).toEqual(await sinkEvents(ByteSource.fromBuffer(file, 'f')));
+    }
+  });
+
   it('a file cut inside a big value names the start of its record', async () => {
     const file = rdbFile(bigList(50_000));
     const cut = file.subarray(0, 200_000);
