@@ -286,6 +286,12 @@ class RecordParser {
         this.out.value(v);
         return 1;
       }
+      case RdbType.HASH_METADATA:
+      case RdbType.HASH_METADATA_PRE_GA: // also Valkey's HASH_2
+        // Hashes with field TTLs: a sink takes them decoded; otherwise they are checked pair by pair.
+        if (this.out !== null) break;
+        if (type === RdbType.HASH_METADATA) this.i64(); // min expire: informational
+        return this.beginSteps(type, start, keyAt, false);
       case RdbType.LIST_ZIPLIST:
         return this.blobCheck(zlWalk, this.listCheck, 'ziplist');
       case RdbType.SET_INTSET: {
@@ -309,19 +315,17 @@ class RecordParser {
         if (n % 2 !== 0 && !this.skim) throw new BadData(at, `a ${zset ? 'zset' : 'hash'} blob with an even number of entries`);
         return n;
       }
-      default: {
-        // Rare or small types (zipmap, streams, module, hash-field TTLs): the full decoder checks them.
-        const v = this.value(type, start);
-        if (v !== null) this.out?.value(v);
-        return v === null ? 0 : 1;
-      }
     }
+    // Rare or small types (zipmap, module, hash-field TTL listpacks), and what a sink takes decoded: the full decoder checks them.
+    const v = this.value(type, start);
+    if (v !== null) this.out?.value(v);
+    return v === null ? 0 : 1;
   }
 
   /** Reads the step count of a big value and checks its steps (see Steps). */
   private beginSteps(type: number, start: number, keyAt: number, stream: boolean): number {
     const n = this.len();
-    if (type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2) this.unique.reset();
+    this.unique.reset();
     this.steps = {
       type,
       n,
@@ -363,21 +367,30 @@ class RecordParser {
       case RdbType.SET:
       case RdbType.HASH:
       case RdbType.ZSET:
-      case RdbType.ZSET_2: {
+      case RdbType.ZSET_2:
+      case RdbType.HASH_METADATA:
+      case RdbType.HASH_METADATA_PRE_GA: {
         const seen = this.unique;
         const type = s.type;
+        const zset = type === RdbType.ZSET || type === RdbType.ZSET_2;
+        // Field TTLs: a LEN before the field (Redis), an int64 after the value (Valkey HASH_2).
+        const ttlFirst = type === RdbType.HASH_METADATA || (type === RdbType.HASH_METADATA_PRE_GA && !this.valkey);
+        const ttlAfter = type === RdbType.HASH_METADATA_PRE_GA && this.valkey;
         for (; s.i < s.n; s.i++) {
-          if (type !== RdbType.SET) this.pairPresent(type);
+          if (type !== RdbType.SET) this.pairPresent(type, ttlFirst, ttlAfter);
+          if (ttlFirst) this.len();
           this.span();
           if (!this.skim && !seen.add(this.rb, this.rs, this.re))
-            throw new BadData(s.firstAbs - this.base, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
+            throw new BadData(s.firstAbs - this.base, `unique ${type === RdbType.SET ? 'set members' : zset ? 'zset members' : 'hash fields'}, found a duplicate`);
           out?.str(this.rb, this.rs, this.re);
-          if (type === RdbType.HASH) this.element();
-          else if (type !== RdbType.SET) {
+          if (zset) {
             const sAt = this.p;
             const sc = type === RdbType.ZSET ? this.stringDouble() : this.binaryDouble();
             if (Number.isNaN(sc)) throw new BadData(sAt, 'a zset score that is not NaN');
             out?.score(sc);
+          } else if (type !== RdbType.SET) {
+            this.element();
+            if (ttlAfter) this.p += 8;
           }
           this.mark = this.p;
         }
@@ -419,14 +432,17 @@ class RecordParser {
   }
 
   /** Hash and zset steps are pairs: steps over the pair first, so its member is recorded only once it is whole. */
-  private pairPresent(type: number): void {
+  private pairPresent(type: number, ttlFirst: boolean, ttlAfter: boolean): void {
     const at = this.p;
+    if (ttlFirst) this.len();
     this.span(true);
-    if (type === RdbType.HASH) this.span(true);
-    else if (type === RdbType.ZSET_2) this.need(8);
-    else {
+    if (type === RdbType.ZSET_2) this.need(8);
+    else if (type === RdbType.ZSET) {
       const n = this.u8();
       if (n < 253) this.need(n);
+    } else {
+      this.span(true);
+      if (ttlAfter) this.need(8);
     }
     this.p = at;
   }

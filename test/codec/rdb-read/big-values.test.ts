@@ -90,9 +90,10 @@ function rdbLen(n: number): Buffer {
 }
 const rdbStr = (s: string): Buffer => Buffer.concat([rdbLen(s.length), Buffer.from(s, 'latin1')]);
 
-/** A version-10 file: `body` records in db 0, EOF, CRC. */
-function rdbFile(...records: Buffer[]): Buffer {
-  const body = Buffer.concat([Buffer.from('REDIS0010'), Buffer.from([0xfe, 0]), ...records, Buffer.from([0xff])]);
+/** A file (version 10 unless `magic` says otherwise): `records` in db 0, EOF, CRC. */
+function rdbFile(...records: Array<Buffer | string>): Buffer {
+  const magic = typeof records[0] === 'string' ? (records.shift() as string) : 'REDIS0010';
+  const body = Buffer.concat([Buffer.from(magic), Buffer.from([0xfe, 0]), ...(records as Buffer[]), Buffer.from([0xff])]);
   const crc = Buffer.alloc(8);
   crc.writeBigUInt64LE(crc64(body));
   return Buffer.concat([body, crc]);
@@ -110,6 +111,20 @@ function bigHash(n: number, dup: boolean): Buffer {
 function bigList(n: number): Buffer {
   const parts = [Buffer.from([1]), rdbStr('biglist'), rdbLen(n)];
   for (let i = 0; i < n; i++) parts.push(rdbStr(`e${i}`));
+  return Buffer.concat(parts);
+}
+
+/** A hash with field TTLs of n fields (the last repeats the first): Redis 7.4 HASH_METADATA (24) or Valkey HASH_2 (22). */
+function ttlHash(n: number, valkey: boolean): Buffer {
+  const parts = [Buffer.from([valkey ? 22 : 24]), rdbStr('ttlhash')];
+  if (!valkey) parts.push(Buffer.alloc(8)); // min expire
+  parts.push(rdbLen(n));
+  const ttl = Buffer.alloc(8, 0xff); // Valkey: -1, no TTL
+  for (let i = 0; i < n; i++) {
+    const f = rdbStr(`field:${i === n - 1 ? 0 : i}`);
+    const v = rdbStr(`value:${i}`);
+    parts.push(...(valkey ? [f, v, ttl] : [rdbLen(i % 2), f, v]));
+  }
   return Buffer.concat(parts);
 }
 
@@ -163,6 +178,21 @@ describe('validate-only big values survive any chunk split', () => {
     for (const [size, bounded] of modes) {
       expect(await outcome(chunks(good, size, 'f', bounded), { validateOnly: true })).toEqual(whole);
       expect(await outcome(chunks(bad, size, 'f', bounded), { validateOnly: true })).toEqual(expected);
+    }
+  });
+
+  it('hashes with field TTLs (Redis HASH_METADATA, Valkey HASH_2): a late duplicate field found in any split', async () => {
+    for (const [valkey, magic] of [
+      [false, 'REDIS0012'],
+      [true, 'VALKEY080'],
+    ] as const) {
+      const file = rdbFile(magic, ttlHash(50_000, valkey));
+      const firstField = 11 + 1 + rdbStr('ttlhash').length + (valkey ? 0 : 8) + rdbLen(50_000).length;
+      const expected = [`error f: at byte ${firstField}: expected unique hash fields, found a duplicate`];
+      expect(await outcome(ByteSource.fromBuffer(file, 'f'), { validateOnly: true }), magic).toEqual(expected);
+      for (const [size, bounded] of modes) expect(await outcome(chunks(file, size, 'f', bounded), { validateOnly: true }), `${magic} ${size}`).toEqual(expected);
+      // the full decoder agrees there is a duplicate
+      await expect(readAll(ByteSource.fromBuffer(file, 'f'))).rejects.toThrow(/unique hash fields/);
     }
   });
 
