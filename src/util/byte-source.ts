@@ -136,7 +136,8 @@ export class ByteSource {
    * Waits until at least `min` unread bytes are buffered (false if the stream ends first), then
    * also takes chunks that are already available, up to `max`, without waiting for more. Parsers
    * that restart a record use it to grow their window geometrically without ever blocking on
-   * bytes a live peer has not sent (a replication stream pauses right after the RDB).
+   * bytes a live peer has not sent (a replication stream pauses right after the RDB). A bounded
+   * source waits for `max` (or its end): the growth is then geometric however the chunks arrive.
    */
   async fill(min: number, max: number): Promise<boolean> {
     if (this.bounded) {
