@@ -1,6 +1,6 @@
 import type { ByteSource } from '../util/byte-source.js';
 import { FormatError } from '../util/errors.js';
-import { scanCommandFrame, type FrameSpans } from './command-frame.js';
+import { newFrameSpans, scanCommandFrame, type FrameSpans } from './command-frame.js';
 
 /**
  * Where applied commands go (the incr AOF): each command's frame exactly as the master sent it.
@@ -38,7 +38,7 @@ export class CommandStream {
    * runs after each read's worth of commands (flush, state, status).
    */
   async run(src: ByteSource, sink: CommandSink, onGetAck: (offset: number) => void, afterBatch?: () => Promise<void>): Promise<void> {
-    const spans: FrameSpans = { argc: 0, a0s: 0, a0e: 0, a1s: -1, a1e: -1 };
+    const spans = newFrameSpans();
     let want = 1;
     for (;;) {
       if (!(await src.ensure(want))) return;
@@ -48,7 +48,7 @@ export class CommandStream {
       for (;;) {
         const end = scanCommandFrame(win, pos, spans, src.name, base);
         if (end < 0) {
-          // Ask for the whole frame at once when its size is known, so big values are not re-scanned per chunk.
+          // Ask for the whole argument at once when its size is known; the scan resumes where it stopped (FrameSpans).
           want = Math.max(-end - pos, win.length - pos + 1);
           break;
         }

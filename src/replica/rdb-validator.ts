@@ -14,10 +14,11 @@ export interface RdbSummary {
 const HIGH_WATER = 8 << 20;
 
 /**
- * Validates an RDB while it streams past: chunks pushed here are fed through the RDB reader (raw
- * mode: structure and CRC, no value decoding) concurrently with writing them to disk, so a
+ * Validates an RDB while it streams past: chunks pushed here are fed through the RDB reader
+ * (validate-only mode: every check rdb-check makes and the CRC, no value decoded, big values
+ * checked element by element as their bytes arrive) concurrently with writing them to disk, so a
  * transfer is checked in the same pass that stores it. `push` applies backpressure when the reader
- * falls behind, so memory stays bounded whatever the dataset size.
+ * falls behind, so memory stays bounded whatever the dataset or key size.
  */
 export class RdbValidator {
   private queue: Buffer[] = [];
@@ -43,7 +44,8 @@ export class RdbValidator {
         await new Promise<void>((r) => (self.wake = r));
       }
     }
-    this.done = this.run(ByteSource.fromStream(chunks(), name));
+    // Bounded: the payload ends at finish(), so the reader may wait for all the bytes it wants.
+    this.done = this.run(ByteSource.fromStream(chunks(), name, true));
     this.done.catch((e: unknown) => {
       this.failure = e;
       this.release();
@@ -59,7 +61,7 @@ export class RdbValidator {
   private async run(src: ByteSource): Promise<RdbSummary> {
     const summary: RdbSummary = { version: 0, keys: 0, aux: {}, bytes: 0 };
     let sawEof = false;
-    for await (const rec of readRdb(src, { raw: true, verifyChecksum: true })) {
+    for await (const rec of readRdb(src, { validateOnly: true, verifyChecksum: true })) {
       if (rec.kind === 'key') summary.keys++;
       else if (rec.kind === 'aux') summary.aux[rec.key.toString('latin1')] = rec.value.toString('latin1');
       else if (rec.kind === 'header') summary.version = rec.version;

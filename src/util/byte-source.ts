@@ -9,6 +9,14 @@ import type { Readable } from 'node:stream';
  */
 export class ByteSource {
   private buf: Buffer = Buffer.alloc(0);
+  /**
+   * The allocation `buf` was copied into when a window had to join pieces, or null. `buf` ends at
+   * `room`'s index `roomEnd`; bytes after it were never part of a window, so new chunks are
+   * appended there in place (earlier views of the window see no change) and a window grown chunk
+   * by chunk costs one copy per byte, not one per chunk.
+   */
+  private room: Buffer | null = null;
+  private roomEnd = 0;
   private pos = 0;
   private base = 0;
   private ended = false;
@@ -19,17 +27,23 @@ export class ByteSource {
     private readonly chunks: AsyncIterator<Uint8Array>,
     /** Name used in error messages (a file path, or "master 10.0.0.1:6379"). */
     readonly name: string,
+    /**
+     * The stream ends by itself once its bytes are out (a file, a payload of known extent), so
+     * `fill` may wait for all it is asked for. False for a live peer that may go quiet after a
+     * frame and wait for us (a socket): `fill` then takes only what has arrived.
+     */
+    readonly bounded = false,
   ) {}
 
   static fromFile(path: string, start = 0): ByteSource {
     const stream = createReadStream(path, { start, highWaterMark: 1 << 20 });
-    const src = ByteSource.fromStream(stream, path);
+    const src = ByteSource.fromStream(stream, path, true);
     src.base = start;
     return src;
   }
 
-  static fromStream(stream: Readable | AsyncIterable<Uint8Array>, name: string): ByteSource {
-    return new ByteSource((stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator](), name);
+  static fromStream(stream: Readable | AsyncIterable<Uint8Array>, name: string, bounded = false): ByteSource {
+    return new ByteSource((stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator](), name, bounded);
   }
 
   /** `base`: the file offset of data[0] (a piece of a larger file), for offsets in messages. */
@@ -65,8 +79,8 @@ export class ByteSource {
   async ensure(n: number): Promise<boolean> {
     if (this.buf.length - this.pos >= n) return true;
     if (this.ended) return false;
-    const parts: Buffer[] = [this.buf.subarray(this.pos)];
-    let have = parts[0]!.length;
+    const parts: Buffer[] = [];
+    let have = this.available;
     while (have < n) {
       const r = await this.nextChunk();
       if (r.done) {
@@ -82,10 +96,33 @@ export class ByteSource {
     return have >= n;
   }
 
-  /** Makes `parts` (the unread tail first, then new chunks) the window. */
+  /** Makes the unread tail followed by the new chunks `parts` (`have` bytes in all) the window. */
   private adopt(parts: Buffer[], have: number): void {
+    if (parts.length === 0) return;
+    const tail = this.buf.length - this.pos;
     this.base += this.pos;
-    this.buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, have);
+    if (tail === 0 && parts.length === 1) {
+      // The common case: the window is the chunk itself, no copy.
+      this.buf = parts[0]!;
+      this.pos = 0;
+      this.room = null;
+      return;
+    }
+    let room = this.room;
+    let at = this.roomEnd;
+    const start = at - tail;
+    if (room === null || this.buf.buffer !== room.buffer || at + (have - tail) > room.length) {
+      // A new allocation with spare room: a window that keeps growing is copied O(log n) times.
+      room = Buffer.allocUnsafe(have + Math.max(have >> 1, 1 << 16));
+      at = this.buf.copy(room, 0, this.pos);
+      this.room = room;
+      for (const part of parts) at += part.copy(room, at);
+      this.buf = room.subarray(0, at);
+    } else {
+      for (const part of parts) at += part.copy(room, at);
+      this.buf = room.subarray(start, at);
+    }
+    this.roomEnd = at;
     this.pos = 0;
   }
 
@@ -99,11 +136,16 @@ export class ByteSource {
    * Waits until at least `min` unread bytes are buffered (false if the stream ends first), then
    * also takes chunks that are already available, up to `max`, without waiting for more. Parsers
    * that restart a record use it to grow their window geometrically without ever blocking on
-   * bytes a live peer has not sent (a replication stream pauses right after the RDB).
+   * bytes a live peer has not sent (a replication stream pauses right after the RDB). A bounded
+   * source waits for `max` (or its end): the growth is then geometric however the chunks arrive.
    */
   async fill(min: number, max: number): Promise<boolean> {
+    if (this.bounded) {
+      await this.ensure(max);
+      return this.available >= min;
+    }
     if (!(await this.ensure(min))) return false;
-    const parts: Buffer[] = [this.buf.subarray(this.pos)];
+    const parts: Buffer[] = [];
     let have = this.available;
     // A chunk that is not there within ~1 ms is not waited for (a file's read-ahead is).
     let timer: NodeJS.Timeout | undefined;
@@ -123,7 +165,7 @@ export class ByteSource {
       have += c.length;
     }
     clearTimeout(timer);
-    if (parts.length > 1) this.adopt(parts, have);
+    this.adopt(parts, have);
     return true;
   }
 

@@ -67,4 +67,20 @@ describe('CommandStream offset accounting', () => {
     expect(s.offset).toBe(all.length);
     expect(applied).toEqual([`5:SET k ${'v'.repeat(300)}`, '5:MULTI', '5:INCR n', '5:EXEC']);
   });
+
+  it('applies a command of 200k arguments arriving in 1000-byte chunks as one exact frame', async () => {
+    const args = ['RPUSH', 'big', ...Array.from({ length: 200_000 }, (_, i) => `e${i}`)];
+    const big = encodeCommand(args);
+    const all = Buffer.concat([cmd('SELECT', '2'), big, cmd('MULTI'), big, cmd('EXEC'), cmd('SET', 'a', 'b')]);
+    const s = new CommandStream(0, 0);
+    const frames: Array<[number, Buffer]> = [];
+    async function* bytes() {
+      for (let i = 0; i < all.length; i += 1000) yield all.subarray(i, i + 1000);
+    }
+    await s.run(ByteSource.fromStream(bytes(), 'split'), { appendEncoded: (db, f) => void frames.push([db, Buffer.from(f)]) }, () => {});
+    expect(s.offset).toBe(all.length);
+    expect(frames.map(([db, f]) => `${db}:${f.length}`)).toEqual([`2:${big.length}`, '2:15', `2:${big.length}`, '2:14', '2:27']);
+    expect(frames[0]![1].equals(big) && frames[2]![1].equals(big)).toBe(true);
+    expect(frameText(frames[4]![1])).toBe('SET a b');
+  });
 });

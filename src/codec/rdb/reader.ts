@@ -9,7 +9,7 @@ import { intsetDecode } from './intset.js';
 import { lpDecode, lpWalk } from './listpack.js';
 import { packedScore, strtodPrefix } from './score-text.js';
 import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
-import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry } from './model.js';
+import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry, type StreamValue } from './model.js';
 import { zipmapDecode } from './zipmap.js';
 import { UniqueBytes } from './unique-bytes.js';
 import type { ValueSink } from './value-sink.js';
@@ -77,10 +77,36 @@ export interface PieceState {
 }
 
 const TWO32 = 0x100000000;
+/** A string value at least this long is checked as it streams (see Steps), not held whole. */
+const BIG_STRING = 1 << 20;
 const MODULE_CHARSET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** Sentinel of a stream group's unknown entries_read (uint64 all ones). */
 const ENTRIES_READ_UNKNOWN = 0xffffffffffffffffn;
-const MAX_WINDOW_STEP = 1 << 24;
+
+/**
+ * A big value checked step by step (validate-only): a step is one element, one pair or one node.
+ * When the window ends inside the value, the bytes of the whole steps are committed and the check
+ * continues from the next step once more bytes arrive, instead of parsing the record again from
+ * its start: a value of millions of elements arriving in network-sized chunks stays linear, and
+ * the window holds one step rather than the whole record.
+ */
+interface Steps {
+  type: number;
+  /** Steps in the value (elements, pairs, quicklist or stream nodes). */
+  n: number;
+  /** Steps done. */
+  i: number;
+  /** Elements counted so far (quicklists: the sum of the node counts). */
+  total: number;
+  /** Absolute offsets of the record and of the first step (duplicate errors point there). */
+  startAbs: number;
+  firstAbs: number;
+  /** The key's window index while the record has not been cut yet; its bytes afterwards (empty-key notice). */
+  keyAt: number;
+  name: Buffer | null;
+  /** Stream node keys seen (they must be unique). */
+  nodeKeys: Set<string> | null;
+}
 
 export function moduleTypeName(id: bigint): string {
   let name = '';
@@ -134,6 +160,12 @@ class RecordParser {
   private readonly zsetCheck = new CheckVisitor(2, true);
   /** Members/fields seen in the current hashtable-encoded value. */
   private readonly unique = new UniqueBytes();
+  /** File offset of b[0]. */
+  private base = 0;
+  /** The big value being checked in steps, while its record is not complete; null otherwise. */
+  steps: Steps | null = null;
+  /** Window index after the last whole step of `steps`. */
+  mark = 0;
 
   constructor(
     readonly raw: boolean,
@@ -152,8 +184,11 @@ class RecordParser {
     return key;
   }
 
-  /** Validates an RDB string and leaves its bytes in rb[rs, re) without allocating. */
-  span(): void {
+  /**
+   * Validates an RDB string and leaves its bytes in rb[rs, re) without allocating; with `only`
+   * (skim), steps over it without decompressing or reading it.
+   */
+  span(only = this.skim): void {
     const at = this.p;
     const b0 = this.u8();
     if (b0 >> 6 !== 3) {
@@ -170,7 +205,7 @@ class RecordParser {
     if (enc <= 2) {
       const size = enc === 0 ? 1 : enc === 1 ? 2 : 4;
       this.need(size);
-      if (this.skim) {
+      if (only) {
         this.p += size;
         return;
       }
@@ -188,7 +223,7 @@ class RecordParser {
     const from = this.p;
     this.p += clen;
     if (ulen === 0 || ulen > clen * 132 + 64) throw new BadData(at, `an LZF string whose length ${ulen} fits its ${clen} compressed bytes`, true);
-    if (this.skim) return;
+    if (only) return;
     if (this.scratch.length < ulen) this.scratch = Buffer.allocUnsafe(Math.max(ulen, this.scratch.length * 2));
     try {
       lzfDecompressInto(this.b, this.scratch, ulen, from, from + clen);
@@ -222,40 +257,41 @@ class RecordParser {
     return 1;
   }
 
-  /** Validation-only counterpart of value(): the element count (0 = empty key, skipped). */
-  checkValue(type: number, start: number): number {
+  /**
+   * Validation-only counterpart of value(): the element count (0 = empty key, skipped). `keyAt`:
+   * window index of the key (big values keep it for a notice).
+   */
+  checkValue(type: number, start: number, keyAt: number): number {
     switch (type) {
       case RdbType.STRING:
+        // A big plain string nobody reads is stepped over as it arrives: the window never holds it.
+        if (this.out === null && this.plainLength() >= BIG_STRING) return this.beginSteps(type, start, keyAt, false);
         this.element();
         return 1;
-      case RdbType.LIST: {
-        const n = this.len();
-        for (let i = 0; i < n; i++) this.element();
-        return n;
-      }
+      case RdbType.LIST:
       case RdbType.SET:
       case RdbType.HASH:
       case RdbType.ZSET:
-      case RdbType.ZSET_2: {
-        const n = this.len();
-        const at = this.p;
-        const seen = this.unique.reset();
-        const out = this.out;
-        for (let i = 0; i < n; i++) {
-          this.span();
-          if (!this.skim && !seen.add(this.rb, this.rs, this.re))
-            throw new BadData(at, `unique ${type === RdbType.SET ? 'set members' : type === RdbType.HASH ? 'hash fields' : 'zset members'}, found a duplicate`);
-          out?.str(this.rb, this.rs, this.re);
-          if (type === RdbType.HASH) this.element();
-          else if (type !== RdbType.SET) {
-            const sAt = this.p;
-            const sc = type === RdbType.ZSET ? this.stringDouble() : this.binaryDouble();
-            if (Number.isNaN(sc)) throw new BadData(sAt, 'a zset score that is not NaN');
-            out?.score(sc);
-          }
-        }
-        return n;
+      case RdbType.ZSET_2:
+      case RdbType.LIST_QUICKLIST:
+      case RdbType.LIST_QUICKLIST_2:
+        return this.beginSteps(type, start, keyAt, false);
+      case RdbType.STREAM_LISTPACKS:
+      case RdbType.STREAM_LISTPACKS_2:
+      case RdbType.STREAM_LISTPACKS_3:
+      case RdbType.STREAM_LISTPACKS_4: {
+        // A sink takes a stream as one decoded value; otherwise it is checked node by node.
+        if (this.out === null) return this.beginSteps(type, start, keyAt, true);
+        const v = this.value(type, start)!;
+        this.out.value(v);
+        return 1;
       }
+      case RdbType.HASH_METADATA:
+      case RdbType.HASH_METADATA_PRE_GA: // also Valkey's HASH_2
+        // Hashes with field TTLs: a sink takes them decoded; otherwise they are checked pair by pair.
+        if (this.out !== null) break;
+        if (type === RdbType.HASH_METADATA) this.i64(); // min expire: informational
+        return this.beginSteps(type, start, keyAt, false);
       case RdbType.LIST_ZIPLIST:
         return this.blobCheck(zlWalk, this.listCheck, 'ziplist');
       case RdbType.SET_INTSET: {
@@ -279,34 +315,155 @@ class RecordParser {
         if (n % 2 !== 0 && !this.skim) throw new BadData(at, `a ${zset ? 'zset' : 'hash'} blob with an even number of entries`);
         return n;
       }
+    }
+    // Rare or small types (zipmap, module, hash-field TTL listpacks), and what a sink takes decoded: the full decoder checks them.
+    const v = this.value(type, start);
+    if (v !== null) this.out?.value(v);
+    return v === null ? 0 : 1;
+  }
+
+  /** Reads the step count of a big value and checks its steps (see Steps). */
+  private beginSteps(type: number, start: number, keyAt: number, stream: boolean): number {
+    const n = this.len();
+    this.unique.reset();
+    this.steps = {
+      type,
+      n,
+      i: 0,
+      total: 0,
+      startAbs: this.base + start,
+      firstAbs: this.base + this.p,
+      keyAt,
+      name: null,
+      nodeKeys: stream && !this.skim ? new Set<string>() : null,
+    };
+    this.mark = this.p;
+    return this.runSteps(this.steps);
+  }
+
+  /**
+   * Checks the steps of `s` from the next one on; this.mark follows the end of the last whole
+   * step. A step records nothing (uniqueness, sink) until all its bytes are in the window, so a
+   * step cut by the window's end is simply taken again. Returns the value's element count.
+   */
+  private runSteps(s: Steps): number {
+    const out = this.out;
+    switch (s.type) {
+      case RdbType.STRING: {
+        // Steps are bytes here: whatever part of the string the window holds.
+        const take = Math.min(s.n - s.i, this.b.length - this.p);
+        this.p += take;
+        s.i += take;
+        this.mark = this.p;
+        if (s.i < s.n) throw new NeedMore(this.p + Math.min(s.n - s.i, 1 << 16));
+        return 1;
+      }
+      case RdbType.LIST:
+        for (; s.i < s.n; s.i++) {
+          this.element();
+          this.mark = this.p;
+        }
+        return s.n;
+      case RdbType.SET:
+      case RdbType.HASH:
+      case RdbType.ZSET:
+      case RdbType.ZSET_2:
+      case RdbType.HASH_METADATA:
+      case RdbType.HASH_METADATA_PRE_GA: {
+        const seen = this.unique;
+        const type = s.type;
+        const zset = type === RdbType.ZSET || type === RdbType.ZSET_2;
+        // Field TTLs: a LEN before the field (Redis), an int64 after the value (Valkey HASH_2).
+        const ttlFirst = type === RdbType.HASH_METADATA || (type === RdbType.HASH_METADATA_PRE_GA && !this.valkey);
+        const ttlAfter = type === RdbType.HASH_METADATA_PRE_GA && this.valkey;
+        for (; s.i < s.n; s.i++) {
+          if (type !== RdbType.SET) this.pairPresent(type, ttlFirst, ttlAfter);
+          if (ttlFirst) this.len();
+          this.span();
+          if (!this.skim && !seen.add(this.rb, this.rs, this.re))
+            throw new BadData(s.firstAbs - this.base, `unique ${type === RdbType.SET ? 'set members' : zset ? 'zset members' : 'hash fields'}, found a duplicate`);
+          out?.str(this.rb, this.rs, this.re);
+          if (zset) {
+            const sAt = this.p;
+            const sc = type === RdbType.ZSET ? this.stringDouble() : this.binaryDouble();
+            if (Number.isNaN(sc)) throw new BadData(sAt, 'a zset score that is not NaN');
+            out?.score(sc);
+          } else if (type !== RdbType.SET) {
+            this.element();
+            if (ttlAfter) this.p += 8;
+          }
+          this.mark = this.p;
+        }
+        return s.n;
+      }
       case RdbType.LIST_QUICKLIST:
       case RdbType.LIST_QUICKLIST_2: {
-        const v2 = type === RdbType.LIST_QUICKLIST_2;
-        const nodes = this.len();
-        let total = 0;
-        for (let i = 0; i < nodes; i++) {
+        const v2 = s.type === RdbType.LIST_QUICKLIST_2;
+        for (; s.i < s.n; s.i++) {
           const at = this.p;
           const container = v2 ? this.len() : QuicklistContainer.PACKED;
           if (container === QuicklistContainer.PLAIN) {
             this.element();
-            total++;
-            continue;
+            s.total++;
+          } else {
+            if (container !== QuicklistContainer.PACKED) throw new BadData(at, `a quicklist node container 1 (PLAIN) or 2 (PACKED), found ${container}`);
+            const bAt = this.p;
+            const n = this.blobCheck(v2 ? lpWalk : zlWalk, this.listCheck, v2 ? 'quicklist listpack node' : 'quicklist ziplist node');
+            if (n === 0 && v2) throw new BadData(bAt, 'a non-empty quicklist node');
+            s.total += n;
           }
-          if (container !== QuicklistContainer.PACKED) throw new BadData(at, `a quicklist node container 1 (PLAIN) or 2 (PACKED), found ${container}`);
-          const bAt = this.p;
-          const n = this.blobCheck(v2 ? lpWalk : zlWalk, this.listCheck, v2 ? 'quicklist listpack node' : 'quicklist ziplist node');
-          if (n === 0 && v2) throw new BadData(bAt, 'a non-empty quicklist node');
-          total += n;
+          this.mark = this.p;
         }
-        return total;
+        return s.total;
       }
-      default: {
-        // Rare or small types (zipmap, streams, module, hash-field TTLs): the full decoder checks them.
-        const v = this.value(type, start);
-        if (v !== null) this.out?.value(v);
-        return v === null ? 0 : 1;
-      }
+      default:
+        return this.streamSteps(s);
     }
+  }
+
+  /** The length of the plain (not int or LZF encoded) string at p, or -1; p does not move. */
+  private plainLength(): number {
+    const b0 = this.b[this.p];
+    if (b0 === undefined || b0 >> 6 === 3) return -1;
+    const at = this.p;
+    const n = this.len();
+    this.p = at;
+    return n;
+  }
+
+  /** Hash and zset steps are pairs: steps over the pair first, so its member is recorded only once it is whole. */
+  private pairPresent(type: number, ttlFirst: boolean, ttlAfter: boolean): void {
+    const at = this.p;
+    if (ttlFirst) this.len();
+    this.span(true);
+    if (type === RdbType.ZSET_2) this.need(8);
+    else if (type === RdbType.ZSET) {
+      const n = this.u8();
+      if (n < 253) this.need(n);
+    } else {
+      this.span(true);
+      if (ttlAfter) this.need(8);
+    }
+    this.p = at;
+  }
+
+  /** A stream checked node by node (no entry decoded past its node), then its groups in one step. */
+  private streamSteps(s: Steps): number {
+    const ver = s.type === RdbType.STREAM_LISTPACKS ? 1 : s.type === RdbType.STREAM_LISTPACKS_2 ? 2 : s.type === RdbType.STREAM_LISTPACKS_3 ? 3 : 4;
+    const entries: StreamEntry[] = [];
+    for (; s.i < s.n; s.i++) {
+      const at = this.p;
+      this.span(true);
+      this.span(true);
+      if (!this.skim) {
+        this.p = at;
+        entries.length = 0;
+        this.streamNode(s.nodeKeys!, entries);
+      }
+      this.mark = this.p;
+    }
+    this.streamTail(ver, s.n, { ms: 0n, seq: 0n });
+    return 1;
   }
 
   private need(n: number): void {
@@ -537,6 +694,7 @@ class RecordParser {
    * for skipped content; those are committed and attach to the next key. `base` = file offset of b[0].
    */
   record(base: number): RdbRecord | null {
+    this.base = base;
     const start = this.p;
     this.valueType = -1;
     const op = this.u8();
@@ -659,16 +817,41 @@ class RecordParser {
       this.out = sink !== null && sink.key(this.db, this.rb, this.rs, this.re, type, this.expireAt) ? sink : null;
       // Module values are decoded even here (rdb-check reports their names), unless a sink takes them.
       if (sink === null && type === RdbType.MODULE_2) value = this.value(type, start);
-      else value = this.checkValue(type, start) === 0 ? null : CHECKED;
+      else value = this.checkValue(type, start, keyAt) === 0 ? null : CHECKED;
+      this.steps = null;
     } else {
       key = this.str();
       keyEnd = this.p;
       this.valueType = type;
       value = this.value(type, start);
     }
+    return this.endKey(type, base + start, key, keyEnd, value, keyAt);
+  }
+
+  /** Keeps a big value's progress while the window is cut at this.mark (see Steps). */
+  suspend(): void {
+    const s = this.steps!;
+    s.name ??= Buffer.from(this.keyAt(s.keyAt));
+  }
+
+  /** Continues the big value the last window ended in; the window starts at its next step. */
+  resume(base: number): RdbRecord | null {
+    this.base = base;
+    const s = this.steps!;
+    this.mark = this.p;
+    const n = this.runSteps(s);
+    this.steps = null;
+    return this.endKey(s.type, s.startAbs, EMPTY, -1, n === 0 ? null : CHECKED, s.name!);
+  }
+
+  /**
+   * The key record for a value just read (null for an empty one). `nameAt`: the key's window
+   * index, or its bytes once the window no longer holds it (a resumed big value).
+   */
+  private endKey(type: number, startAbs: number, key: Buffer, keyEnd: number, value: RedisValue | null, nameAt: number | Buffer): RdbRecord | null {
     // A sink or a skim wants no record per key (millions of objects): they get a shared stand-in.
     const lean = this.sink !== null || this.skim;
-    const entry: RdbKey | null = lean ? null : { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : base + start };
+    const entry: RdbKey | null = lean ? null : { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : startAbs };
     if (entry !== null) {
       if (this.idle !== undefined) entry.idleSeconds = this.idle;
       if (this.freq !== undefined) entry.freq = this.freq;
@@ -682,8 +865,8 @@ class RecordParser {
     if (value === null) {
       this.out?.discard();
       this.out = null;
-      const name = this.validateOnly ? this.keyAt(keyAt) : key;
-      this.notice(`skipped empty key ${shown(name)} (Redis skips it too)`, base + start);
+      const name = typeof nameAt !== 'number' ? nameAt : this.validateOnly ? this.keyAt(nameAt) : key;
+      this.notice(`skipped empty key ${shown(name)} (Redis skips it too)`, startAbs);
       return null;
     }
     this.out?.end();
@@ -911,37 +1094,42 @@ class RecordParser {
     const seen = new Set<string>();
     let ordered = true;
     for (let i = 0; i < nodes; i++) {
-      if (this.skim) {
-        // The node key and its listpack: the pieces' full parse checks them.
-        this.span();
-        this.span();
-        continue;
-      }
-      const keyAt = this.p;
-      const nodeKey = this.str();
-      if (nodeKey.length !== 16) throw new BadData(keyAt, `a 16-byte stream node key, found ${nodeKey.length} bytes`);
-      const masterMs = nodeKey.readBigUInt64BE(0);
-      const masterSeq = nodeKey.readBigUInt64BE(8);
-      const k = idKey(masterMs, masterSeq);
-      if (!unseen(seen, k)) throw new BadData(keyAt, `unique stream node keys, found ${k} twice`);
-      const prev = keys[keys.length - 1];
-      if (prev && compareId(prev.ms, prev.seq, masterMs, masterSeq) > 0) ordered = false;
-      const lpAt = this.p;
-      const lp = this.blob((b) => lpDecode(b, false), 'stream listpack');
-      if (lp.length === 0) throw new BadData(lpAt, 'a non-empty stream listpack node');
       const from = entries.length;
-      try {
-        decodeStreamNode(lp, masterMs, masterSeq, entries);
-      } catch (e) {
-        if (e instanceof BlobError) throw new BadData(lpAt, `a valid stream listpack node: ${e.expected}`);
-        throw e;
-      }
-      keys.push({ ms: masterMs, seq: masterSeq, from, to: entries.length });
+      const { ms, seq } = this.streamNode(seen, entries);
+      const prev = keys[keys.length - 1];
+      if (prev && compareId(prev.ms, prev.seq, ms, seq) > 0) ordered = false;
+      keys.push({ ms, seq, from, to: entries.length });
     }
     if (!ordered) {
       const all = entries;
       entries = keys.sort((a, b) => compareId(a.ms, a.seq, b.ms, b.seq)).flatMap((n) => all.slice(n.from, n.to));
     }
+    return { type: 'stream', value: { entries, ...this.streamTail(ver, nodes, entries.length > 0 ? entries[0]!.id : { ms: 0n, seq: 0n }) } };
+  }
+
+  /** One stream node (§2.9): its key (unique among `seen`) and its live entries, appended to `entries`. */
+  private streamNode(seen: Set<string>, entries: StreamEntry[]): StreamId {
+    const keyAt = this.p;
+    const nodeKey = this.str();
+    if (nodeKey.length !== 16) throw new BadData(keyAt, `a 16-byte stream node key, found ${nodeKey.length} bytes`);
+    const ms = nodeKey.readBigUInt64BE(0);
+    const seq = nodeKey.readBigUInt64BE(8);
+    const k = idKey(ms, seq);
+    if (!unseen(seen, k)) throw new BadData(keyAt, `unique stream node keys, found ${k} twice`);
+    const lpAt = this.p;
+    const lp = this.blob((b) => lpDecode(b, false), 'stream listpack');
+    if (lp.length === 0) throw new BadData(lpAt, 'a non-empty stream listpack node');
+    try {
+      decodeStreamNode(lp, ms, seq, entries);
+    } catch (e) {
+      if (e instanceof BlobError) throw new BadData(lpAt, `a valid stream listpack node: ${e.expected}`);
+      throw e;
+    }
+    return { ms, seq };
+  }
+
+  /** What follows a stream's nodes: length, IDs, consumer groups (and RDB 13 IDMP state). */
+  private streamTail(ver: number, nodes: number, firstEntryId: StreamId): Omit<StreamValue, 'entries'> {
     const lenAt = this.p;
     // The stored length is taken as is (XLEN answers it), unless there are no nodes at all.
     const length = this.len();
@@ -955,7 +1143,7 @@ class RecordParser {
       maxDeletedId = this.streamIdLen();
       entriesAdded = this.lenBig();
     } else {
-      firstId = entries.length > 0 ? entries[0]!.id : { ms: 0n, seq: 0n };
+      firstId = firstEntryId;
       maxDeletedId = { ms: 0n, seq: 0n };
       entriesAdded = BigInt(length);
     }
@@ -1013,7 +1201,7 @@ class RecordParser {
       }
       groups.push({ name, lastDeliveredId, entriesRead, pel, consumers });
     }
-    const value: RedisValue = { type: 'stream', value: { entries, length, lastId, firstId, maxDeletedId, entriesAdded, groups } };
+    const value: Omit<StreamValue, 'entries'> = { length, lastId, firstId, maxDeletedId, entriesAdded, groups };
     if (ver >= 4) {
       const from = this.p;
       this.len(); // idmp duration
@@ -1030,7 +1218,7 @@ class RecordParser {
       }
       this.lenBig(); // iids added
       this.lenBig(); // iids duplicates
-      value.value.idmpRaw = Buffer.from(this.b.subarray(from, this.p));
+      value.idmpRaw = Buffer.from(this.b.subarray(from, this.p));
     }
     return value;
   }
@@ -1166,10 +1354,10 @@ export class RdbDecoder {
     return this.parser.version;
   }
 
-  /** The state a piece starting at the next unread byte needs; null inside a key's prefix opcodes (no cut there). */
+  /** The state a piece starting at the next unread byte needs; null inside a key's prefix opcodes or value (no cut there). */
   pieceState(): PieceState | null {
     const p = this.parser;
-    return p.prefixAbs >= 0 ? null : { version: p.version, valkey: p.valkey, db: p.db };
+    return p.prefixAbs >= 0 || p.steps !== null ? null : { version: p.version, valkey: p.valkey, db: p.db };
   }
 
   /**
@@ -1194,7 +1382,7 @@ export class RdbDecoder {
     const out: RdbRecord[] = [];
     for (;;) {
       if (src.available < this.want) await src.fill(this.need, this.want);
-      if (this.piece && src.exhausted && src.available === 0) {
+      if (this.piece && src.exhausted && src.available === 0 && p.steps === null) {
         this.done = true;
         return out.length > 0 ? out : null;
       }
@@ -1214,7 +1402,8 @@ export class RdbDecoder {
         }
         while (out.length < max) {
           p.p = q;
-          const rec = p.record(base);
+          // A big value cut by the last window continues at the window's start (see Steps).
+          const rec = p.steps !== null ? p.resume(base) : p.record(base);
           if (rec?.kind === 'eof') {
             this.commit(win, crcFrom, p.crcEnd);
             rec.computed = await this.crc.value();
@@ -1246,9 +1435,20 @@ export class RdbDecoder {
         this.want = this.need = 1;
         return out;
       } catch (e) {
-        // The record is parsed again once more bytes arrive (or not at all): drop its partial key.
-        p.sink?.discard();
+        // A big value keeps its whole steps and goes on from there, in this call or the next (raw
+        // mode wants the record's bytes in one window): a sink never sees its elements twice.
+        // Any other record is parsed again once more bytes arrive (or not at all): its partial
+        // key is dropped.
+        const keep = e instanceof NeedMore && p.steps !== null && !p.raw;
+        if (!keep) {
+          p.steps = null;
+          p.sink?.discard();
+        }
         if (e instanceof NeedMore) {
+          if (keep) {
+            p.suspend();
+            q = p.mark;
+          }
           this.commit(win, crcFrom, q);
           src.advance(q);
           if (out.length > 0) {
@@ -1258,20 +1458,25 @@ export class RdbDecoder {
           const need = e.need - q;
           const avail = win.length - q;
           if (src.exhausted && src.available < need) {
+            const recordAt = keep ? p.steps!.startAbs : src.offset;
+            if (keep) p.sink?.discard();
             this.handOverRest(win, q);
             throw new FormatError(
               src.name,
               src.offset + src.available,
               src.offset === 0 && src.available < 9
                 ? `expected the 9-byte RDB header, found ${src.available === 0 ? 'an empty file' : 'end of file'}`
-                : `expected the rest of the record starting at byte ${src.offset}, found end of file (truncated, or no EOF marker)`,
+                : `expected the rest of the record starting at byte ${recordAt}, found end of file (truncated, or no EOF marker)`,
               // Redis reports a short read inside a stream as corrupt data (rdbReportReadError).
               redisTypeOf(p.valueType) === 'stream',
             );
           }
-          // Grow geometrically so a record arriving in many small chunks is parsed O(n) times total.
+          // A record parsed again from its start (or a step again from its start) asks for twice
+          // the bytes it had: O(log n) attempts, O(n) bytes parsed in all. No cap on the step: a
+          // fixed step makes a record of n bytes cost n^2/step. The source waits for `want` only
+          // when it is bounded (ByteSource.bounded), never on a live peer's silence.
           this.need = need;
-          this.want = Math.max(need, Math.min(avail * 2, avail + MAX_WINDOW_STEP));
+          this.want = Math.max(need, avail * 2);
           continue;
         }
         if (e instanceof BadData) {

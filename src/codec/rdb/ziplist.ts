@@ -89,7 +89,7 @@ export function zlWalk(blob: Buffer, visit: EntryVisitor): number {
             : size === 2
               ? blob.readInt16LE(d)
               : size === 3
-                ? blob.readIntLE(d, 3)
+                ? ((blob[d + 2]! << 24) | (blob[d + 1]! << 16) | (blob[d]! << 8)) >> 8
                 : size === 4
                   ? blob.readInt32LE(d)
                   : readInt64(blob, d),
