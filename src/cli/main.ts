@@ -33,7 +33,8 @@ Exit codes (all subcommands):
   0  success / file valid            1  data damaged, check or verification failed
   2  usage error                     3  I/O: Redis, S3 or a file could not be reached
   4  crypto: wrong passphrase/key    5  refused for safety (needs --yes, --force, ...)
-  70 internal error                  130 interrupted
+  6  RDB newer than this tool reads  70 internal error
+  130 interrupted
 
 Secrets are never taken as arguments: use --passphrase-file / --password-file or the
 environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
