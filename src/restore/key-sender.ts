@@ -1,4 +1,4 @@
-import { encodeCommand, type Arg } from '../codec/resp/encoder.js';
+import { encodeCommand } from '../codec/resp/encoder.js';
 import { RespError, type RespValue } from '../codec/resp/types.js';
 import { IoError } from '../util/errors.js';
 import type { ClusterTopology } from './cluster-topology.js';
@@ -6,7 +6,7 @@ import { keySlot } from './hash-slot.js';
 import type { Conn, NodePool } from './node-pool.js';
 import { encodeRestore } from './restore-command.js';
 
-/** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it. */
+/** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it (RESP, one after another). */
 export interface KeyJob {
   db: number;
   key: Buffer;
@@ -14,7 +14,7 @@ export interface KeyJob {
   idleSeconds?: number;
   freq?: number;
   payload?: Buffer;
-  commands?: Arg[][];
+  commands?: Buffer;
   /** Bytes this key puts on the wire (for progress and reports). */
   bytes: number;
 }
@@ -189,17 +189,17 @@ export class KeySender {
 
   /**
    * A big key as plain commands on the node's ordinary client, in order: EXISTS first (a
-   * conflict unless --replace, which DELs), then the batches. Awaited, so memory stays bounded by
-   * one key.
+   * conflict unless --replace, which DELs), then the commands, at most COMMANDS_IN_FLIGHT
+   * awaiting replies. Awaited, so memory stays bounded by one key.
    */
   private async runCommands(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
     const c = await this.pool.control(address);
-    const send = (...args: Arg[]): Promise<RespValue> => {
-      if (asking) void c.send('ASKING');
-      return c.send(...args);
+    const send = (frame: Buffer): Promise<RespValue> => {
+      if (asking) void c.sendEncoded(ASKING);
+      return c.sendEncoded(frame);
     };
     await c.call('SELECT', job.db);
-    const first = await send(...(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]));
+    const first = await send(encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]));
     if (first instanceof RespError) {
       const again = this.settle(job, first.message, attempt);
       if (again) {
@@ -213,16 +213,43 @@ export class KeySender {
       this.problem(job, CONFLICT);
       return;
     }
-    const replies = await Promise.all(job.commands!.map((cmd) => send(...cmd)));
-    const bad = replies.find((r): r is RespError => r instanceof RespError);
-    if (bad) {
-      if (FATAL.has(bad.code)) throw new IoError(`${this.pool.seed.display}: target refused a command: ${bad.message}`);
-      this.stats.failed++;
-      this.problem(job, `rebuilding with commands failed: ${bad.message}`);
-      return;
+    const frames = job.commands!;
+    let inFlight: Array<Promise<RespValue>> = [];
+    for (let pos = 0; pos < frames.length; ) {
+      const end = commandEnd(frames, pos);
+      inFlight.push(send(frames.subarray(pos, end)));
+      pos = end;
+      if (inFlight.length < COMMANDS_IN_FLIGHT && pos < frames.length) continue;
+      const bad = (await Promise.all(inFlight)).find((r): r is RespError => r instanceof RespError);
+      inFlight = [];
+      if (bad) {
+        if (FATAL.has(bad.code)) throw new IoError(`${this.pool.seed.display}: target refused a command: ${bad.message}`);
+        this.stats.failed++;
+        this.problem(job, `rebuilding with commands failed: ${bad.message}`);
+        return;
+      }
     }
     this.stats.restored++;
     this.stats.asCommands++;
     this.stats.bytes += job.bytes;
   }
+}
+
+const ASKING = encodeCommand(['ASKING']);
+/** Replies awaited at once while a big key's commands go out (pipelined, memory bounded by the key). */
+const COMMANDS_IN_FLIGHT = 1024;
+
+/** Where the RESP command (`*n` then n bulk strings) that starts at `pos` ends; the frames are our own. */
+function commandEnd(b: Buffer, pos: number): number {
+  let p = pos + 1;
+  let n = 0;
+  while (b[p] !== 13) n = n * 10 + b[p++]! - 48;
+  p += 2;
+  for (let i = 0; i < n; i++) {
+    let len = 0;
+    p++; // $
+    while (b[p] !== 13) len = len * 10 + b[p++]! - 48;
+    p += 4 + len;
+  }
+  return p;
 }

@@ -163,7 +163,7 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
       if (db >= info.databases) throw new UsageError(`db ${k.db} maps to db ${db} but ${opts.target.display} has ${info.databases} databases (keys of lower dbs were restored); use --db-map`);
       const job: KeyJob = { db, key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
       if (prep.kind === 'payload') job.payload = prep.payload;
-      else job.commands = prep.commands;
+      else job.commands = prep.frames;
       const queued = sender.submit(job);
       if (queued) await queued;
       seen++;

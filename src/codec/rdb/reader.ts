@@ -662,7 +662,8 @@ class RecordParser {
       key = this.str();
       keyEnd = this.p;
       this.valueType = type;
-      value = this.value(type, start);
+      // Raw mode keeps the stored bytes: validated as rdb-check does, no model built to be dropped.
+      value = this.raw ? (this.checkValue(type, start) === 0 ? null : CHECKED) : this.value(type, start);
     }
     // A sink or a skim wants no record per key (millions of objects): they get a shared stand-in.
     const lean = this.sink !== null || this.skim;
