@@ -1,5 +1,4 @@
 import { encodeCommand } from '../codec/resp/encoder.js';
-import { RespError, type RespValue } from '../codec/resp/types.js';
 import { IoError } from '../util/errors.js';
 import type { ClusterTopology } from './cluster-topology.js';
 import { keySlot } from './hash-slot.js';
@@ -101,15 +100,19 @@ export class KeySender {
     });
   }
 
-  /** Sends a frame, counting it in flight until its reply. */
-  private send(conn: Conn, frame: Buffer, onReply: (ok: boolean, text: string) => void): void {
+  /** Sends a frame of `replies` commands (one by default), each counted in flight until its reply. */
+  private send(conn: Conn, frame: Buffer, onReply: (ok: boolean, text: string) => void, replies = 1): void {
     this.cork(conn);
-    this.pending++;
-    conn.pipe.send(frame, (ok, text) => {
-      onReply(ok, text);
-      if (conn.waiters.length) conn.waiters.shift()!();
-      if (--this.pending === 0 && this.drainWaiters.length) for (const w of this.drainWaiters.splice(0)) w();
-    });
+    this.pending += replies;
+    conn.pipe.send(
+      frame,
+      (ok, text) => {
+        onReply(ok, text);
+        if (conn.waiters.length) conn.waiters.shift()!();
+        if (--this.pending === 0 && this.drainWaiters.length) for (const w of this.drainWaiters.splice(0)) w();
+      },
+      replies,
+    );
   }
 
   private async acquire(address: string, db: number): Promise<Conn> {
@@ -188,46 +191,72 @@ export class KeySender {
   }
 
   /**
-   * A big key as plain commands on the node's ordinary client, in order: EXISTS first (a
-   * conflict unless --replace, which DELs), then the commands, at most COMMANDS_IN_FLIGHT
-   * awaiting replies. Awaited, so memory stays bounded by one key.
+   * A big key as plain commands on a pipeline, in order: EXISTS first (a conflict unless
+   * --replace, which DELs), then the commands, written ~COMMAND_CHUNK bytes at a time with at most
+   * COMMANDS_IN_FLIGHT replies outstanding. Awaited, so memory stays bounded by one key.
    */
   private async runCommands(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
-    const c = await this.pool.control(address);
-    const send = (frame: Buffer): Promise<RespValue> => {
-      if (asking) void c.sendEncoded(ASKING);
-      return c.sendEncoded(frame);
-    };
-    await c.call('SELECT', job.db);
-    const first = await send(encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]));
-    if (first instanceof RespError) {
-      const again = this.settle(job, first.message, attempt);
+    const conn = await this.acquire(address, job.db);
+    const [ok, text] = await new Promise<[boolean, string]>((resolve) => {
+      if (asking) this.send(conn, ASKING, () => {});
+      this.send(conn, encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]), (...reply) => resolve(reply));
+    });
+    if (!ok) {
+      const again = this.settle(job, text, attempt);
       if (again) {
         const [addr, ask] = await again;
         return this.runCommands(job, addr, ask, attempt + 1);
       }
       return;
     }
-    if (!this.opts.replace && first === 1) {
+    if (!this.opts.replace && text === '1') {
       this.stats.conflicts++;
       this.problem(job, CONFLICT);
       return;
     }
     const frames = job.commands!;
-    let inFlight: Array<Promise<RespValue>> = [];
-    for (let pos = 0; pos < frames.length; ) {
-      const end = commandEnd(frames, pos);
-      inFlight.push(send(frames.subarray(pos, end)));
-      pos = end;
-      if (inFlight.length < COMMANDS_IN_FLIGHT && pos < frames.length) continue;
-      const bad = (await Promise.all(inFlight)).find((r): r is RespError => r instanceof RespError);
-      inFlight = [];
-      if (bad) {
-        if (FATAL.has(bad.code)) throw new IoError(`${this.pool.seed.display}: target refused a command: ${bad.message}`);
-        this.stats.failed++;
-        this.problem(job, `rebuilding with commands failed: ${bad.message}`);
-        return;
+    let outstanding = 0;
+    let failure: string | null = null;
+    let wake: (() => void) | null = null;
+    let wakeAt = 0;
+    const onReply = (ok: boolean, text: string): void => {
+      if (!ok) failure ??= text;
+      if (--outstanding <= wakeAt && wake) wake();
+    };
+    /** Waits until at most `n` replies are outstanding. */
+    const settled = async (n: number): Promise<void> => {
+      wakeAt = n;
+      while (outstanding > n) await new Promise<void>((r) => (wake = r));
+      wake = null;
+    };
+    for (let pos = 0; pos < frames.length && failure === null; ) {
+      let end = pos;
+      let count = 0;
+      while (end < frames.length && end - pos < COMMAND_CHUNK) {
+        end = commandEnd(frames, end);
+        count++;
       }
+      outstanding += count;
+      if (!asking) this.send(conn, frames.subarray(pos, end), onReply, count);
+      else {
+        // ASKING holds for one command only.
+        for (let p = pos; p < end; ) {
+          const next = commandEnd(frames, p);
+          this.send(conn, ASKING, () => {});
+          this.send(conn, frames.subarray(p, next), onReply);
+          p = next;
+        }
+      }
+      pos = end;
+      await settled(COMMANDS_IN_FLIGHT);
+    }
+    await settled(0);
+    if (failure !== null) {
+      const reason: string = failure;
+      if (FATAL.has(codeOf(reason))) throw new IoError(`${this.pool.seed.display}: target refused a command: ${reason}`);
+      this.stats.failed++;
+      this.problem(job, `rebuilding with commands failed: ${reason}`);
+      return;
     }
     this.stats.restored++;
     this.stats.asCommands++;
@@ -236,8 +265,10 @@ export class KeySender {
 }
 
 const ASKING = encodeCommand(['ASKING']);
-/** Replies awaited at once while a big key's commands go out (pipelined, memory bounded by the key). */
-const COMMANDS_IN_FLIGHT = 1024;
+/** A big key's commands are written about this many bytes at a time... */
+const COMMAND_CHUNK = 256 << 10;
+/** ...while at most this many replies are outstanding (then the writer waits for the server). */
+const COMMANDS_IN_FLIGHT = 4096;
 
 /** Where the RESP command (`*n` then n bulk strings) that starts at `pos` ends; the frames are our own. */
 function commandEnd(b: Buffer, pos: number): number {

@@ -10,7 +10,7 @@ import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.j
 import { BIG, bigKeyRdb } from './big-key-rdb.js';
 
 /**
- * rdb-dump of big keys (a 1M-element list, 200k-member zset/hash/set) written by a real server:
+ * rdb-dump of big keys (a 1M-element list, 200k-member zset/hash/set, a stream) written by a real server:
  * the RESP output piped into an empty server gives the writer's DEBUG DIGEST with no command over
  * 64 items, the jsonl is exact, and the RESP path does not build the value (heap guard).
  */
@@ -58,7 +58,7 @@ describe('rdb-dump of big keys', () => {
   it('--format jsonl is exact', async () => {
     const lines = (await dump('jsonl')).out.toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { key: string; db: number; value: unknown; expire_at_ms: number | null });
     const byKey = new Map(lines.map((l) => [l.key, l]));
-    expect(lines.length).toBe(5);
+    expect(lines.length).toBe(6);
     // Compared as JSON text: a deep equality of a million elements takes the matcher far longer.
     const text = (k: string): string => JSON.stringify(byKey.get(k)!.value);
     const seq = (n: number, f: (i: number) => unknown): unknown[] => Array.from({ length: n }, (_, i) => f(i + 1));
@@ -71,6 +71,10 @@ describe('rdb-dump of big keys', () => {
     const want = Array.from({ length: BIG.hash }, (_, i): [string, string] => [`f${i + 1}`, `v${i + 1}`]).sort(byField);
     expect(JSON.stringify(fields)).toBe(JSON.stringify(want));
     expect(byKey.get('bighash')!.expire_at_ms).toBeGreaterThan(Date.now());
+    const stream = byKey.get('bigstream')!.value as { entries: Array<[string, string[]]>; groups: Array<{ pel: unknown[] }> };
+    expect(stream.entries.length).toBe(BIG.stream);
+    expect(stream.entries.map(([, f]) => f.join('=')).join(',')).toBe(seq(BIG.stream, (i) => `k=v${i}`).join(','));
+    expect(stream.groups[0]!.pel.length).toBe(10);
     expect(byKey.get('small')).toMatchObject({ db: 3, value: 'x' });
   }, 60_000);
 
