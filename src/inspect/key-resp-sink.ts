@@ -154,7 +154,25 @@ export class KeyRespSink implements ValueSink {
   }
 
   int(v: number | bigint): void {
-    this.str(this.tmp, 0, this.tmp.write(String(v), 0, 'latin1'));
+    // Digits written straight into tmp: a string per integer element was a tenth of the dump's time.
+    let n = typeof v === 'number' && Number.isSafeInteger(v) ? v : NaN;
+    if (Number.isNaN(n)) {
+      this.str(this.tmp, 0, this.tmp.write(String(v), 0, 'latin1'));
+      return;
+    }
+    const t = this.tmp;
+    let end = 0;
+    if (n < 0) {
+      t[end++] = 0x2d;
+      n = -n;
+    }
+    const from = end;
+    do {
+      t[end++] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+    t.subarray(from, end).reverse();
+    this.str(t, 0, end);
   }
 
   score(x: number): void {
