@@ -117,7 +117,9 @@ export class PiecePool {
       slot.output = r.out.buffer;
       return { ...r, slot };
     }
-    const worker = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    // Huge pieces all go to the first worker: a heap grown for one is reused for the next rather
+    // than every worker keeping one of that size.
+    const worker = job.length > 4 * this.pieceBytes ? this.workers[0]! : this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     worker.busy++;
     const piece: PieceMessage = { job, slot: slot.id };
     const known = worker.known.get(slot.id);
