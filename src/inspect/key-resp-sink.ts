@@ -39,8 +39,6 @@ export class KeyRespSink implements ValueSink {
   readonly out: JsonOut;
   /** Keys written (selected and complete). */
   keys = 0;
-  /** Commands written (whole keys only once they end; a discarded key's are taken back). */
-  commands = 0;
   /** The database the output has SELECTed last, -1 before the first SELECT. */
   db: number;
   /** Where the first SELECT of this output is, and which db it selects: a concatenation may drop it. */
@@ -48,13 +46,12 @@ export class KeyRespSink implements ValueSink {
   /** Output offset where the open key's commands start, -1 when none is open. */
   private keyStart = -1;
   private dbBefore = -1;
-  private commandsBefore = 0;
   private shape = Shape.None;
   private keyBuf = Buffer.allocUnsafe(256);
   private keyLen = 0;
   private expireAtMs: number | null = null;
   private name: Buffer = NAMES.SET;
-  /** Items per batch item (1 for RPUSH/SADD, 2 for ZADD/HMSET). */
+  /** Arguments per item (1 for RPUSH/SADD, 2 for ZADD/HMSET). */
   private stride = 1;
   /** A batch command is open: its completed items, and where its `*n` head starts and ends. */
   private batchOpen = false;
@@ -85,10 +82,11 @@ export class KeyRespSink implements ValueSink {
     if (!keySelected(this.filter, db, b, start, end, type)) return false;
     this.keyStart = this.out.pos;
     this.dbBefore = this.db;
-    this.commandsBefore = this.commands;
     if (db !== this.db) {
       const at = this.out.pos;
-      this.command([SELECT], String(db));
+      this.out.ascii('*2\r\n');
+      this.out.raw(SELECT);
+      this.text(String(db));
       this.firstSelect ??= { db, start: at, end: this.out.pos };
       this.db = db;
     }
@@ -131,7 +129,6 @@ export class KeyRespSink implements ValueSink {
         this.out.raw(NAMES.SET);
         this.keyBulk();
         this.bulk(b, start, end);
-        this.commands++;
         return;
       case Shape.Single:
         this.open();
@@ -190,11 +187,7 @@ export class KeyRespSink implements ValueSink {
   value(v: RedisValue): void {
     this.shape = Shape.None;
     // The expiry goes after the value's commands, by end().
-    forEachCommand(this.keyBuf.subarray(0, this.keyLen), this.adapt(v), null, (argv) => {
-      this.out.ascii(`*${argv.length}\r\n`);
-      for (const a of argv) this.bulk(a, 0, a.length);
-      this.commands++;
-    });
+    forEachCommand(this.keyBuf.subarray(0, this.keyLen), this.adapt(v), null, (argv) => this.command(argv));
   }
 
   end(): void {
@@ -204,7 +197,6 @@ export class KeyRespSink implements ValueSink {
       this.out.raw(PEXPIREAT);
       this.keyBulk();
       this.text(String(this.expireAtMs));
-      this.commands++;
     }
     this.keys++;
     this.keyStart = -1;
@@ -215,25 +207,18 @@ export class KeyRespSink implements ValueSink {
     if (this.keyStart < 0) return;
     this.out.pos = this.keyStart;
     this.db = this.dbBefore;
-    this.commands = this.commandsBefore;
     if (this.firstSelect && this.firstSelect.start >= this.keyStart) this.firstSelect = null;
     this.keyStart = -1;
     this.shape = Shape.None;
   }
 
   func(code: Buffer): void {
-    const argv = functionToCommand(code);
-    this.out.ascii(`*${argv.length}\r\n`);
-    for (const a of argv) this.bulk(a, 0, a.length);
-    this.commands++;
+    this.command(functionToCommand(code));
   }
 
-  /** A command of pre-encoded name and one text argument (SELECT n). */
-  private command(name: readonly Buffer[], arg: string): void {
-    this.out.ascii(`*${name.length + 1}\r\n`);
-    for (const n of name) this.out.raw(n);
-    this.text(arg);
-    this.commands++;
+  private command(argv: readonly Buffer[]): void {
+    this.out.ascii(`*${argv.length}\r\n`);
+    for (const a of argv) this.bulk(a, 0, a.length);
   }
 
   /** Starts a batch command unless one is open: its head claims a full batch, close() corrects a short one. */
@@ -253,7 +238,6 @@ export class KeyRespSink implements ValueSink {
     if (++this.items < ITEMS_PER_COMMAND) return;
     this.items = 0;
     this.batchOpen = false;
-    this.commands++;
   }
 
   /** Closes a short batch: its head gets the real argument count (the bytes after it shift when that is shorter). */
@@ -267,7 +251,6 @@ export class KeyRespSink implements ValueSink {
     w.pos -= shift;
     this.items = 0;
     this.batchOpen = false;
-    this.commands++;
   }
 
   private keyBulk(): void {
