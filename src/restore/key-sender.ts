@@ -118,13 +118,17 @@ export class KeySender {
   private async acquire(address: string, db: number): Promise<Conn> {
     const conn = await this.pool.pick(address);
     while (conn.pipe.inFlight >= this.opts.window) await new Promise<void>((r) => conn.waiters.push(r));
-    if (conn.db !== db) {
-      conn.db = db;
-      this.send(conn, encodeCommand(['SELECT', db]), (ok, text) => {
-        if (!ok) this.fail(new IoError(`${this.pool.seed.display}: SELECT ${db} failed: ${text}`));
-      });
-    }
+    this.select(conn, db);
     return conn;
+  }
+
+  /** Queues SELECT on `conn` unless `db` is selected there already. */
+  private select(conn: Conn, db: number): void {
+    if (conn.db === db) return;
+    conn.db = db;
+    this.send(conn, encodeCommand(['SELECT', db]), (ok, text) => {
+      if (!ok) this.fail(new IoError(`${this.pool.seed.display}: SELECT ${db} failed: ${text}`));
+    });
   }
 
   private fail(e: Error): void {
@@ -136,7 +140,9 @@ export class KeySender {
   }
 
   private restoreOn(conn: Conn, job: KeyJob, asking: boolean, attempt: number): void {
-    if (asking) this.send(conn, encodeCommand(['ASKING']), () => {});
+    // A big key's commands (not awaited by the reader) may have SELECTed another db since acquire().
+    this.select(conn, job.db);
+    if (asking) this.send(conn, ASKING, () => {});
     const frame = encodeRestore(job.key, job.expireAtMs, job.payload!, this.opts.replace, job.idleSeconds, job.freq);
     this.send(conn, frame, (ok, text) => {
       if (ok) {
@@ -192,12 +198,15 @@ export class KeySender {
 
   /**
    * A big key as plain commands on a pipeline, in order: EXISTS first (a conflict unless
-   * --replace, which DELs), then the commands, written ~COMMAND_CHUNK bytes at a time with at most
-   * COMMANDS_IN_FLIGHT replies outstanding. Awaited, so memory stays bounded by one key.
+   * --replace, which DELs), then all the commands written at once (they are in memory already):
+   * the server works through them while this thread reads the next keys. Other keys may share
+   * the pipeline after them (commands run in order); the caller awaits one big key before the next.
    */
   private async runCommands(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
     const conn = await this.acquire(address, job.db);
     const [ok, text] = await new Promise<[boolean, string]>((resolve) => {
+      // Other keys may have SELECTed another db on this pipeline since acquire() returned.
+      this.select(conn, job.db);
       if (asking) this.send(conn, ASKING, () => {});
       this.send(conn, encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]), (...reply) => resolve(reply));
     });
@@ -217,19 +226,14 @@ export class KeySender {
     const frames = job.commands!;
     let outstanding = 0;
     let failure: string | null = null;
-    let wake: (() => void) | null = null;
-    let wakeAt = 0;
+    let done: (() => void) | null = null;
     const onReply = (ok: boolean, text: string): void => {
       if (!ok) failure ??= text;
-      if (--outstanding <= wakeAt && wake) wake();
+      if (--outstanding === 0) done?.();
     };
-    /** Waits until at most `n` replies are outstanding. */
-    const settled = async (n: number): Promise<void> => {
-      wakeAt = n;
-      while (outstanding > n) await new Promise<void>((r) => (wake = r));
-      wake = null;
-    };
-    for (let pos = 0; pos < frames.length && failure === null; ) {
+    // The same while EXISTS was answered.
+    this.select(conn, job.db);
+    for (let pos = 0; pos < frames.length; ) {
       let end = pos;
       let count = 0;
       while (end < frames.length && end - pos < COMMAND_CHUNK) {
@@ -248,9 +252,8 @@ export class KeySender {
         }
       }
       pos = end;
-      await settled(COMMANDS_IN_FLIGHT);
     }
-    await settled(0);
+    if (outstanding > 0) await new Promise<void>((r) => (done = r));
     if (failure !== null) {
       const reason: string = failure;
       if (FATAL.has(codeOf(reason))) throw new IoError(`${this.pool.seed.display}: target refused a command: ${reason}`);
@@ -265,10 +268,8 @@ export class KeySender {
 }
 
 const ASKING = encodeCommand(['ASKING']);
-/** A big key's commands are written about this many bytes at a time... */
+/** A big key's commands are handed to the socket about this many bytes at a time. */
 const COMMAND_CHUNK = 256 << 10;
-/** ...while at most this many replies are outstanding (then the writer waits for the server). */
-const COMMANDS_IN_FLIGHT = 4096;
 
 /** Where the RESP command (`*n` then n bulk strings) that starts at `pos` ends; the frames are our own. */
 function commandEnd(b: Buffer, pos: number): number {

@@ -147,6 +147,7 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
     const sender = new KeySender(pool, topology, { window: opts.window, replace: opts.replace });
     let seen = 0;
     let lastTick = 0;
+    let bigKey: Promise<void> = Promise.resolve();
     for await (const recs of readBackup(opts.rdbPath)) for (const rec of recs) {
       if (rec.kind !== 'key') {
         if (rec.kind === 'function' && tally) {
@@ -164,14 +165,22 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
       const job: KeyJob = { db, key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
       if (prep.kind === 'payload') job.payload = prep.payload;
       else job.commands = prep.frames;
-      const queued = sender.submit(job);
-      if (queued) await queued;
+      if (job.commands) {
+        // One big key on the wire while the next is read and prepared: two keys' commands in memory at most.
+        await bigKey;
+        bigKey = sender.submit(job)!;
+        bigKey.catch(() => {}); // awaited later: the failure is thrown then
+      } else {
+        const queued = sender.submit(job);
+        if (queued) await queued;
+      }
       seen++;
       if (opts.onProgress && (seen & 1023) === 0 && Date.now() - lastTick > 200) {
         lastTick = Date.now();
         opts.onProgress({ keys: sender.stats.restored, total, bytes: sender.stats.bytes });
       }
     }
+    await bigKey;
     await sender.drain();
     if (tally) {
       plan = tally.finish();

@@ -38,5 +38,12 @@ describe('restore --to with big keys', () => {
     expect(rep.result).toMatchObject({ restored: 6, asCommands: 5, failed: 0, problems: [] });
     expect(rep.verify).toMatchObject({ ok: true, checked: 6, mismatched: 0 });
     expect(await debugDigest(target)).toBe(digest);
-  }, 120_000);
+
+    // Again: every key exists (EXISTS on the pipeline, nothing written); with --replace, DEL then the commands.
+    const again = JSON.parse(cli(['restore', rdb, '--to', target.url, '--big-key-size', '100000', '--json']).stdout) as Report & { result: { conflicts: number } };
+    expect(again.result).toMatchObject({ restored: 0, conflicts: 6 });
+    const replaced = cli(['restore', rdb, '--to', target.url, '--big-key-size', '100000', '--replace', '--json']);
+    expect((JSON.parse(replaced.stdout) as Report).result).toMatchObject({ restored: 6, asCommands: 5, failed: 0 });
+    expect(await debugDigest(target)).toBe(digest);
+  }, 180_000);
 });
