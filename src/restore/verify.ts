@@ -79,7 +79,8 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
 
   const every = v.sample && v.sample > 0 ? Math.max(1, Math.floor(v.plan.keys / v.sample)) : 1;
   let n = 0;
-  // A batch keeps each key's expected digest, not its value: one big value alive at a time.
+  // A batch keeps each key's expected digest, not its value (the reader's batch of records may
+  // still hold a few decoded big values at once: a digest straight from a ValueSink would not).
   let batch: Array<{ db: number; key: Buffer; want: string[] | null; value: RedisValue | null; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
   const flush = async (): Promise<void> => {
     for (const item of batch) {
