@@ -1,8 +1,8 @@
 import { RdbType, redisTypeOf } from '../codec/rdb/constants.js';
 import { latin1 } from '../codec/rdb/blob-error.js';
-import type { RedisType, RedisValue } from '../codec/rdb/model.js';
+import type { RedisValue } from '../codec/rdb/model.js';
 import type { ValueSink } from '../codec/rdb/value-sink.js';
-import { globMatch } from './glob.js';
+import { keySelected, type KeyFilter } from './key-filter.js';
 import { JsonOut } from './json-out.js';
 import { bytes, functionJsonLine, keyHeadJson, objectKey, scoreJson, valueJson, type ByteEncoding } from './key-json.js';
 
@@ -13,12 +13,6 @@ import { bytes, functionJsonLine, keyHeadJson, objectKey, scoreJson, valueJson, 
  * zsets are collected because they print sorted, as latin1 strings (whose code-unit order is the
  * bytes' memcmp order).
  */
-
-export interface KeyFilter {
-  db?: number;
-  type?: RedisType;
-  match?: Buffer;
-}
 
 /** What the elements of the open key are written as. */
 const enum Shape {
@@ -68,8 +62,7 @@ export class KeyJsonSink implements ValueSink {
 
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
     const type = redisTypeOf(rdbType);
-    const f = this.filter;
-    if ((f.db !== undefined && db !== f.db) || (f.type !== undefined && type !== f.type) || (f.match && !globMatch(f.match, b.subarray(start, end)))) return false;
+    if (!keySelected(this.filter, db, b, start, end, type)) return false;
     this.lineStart = this.out.pos;
     this.rdbType = rdbType;
     this.index = 0;

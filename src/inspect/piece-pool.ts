@@ -7,7 +7,7 @@ import type { FromPieceWorker, PieceMessage, ToPieceWorker } from './rdb-dump-wo
 
 const workerFile = fileURLToPath(new URL('./rdb-dump-worker.js', import.meta.url));
 
-/** The memory of one piece in flight: its bytes, and its jsonl once printed (reused for later pieces). */
+/** The memory of one piece in flight: its bytes, and its output once printed (reused for later pieces). */
 export interface Slot {
   readonly id: number;
   input: Buffer;
@@ -38,6 +38,7 @@ export class PiecePool {
   private readonly workers: PieceWorker[] = [];
   private readonly waiting = new Map<number, { slot: Slot; resolve: (r: PieceResult) => void; reject: (e: Error) => void }>();
   private readonly free: Slot[] = [];
+  private big: Slot | null = null;
   private slots = 0;
 
   constructor(
@@ -58,7 +59,7 @@ export class PiecePool {
           p.slot.output = r.output;
           worker.known.get(p.slot.id)!.output = r.output;
         }
-        p.resolve({ out: Buffer.from(p.slot.output!, 0, r.length), keys: r.keys, error: r.error, slot: p.slot });
+        p.resolve({ out: Buffer.from(p.slot.output!, 0, r.length), keys: r.keys, error: r.error, firstSelect: r.firstSelect, lastDb: r.lastDb, slot: p.slot });
       });
       // A worker that dies fails every piece still waiting: the dump cannot go on without them.
       const fail = (e: Error): void => {
@@ -80,9 +81,11 @@ export class PiecePool {
     return this.workers.length * 2 + 1;
   }
 
-  /** A free slot whose input holds at least `n` bytes. */
+  /** A free slot whose input holds at least `n` bytes (the big one kept for huge keys, if any, when `n` is big). */
   acquire(n: number): Slot {
-    const slot = this.free.pop() ?? { id: this.slots++, input: Buffer.alloc(0), output: null };
+    const big = this.big !== null && n > this.pieceBytes * 4 ? this.big : null;
+    if (big) this.big = null;
+    const slot = big ?? this.free.pop() ?? { id: this.slots++, input: Buffer.alloc(0), output: null };
     // Some room above the piece size: a piece ends at the first key boundary past it.
     if (slot.input.length < n) slot.input = this.memory(Math.max(n, this.pieceBytes + (this.pieceBytes >>> 1)));
     return slot;
@@ -94,10 +97,15 @@ export class PiecePool {
       this.free.push(slot);
       return;
     }
-    // A slot that grew for a huge key gives its memory back: the next piece gets a new one.
+    // Huge keys are printed one at a time (see rdb-dump): one slot grown for them is kept for the
+    // next (fresh memory for each would wait for garbage collection in two threads); a smaller
+    // one gives its memory back.
+    const drop = this.big === null || this.big.input.length < slot.input.length ? this.big : slot;
+    if (drop !== slot) this.big = slot;
+    if (drop === null) return;
     for (const w of this.workers) {
-      if (!w.known.delete(slot.id)) continue;
-      const m: ToPieceWorker = { drop: slot.id };
+      if (!w.known.delete(drop.id)) continue;
+      const m: ToPieceWorker = { drop: drop.id };
       w.w.postMessage(m);
     }
   }
@@ -109,7 +117,9 @@ export class PiecePool {
       slot.output = r.out.buffer;
       return { ...r, slot };
     }
-    const worker = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    // Huge pieces all go to the first worker: a heap grown for one is reused for the next rather
+    // than every worker keeping one of that size.
+    const worker = job.length > 4 * this.pieceBytes ? this.workers[0]! : this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     worker.busy++;
     const piece: PieceMessage = { job, slot: slot.id };
     const known = worker.known.get(slot.id);

@@ -4,12 +4,14 @@ import { ByteSource } from '../util/byte-source.js';
 import { serializeError, type SerializedError } from '../util/thread-error.js';
 import { JsonOut } from './json-out.js';
 import { KeyJsonSink } from './key-json-sink.js';
+import { KeyRespSink } from './key-resp-sink.js';
 import type { ByteEncoding } from './key-json.js';
 
-/** One record-aligned piece of an RDB for rdb-dump's jsonl, and what it printed. */
+/** One record-aligned piece of an RDB for rdb-dump (jsonl or RESP), and what it printed. */
 
 export interface PieceSettings {
   name: string;
+  format: 'jsonl' | 'resp';
   encoding: ByteEncoding;
   db?: number;
   type?: RedisType;
@@ -27,21 +29,30 @@ export interface PieceJob {
 }
 
 export interface PieceOutput {
-  /** The jsonl lines; with a defect, those of the keys before it. */
+  /** The printed keys; with a defect, those of the keys before it. */
   out: Buffer;
   keys: number;
   /** The first defect in the piece. */
   error: SerializedError | null;
+  /** resp: the piece's first SELECT (its bytes out[start, end)), dropped when that db is selected already. */
+  firstSelect: { db: number; start: number; end: number } | null;
+  /** resp: the db selected at the end of the piece (-1: none). */
+  lastDb: number;
 }
 
 /**
  * Validates the piece in full (all but the file's CRC, which the splitter checks) and prints its
- * keys, into `reuse` when it is large enough (memory handed back by the writer). `shared`: new
+ * keys (jsonl through KeyJsonSink, RESP through KeyRespSink), into `reuse` when it is large
+ * enough (memory handed back by the writer). `shared`: new
  * output memory is a SharedArrayBuffer (and `out` starts at its byte 0).
  */
 export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettings, reuse?: ArrayBufferLike, shared = false): Promise<PieceOutput> {
   const match = s.match ? Buffer.from(s.match.buffer, s.match.byteOffset, s.match.byteLength) : undefined;
-  const sink = new KeyJsonSink(s.encoding, { db: s.db, type: s.type, match }, new JsonOut(1 << 22, reuse, shared));
+  const filter = { db: s.db, type: s.type, match };
+  // Room for the output of a piece that holds a big key, so it need not grow by doubling (RESP of
+  // small elements is up to ~3x their stored size, jsonl ~2x).
+  const out = new JsonOut(Math.max(1 << 22, job.length * (s.format === 'resp' ? 3 : 2)), reuse, shared);
+  const sink = s.format === 'resp' ? new KeyRespSink(filter, out) : new KeyJsonSink(s.encoding, filter, out);
   const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume } });
   let error: SerializedError | null = null;
   try {
@@ -49,5 +60,6 @@ export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettin
   } catch (e) {
     error = serializeError(e);
   }
-  return { out: sink.out.written(), keys: sink.keys, error };
+  const resp = sink instanceof KeyRespSink ? { firstSelect: sink.firstSelect, lastDb: sink.db } : { firstSelect: null, lastDb: -1 };
+  return { out: sink.out.written(), keys: sink.keys, error, ...resp };
 }

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SerializedError } from '../util/thread-error.js';
-import { dumpPiece, type PieceJob, type PieceSettings } from './rdb-dump-piece.js';
+import { dumpPiece, type PieceJob, type PieceOutput, type PieceSettings } from './rdb-dump-piece.js';
 
 /**
  * A piece to print in a slot's memory. The slot's input and output (SharedArrayBuffers) come
@@ -16,12 +16,14 @@ export interface PieceMessage {
 }
 export type ToPieceWorker = { piece: PieceMessage } | { drop: number };
 
-/** The printed piece: the slot's output holds `length` bytes of jsonl from byte 0 (`output` when it had to grow). */
+/** The printed piece: the slot's output holds `length` bytes of output from byte 0 (`output` when it had to grow). */
 export interface FromPieceWorker {
   seq: number;
   length: number;
   keys: number;
   error: SerializedError | null;
+  firstSelect: PieceOutput['firstSelect'];
+  lastDb: number;
   output?: SharedArrayBuffer;
 }
 
@@ -45,7 +47,7 @@ port.on('message', (message: ToPieceWorker) => {
     const memory = r.out.buffer as SharedArrayBuffer;
     const grown = memory !== slot.output;
     slot.output = memory;
-    const reply: FromPieceWorker = { seq: m.job.seq, length: r.out.length, keys: r.keys, error: r.error, output: grown ? memory : undefined };
+    const reply: FromPieceWorker = { seq: m.job.seq, length: r.out.length, keys: r.keys, error: r.error, firstSelect: r.firstSelect, lastDb: r.lastDb, output: grown ? memory : undefined };
     port.postMessage(reply);
   });
 });

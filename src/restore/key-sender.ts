@@ -1,12 +1,11 @@
-import { encodeCommand, type Arg } from '../codec/resp/encoder.js';
-import { RespError, type RespValue } from '../codec/resp/types.js';
+import { encodeCommand } from '../codec/resp/encoder.js';
 import { IoError } from '../util/errors.js';
 import type { ClusterTopology } from './cluster-topology.js';
 import { keySlot } from './hash-slot.js';
 import type { Conn, NodePool } from './node-pool.js';
 import { encodeRestore } from './restore-command.js';
 
-/** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it. */
+/** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it (RESP, one after another). */
 export interface KeyJob {
   db: number;
   key: Buffer;
@@ -14,7 +13,7 @@ export interface KeyJob {
   idleSeconds?: number;
   freq?: number;
   payload?: Buffer;
-  commands?: Arg[][];
+  commands?: Buffer;
   /** Bytes this key puts on the wire (for progress and reports). */
   bytes: number;
 }
@@ -101,27 +100,35 @@ export class KeySender {
     });
   }
 
-  /** Sends a frame, counting it in flight until its reply. */
-  private send(conn: Conn, frame: Buffer, onReply: (ok: boolean, text: string) => void): void {
+  /** Sends a frame of `replies` commands (one by default), each counted in flight until its reply. */
+  private send(conn: Conn, frame: Buffer, onReply: (ok: boolean, text: string) => void, replies = 1): void {
     this.cork(conn);
-    this.pending++;
-    conn.pipe.send(frame, (ok, text) => {
-      onReply(ok, text);
-      if (conn.waiters.length) conn.waiters.shift()!();
-      if (--this.pending === 0 && this.drainWaiters.length) for (const w of this.drainWaiters.splice(0)) w();
-    });
+    this.pending += replies;
+    conn.pipe.send(
+      frame,
+      (ok, text) => {
+        onReply(ok, text);
+        if (conn.waiters.length) conn.waiters.shift()!();
+        if (--this.pending === 0 && this.drainWaiters.length) for (const w of this.drainWaiters.splice(0)) w();
+      },
+      replies,
+    );
   }
 
   private async acquire(address: string, db: number): Promise<Conn> {
     const conn = await this.pool.pick(address);
     while (conn.pipe.inFlight >= this.opts.window) await new Promise<void>((r) => conn.waiters.push(r));
-    if (conn.db !== db) {
-      conn.db = db;
-      this.send(conn, encodeCommand(['SELECT', db]), (ok, text) => {
-        if (!ok) this.fail(new IoError(`${this.pool.seed.display}: SELECT ${db} failed: ${text}`));
-      });
-    }
+    this.select(conn, db);
     return conn;
+  }
+
+  /** Queues SELECT on `conn` unless `db` is selected there already. */
+  private select(conn: Conn, db: number): void {
+    if (conn.db === db) return;
+    conn.db = db;
+    this.send(conn, encodeCommand(['SELECT', db]), (ok, text) => {
+      if (!ok) this.fail(new IoError(`${this.pool.seed.display}: SELECT ${db} failed: ${text}`));
+    });
   }
 
   private fail(e: Error): void {
@@ -133,7 +140,9 @@ export class KeySender {
   }
 
   private restoreOn(conn: Conn, job: KeyJob, asking: boolean, attempt: number): void {
-    if (asking) this.send(conn, encodeCommand(['ASKING']), () => {});
+    // A big key's commands (not awaited by the reader) may have SELECTed another db since acquire().
+    this.select(conn, job.db);
+    if (asking) this.send(conn, ASKING, () => {});
     const frame = encodeRestore(job.key, job.expireAtMs, job.payload!, this.opts.replace, job.idleSeconds, job.freq);
     this.send(conn, frame, (ok, text) => {
       if (ok) {
@@ -188,41 +197,91 @@ export class KeySender {
   }
 
   /**
-   * A big key as plain commands on the node's ordinary client, in order: EXISTS first (a
-   * conflict unless --replace, which DELs), then the batches. Awaited, so memory stays bounded by
-   * one key.
+   * A big key as plain commands on a pipeline, in order: EXISTS first (a conflict unless
+   * --replace, which DELs), then all the commands written at once (they are in memory already):
+   * the server works through them while this thread reads the next keys. Other keys may share
+   * the pipeline after them (commands run in order); the caller awaits one big key before the next.
    */
   private async runCommands(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
-    const c = await this.pool.control(address);
-    const send = (...args: Arg[]): Promise<RespValue> => {
-      if (asking) void c.send('ASKING');
-      return c.send(...args);
-    };
-    await c.call('SELECT', job.db);
-    const first = await send(...(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]));
-    if (first instanceof RespError) {
-      const again = this.settle(job, first.message, attempt);
+    const conn = await this.acquire(address, job.db);
+    const [ok, text] = await new Promise<[boolean, string]>((resolve) => {
+      // Other keys may have SELECTed another db on this pipeline since acquire() returned.
+      this.select(conn, job.db);
+      if (asking) this.send(conn, ASKING, () => {});
+      this.send(conn, encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]), (...reply) => resolve(reply));
+    });
+    if (!ok) {
+      const again = this.settle(job, text, attempt);
       if (again) {
         const [addr, ask] = await again;
         return this.runCommands(job, addr, ask, attempt + 1);
       }
       return;
     }
-    if (!this.opts.replace && first === 1) {
+    if (!this.opts.replace && text === '1') {
       this.stats.conflicts++;
       this.problem(job, CONFLICT);
       return;
     }
-    const replies = await Promise.all(job.commands!.map((cmd) => send(...cmd)));
-    const bad = replies.find((r): r is RespError => r instanceof RespError);
-    if (bad) {
-      if (FATAL.has(bad.code)) throw new IoError(`${this.pool.seed.display}: target refused a command: ${bad.message}`);
+    const frames = job.commands!;
+    let outstanding = 0;
+    let failure: string | null = null;
+    let done: (() => void) | null = null;
+    const onReply = (ok: boolean, text: string): void => {
+      if (!ok) failure ??= text;
+      if (--outstanding === 0) done?.();
+    };
+    // The same while EXISTS was answered.
+    this.select(conn, job.db);
+    for (let pos = 0; pos < frames.length; ) {
+      let end = pos;
+      let count = 0;
+      while (end < frames.length && end - pos < COMMAND_CHUNK) {
+        end = commandEnd(frames, end);
+        count++;
+      }
+      outstanding += count;
+      if (!asking) this.send(conn, frames.subarray(pos, end), onReply, count);
+      else {
+        // ASKING holds for one command only.
+        for (let p = pos; p < end; ) {
+          const next = commandEnd(frames, p);
+          this.send(conn, ASKING, () => {});
+          this.send(conn, frames.subarray(p, next), onReply);
+          p = next;
+        }
+      }
+      pos = end;
+    }
+    if (outstanding > 0) await new Promise<void>((r) => (done = r));
+    if (failure !== null) {
+      const reason: string = failure;
+      if (FATAL.has(codeOf(reason))) throw new IoError(`${this.pool.seed.display}: target refused a command: ${reason}`);
       this.stats.failed++;
-      this.problem(job, `rebuilding with commands failed: ${bad.message}`);
+      this.problem(job, `rebuilding with commands failed: ${reason}`);
       return;
     }
     this.stats.restored++;
     this.stats.asCommands++;
     this.stats.bytes += job.bytes;
   }
+}
+
+const ASKING = encodeCommand(['ASKING']);
+/** A big key's commands are handed to the socket about this many bytes at a time. */
+const COMMAND_CHUNK = 256 << 10;
+
+/** Where the RESP command (`*n` then n bulk strings) that starts at `pos` ends; the frames are our own. */
+function commandEnd(b: Buffer, pos: number): number {
+  let p = pos + 1;
+  let n = 0;
+  while (b[p] !== 13) n = n * 10 + b[p++]! - 48;
+  p += 2;
+  for (let i = 0; i < n; i++) {
+    let len = 0;
+    p++; // $
+    while (b[p] !== 13) len = len * 10 + b[p++]! - 48;
+    p += 4 + len;
+  }
+  return p;
 }

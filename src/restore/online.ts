@@ -147,6 +147,7 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
     const sender = new KeySender(pool, topology, { window: opts.window, replace: opts.replace });
     let seen = 0;
     let lastTick = 0;
+    let bigKey: Promise<void> = Promise.resolve();
     for await (const recs of readBackup(opts.rdbPath)) for (const rec of recs) {
       if (rec.kind !== 'key') {
         if (rec.kind === 'function' && tally) {
@@ -163,15 +164,23 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
       if (db >= info.databases) throw new UsageError(`db ${k.db} maps to db ${db} but ${opts.target.display} has ${info.databases} databases (keys of lower dbs were restored); use --db-map`);
       const job: KeyJob = { db, key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
       if (prep.kind === 'payload') job.payload = prep.payload;
-      else job.commands = prep.commands;
-      const queued = sender.submit(job);
-      if (queued) await queued;
+      else job.commands = prep.frames;
+      if (job.commands) {
+        // One big key on the wire while the next is read and prepared: two keys' commands in memory at most.
+        await bigKey;
+        bigKey = sender.submit(job)!;
+        bigKey.catch(() => {}); // awaited later: the failure is thrown then
+      } else {
+        const queued = sender.submit(job);
+        if (queued) await queued;
+      }
       seen++;
       if (opts.onProgress && (seen & 1023) === 0 && Date.now() - lastTick > 200) {
         lastTick = Date.now();
         opts.onProgress({ keys: sender.stats.restored, total, bytes: sender.stats.bytes });
       }
     }
+    await bigKey;
     await sender.drain();
     if (tally) {
       plan = tally.finish();

@@ -1,7 +1,10 @@
 import { decodeDump, encodeDump } from '../codec/rdb/dump.js';
 import { hashFieldKey, type RdbKey, type RedisValue } from '../codec/rdb/model.js';
-import { valueToCommands } from '../codec/rdb/to-commands.js';
-import type { Arg } from '../codec/resp/encoder.js';
+import { oneKeyHead, ONE_KEY_TAIL } from '../codec/rdb/raw-value.js';
+import { RdbDecoder } from '../codec/rdb/reader.js';
+import { JsonOut } from '../inspect/json-out.js';
+import { KeyRespSink } from '../inspect/key-resp-sink.js';
+import { ByteSource } from '../util/byte-source.js';
 import { framePayload } from './dump-payload.js';
 import { payloadStamp } from './rdb-versions.js';
 
@@ -20,7 +23,7 @@ export type PreparedKey =
   | { kind: 'expired' }
   | { kind: 'unrepresentable'; reason: string }
   | { kind: 'payload'; payload: Buffer; bytes: number; lossy?: string }
-  | { kind: 'commands'; commands: Arg[][]; value: RedisValue; bytes: number; lossy?: string };
+  | { kind: 'commands'; frames: Buffer; bytes: number; lossy?: string };
 
 /** What a target cannot hold of a decoded value, or null when it can hold all of it. */
 export function unrepresentable(value: RedisValue, targetRdb: number): string | null {
@@ -62,25 +65,53 @@ export function prepareFast(k: RdbKey, p: KeyPolicy, estimateOnly = false): Prep
 
 const EMPTY = Buffer.alloc(0);
 
-/** prepareFast, or the slow path that decodes the value (conversion, big keys). */
+/** prepareFast, or the slow path that decodes the value (conversion), or commands for a big key. */
 export async function prepareKey(k: RdbKey, p: KeyPolicy, estimateOnly = false): Promise<PreparedKey> {
   const fast = prepareFast(k, p, estimateOnly);
   if (fast) return fast;
+  const estimate = k.raw ? k.raw.length + 11 : 0;
+  if (estimate > p.bigKeyBytes) return storedCommands(k, p, estimate);
   let value = await keyValue(k, p.sourceRdb);
   let lossy: string | undefined;
   const why = unrepresentable(value, p.targetRdb);
   if (why) {
     if (!p.lossy) return { kind: 'unrepresentable', reason: why };
-    lossy = why.replace(/ need.*/, ' dropped');
+    lossy = lossyNote(why);
     value = dropUnrepresentable(value, p.now);
-  }
-  const estimate = k.raw ? k.raw.length + 11 : 0;
-  if (estimate > p.bigKeyBytes) {
-    return { kind: 'commands', commands: valueToCommands(k.key, value, k.expireAtMs), value, bytes: estimate, lossy };
   }
   const payload = encodeDump(value, p.targetRdb, k.key);
   if (payload.length > p.bigKeyBytes) {
-    return { kind: 'commands', commands: valueToCommands(k.key, value, k.expireAtMs), value, bytes: payload.length, lossy };
+    // Rare (a value re-encoded bigger than the threshold its stored bytes were under): from the model.
+    const sink = new KeyRespSink({}, new JsonOut(1 << 16), k.db);
+    sink.key(k.db, k.key, 0, k.key.length, k.rdbType, k.expireAtMs);
+    sink.value(value);
+    sink.end();
+    return { kind: 'commands', frames: sink.out.written(), bytes: payload.length, lossy };
   }
   return { kind: 'payload', payload, bytes: payload.length, lossy };
+}
+
+const lossyNote = (why: string): string => why.replace(/ need.*/, ' dropped');
+
+/**
+ * A big key's commands (RESP, 64 items each) made by the reader's validating pass over its stored
+ * bytes through KeyRespSink: no decoded value, no Buffer per element. The types the reader decodes
+ * whole (streams, hash-field TTLs) are checked against the target on the way.
+ */
+async function storedCommands(k: RdbKey, p: KeyPolicy, bytes: number): Promise<PreparedKey> {
+  let refused: string | null = null;
+  let lossy: string | undefined;
+  const adapt = (v: RedisValue): RedisValue => {
+    const why = unrepresentable(v, p.targetRdb);
+    if (!why) return v;
+    if (!p.lossy) refused = why;
+    lossy = lossyNote(why);
+    return dropUnrepresentable(v, p.now);
+  };
+  const sink = new KeyRespSink({}, new JsonOut(Math.max(1 << 16, k.raw!.length * 3)), k.db, adapt);
+  const framed = Buffer.concat([oneKeyHead(k.rdbType, p.sourceRdb, k.key, k.expireAtMs), k.raw!, ONE_KEY_TAIL]);
+  const dec = new RdbDecoder(ByteSource.fromBuffer(framed, 'backup'), { sink });
+  while (await dec.nextBatch());
+  if (refused !== null) return { kind: 'unrepresentable', reason: refused };
+  return { kind: 'commands', frames: sink.out.written(), bytes, lossy };
 }

@@ -8,10 +8,10 @@ import { IoError } from '../util/errors.js';
 export type ReplyHandler = (ok: boolean, text: string) => void;
 
 /**
- * A bare pipelined connection for the restore hot path: every command sent on it (RESTORE, SELECT,
- * ASKING) answers with one line (+OK, :n or -ERR), so replies are split on CRLF and handed to
- * callbacks in order — no promise and no general RESP parse per key. Hand-written for speed; any
- * other reply shape is a protocol error that fails the connection.
+ * A bare pipelined connection for the restore hot path: nearly every command sent on it (RESTORE,
+ * SELECT, ASKING, RPUSH...) answers with one line (+OK, :n or -ERR), so replies are split on CRLF
+ * and handed to callbacks in order — no promise and no general RESP parse per key. Bulk and array
+ * replies (stream commands) are only stepped over. Hand-written for speed.
  */
 export class RestorePipe {
   private handlers: ReplyHandler[] = [];
@@ -54,12 +54,13 @@ export class RestorePipe {
     if (this.failure) fn(this.failure);
   }
 
-  send(frame: Buffer, onReply: ReplyHandler): void {
+  /** Writes `frame`, which holds `replies` commands (one by default): `onReply` gets each reply. */
+  send(frame: Buffer, onReply: ReplyHandler, replies = 1): void {
     if (this.failure) {
-      onReply(false, `IOERR ${this.failure.message}`);
+      for (let i = 0; i < replies; i++) onReply(false, `IOERR ${this.failure.message}`);
       return;
     }
-    this.handlers.push(onReply);
+    for (let i = 0; i < replies; i++) this.handlers.push(onReply);
     this.socket.write(frame);
   }
 
@@ -72,6 +73,15 @@ export class RestorePipe {
       if (cr < 0 || cr + 1 >= buf.length) break;
       const kind = buf[pos];
       const h = this.handlers[this.head];
+      if (h && (kind === 0x24 || kind === 0x2a)) {
+        // A bulk or array reply (XADD, XCLAIM of a big stream rebuilt with commands): success, unread.
+        const end = replyEnd(buf, pos);
+        if (end < 0) break;
+        this.head++;
+        h(true, '');
+        pos = end;
+        continue;
+      }
       if (!h || (kind !== 0x2b && kind !== 0x3a && kind !== 0x2d)) {
         this.fail(new IoError(`${this.endpoint.display}: unexpected reply ${JSON.stringify(buf.toString('latin1', pos, Math.min(cr, pos + 40)))} on the restore pipeline`));
         this.socket.destroy();
@@ -104,4 +114,17 @@ export class RestorePipe {
     this.failure ??= new IoError(`${this.endpoint.display}: closed`);
     this.socket.destroy();
   }
+}
+
+/** The end of the RESP2 reply at `pos`, or -1 when it is not all in `b`. */
+function replyEnd(b: Buffer, pos: number): number {
+  const cr = b.indexOf(13, pos);
+  if (cr < 0 || cr + 1 >= b.length) return -1;
+  let p = cr + 2;
+  const kind = b[pos];
+  if (kind !== 0x24 && kind !== 0x2a) return p;
+  const n = Number(b.toString('latin1', pos + 1, cr));
+  if (kind === 0x24) return n < 0 ? p : p + n + 2 <= b.length ? p + n + 2 : -1;
+  for (let i = 0; i < n && p >= 0; i++) p = replyEnd(b, p);
+  return p;
 }

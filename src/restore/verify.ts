@@ -80,7 +80,9 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
 
   const every = v.sample && v.sample > 0 ? Math.max(1, Math.floor(v.plan.keys / v.sample)) : 1;
   let n = 0;
-  let batch: Array<{ db: number; key: Buffer; value: RedisValue; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
+  // A batch keeps each key's expected digest, not its value (the reader's batch of records may
+  // still hold a few decoded big values at once: a digest straight from a ValueSink would not).
+  let batch: Array<{ db: number; key: Buffer; want: string[] | null; value: RedisValue | null; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
   const flush = async (): Promise<void> => {
     for (const item of batch) {
       const replies = await Promise.all(item.replies);
@@ -106,7 +108,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
     batch = [];
   };
   const digestDifference = (item: (typeof batch)[number], body: RespValue): string | null => {
-    const want = acceptableDigests(item.value, item.expireAtMs !== null, scoreFormat);
+    const want = item.want;
     const got = Array.isArray(body) ? String(body[0]) : String(body);
     if (want === null) return null; // not digestable here (module, field TTLs): covered by the count
     if (/^0+$/.test(got)) return 'missing on the target';
@@ -114,7 +116,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
   };
   const dumpDifference = async (item: (typeof batch)[number], body: RespValue): Promise<string | null> => {
     if (!Buffer.isBuffer(body)) return 'DUMP gave no payload';
-    return valueDifference(item.value, (await decodeDump(body, showKey(item.key))).value);
+    return valueDifference(item.value!, (await decodeDump(body, showKey(item.key))).value);
   };
 
   // Decoded values straight from the reader: the digest needs no payload round trip.
@@ -123,6 +125,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
     const k = rec.entry;
     if (k.expireAtMs !== null && k.expireAtMs <= v.policy.now) continue;
     let value = k.value!;
+    delete k.value; // the reader's batch outlives this key: its value goes with `value`
     if (unrepresentable(value, v.policy.targetRdb)) {
       if (!v.policy.lossy) continue;
       value = dropUnrepresentable(value, v.policy.now);
@@ -137,7 +140,8 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
       method === 'digest' ? c.send('DEBUG', 'DIGEST-VALUE', k.key) : c.send('DUMP', k.key),
       hasExpireTime ? c.send('PEXPIRETIME', k.key) : c.send('PTTL', k.key),
     ];
-    batch.push({ db, key: k.key, value, expireAtMs: k.expireAtMs, replies });
+    const digest = method === 'digest';
+    batch.push({ db, key: k.key, want: digest ? acceptableDigests(value, k.expireAtMs !== null, scoreFormat) : null, value: digest ? null : value, expireAtMs: k.expireAtMs, replies });
     if (batch.length >= BATCH) await flush();
   }
   await flush();

@@ -20,6 +20,9 @@ libraries print as {"function": {"library_name", "engine", "code"}}.
 
 resp prints the commands that recreate the selection in an empty server (SELECT, SET/RPUSH/SADD/
 ZADD/HMSET/XADD + XSETID/XGROUP/XCLAIM, PEXPIREAT, FUNCTION LOAD), ready for redis-cli --pipe.
+Big collections go out as many commands of 64 items each (as Redis's AOF rewrite writes them), so
+no command is larger than a server accepts; a big key costs a few times its stored size in memory,
+not an object per element.
 
 Examples:
   tsredis-ops rdb-dump dump.rdb | head

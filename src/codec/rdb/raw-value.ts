@@ -1,5 +1,7 @@
 import { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
+import { RdbOpcode } from './constants.js';
+import { lenBytes } from './encoding.js';
 import type { RedisValue } from './model.js';
 import { readRdb } from './reader.js';
 
@@ -10,10 +12,8 @@ import { readRdb } from './reader.js';
  * Returns null for an empty collection (which Redis skips).
  */
 export async function decodeValueBytes(rdbType: number, bytes: Buffer, version: number, name: string, at = 0): Promise<RedisValue | null> {
-  const magic = version >= 80 ? `VALKEY${String(version).padStart(3, '0')}` : `REDIS${String(version).padStart(4, '0')}`;
-  // magic | type | empty key (LEN 0) | value | EOF | checksum 0 (= not checked)
-  const prefix = Buffer.concat([Buffer.from(magic, 'latin1'), Buffer.from([rdbType, 0])]);
-  const framed = Buffer.concat([prefix, bytes, Buffer.from([0xff]), Buffer.alloc(8)]);
+  const prefix = oneKeyHead(rdbType, version);
+  const framed = Buffer.concat([prefix, bytes, ONE_KEY_TAIL]);
   const shift = prefix.length - at;
   const end = prefix.length + bytes.length;
   let value: RedisValue | null = null;
@@ -35,3 +35,21 @@ export async function decodeValueBytes(rdbType: number, bytes: Buffer, version: 
   }
   throw new FormatError(name, at + bytes.length, 'expected a complete value');
 }
+
+/**
+ * What goes before a value's stored bytes to make a one-key RDB of `version` (ONE_KEY_TAIL after):
+ * magic | [EXPIRETIME_MS] | type | key (empty by default). Version-dependent type numbers (Valkey's)
+ * then read right.
+ */
+export function oneKeyHead(rdbType: number, version: number, key: Buffer = Buffer.alloc(0), expireAtMs: number | null = null): Buffer {
+  const magic = Buffer.from(version >= 80 ? `VALKEY${String(version).padStart(3, '0')}` : `REDIS${String(version).padStart(4, '0')}`, 'latin1');
+  const expiry = Buffer.alloc(expireAtMs === null ? 0 : 9);
+  if (expireAtMs !== null) {
+    expiry[0] = RdbOpcode.EXPIRETIME_MS;
+    expiry.writeBigInt64LE(BigInt(expireAtMs), 1);
+  }
+  return Buffer.concat([magic, expiry, Buffer.from([rdbType]), lenBytes(key.length), key]);
+}
+
+/** EOF and a zero checksum (= not checked). */
+export const ONE_KEY_TAIL = Buffer.concat([Buffer.from([0xff]), Buffer.alloc(8)]);

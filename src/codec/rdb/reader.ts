@@ -823,7 +823,8 @@ class RecordParser {
       key = this.str();
       keyEnd = this.p;
       this.valueType = type;
-      value = this.value(type, start);
+      // Raw mode keeps the stored bytes: validated as rdb-check does, no model built to be dropped.
+      value = this.raw ? (this.checkValue(type, start) === 0 ? null : CHECKED) : this.value(type, start);
     }
     return this.endKey(type, base + start, key, keyEnd, value, keyAt);
   }

@@ -19,6 +19,13 @@ const streamId = (id: StreamId): Buffer => Buffer.from(`${id.ms}-${id.seq}`, 'la
 
 export function valueToCommands(key: Buffer, value: RedisValue, expireAtMs: number | null): Buffer[][] {
   const out: Buffer[][] = [];
+  forEachCommand(key, value, expireAtMs, (argv) => out.push(argv));
+  return out;
+}
+
+/** valueToCommands one command at a time: a big stream need not be held as one array of commands. */
+export function forEachCommand(key: Buffer, value: RedisValue, expireAtMs: number | null, emit: (argv: Buffer[]) => void): void {
+  const out = { push: emit };
   switch (value.type) {
     case 'string':
       out.push([b('SET'), key, value.value]);
@@ -42,7 +49,11 @@ export function valueToCommands(key: Buffer, value: RedisValue, expireAtMs: numb
       throw new ToolError(`key "${printable(key)}": a value of module type ${value.value.name} cannot be expressed as commands`);
   }
   if (expireAtMs !== null) out.push([b('PEXPIREAT'), key, num(expireAtMs)]);
-  return out;
+}
+
+/** Where commands go, one argv at a time. */
+interface Out {
+  push(argv: Buffer[]): void;
 }
 
 /** FUNCTION LOAD <code>, as the rewrite emits one per library. */
@@ -50,7 +61,7 @@ export function functionToCommand(code: Buffer): Buffer[] {
   return [b('FUNCTION'), b('LOAD'), code];
 }
 
-function batches<T>(out: Buffer[][], cmd: string, key: Buffer, items: readonly T[], args: (item: T) => Buffer[]): void {
+function batches<T>(out: Out, cmd: string, key: Buffer, items: readonly T[], args: (item: T) => Buffer[]): void {
   for (let i = 0; i < items.length; i += ITEMS_PER_COMMAND) {
     const argv: Buffer[] = [b(cmd), key];
     const end = Math.min(items.length, i + ITEMS_PER_COMMAND);
@@ -59,7 +70,7 @@ function batches<T>(out: Buffer[][], cmd: string, key: Buffer, items: readonly T
   }
 }
 
-function hashCommands(out: Buffer[][], key: Buffer, value: Extract<RedisValue, { type: 'hash' }>): void {
+function hashCommands(out: Out, key: Buffer, value: Extract<RedisValue, { type: 'hash' }>): void {
   if (!value.expires || value.expires.size === 0) {
     batches(out, 'HMSET', key, value.value, ([f, v]) => [f, v]);
     return;
@@ -72,7 +83,7 @@ function hashCommands(out: Buffer[][], key: Buffer, value: Extract<RedisValue, {
   }
 }
 
-function streamCommands(out: Buffer[][], key: Buffer, s: StreamValue): void {
+function streamCommands(out: Out, key: Buffer, s: StreamValue): void {
   if (s.entries.length > 0) {
     for (const e of s.entries) out.push([b('XADD'), key, streamId(e.id), ...e.fields]);
   } else {

@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFrameAt } from '../../src/codec/resp/parser.js';
+import { readAll } from '../codec/rdb-read/corpus-helpers.js';
+import { dumpRdb } from '../../src/inspect/rdb-dump.js';
+import { ByteSource } from '../../src/util/byte-source.js';
+import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
+import { BIG, bigKeyRdb } from './big-key-rdb.js';
+
+/**
+ * rdb-dump of big keys (a 1M-element list, 200k-member zset/hash/set, a stream) written by a real server:
+ * the RESP output piped into an empty server gives the writer's DEBUG DIGEST with no command over
+ * 64 items, the jsonl is exact, and the RESP path does not build the value (heap guard).
+ */
+
+afterAll(stopAllRedis);
+
+let rdb: Buffer;
+let digest: string;
+beforeAll(async () => {
+  ({ rdb, digest } = await bigKeyRdb());
+}, 60_000);
+
+/** The dump's output, and the highest heap use seen when its chunks arrived. */
+async function dump(format: 'jsonl' | 'resp'): Promise<{ out: Buffer; heapPeak: number }> {
+  const parts: Buffer[] = [];
+  let heapPeak = 0;
+  await dumpRdb(ByteSource.fromBuffer(rdb, 'big.rdb'), { format, encoding: 'utf8' }, (c) => {
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    parts.push(Buffer.from(c));
+  });
+  return { out: Buffer.concat(parts), heapPeak };
+}
+
+describe('rdb-dump of big keys', () => {
+  it('--format resp | redis-cli --pipe gives the same DEBUG DIGEST, in commands of at most 64 items', async () => {
+    const { out } = await dump('resp');
+    let commands = 0;
+    let widest = 0;
+    for (let pos = 0; pos < out.length; commands++) {
+      const [argv, next] = parseFrameAt(out, pos);
+      widest = Math.max(widest, (argv as Buffer[]).length);
+      pos = next;
+    }
+    // RPUSH key + 64 elements; ZADD/HMSET key + 64 pairs.
+    expect(widest).toBe(2 + 2 * 64);
+    expect(commands).toBeGreaterThan(BIG.list / 64);
+    const target = await startRedis();
+    const piped = spawnSync('redis-cli', ['-p', String(target.port), '--pipe'], { input: out, encoding: 'utf8' });
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(piped.stdout).toContain(`errors: 0, replies: ${commands}`);
+    expect(await debugDigest(target)).toBe(digest);
+    await target.stop();
+  }, 60_000);
+
+  it('--format jsonl is exact', async () => {
+    const lines = (await dump('jsonl')).out.toString('utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { key: string; db: number; value: unknown; expire_at_ms: number | null });
+    const byKey = new Map(lines.map((l) => [l.key, l]));
+    expect(lines.length).toBe(6);
+    // Compared as JSON text: a deep equality of a million elements takes the matcher far longer.
+    const text = (k: string): string => JSON.stringify(byKey.get(k)!.value);
+    const seq = (n: number, f: (i: number) => unknown): unknown[] => Array.from({ length: n }, (_, i) => f(i + 1));
+    expect(text('biglist')).toBe(JSON.stringify(seq(BIG.list, (i) => `e${i}`)));
+    // zset: ascending by score; set: sorted by bytes; hash: as stored (a hashtable's order), so sorted here.
+    expect(text('bigzset')).toBe(JSON.stringify(seq(BIG.zset, (i) => [`m${i}`, String(i / 2)])));
+    expect(text('bigset')).toBe(JSON.stringify(seq(BIG.set, (i) => `s${i}`).sort()));
+    const byField = ([a]: [string, string], [b]: [string, string]): number => (a < b ? -1 : 1);
+    const fields = Object.entries((byKey.get('bighash')!.value as { fields: Record<string, string> }).fields).sort(byField);
+    const want = Array.from({ length: BIG.hash }, (_, i): [string, string] => [`f${i + 1}`, `v${i + 1}`]).sort(byField);
+    expect(JSON.stringify(fields)).toBe(JSON.stringify(want));
+    expect(byKey.get('bighash')!.expire_at_ms).toBeGreaterThan(Date.now());
+    const stream = byKey.get('bigstream')!.value as { entries: Array<[string, string[]]>; groups: Array<{ pel: unknown[] }> };
+    expect(stream.entries.length).toBe(BIG.stream);
+    expect(stream.entries.map(([, f]) => f.join('=')).join(',')).toBe(seq(BIG.stream, (i) => `k=v${i}`).join(','));
+    expect(stream.groups[0]!.pel.length).toBe(10);
+    expect(byKey.get('small')).toMatchObject({ db: 3, value: 'x' });
+  }, 60_000);
+
+  it('--format resp does not build the values: heap growth far below what the decoded keys take', async () => {
+    // Measured from a collected heap, so earlier garbage neither hides growth nor passes for it.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    gc();
+    // What the decoded model of these keys holds on the heap (a Buffer per element, and more).
+    const before = process.memoryUsage().heapUsed;
+    const records = await readAll(ByteSource.fromBuffer(rdb, 'big.rdb'));
+    const model = process.memoryUsage().heapUsed - before;
+    expect(records.length).toBeGreaterThan(5);
+    records.length = 0;
+    const bound = 48 << 20;
+    expect(model).toBeGreaterThan(2 * bound);
+    gc();
+    const start = process.memoryUsage().heapUsed;
+    const { heapPeak } = await dump('resp');
+    expect(heapPeak - start).toBeLessThan(bound);
+  }, 60_000);
+});
