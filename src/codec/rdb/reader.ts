@@ -824,7 +824,10 @@ class RecordParser {
       keyEnd = this.p;
       this.valueType = type;
       // Raw mode keeps the stored bytes: validated as rdb-check does, no model built to be dropped.
-      value = this.raw ? (this.checkValue(type, start) === 0 ? null : CHECKED) : this.value(type, start);
+      if (this.raw) {
+        value = this.checkValue(type, start, keyAt) === 0 ? null : CHECKED;
+        this.steps = null;
+      } else value = this.value(type, start);
     }
     return this.endKey(type, base + start, key, keyEnd, value, keyAt);
   }
