@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ByteSource } from '../dist/util/byte-source.js';
-import { FormatError } from '../dist/util/errors.js';
+import { FormatError, NewerVersionError } from '../dist/util/errors.js';
 import { RdbDecoder } from '../dist/codec/rdb/reader.js';
 import { dumpRdb } from '../dist/inspect/rdb-dump.js';
 import { functionJsonLine, keyJsonLine } from '../dist/inspect/key-json.js';
@@ -35,7 +35,7 @@ async function drain(b, opts, onRecord) {
 }
 
 /** A one-line FormatError is an expected outcome; anything else is returned as a finding. */
-const unexpected = (e) => (e === null || (e instanceof FormatError && !e.message.includes('\n')) ? null : `${e?.constructor?.name}: ${e?.message}`);
+const unexpected = (e) => (e === null || ((e instanceof FormatError || e instanceof NewerVersionError) && !e.message.includes('\n')) ? null : `${e?.constructor?.name}: ${e?.message}`);
 
 async function check(b) {
   const lines = [];
