@@ -14,7 +14,7 @@ export function copyValue(v: Value): Value {
     case 'module':
       return v;
     case 'list':
-      return { type: 'list', v: List.from(v.v.toArray()) };
+      return { type: 'list', v: List.from(v.v) };
     case 'set':
       return { type: 'set', v: new Set(v.v) };
     case 'zset':
