@@ -1,7 +1,7 @@
 import { upper } from './args.js';
-import type { RdbKey, RedisValue } from '../codec/rdb/model.js';
+import type { RdbKey } from '../codec/rdb/model.js';
 import { CommandError, UnsupportedCommandError, WRONGTYPE, wrongArity } from './errors.js';
-import { bkey, kbuf, type Db, type Entry, type Value, type ValueOf } from './values.js';
+import { bkey, kbuf, own, type Db, type Entry, type HashField, type Value, type ValueOf } from './values.js';
 import { valueFromModel, valueToModel, rdbTypeOf } from './convert.js';
 import { commandTable, type CommandSpec } from './commands/index.js';
 import { libraryName } from './commands/functions.js';
@@ -149,7 +149,7 @@ export class Keyspace {
     const k = bkey(key);
     const old = db.get(k);
     const expireAt = opts.expireAt !== undefined ? opts.expireAt : opts.keepTtl && old ? old.expireAt : null;
-    const entry: Entry = { value, expireAt };
+    const entry: Entry = { value: value.type === 'string' ? { type: 'string', v: own(value.v) } : value, expireAt };
     db.set(k, entry);
     return entry;
   }
@@ -223,11 +223,21 @@ export class Keyspace {
 
   /** One database's keys as RDB key records (see keys()). */
   *keysOfDb(db: number, nowMs: number | null = null): Generator<RdbKey> {
+    for (const [k, e] of this.entriesOfDb(db, nowMs)) {
+      const value = valueToModel(e.value, nowMs)!;
+      yield { db, key: kbuf(k), expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
+    }
+  }
+
+  /**
+   * One database's entries that a dump at `nowMs` writes (see keys()), keyed as in the db Map: the
+   * live values themselves, for writers that stream big collections instead of building the model.
+   */
+  *entriesOfDb(db: number, nowMs: number | null = null): Generator<[string, Entry]> {
     for (const [k, e] of this.dbs[db]!) {
       if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
-      const value: RedisValue | null = valueToModel(e.value, nowMs);
-      if (!value) continue;
-      yield { db, key: kbuf(k), expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
+      if (e.value.type === 'hash' && nowMs !== null && !hashAlive(e.value.v, nowMs)) continue;
+      yield [k, e];
     }
   }
 
@@ -235,12 +245,16 @@ export class Keyspace {
   countDb(db: number, nowMs: number | null = null): { keys: number; expires: number } {
     let keys = 0;
     let expires = 0;
-    for (const e of this.dbs[db]!.values()) {
-      if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
-      if (e.value.type === 'hash' && nowMs !== null && ![...e.value.v.values()].some((f) => f.expireAt === null || f.expireAt > nowMs)) continue;
+    for (const [, e] of this.entriesOfDb(db, nowMs)) {
       keys++;
       if (e.expireAt !== null) expires++;
     }
     return { keys, expires };
   }
+}
+
+/** True when some field of the hash outlives `nowMs`. */
+function hashAlive(h: Map<string, HashField>, nowMs: number): boolean {
+  for (const f of h.values()) if (f.expireAt === null || f.expireAt > nowMs) return true;
+  return false;
 }

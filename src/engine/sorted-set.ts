@@ -1,4 +1,4 @@
-import { bkey } from './values.js';
+import { bkey, own } from './values.js';
 
 export interface ZNode {
   member: Buffer;
@@ -30,6 +30,24 @@ export class SortedSet {
     return this.index.size;
   }
 
+  /** The member count under the name writers expect of a collection (ScoredItems). */
+  get length(): number {
+    return this.index.size;
+  }
+
+  /** [member, score] in ascending order, chunk by chunk (no flattened copy). */
+  *[Symbol.iterator](): Generator<[Buffer, number]> {
+    for (const c of this.chunks) for (const n of c) yield [n.member, n.score];
+  }
+
+  /** [member, score] from the highest down (RDB ZSET_2 order). */
+  *descending(): Generator<[Buffer, number]> {
+    for (let ci = this.chunks.length - 1; ci >= 0; ci--) {
+      const c = this.chunks[ci]!;
+      for (let i = c.length - 1; i >= 0; i--) yield [c[i]!.member, c[i]!.score];
+    }
+  }
+
   score(member: Buffer): number | undefined {
     return this.index.get(bkey(member))?.score;
   }
@@ -45,7 +63,7 @@ export class SortedSet {
       this.insert(old);
       return;
     }
-    const node = { member, score };
+    const node = { member: own(member), score };
     this.index.set(k, node);
     this.insert(node);
   }

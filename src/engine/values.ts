@@ -51,6 +51,16 @@ export function kbuf(k: string): Buffer {
   return Buffer.from(k, 'latin1');
 }
 
+/**
+ * A Buffer the engine may keep. Command arguments are views of the reader's read window, and a
+ * stored view would pin the whole window (a 3-byte value holding tens of KB, the whole AOF over a
+ * replay); such views are copied. Buffers with modest spare room (pool slices, APPEND's growable
+ * values) are kept as they are.
+ */
+export function own(b: Buffer): Buffer {
+  return b.buffer.byteLength > 2 * b.length + 8192 ? Buffer.from(b) : b;
+}
+
 /** Byte-wise comparison, as Redis's memcmp-based ordering does. */
 export function memcmp(a: Buffer, b: Buffer): number {
   return Buffer.compare(a, b);

@@ -3,7 +3,7 @@ import { CommandError, SYNTAX, NOT_INTEGER } from '../errors.js';
 import { expireAllowed, parseExpireCond, toAbsoluteMs, type ExpireCond } from '../expire.js';
 import { inI64, mustI64, mustInt, parseI64 } from '../numbers.js';
 import { incrByFloatText } from '../long-double.js';
-import { bkey, type HashField } from '../values.js';
+import { bkey, own, type HashField } from '../values.js';
 import type { CommandTable, CommandSpec } from './index.js';
 import { upper } from '../args.js';
 
@@ -11,7 +11,7 @@ import { upper } from '../args.js';
 function hset(h: Map<string, HashField>, field: Buffer, value: Buffer, keepTtl = false): void {
   const k = bkey(field);
   const old = h.get(k);
-  h.set(k, { value, expireAt: keepTtl && old ? old.expireAt : null });
+  h.set(k, { value: own(value), expireAt: keepTtl && old ? old.expireAt : null });
 }
 
 function hsetCmd(ks: Keyspace, argv: Buffer[]): void {
