@@ -1,4 +1,5 @@
 import { hashFieldKey, type RedisValue, type StreamGroup } from '../codec/rdb/model.js';
+import type { CollectionSource, Items } from '../codec/rdb/value-writer.js';
 import { List } from './list.js';
 import { SortedSet } from './sorted-set.js';
 import { Stream, idCmp, idKey, type Consumer, type Group, type Nack } from './stream.js';
@@ -83,6 +84,44 @@ function streamFromModel(m: import('../codec/rdb/model.js').StreamValue): Stream
     s.groups.set(bkey(g.name), group);
   }
   return s;
+}
+
+/**
+ * A live list, set, zset or hash (without field TTLs) as a source writers walk element by element,
+ * so a big collection is never copied into the model; null for the other values.
+ */
+export function collectionSource(v: Value): CollectionSource | null {
+  switch (v.type) {
+    case 'list':
+      return { type: 'list', value: v.v };
+    case 'set':
+      return { type: 'set', value: setItems(v.v) };
+    case 'zset':
+      return { type: 'zset', value: v.v };
+    case 'hash':
+      for (const f of v.v.values()) if (f.expireAt !== null) return null;
+      return { type: 'hash', value: hashItems(v.v) };
+    default:
+      return null;
+  }
+}
+
+function setItems(s: Set<string>): Items<Buffer> {
+  return {
+    length: s.size,
+    *[Symbol.iterator]() {
+      for (const m of s) yield kbuf(m);
+    },
+  };
+}
+
+function hashItems(h: Map<string, HashField>): Items<[Buffer, Buffer]> {
+  return {
+    length: h.size,
+    *[Symbol.iterator]() {
+      for (const [k, f] of h) yield [kbuf(k), f.value];
+    },
+  };
 }
 
 /**
