@@ -61,7 +61,8 @@ export async function* readAof(path: string, opts: ReadAofOptions = {}): AsyncGe
     if (await startsWithRdb(file)) {
       const rsrc = ByteSource.fromFile(file);
       try {
-        for await (const record of readRdb(rsrc, { verifyChecksum: true })) {
+        // Without the records, the part is only validated (nothing decoded, as aof-check needs).
+        for await (const record of readRdb(rsrc, { verifyChecksum: true, validateOnly: opts.rdb === false })) {
           if (record.kind === 'eof') start = record.end;
           if (opts.rdb !== false) yield { kind: 'rdb', record, file };
         }
