@@ -1,7 +1,7 @@
 import { upper } from './args.js';
 import type { RdbKey } from '../codec/rdb/model.js';
 import { CommandError, UnsupportedCommandError, WRONGTYPE, wrongArity } from './errors.js';
-import { bkey, kbuf, own, type Db, type Entry, type HashField, type Value, type ValueOf } from './values.js';
+import { StoredString, bkey, kbuf, type Db, type Entry, type Value, type ValueOf } from './values.js';
 import { valueFromModel, valueToModel, rdbTypeOf } from './convert.js';
 import { commandTable, type CommandSpec } from './commands/index.js';
 import { libraryName } from './commands/functions.js';
@@ -149,7 +149,7 @@ export class Keyspace {
     const k = bkey(key);
     const old = db.get(k);
     const expireAt = opts.expireAt !== undefined ? opts.expireAt : opts.keepTtl && old ? old.expireAt : null;
-    const entry: Entry = { value: value.type === 'string' ? { type: 'string', v: own(value.v) } : value, expireAt };
+    const entry: Entry = { value: value.type === 'string' && !(value instanceof StoredString) ? new StoredString(value.v) : value, expireAt };
     db.set(k, entry);
     return entry;
   }
@@ -236,7 +236,7 @@ export class Keyspace {
   *entriesOfDb(db: number, nowMs: number | null = null): Generator<[string, Entry]> {
     for (const [k, e] of this.dbs[db]!) {
       if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
-      if (e.value.type === 'hash' && nowMs !== null && !hashAlive(e.value.v, nowMs)) continue;
+      if (e.value.type === 'hash' && nowMs !== null && !e.value.v.aliveAt(nowMs)) continue;
       yield [k, e];
     }
   }
@@ -251,10 +251,4 @@ export class Keyspace {
     }
     return { keys, expires };
   }
-}
-
-/** True when some field of the hash outlives `nowMs`. */
-function hashAlive(h: Map<string, HashField>, nowMs: number): boolean {
-  for (const f of h.values()) if (f.expireAt === null || f.expireAt > nowMs) return true;
-  return false;
 }
