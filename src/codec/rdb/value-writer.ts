@@ -268,9 +268,11 @@ function encodeHashWithTtl(fields: Array<[Buffer, Buffer]>, expires: Map<string,
     for (const e of ordered) lp.add(e.f).add(e.x).addInt(e.at);
     return { type: RdbType.HASH_LISTPACK_EX, parts: [u64le(min), ...blob(lp.finish(), ctx)] };
   }
-  const parts: Buffer[] = [u64le(min), lenBytes(withTtl.length)];
-  for (const e of withTtl) parts.push(lenBytes(e.at === 0 ? 0 : e.at - min + 1), ...strBytes(e.f, ctx), ...strBytes(e.x, ctx));
-  return { type: RdbType.HASH_METADATA, parts };
+  const parts = function* (): Generator<Buffer> {
+    yield u64le(min);
+    yield* counted(withTtl.length, withTtl, (e) => [lenBytes(e.at === 0 ? 0 : e.at - min + 1), ...strBytes(e.f, ctx), ...strBytes(e.x, ctx)]);
+  };
+  return { type: RdbType.HASH_METADATA, parts: parts() };
 }
 
 function encodeStreamValue(s: StreamValue, ctx: EncodeContext): EncodedValue {
