@@ -231,11 +231,13 @@ function isSorted(m: Array<[Buffer, number]>): boolean {
 /** The model's members (ascending unless a producer wrote them otherwise) as ScoredItems. */
 function scoredItems(members: Array<[Buffer, number]>): ScoredItems {
   const sorted = isSorted(members) ? members : [...members].sort(compareScoreMember);
-  return Object.assign(sorted, {
+  return {
+    length: sorted.length,
+    [Symbol.iterator]: () => sorted[Symbol.iterator](),
     *descending(): Generator<[Buffer, number]> {
       for (let i = sorted.length - 1; i >= 0; i--) yield sorted[i]!;
     },
-  });
+  };
 }
 
 function encodeHash(fields: Items<[Buffer, Buffer]>, ctx: EncodeContext): EncodedValue {
