@@ -34,6 +34,8 @@ export interface DroppedItem {
 }
 
 const FLUSH_BYTES = 1 << 20;
+/** Parts at least this long are queued as they are, not copied. */
+const COPY_BELOW = 64 * 1024;
 
 /** What a key record says besides its value. */
 export type KeyHead = Pick<RdbKey, 'db' | 'key' | 'expireAtMs' | 'idleSeconds' | 'freq' | 'keyMeta'>;
@@ -46,6 +48,9 @@ export class RdbWriter {
   private readonly crc = new Crc64();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The open chunk small parts are copied into, and its bytes in use. */
+  private chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+  private used = 0;
   private written = 0;
   private db: number | null = null;
   private state: 'new' | 'open' | 'done' = 'new';
@@ -247,11 +252,30 @@ export class RdbWriter {
     if (this.state !== 'open') throw new Error(this.state === 'new' ? 'RdbWriter: call start() first' : 'RdbWriter: already finished');
   }
 
+  /**
+   * Small parts are copied into the open chunk at once: held in a list until the flush, millions
+   * of element-sized Buffers would outlive the young generation and pile up as old garbage.
+   */
   private push(...parts: Buffer[]): void {
     for (const p of parts) {
-      this.pending.push(p);
       this.pendingBytes += p.length;
+      if (p.length >= COPY_BELOW) {
+        this.seal();
+        this.pending.push(p);
+        continue;
+      }
+      if (this.used + p.length > this.chunk.length) this.seal();
+      p.copy(this.chunk, this.used);
+      this.used += p.length;
     }
+  }
+
+  /** Ends the open chunk (queued as pending) and starts a new one. */
+  private seal(): void {
+    if (this.used === 0) return;
+    this.pending.push(this.chunk.subarray(0, this.used));
+    this.chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+    this.used = 0;
   }
 
   private async maybeFlush(): Promise<void> {
@@ -260,12 +284,13 @@ export class RdbWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.seal();
+    const out = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
-    this.written += chunk.length;
+    this.written += out.length;
     this.pendingBytes = 0;
-    this.crc.update(chunk);
-    await this.sink(chunk);
+    this.crc.update(out);
+    await this.sink(out);
   }
 }
 
