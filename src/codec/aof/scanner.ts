@@ -155,7 +155,7 @@ interface FastOut {
  * general path would accept the same way keeps both paths exact; this one just does it without
  * allocations (most of the time of a check is spent here).
  */
-function fastRecord(w: Buffer, i: number, n: number, out: FastOut): number {
+function fastRecord(w: Buffer, i: number, n: number, out: FastOut, argv: Buffer[] | null): number {
   let p = i + 1;
   let argc = 0;
   let d = 0;
@@ -187,6 +187,7 @@ function fastRecord(w: Buffer, i: number, n: number, out: FastOut): number {
       if ((c0 === 0x6d || c0 === 0x65) && (len <= 5 || w[p + 4] === 0 || w[p + 5] === 0)) return -1;
     }
     last = p;
+    argv?.push(w.subarray(p, end));
     p = end + 2;
   }
   out.lines = 2 * argc + 1;
@@ -376,9 +377,12 @@ export async function* scanAofRespItems(src: ByteSource, ctx: ScanContext, opts:
             break;
           }
           const c = w[i]!;
-          if (c === 0x2a && !opts.collect) {
-            const next = fastRecord(w, i, n, fast);
+          if (c === 0x2a) {
+            // Readers get each argument as one view of the window (no pieces to join).
+            const fastArgv = opts.collect ? [] : null;
+            const next = fastRecord(w, i, n, fast, fastArgv);
             if (next > 0) {
+              if (fastArgv) batch.push({ kind: 'record', start: wBase + i, end: wBase + next, line: ctx.line, argv: fastArgv });
               ctx.line += fast.lines;
               epos = wBase + fast.lastPayload;
               rememberStar(w, fast.starAt, fast.starLen);
