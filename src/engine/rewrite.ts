@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { aofLoadFiles, readAof } from '../codec/aof/reader.js';
+import { aofLoadFiles, readAofBatches } from '../codec/aof/reader.js';
 import { resolveAofLayout, entryPath } from '../codec/aof/layout.js';
 import { formatManifest, type AofManifest, type AofManifestEntry } from '../codec/aof/manifest.js';
 import { AofWriter } from '../codec/aof/writer.js';
@@ -57,7 +57,7 @@ export async function loadAof(path: string, opts: RewriteOptions): Promise<{ ks:
   for (const f of files) bytes += (await stat(f)).size;
   const layout = await resolveAofLayout(path);
   const ks = new Keyspace({ clock: () => opts.nowMs, hllSparseMaxBytes: opts.hllSparseMaxBytes, databases: opts.databases });
-  const stats = await replay(ks, readAof(path), {
+  const stats = await replay(ks, readAofBatches(path), {
     skipUnsupported: opts.skipUnsupported,
     onProgress: (s) => opts.onProgress?.(`replaying: ${s.commands} commands, ${s.rdbKeys} keys from RDB, ${ks.size} keys`),
   });
