@@ -143,13 +143,29 @@ export class Keyspace {
     if (e && e.value.type !== type) throw new CommandError(WRONGTYPE);
   }
 
-  /** Stores a value; the TTL is removed unless keepTtl (SET KEEPTTL, APPEND, ...). */
+  /**
+   * Stores a value; the TTL is removed unless keepTtl (SET KEEPTTL, APPEND, ...). An existing key's
+   * entry (and string holder) is updated in place, as Redis overwrites: replays of millions of
+   * SET/INCR over the same keys then leave no old entries behind for the GC.
+   */
   set(key: Buffer, value: Value, opts: { keepTtl?: boolean; expireAt?: number | null; db?: number } = {}): Entry {
     const db = this.dbs[opts.db ?? this.selectedDb]!;
     const k = bkey(key);
     const old = db.get(k);
     const expireAt = opts.expireAt !== undefined ? opts.expireAt : opts.keepTtl && old ? old.expireAt : null;
-    const entry: Entry = { value: value.type === 'string' && !(value instanceof StoredString) ? new StoredString(value.v) : value, expireAt };
+    let stored: Value = value;
+    if (value.type === 'string' && !(value instanceof StoredString)) {
+      if (old?.value instanceof StoredString) {
+        old.value.assign(value.v);
+        stored = old.value;
+      } else stored = new StoredString(value.v);
+    }
+    if (old) {
+      old.value = stored;
+      old.expireAt = expireAt;
+      return old;
+    }
+    const entry: Entry = { value: stored, expireAt };
     db.set(k, entry);
     return entry;
   }

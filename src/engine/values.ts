@@ -56,9 +56,14 @@ const SMALL_STRING = 512;
  * (APPEND's growable values among them). `v` gives the bytes.
  */
 export class StoredString {
-  private readonly s: string | Buffer;
+  private s: string | Buffer = '';
 
   constructor(v: Buffer) {
+    this.assign(v);
+  }
+
+  /** Replaces the bytes (the holder belongs to one key: copies of a key get their own). */
+  assign(v: Buffer): void {
     this.s = v.length <= SMALL_STRING ? v.toString('latin1') : own(v);
   }
 
