@@ -1,6 +1,7 @@
-import { cpSync, mkdtempSync, rmSync, truncateSync, statSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,19 +21,8 @@ const root = mkdtempSync(join(tmpdir(), 'tsredis-bigkeys-'));
 const LIST = 1_200_000;
 const MEMBERS = 1_000_000;
 
-/** Fills KEYS[1] with ARGV[2] elements in one call per 1000, as RPUSH/HSET/ZADD/SADD with 1000 items. */
-const FILL = `
-local kind, n, off = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local args = {}
-for i = 1, n do
-  local j = off + i
-  if kind == 'list' then args[#args+1] = 'item-' .. j
-  elseif kind == 'hash' then args[#args+1] = 'field:' .. j; args[#args+1] = 'v' .. (j * 7)
-  elseif kind == 'zset' then args[#args+1] = tostring((j * 7919) % 1000003 / 7); args[#args+1] = 'member:' .. j
-  else args[#args+1] = 'm' .. j end
-end
-local cmd = ({list='RPUSH', hash='HSET', zset='ZADD', set='SADD'})[kind]
-return redis.call(cmd, KEYS[1], unpack(args))`;
+/** One RPUSH/HSET/ZADD/SADD of up to 1000 items per call (see the script). */
+const FILL = readFileSync(fileURLToPath(new URL('./fill-big-keys.lua', import.meta.url)), 'utf8');
 
 async function fill(c: RedisClient, kind: string, key: string, n: number): Promise<void> {
   const sha = String(await c.call('SCRIPT', 'LOAD', FILL));
