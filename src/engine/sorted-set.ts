@@ -99,6 +99,29 @@ export class SortedSet {
     return this.flat;
   }
 
+  /**
+   * The rank of the first member whose score satisfies `after`, which must be false then true
+   * along the order (a score bound): a binary search in one chunk after a walk of chunk ends.
+   */
+  rankWhere(after: (score: number) => boolean): number {
+    let rank = 0;
+    for (const c of this.chunks) {
+      if (!after(c[c.length - 1]!.score)) {
+        rank += c.length;
+        continue;
+      }
+      let lo = 0;
+      let hi = c.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (after(c[mid]!.score)) hi = mid;
+        else lo = mid + 1;
+      }
+      return rank + lo;
+    }
+    return rank;
+  }
+
   /** Removes the nodes at ranks [start, end] (inclusive, already clamped). */
   deleteRange(start: number, end: number): ZNode[] {
     const gone: Node[] = [];
