@@ -92,6 +92,8 @@ const LINE_MAX = 127;
 /** fgets(buf, AOF_ANNOTATION_LINE_MAX_LEN = 1024). */
 const ANNOTATION_MAX = 1023;
 const LONG_MAX = 9223372036854775807n;
+/** Items per batch a reader gets (see scanAofRespItems). */
+const BATCH_ITEMS = 512;
 const LONG_MIN = -9223372036854775808n;
 
 const enum S {
@@ -363,6 +365,12 @@ export async function* scanAofRespItems(src: ByteSource, ctx: ScanContext, opts:
     let wantMore = false;
     const n = w.length;
     while (cur() !== S.Done && !wantMore) {
+      // Readers get a window's items in bounded batches: made all at once, a 1 MiB window's
+      // worth of commands outlived the young generation and piled up as old garbage.
+      if (batch.length >= BATCH_ITEMS) {
+        yield batch;
+        batch = [];
+      }
       switch (cur()) {
         case S.Top: {
           if (!multi) {
