@@ -108,7 +108,7 @@ describe('aof-rewrite of big keys', () => {
 });
 
 describe('aof-check of a big-key RDB preamble', () => {
-  it('agrees with redis-check-aof on the intact directory and on one cut inside the big list', async () => {
+  it('agrees with redis-check-aof on the intact directory and on one cut inside a big key', async () => {
     const aofDir = join(preDir, 'appendonlydir');
     const ours = await checkAof(aofDir);
     expect(ours.valid).toBe(true);
@@ -125,6 +125,9 @@ describe('aof-check of a big-key RDB preamble', () => {
     const theirsCut = redisCheckAof(['appendonlydir/appendonly.aof.manifest'], cut);
     expect(oursCut.valid).toBe(false);
     expect(theirsCut.code).not.toBe(0);
+    // Both stop at the damaged preamble with redis-check-aof's own verdict line.
+    expect(theirsCut.stdout).toContain('RDB preamble of AOF file is not sane, aborting.');
+    expect(oursCut.refusal).toBe('RDB preamble of AOF file is not sane, aborting.');
   }, 120_000);
 });
 
