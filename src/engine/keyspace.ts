@@ -6,6 +6,7 @@ import { valueFromModel, valueToModel, rdbTypeOf } from './convert.js';
 import { commandTable, type CommandSpec } from './commands/index.js';
 import { libraryName } from './commands/functions.js';
 import { hasPayload, predecode, restoredLibraries } from './payloads.js';
+import { RdbLoadSink } from './rdb-load-sink.js';
 
 export interface KeyspaceOptions {
   /** Number of databases (Redis `databases`, default 16). */
@@ -198,9 +199,19 @@ export class Keyspace {
   /** Loads one key from an RDB (a base file, an RDB preamble, a full sync payload). */
   loadKey(k: RdbKey): void {
     if (!k.value) throw new UnsupportedCommandError('RDB key', 'the RDB reader ran in raw mode; the engine needs decoded values');
-    const db = this.dbs[k.db];
-    if (!db) throw new CommandError(`ERR DB index ${k.db} is out of range (engine has ${this.dbs.length} databases)`);
-    db.set(bkey(k.key), { value: valueFromModel(k.value), expireAt: k.expireAtMs });
+    this.loadValue(k.db, bkey(k.key), valueFromModel(k.value), k.expireAtMs);
+  }
+
+  /** Stores a loaded key (`name` as in the db Map: its bytes as latin1). */
+  loadValue(dbIndex: number, name: string, value: Value, expireAt: number | null): void {
+    const db = this.dbs[dbIndex];
+    if (!db) throw new CommandError(`ERR DB index ${dbIndex} is out of range (engine has ${this.dbs.length} databases)`);
+    db.set(name, { value, expireAt });
+  }
+
+  /** A sink for the RDB reader that loads keys element by element (readAofBatches' rdbSink). */
+  rdbLoader(): RdbLoadSink {
+    return new RdbLoadSink(this);
   }
 
   /** Loads a function library from its source code (the FUNCTION2 record of an RDB). */

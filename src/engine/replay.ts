@@ -64,7 +64,8 @@ export async function replay(ks: Keyspace, items: AsyncIterable<ReplayItem | rea
         const r = item.record;
         if (r.kind === 'header') stats.rdbVersion = r.version;
         else if (r.kind === 'key') {
-          ks.loadKey(r.entry);
+          // A key an rdbSink loaded comes without its value, only to be counted.
+          if (r.entry.value !== undefined || r.entry.raw !== undefined) ks.loadKey(r.entry);
           stats.rdbKeys++;
         } else if (r.kind === 'function') {
           ks.loadFunction(r.code);

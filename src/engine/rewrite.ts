@@ -57,7 +57,7 @@ export async function loadAof(path: string, opts: RewriteOptions): Promise<{ ks:
   for (const f of files) bytes += (await stat(f)).size;
   const layout = await resolveAofLayout(path);
   const ks = new Keyspace({ clock: () => opts.nowMs, hllSparseMaxBytes: opts.hllSparseMaxBytes, databases: opts.databases });
-  const stats = await replay(ks, readAofBatches(path), {
+  const stats = await replay(ks, readAofBatches(path, { rdbSink: ks.rdbLoader() }), {
     skipUnsupported: opts.skipUnsupported,
     onProgress: (s) => opts.onProgress?.(`replaying: ${s.commands} commands, ${s.rdbKeys} keys from RDB, ${ks.size} keys`),
   });

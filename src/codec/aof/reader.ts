@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { readRdb } from '../rdb/reader.js';
 import type { RdbRecord } from '../rdb/model.js';
+import type { ValueSink } from '../rdb/value-sink.js';
 import { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
 import { manifestLoadOrder } from './manifest.js';
@@ -30,6 +31,11 @@ export type AofItem =
 export interface ReadAofOptions {
   /** Also yield the RDB records of a preamble / RDB base (default true). */
   rdb?: boolean;
+  /**
+   * Hand the keys of a preamble / RDB base to this sink element by element (ReadRdbOptions.sink);
+   * their records are then yielded without values, to be counted.
+   */
+  rdbSink?: ValueSink;
 }
 
 /** The files a Redis would load for PATH (file, manifest or appendonlydir), in order. */
@@ -70,7 +76,7 @@ export async function* readAofBatches(path: string, opts: ReadAofOptions = {}): 
       const rsrc = ByteSource.fromFile(file);
       try {
         // Without the records, the part is only validated (nothing decoded, as aof-check needs).
-        for await (const record of readRdb(rsrc, { verifyChecksum: true, validateOnly: opts.rdb === false })) {
+        for await (const record of readRdb(rsrc, { verifyChecksum: true, validateOnly: opts.rdb === false, sink: opts.rdbSink })) {
           if (record.kind === 'eof') start = record.end;
           if (opts.rdb !== false) yield [{ kind: 'rdb', record, file }];
         }
