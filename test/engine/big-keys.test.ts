@@ -17,7 +17,7 @@ import { analyzedLines, redisCheckAof } from '../aof/helpers.js';
 // hash, zset and set of 1M members each; the rewrite must load back with the same DEBUG DIGEST,
 // aof-check must agree with redis-check-aof on a big-key RDB preamble, and the dumps must stream.
 
-const root = mkdtempSync(join(tmpdir(), 'tsredis-bigkeys-'));
+const root = mkdtempSync(join(tmpdir(), 'tsredis-engine-bigkeys-'));
 const LIST = 1_200_000;
 const MEMBERS = 1_000_000;
 
