@@ -29,7 +29,8 @@ export async function checkRdbPart(src: ByteSource): Promise<RdbPartCheck> {
   let end: number | null = null;
   try {
     // Read to the generator's end (not just the eof record) so the source is past the checksum.
-    for await (const rec of readRdb(src, { verifyChecksum: true })) {
+    // Validation only, as redis-check-rdb does: no Buffer per element of a big preamble key.
+    for await (const rec of readRdb(src, { verifyChecksum: true, validateOnly: true })) {
       if (rec.kind === 'header') version = rec.version;
       else if (rec.kind === 'key') {
         keys++;

@@ -1,8 +1,10 @@
 import { hashFieldKey, type RedisValue, type StreamGroup } from '../codec/rdb/model.js';
+import type { CollectionSource, Items } from '../codec/rdb/value-writer.js';
 import { List } from './list.js';
 import { SortedSet } from './sorted-set.js';
 import { Stream, idCmp, idKey, type Consumer, type Group, type Nack } from './stream.js';
-import { bkey, kbuf, type HashField, type Value } from './values.js';
+import { Hash } from './hash.js';
+import { StoredString, bkey, kbuf, type Value } from './values.js';
 
 // Conversions between the shared decoded model (what RDB/DUMP codecs read and write) and the
 // engine's mutable values.
@@ -30,7 +32,7 @@ export function rdbTypeOf(v: RedisValue): number {
 export function valueFromModel(m: RedisValue): Value {
   switch (m.type) {
     case 'string':
-      return { type: 'string', v: m.value };
+      return new StoredString(m.value);
     case 'list':
       return { type: 'list', v: List.from(m.value) };
     case 'set': {
@@ -39,10 +41,12 @@ export function valueFromModel(m: RedisValue): Value {
     case 'zset':
       return { type: 'zset', v: SortedSet.from(m.value.map(([member, score]) => ({ member, score }))) };
     case 'hash': {
-      const h = new Map<string, HashField>();
+      const h = new Hash();
       for (const [field, value] of m.value) {
         const k = bkey(field);
-        h.set(k, { value, expireAt: m.expires?.get(hashFieldKey(field)) ?? null });
+        h.set(k, value);
+        const at = m.expires?.get(hashFieldKey(field));
+        if (at !== undefined) h.setExpireAt(k, at);
       }
       return { type: 'hash', v: h };
     }
@@ -86,6 +90,43 @@ function streamFromModel(m: import('../codec/rdb/model.js').StreamValue): Stream
 }
 
 /**
+ * A live list, set, zset or hash (without field TTLs) as a source writers walk element by element,
+ * so a big collection is never copied into the model; null for the other values.
+ */
+export function collectionSource(v: Value): CollectionSource | null {
+  switch (v.type) {
+    case 'list':
+      return { type: 'list', value: v.v };
+    case 'set':
+      return { type: 'set', value: setItems(v.v) };
+    case 'zset':
+      return { type: 'zset', value: v.v };
+    case 'hash':
+      return v.v.hasTtls ? null : { type: 'hash', value: hashItems(v.v) };
+    default:
+      return null;
+  }
+}
+
+function setItems(s: Set<string>): Items<Buffer> {
+  return {
+    length: s.size,
+    *[Symbol.iterator]() {
+      for (const m of s) yield kbuf(m);
+    },
+  };
+}
+
+function hashItems(h: Hash): Items<[Buffer, Buffer]> {
+  return {
+    length: h.size,
+    *[Symbol.iterator]() {
+      for (const [f, v] of h.entries()) yield [kbuf(f), kbuf(v)];
+    },
+  };
+}
+
+/**
  * The model form of a live value, or null when nothing is left of it at `nowMs` (a hash whose
  * fields all expired). Collections come out in the order Redis would write them.
  */
@@ -102,12 +143,13 @@ export function valueToModel(v: Value, nowMs: number | null): RedisValue | null 
     case 'hash': {
       const value: Array<[Buffer, Buffer]> = [];
       const expires = new Map<string, number>();
-      for (const [k, f] of v.v) {
-        if (f.expireAt !== null) {
-          if (nowMs !== null && f.expireAt <= nowMs) continue;
-          expires.set(k, f.expireAt);
+      for (const [f, x] of v.v.entries()) {
+        const at = v.v.expireAt(f);
+        if (at !== null) {
+          if (nowMs !== null && at <= nowMs) continue;
+          expires.set(f, at);
         }
-        value.push([kbuf(k), f.value]);
+        value.push([kbuf(f), kbuf(x)]);
       }
       if (value.length === 0) return null;
       return expires.size ? { type: 'hash', value, expires } : { type: 'hash', value };

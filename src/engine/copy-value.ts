@@ -1,29 +1,27 @@
 import { List } from './list.js';
 import { SortedSet } from './sorted-set.js';
 import { Stream, type Consumer, type Group, type Nack } from './stream.js';
-import type { HashField, Value } from './values.js';
+import type { Value } from './values.js';
 
 /**
  * A deep copy of a live value (COPY, and the RESTORE-like paths): collections are mutated in
  * place by later commands, so two keys must never share one. Byte strings are immutable here and
- * are shared.
+ * are shared, but each string key gets a holder of its own (Keyspace.set updates holders in place).
  */
 export function copyValue(v: Value): Value {
   switch (v.type) {
     case 'string':
+      return { type: 'string', v: v.v };
     case 'module':
       return v;
     case 'list':
-      return { type: 'list', v: List.from(v.v.toArray()) };
+      return { type: 'list', v: List.from(v.v) };
     case 'set':
       return { type: 'set', v: new Set(v.v) };
     case 'zset':
       return { type: 'zset', v: SortedSet.from(v.v.nodes().map((n) => ({ member: n.member, score: n.score }))) };
-    case 'hash': {
-      const h = new Map<string, HashField>();
-      for (const [k, f] of v.v) h.set(k, { ...f });
-      return { type: 'hash', v: h };
-    }
+    case 'hash':
+      return { type: 'hash', v: v.v.copy() };
     case 'stream':
       return { type: 'stream', v: copyStream(v.v) };
   }

@@ -1,11 +1,12 @@
 import { upper } from './args.js';
-import type { RdbKey, RedisValue } from '../codec/rdb/model.js';
+import type { RdbKey } from '../codec/rdb/model.js';
 import { CommandError, UnsupportedCommandError, WRONGTYPE, wrongArity } from './errors.js';
-import { bkey, kbuf, type Db, type Entry, type Value, type ValueOf } from './values.js';
+import { StoredString, bkey, kbuf, type Db, type Entry, type Value, type ValueOf } from './values.js';
 import { valueFromModel, valueToModel, rdbTypeOf } from './convert.js';
 import { commandTable, type CommandSpec } from './commands/index.js';
 import { libraryName } from './commands/functions.js';
 import { hasPayload, predecode, restoredLibraries } from './payloads.js';
+import { RdbLoadSink } from './rdb-load-sink.js';
 
 export interface KeyspaceOptions {
   /** Number of databases (Redis `databases`, default 16). */
@@ -143,13 +144,29 @@ export class Keyspace {
     if (e && e.value.type !== type) throw new CommandError(WRONGTYPE);
   }
 
-  /** Stores a value; the TTL is removed unless keepTtl (SET KEEPTTL, APPEND, ...). */
+  /**
+   * Stores a value; the TTL is removed unless keepTtl (SET KEEPTTL, APPEND, ...). An existing key's
+   * entry (and string holder) is updated in place, as Redis overwrites: replays of millions of
+   * SET/INCR over the same keys then leave no old entries behind for the GC.
+   */
   set(key: Buffer, value: Value, opts: { keepTtl?: boolean; expireAt?: number | null; db?: number } = {}): Entry {
     const db = this.dbs[opts.db ?? this.selectedDb]!;
     const k = bkey(key);
     const old = db.get(k);
     const expireAt = opts.expireAt !== undefined ? opts.expireAt : opts.keepTtl && old ? old.expireAt : null;
-    const entry: Entry = { value, expireAt };
+    let stored: Value = value;
+    if (value.type === 'string' && !(value instanceof StoredString)) {
+      if (old?.value instanceof StoredString) {
+        old.value.assign(value.v);
+        stored = old.value;
+      } else stored = new StoredString(value.v);
+    }
+    if (old) {
+      old.value = stored;
+      old.expireAt = expireAt;
+      return old;
+    }
+    const entry: Entry = { value: stored, expireAt };
     db.set(k, entry);
     return entry;
   }
@@ -182,9 +199,19 @@ export class Keyspace {
   /** Loads one key from an RDB (a base file, an RDB preamble, a full sync payload). */
   loadKey(k: RdbKey): void {
     if (!k.value) throw new UnsupportedCommandError('RDB key', 'the RDB reader ran in raw mode; the engine needs decoded values');
-    const db = this.dbs[k.db];
-    if (!db) throw new CommandError(`ERR DB index ${k.db} is out of range (engine has ${this.dbs.length} databases)`);
-    db.set(bkey(k.key), { value: valueFromModel(k.value), expireAt: k.expireAtMs });
+    this.loadValue(k.db, bkey(k.key), valueFromModel(k.value), k.expireAtMs);
+  }
+
+  /** Stores a loaded key (`name` as in the db Map: its bytes as latin1). */
+  loadValue(dbIndex: number, name: string, value: Value, expireAt: number | null): void {
+    const db = this.dbs[dbIndex];
+    if (!db) throw new CommandError(`ERR DB index ${dbIndex} is out of range (engine has ${this.dbs.length} databases)`);
+    db.set(name, { value, expireAt });
+  }
+
+  /** A sink for the RDB reader that loads keys element by element (readAofBatches' rdbSink). */
+  rdbLoader(): RdbLoadSink {
+    return new RdbLoadSink(this);
   }
 
   /** Loads a function library from its source code (the FUNCTION2 record of an RDB). */
@@ -223,11 +250,21 @@ export class Keyspace {
 
   /** One database's keys as RDB key records (see keys()). */
   *keysOfDb(db: number, nowMs: number | null = null): Generator<RdbKey> {
+    for (const [k, e] of this.entriesOfDb(db, nowMs)) {
+      const value = valueToModel(e.value, nowMs)!;
+      yield { db, key: kbuf(k), expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
+    }
+  }
+
+  /**
+   * One database's entries that a dump at `nowMs` writes (see keys()), keyed as in the db Map: the
+   * live values themselves, for writers that stream big collections instead of building the model.
+   */
+  *entriesOfDb(db: number, nowMs: number | null = null): Generator<[string, Entry]> {
     for (const [k, e] of this.dbs[db]!) {
       if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
-      const value: RedisValue | null = valueToModel(e.value, nowMs);
-      if (!value) continue;
-      yield { db, key: kbuf(k), expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
+      if (e.value.type === 'hash' && nowMs !== null && !e.value.v.aliveAt(nowMs)) continue;
+      yield [k, e];
     }
   }
 
@@ -235,9 +272,7 @@ export class Keyspace {
   countDb(db: number, nowMs: number | null = null): { keys: number; expires: number } {
     let keys = 0;
     let expires = 0;
-    for (const e of this.dbs[db]!.values()) {
-      if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
-      if (e.value.type === 'hash' && nowMs !== null && ![...e.value.v.values()].some((f) => f.expireAt === null || f.expireAt > nowMs)) continue;
+    for (const [, e] of this.entriesOfDb(db, nowMs)) {
       keys++;
       if (e.expireAt !== null) expires++;
     }

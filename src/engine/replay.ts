@@ -38,8 +38,11 @@ export interface ReplayStats {
   lastTimestampS: number | null;
 }
 
-/** Replays AOF items into the keyspace exactly as a loading Redis would. */
-export async function replay(ks: Keyspace, items: AsyncIterable<ReplayItem>, opts: ReplayOptions = {}): Promise<ReplayStats> {
+/**
+ * Replays AOF items into the keyspace exactly as a loading Redis would. Items may come one by one
+ * or in batches (readAofBatches: one await per batch).
+ */
+export async function replay(ks: Keyspace, items: AsyncIterable<ReplayItem | readonly ReplayItem[]>, opts: ReplayOptions = {}): Promise<ReplayStats> {
   const stats: ReplayStats = {
     commands: 0,
     rdbKeys: 0,
@@ -53,52 +56,60 @@ export async function replay(ks: Keyspace, items: AsyncIterable<ReplayItem>, opt
   };
   let n = 0;
   let file: string | null = null;
-  for await (const item of items) {
-    if (opts.onProgress && ++n % 16384 === 0) opts.onProgress(stats);
-    if (item.kind === 'rdb') {
-      const r = item.record;
-      if (r.kind === 'header') stats.rdbVersion = r.version;
-      else if (r.kind === 'key') {
-        ks.loadKey(r.entry);
-        stats.rdbKeys++;
-      } else if (r.kind === 'function') {
-        ks.loadFunction(r.code);
-        stats.functions++;
-      }
-      continue;
-    }
-    if (item.kind === 'annotation') {
-      const m = /^#TS:(\d+)/.exec(item.text);
-      if (m) stats.lastTimestampS = Number(m[1]);
-      continue;
-    }
-    if (item.file !== file) {
-      // Redis loads each file of a multi-part AOF (and the RESP part after a preamble) with a
-      // fresh client, which starts in db 0.
-      file = item.file;
-      ks.selectedDb = 0;
-    }
-    stats.commands++;
-    try {
-      if (hasPayload(item.argv)) await ks.applyAsync(item.argv);
-      else ks.apply(item.argv);
-    } catch (e) {
-      if (e instanceof CommandError) {
-        stats.errors++;
-        stats.firstError ??= `${item.file}: at byte ${item.offset}: ${item.argv[0]!.toString('latin1')}: ${e.message}`;
+  for await (const got of items) {
+    const batch: readonly ReplayItem[] = isBatch(got) ? got : [got];
+    for (const item of batch) {
+      if (opts.onProgress && ++n % 16384 === 0) opts.onProgress(stats);
+      if (item.kind === 'rdb') {
+        const r = item.record;
+        if (r.kind === 'header') stats.rdbVersion = r.version;
+        else if (r.kind === 'key') {
+          // A key an rdbSink loaded comes without its value, only to be counted.
+          if (r.entry.value !== undefined || r.entry.raw !== undefined) ks.loadKey(r.entry);
+          stats.rdbKeys++;
+        } else if (r.kind === 'function') {
+          ks.loadFunction(r.code);
+          stats.functions++;
+        }
         continue;
       }
-      if (e instanceof UnsupportedCommandError) {
-        if (opts.skipUnsupported) {
-          const name = e.command.toUpperCase();
-          stats.skipped.set(name, (stats.skipped.get(name) ?? 0) + 1);
+      if (item.kind === 'annotation') {
+        const m = /^#TS:(\d+)/.exec(item.text);
+        if (m) stats.lastTimestampS = Number(m[1]);
+        continue;
+      }
+      if (item.file !== file) {
+        // Redis loads each file of a multi-part AOF (and the RESP part after a preamble) with a
+        // fresh client, which starts in db 0.
+        file = item.file;
+        ks.selectedDb = 0;
+      }
+      stats.commands++;
+      try {
+        if (hasPayload(item.argv)) await ks.applyAsync(item.argv);
+        else ks.apply(item.argv);
+      } catch (e) {
+        if (e instanceof CommandError) {
+          stats.errors++;
+          stats.firstError ??= `${item.file}: at byte ${item.offset}: ${item.argv[0]!.toString('latin1')}: ${e.message}`;
           continue;
         }
-        throw new ToolError(`${item.file}: at byte ${item.offset}: ${e.message} (use --skip-unsupported to leave such commands out)`);
+        if (e instanceof UnsupportedCommandError) {
+          if (opts.skipUnsupported) {
+            const name = e.command.toUpperCase();
+            stats.skipped.set(name, (stats.skipped.get(name) ?? 0) + 1);
+            continue;
+          }
+          throw new ToolError(`${item.file}: at byte ${item.offset}: ${e.message} (use --skip-unsupported to leave such commands out)`);
+        }
+        throw e;
       }
-      throw e;
     }
   }
   stats.revertedMulti = ks.discardTransaction();
   return stats;
+}
+
+function isBatch(x: ReplayItem | readonly ReplayItem[]): x is readonly ReplayItem[] {
+  return Array.isArray(x);
 }

@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { aofLoadFiles, readAof } from '../codec/aof/reader.js';
+import { aofLoadFiles, readAofBatches } from '../codec/aof/reader.js';
 import { resolveAofLayout, entryPath } from '../codec/aof/layout.js';
 import { formatManifest, type AofManifest, type AofManifestEntry } from '../codec/aof/manifest.js';
 import { AofWriter } from '../codec/aof/writer.js';
@@ -46,8 +46,7 @@ export interface RewriteSummary {
  */
 export function chooseRdbVersion(ks: Keyspace, stats: ReplayStats, multipart: boolean): number {
   if (stats.rdbVersion !== null) return Math.min(12, Math.max(9, stats.rdbVersion));
-  const fieldTtl = ks.dbs.some((db) => [...db.values()].some((e) => e.value.type === 'hash' && [...e.value.v.values()].some((f) => f.expireAt !== null)));
-  if (fieldTtl) return 12;
+  for (const db of ks.dbs) for (const e of db.values()) if (e.value.type === 'hash' && e.value.v.hasTtls) return 12;
   return multipart || stats.lastTimestampS !== null || ks.functions.size > 0 ? 10 : 9;
 }
 
@@ -58,7 +57,7 @@ export async function loadAof(path: string, opts: RewriteOptions): Promise<{ ks:
   for (const f of files) bytes += (await stat(f)).size;
   const layout = await resolveAofLayout(path);
   const ks = new Keyspace({ clock: () => opts.nowMs, hllSparseMaxBytes: opts.hllSparseMaxBytes, databases: opts.databases });
-  const stats = await replay(ks, readAof(path), {
+  const stats = await replay(ks, readAofBatches(path, { rdbSink: ks.rdbLoader() }), {
     skipUnsupported: opts.skipUnsupported,
     onProgress: (s) => opts.onProgress?.(`replaying: ${s.commands} commands, ${s.rdbKeys} keys from RDB, ${ks.size} keys`),
   });
@@ -224,8 +223,9 @@ export async function rewriteInPlace(path: string, opts: RewriteOptions & { keep
   const target = rdbTarget(ks, stats, true, opts);
   const old = layout.manifest.entries;
   const prefix = basename(layout.manifestPath).replace(/\.manifest$/, '');
-  const baseSeq = Math.max(0, ...old.filter((e) => e.type === 'b' || e.file.includes('.base.')).map((e) => e.seq)) + 1;
-  const incrSeq = Math.max(0, ...old.filter((e) => e.type === 'i' || e.file.includes('.incr.')).map((e) => e.seq)) + 1;
+  const maxSeq = (pick: (e: AofManifestEntry) => boolean): number => old.reduce((m, e) => (pick(e) ? Math.max(m, e.seq) : m), 0);
+  const baseSeq = maxSeq((e) => e.type === 'b' || e.file.includes('.base.')) + 1;
+  const incrSeq = maxSeq((e) => e.type === 'i' || e.file.includes('.incr.')) + 1;
   opts.onProgress?.(`writing new base seq ${baseSeq} (${ks.size} keys)`);
   const r = await writeMultipartFiles(layout.dir, prefix, baseSeq, incrSeq, ks, opts, target);
   // History lists the most recently retired first: the old incrs (newest first), then the old

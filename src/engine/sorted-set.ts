@@ -1,14 +1,30 @@
-import { bkey } from './values.js';
+import { bkey, kbuf } from './values.js';
 
+/** A member and its score as commands read them. */
 export interface ZNode {
-  member: Buffer;
-  score: number;
+  readonly member: Buffer;
+  readonly score: number;
+}
+
+/**
+ * A member as the set holds it: its bytes as a latin1 string (no Buffer per member; comparing
+ * such strings orders them as memcmp orders the bytes) and its score.
+ */
+class Node implements ZNode {
+  constructor(
+    readonly m: string,
+    public score: number,
+  ) {}
+
+  get member(): Buffer {
+    return kbuf(this.m);
+  }
 }
 
 /** (score, member) order, members compared as bytes: Redis's skiplist order. */
-export function zcmp(a: ZNode, b: ZNode): number {
+function zcmp(a: Node, b: Node): number {
   if (a.score !== b.score) return a.score < b.score ? -1 : 1;
-  return Buffer.compare(a.member, b.member);
+  return a.m < b.m ? -1 : a.m > b.m ? 1 : 0;
 }
 
 /** Nodes per chunk before it is split: inserts move at most this many pointers. */
@@ -21,13 +37,31 @@ const CHUNK = 512;
  * chunk sizes.
  */
 export class SortedSet {
-  private readonly index = new Map<string, ZNode>();
-  private chunks: ZNode[][] = [];
+  private readonly index = new Map<string, Node>();
+  private chunks: Node[][] = [];
   /** The flattened order, rebuilt lazily after a change. */
-  private flat: ZNode[] | null = [];
+  private flat: Node[] | null = [];
 
   get size(): number {
     return this.index.size;
+  }
+
+  /** The member count under the name writers expect of a collection (ScoredItems). */
+  get length(): number {
+    return this.index.size;
+  }
+
+  /** [member, score] in ascending order, chunk by chunk (no flattened copy). */
+  *[Symbol.iterator](): Generator<[Buffer, number]> {
+    for (const c of this.chunks) for (const n of c) yield [kbuf(n.m), n.score];
+  }
+
+  /** [member, score] from the highest down (RDB ZSET_2 order). */
+  *descending(): Generator<[Buffer, number]> {
+    for (let ci = this.chunks.length - 1; ci >= 0; ci--) {
+      const c = this.chunks[ci]!;
+      for (let i = c.length - 1; i >= 0; i--) yield [kbuf(c[i]!.m), c[i]!.score];
+    }
   }
 
   score(member: Buffer): number | undefined {
@@ -45,7 +79,7 @@ export class SortedSet {
       this.insert(old);
       return;
     }
-    const node = { member, score };
+    const node = new Node(k, score);
     this.index.set(k, node);
     this.insert(node);
   }
@@ -65,9 +99,32 @@ export class SortedSet {
     return this.flat;
   }
 
+  /**
+   * The rank of the first member whose score satisfies `after`, which must be false then true
+   * along the order (a score bound): a binary search in one chunk after a walk of chunk ends.
+   */
+  rankWhere(after: (score: number) => boolean): number {
+    let rank = 0;
+    for (const c of this.chunks) {
+      if (!after(c[c.length - 1]!.score)) {
+        rank += c.length;
+        continue;
+      }
+      let lo = 0;
+      let hi = c.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (after(c[mid]!.score)) hi = mid;
+        else lo = mid + 1;
+      }
+      return rank + lo;
+    }
+    return rank;
+  }
+
   /** Removes the nodes at ranks [start, end] (inclusive, already clamped). */
   deleteRange(start: number, end: number): ZNode[] {
-    const gone: ZNode[] = [];
+    const gone: Node[] = [];
     let skip = start;
     let count = end - start + 1;
     for (let ci = 0; ci < this.chunks.length && count > 0; ) {
@@ -84,13 +141,13 @@ export class SortedSet {
       if (c.length === 0) this.chunks.splice(ci, 1);
       else ci++;
     }
-    for (const n of gone) this.index.delete(bkey(n.member));
+    for (const n of gone) this.index.delete(n.m);
     this.flat = null;
     return gone;
   }
 
   /** Chunk and offset of the first node >= probe. */
-  private locate(probe: ZNode): [number, number] {
+  private locate(probe: Node): [number, number] {
     const cs = this.chunks;
     let lo = 0;
     let hi = cs.length;
@@ -112,7 +169,7 @@ export class SortedSet {
     return [lo, a];
   }
 
-  private insert(node: ZNode): void {
+  private insert(node: Node): void {
     this.flat = null;
     if (this.chunks.length === 0) {
       this.chunks.push([node]);
@@ -124,7 +181,7 @@ export class SortedSet {
     if (c.length > 2 * CHUNK) this.chunks.splice(ci, 1, c.slice(0, CHUNK), c.slice(CHUNK));
   }
 
-  private remove(node: ZNode): void {
+  private remove(node: Node): void {
     this.flat = null;
     const [ci, at] = this.locate(node);
     const c = this.chunks[ci]!;

@@ -1,4 +1,5 @@
 import type { ModuleValue } from '../codec/rdb/model.js';
+import type { Hash } from './hash.js';
 import type { List } from './list.js';
 import type { Stream } from './stream.js';
 import type { SortedSet } from './sorted-set.js';
@@ -7,18 +8,13 @@ import type { SortedSet } from './sorted-set.js';
  * The engine's live, mutable values. Maps are keyed by the member's bytes read as latin1, which
  * is a 1:1 binary-safe mapping, so every byte string stays distinct.
  */
-export interface HashField {
-  value: Buffer;
-  /** Absolute unix ms of the field's TTL (Redis 7.4+ hash-field expiry), or null. */
-  expireAt: number | null;
-}
 
 export type Value =
-  | { type: 'string'; v: Buffer }
+  | { readonly type: 'string'; readonly v: Buffer }
   | { type: 'list'; v: List }
   | { type: 'set'; v: Set<string> }
   | { type: 'zset'; v: SortedSet }
-  | { type: 'hash'; v: Map<string, HashField> }
+  | { type: 'hash'; v: Hash }
   | { type: 'stream'; v: Stream }
   | { type: 'module'; v: ModuleValue };
 
@@ -28,7 +24,7 @@ export interface ValueOf {
   list: List;
   set: Set<string>;
   zset: SortedSet;
-  hash: Map<string, HashField>;
+  hash: Hash;
   stream: Stream;
   module: ModuleValue;
 }
@@ -49,6 +45,45 @@ export function bkey(b: Buffer): string {
 /** The bytes of a Map key made by bkey. */
 export function kbuf(k: string): Buffer {
   return Buffer.from(k, 'latin1');
+}
+
+/** Strings up to this size are held as latin1 JS strings (~24 bytes) instead of a Buffer (~100 bytes of object). */
+const SMALL_STRING = 512;
+
+/**
+ * A string value as the keyspace holds it: small ones as a latin1 string, so a dataset of millions
+ * of short strings costs about what Redis's embstr objects do; bigger ones as an owned Buffer
+ * (APPEND's growable values among them). `v` gives the bytes.
+ */
+export class StoredString {
+  private s: string | Buffer = '';
+
+  constructor(v: Buffer) {
+    this.assign(v);
+  }
+
+  /** Replaces the bytes (the holder belongs to one key: copies of a key get their own). */
+  assign(v: Buffer): void {
+    this.s = v.length <= SMALL_STRING ? v.toString('latin1') : own(v);
+  }
+
+  get type(): 'string' {
+    return 'string';
+  }
+
+  get v(): Buffer {
+    return typeof this.s === 'string' ? Buffer.from(this.s, 'latin1') : this.s;
+  }
+}
+
+/**
+ * A Buffer the engine may keep. Command arguments are views of the reader's read window, and a
+ * stored view would pin the whole window (a 3-byte value holding tens of KB, the whole AOF over a
+ * replay); such views are copied. Buffers with modest spare room (pool slices, APPEND's growable
+ * values) are kept as they are.
+ */
+export function own(b: Buffer): Buffer {
+  return b.buffer.byteLength > 2 * b.length + 8192 ? Buffer.from(b) : b;
 }
 
 /** Byte-wise comparison, as Redis's memcmp-based ordering does. */

@@ -18,7 +18,8 @@ const T = 4102444800000;
 function fieldTtls(ks: Keyspace, key: string): Record<string, number | null> {
   const e = ks.lookup(Buffer.from(key));
   if (!e || e.value.type !== 'hash') return {};
-  return Object.fromEntries([...e.value.v].map(([field, f]) => [field, f.expireAt]));
+  const h = e.value.v;
+  return Object.fromEntries([...h.entries()].map(([field]) => [field, h.expireAt(field)]));
 }
 
 describe('engine: hash-field TTLs', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SortedSet, zcmp, type ZNode } from '../../src/engine/sorted-set.js';
+import { SortedSet, type ZNode } from '../../src/engine/sorted-set.js';
 import { rng } from './workload.js';
 
 describe('engine SortedSet (chunked skiplist order)', () => {
@@ -8,7 +8,10 @@ describe('engine SortedSet (chunked skiplist order)', () => {
     const z = new SortedSet();
     const model = new Map<string, number>();
     const ordered = (): Array<[string, number]> =>
-      [...model].map(([m, s]) => ({ member: Buffer.from(m), score: s })).sort(zcmp).map((n: ZNode) => [n.member.toString(), n.score]);
+      [...model]
+        .map(([m, s]) => ({ member: Buffer.from(m), score: s }))
+        .sort((a: ZNode, b: ZNode) => (a.score !== b.score ? a.score - b.score : Buffer.compare(a.member, b.member)))
+        .map((n: ZNode) => [n.member.toString(), n.score]);
     for (let i = 0; i < 30_000; i++) {
       const m = `m${Math.floor(r() * 3000)}`;
       const op = r();

@@ -17,6 +17,8 @@ Output formats:
                        base with --base aof), an empty incr file and the manifest
   preamble             one file OUT: an RDB, as a Redis 4-6 rewrite with aof-use-rdb-preamble yes
   resp                 one file OUT: plain commands (SET/RPUSH/SADD/ZADD/HMSET/XADD..., PEXPIREAT)
+Big lists, sets, sorted sets and hashes are written as they are walked, 64 items per command in
+command output (as Redis's own rewrite does), so the output never needs memory of its own.
 
 Keys (and hash fields) whose TTL is at or before --now (default: the current time) are left out,
 as a server rewriting at that moment would. The RDB version defaults to what the producer loads

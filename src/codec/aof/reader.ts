@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { readRdb } from '../rdb/reader.js';
 import type { RdbRecord } from '../rdb/model.js';
+import type { ValueSink } from '../rdb/value-sink.js';
 import { ByteSource } from '../../util/byte-source.js';
 import { FormatError } from '../../util/errors.js';
 import { manifestLoadOrder } from './manifest.js';
@@ -30,6 +31,11 @@ export type AofItem =
 export interface ReadAofOptions {
   /** Also yield the RDB records of a preamble / RDB base (default true). */
   rdb?: boolean;
+  /**
+   * Hand the keys of a preamble / RDB base to this sink element by element (ReadRdbOptions.sink);
+   * their records are then yielded without values, to be counted.
+   */
+  rdbSink?: ValueSink;
 }
 
 /** The files a Redis would load for PATH (file, manifest or appendonlydir), in order. */
@@ -47,6 +53,14 @@ export async function aofLoadFiles(path: string): Promise<string[]> {
  * the last file is reported the same way (Redis would discard it).
  */
 export async function* readAof(path: string, opts: ReadAofOptions = {}): AsyncGenerator<AofItem> {
+  for await (const batch of readAofBatches(path, opts)) yield* batch;
+}
+
+/**
+ * readAof's items a buffered window at a time (one await per batch instead of per command, which
+ * is a good part of the cost of replaying millions of small commands).
+ */
+export async function* readAofBatches(path: string, opts: ReadAofOptions = {}): AsyncGenerator<AofItem[]> {
   const files = await aofLoadFiles(path);
   let timestampS: number | null = null;
   for (const file of files) {
@@ -61,9 +75,10 @@ export async function* readAof(path: string, opts: ReadAofOptions = {}): AsyncGe
     if (await startsWithRdb(file)) {
       const rsrc = ByteSource.fromFile(file);
       try {
-        for await (const record of readRdb(rsrc, { verifyChecksum: true })) {
+        // Without the records, the part is only validated (nothing decoded, as aof-check needs).
+        for await (const record of readRdb(rsrc, { verifyChecksum: true, validateOnly: opts.rdb === false, sink: opts.rdbSink })) {
           if (record.kind === 'eof') start = record.end;
-          if (opts.rdb !== false) yield { kind: 'rdb', record, file };
+          if (opts.rdb !== false) yield [{ kind: 'rdb', record, file }];
         }
       } finally {
         await rsrc.close();
@@ -85,12 +100,13 @@ export async function* readAof(path: string, opts: ReadAofOptions = {}): AsyncGe
           if (res.multiOpen) throw new FormatError(file, res.okUpTo, 'an EXEC for the MULTI at this offset before the end of the file');
           break;
         }
+        const out: AofItem[] = [];
         for (const item of r.value) {
           if (item.kind === 'annotation') {
             const text = item.text.toString('latin1').replace(/\r?\n$/, '');
             const m = /^#TS:(\d+)$/.exec(text);
             if (m) timestampS = Number(m[1]);
-            yield { kind: 'annotation', text, file, offset: item.start };
+            out.push({ kind: 'annotation', text, file, offset: item.start });
             continue;
           }
           const argv = item.argv!;
@@ -99,8 +115,9 @@ export async function* readAof(path: string, opts: ReadAofOptions = {}): AsyncGe
             const n = Number(argv[1]!.toString('latin1'));
             if (Number.isInteger(n) && n >= 0) db = n;
           }
-          yield { kind: 'command', argv, file, offset: item.start, length: item.end - item.start, line: item.line, db, timestampS };
+          out.push({ kind: 'command', argv, file, offset: item.start, length: item.end - item.start, line: item.line, db, timestampS });
         }
+        if (out.length) yield out;
       }
     } finally {
       await src.close();

@@ -92,6 +92,8 @@ const LINE_MAX = 127;
 /** fgets(buf, AOF_ANNOTATION_LINE_MAX_LEN = 1024). */
 const ANNOTATION_MAX = 1023;
 const LONG_MAX = 9223372036854775807n;
+/** Items per batch a reader gets (see scanAofRespItems). */
+const BATCH_ITEMS = 512;
 const LONG_MIN = -9223372036854775808n;
 
 const enum S {
@@ -155,7 +157,7 @@ interface FastOut {
  * general path would accept the same way keeps both paths exact; this one just does it without
  * allocations (most of the time of a check is spent here).
  */
-function fastRecord(w: Buffer, i: number, n: number, out: FastOut): number {
+function fastRecord(w: Buffer, i: number, n: number, out: FastOut, argv: Buffer[] | null): number {
   let p = i + 1;
   let argc = 0;
   let d = 0;
@@ -187,6 +189,7 @@ function fastRecord(w: Buffer, i: number, n: number, out: FastOut): number {
       if ((c0 === 0x6d || c0 === 0x65) && (len <= 5 || w[p + 4] === 0 || w[p + 5] === 0)) return -1;
     }
     last = p;
+    argv?.push(w.subarray(p, end));
     p = end + 2;
   }
   out.lines = 2 * argc + 1;
@@ -362,6 +365,12 @@ export async function* scanAofRespItems(src: ByteSource, ctx: ScanContext, opts:
     let wantMore = false;
     const n = w.length;
     while (cur() !== S.Done && !wantMore) {
+      // Readers get a window's items in bounded batches: made all at once, a 1 MiB window's
+      // worth of commands outlived the young generation and piled up as old garbage.
+      if (batch.length >= BATCH_ITEMS) {
+        yield batch;
+        batch = [];
+      }
       switch (cur()) {
         case S.Top: {
           if (!multi) {
@@ -376,9 +385,12 @@ export async function* scanAofRespItems(src: ByteSource, ctx: ScanContext, opts:
             break;
           }
           const c = w[i]!;
-          if (c === 0x2a && !opts.collect) {
-            const next = fastRecord(w, i, n, fast);
+          if (c === 0x2a) {
+            // Readers get each argument as one view of the window (no pieces to join).
+            const fastArgv = opts.collect ? [] : null;
+            const next = fastRecord(w, i, n, fast, fastArgv);
             if (next > 0) {
+              if (fastArgv) batch.push({ kind: 'record', start: wBase + i, end: wBase + next, line: ctx.line, argv: fastArgv });
               ctx.line += fast.lines;
               epos = wBase + fast.lastPayload;
               rememberStar(w, fast.starAt, fast.starLen);

@@ -33,8 +33,30 @@ export interface EncodeContext extends StringEncodeOptions {
 
 export interface EncodedValue {
   type: number;
-  parts: Buffer[];
+  /** The value's bytes, produced as they are consumed (a big collection is never held encoded). */
+  parts: Iterable<Buffer>;
 }
+
+/**
+ * A collection's elements in order, walked more than once (sizes first, then bytes), so it must be
+ * re-iterable. Arrays qualify; the engine passes views over its compact representations.
+ */
+export interface Items<T> extends Iterable<T> {
+  readonly length: number;
+}
+
+/** Zset members in ascending (score, member) order, with the descending walk ZSET_2 is written in. */
+export interface ScoredItems extends Items<[Buffer, number]> {
+  descending(): Iterable<[Buffer, number]>;
+}
+
+/** The collections a caller can hand over element by element, without building the model. */
+export type CollectionSource =
+  | { type: 'list'; value: Items<Buffer> }
+  | { type: 'set'; value: Items<Buffer> }
+  | { type: 'zset'; value: ScoredItems }
+  /** A hash without field TTLs (those go through encodeValue). */
+  | { type: 'hash'; value: Items<[Buffer, Buffer]> };
 
 /** The lowest RDB version whose loader knows each type byte we may pass through unchanged. */
 const TYPE_SINCE: ReadonlyMap<number, number> = new Map([
@@ -58,13 +80,13 @@ export function encodeValue(v: RedisValue, ctx: EncodeContext): EncodedValue | n
     case 'string':
       return { type: RdbType.STRING, parts: strBytes(v.value, ctx) };
     case 'list':
-      return v.value.length ? encodeList(v.value, ctx) : null;
     case 'set':
-      return v.value.length ? encodeSet(v.value, ctx) : null;
+      return encodeCollection(v, ctx);
     case 'zset':
-      return v.value.length ? encodeZset(v.value, ctx) : null;
+      return encodeCollection({ type: 'zset', value: scoredItems(v.value) }, ctx);
     case 'hash':
-      return v.value.length ? encodeHash(v, ctx) : null;
+      if (v.expires && v.expires.size > 0) return v.value.length ? encodeHashExpires(v.value, v.expires, ctx) : null;
+      return encodeCollection({ type: 'hash', value: v.value }, ctx);
     case 'stream':
       return encodeStreamValue(v.value, ctx);
     case 'module':
@@ -73,50 +95,85 @@ export function encodeValue(v: RedisValue, ctx: EncodeContext): EncodedValue | n
   }
 }
 
+/** A list, set, zset or field-TTL-free hash, encoded as it is consumed; null when it is empty. */
+export function encodeCollection(c: CollectionSource, ctx: EncodeContext): EncodedValue | null {
+  if (c.value.length === 0) return null;
+  switch (c.type) {
+    case 'list':
+      return encodeList(c.value, ctx);
+    case 'set':
+      return encodeSet(c.value, ctx);
+    case 'zset':
+      return encodeZset(c.value, ctx);
+    case 'hash':
+      return encodeHash(c.value, ctx);
+  }
+}
+
+/** `n` as a length, then each item's encoding. */
+function* counted<T>(n: number, items: Iterable<T>, encode: (item: T) => Buffer[]): Generator<Buffer> {
+  yield lenBytes(n);
+  for (const x of items) yield* encode(x);
+}
+
 function blob(b: Buffer, ctx: EncodeContext): Buffer[] {
   return strBytes(b, ctx);
 }
 
-function encodeList(items: Buffer[], ctx: EncodeContext): EncodedValue {
-  const parts: Buffer[] = [];
-  let nodes = 0;
-  if (ctx.version < 10) {
+/**
+ * A list as quicklist nodes, the way Redis fills them: ziplists (RDB 9) or listpacks (RDB 10+) of
+ * up to 8 KB, and PLAIN nodes for elements over the node limit. The node count comes first in the
+ * file, so the nodes are built once to count them and again to write them: the list is never
+ * held encoded in full.
+ */
+function encodeList(items: Items<Buffer>, ctx: EncodeContext): EncodedValue {
+  let count = 0;
+  for (const _ of quicklistNodes(items, ctx.version)) count++;
+  const type = ctx.version < 10 ? RdbType.LIST_QUICKLIST : RdbType.LIST_QUICKLIST_2;
+  const parts = function* (): Generator<Buffer> {
+    yield lenBytes(count);
+    for (const [container, node] of quicklistNodes(items, ctx.version)) {
+      if (container !== null) yield lenBytes(container);
+      yield* blob(node, ctx);
+    }
+  };
+  return { type, parts: parts() };
+}
+
+/** The nodes of a quicklist: [container (null before RDB 10), node bytes]. */
+function* quicklistNodes(items: Iterable<Buffer>, version: number): Generator<[number | null, Buffer]> {
+  if (version < 10) {
     let zl = new ZiplistBuilder();
     for (const e of items) {
       if (zl.count > 0 && zl.bytes + e.length + 11 > LIST_NODE_MAX_BYTES) {
-        parts.push(...blob(zl.finish(), ctx));
-        nodes++;
+        yield [null, zl.finish()];
         zl = new ZiplistBuilder();
       }
       zl.add(e);
     }
-    parts.push(...blob(zl.finish(), ctx));
-    return { type: RdbType.LIST_QUICKLIST, parts: [lenBytes(nodes + 1), ...parts] };
+    yield [null, zl.finish()];
+    return;
   }
   // Redis 7.4+ keeps elements over the 8 KB node limit in PLAIN nodes; 7.0/7.2 only above 1 GB.
-  const plainAbove = ctx.version >= 12 ? LIST_NODE_MAX_BYTES : 1 << 30;
+  const plainAbove = version >= 12 ? LIST_NODE_MAX_BYTES : 1 << 30;
   let lp = new ListpackBuilder();
-  const flush = () => {
-    if (lp.count === 0) return;
-    parts.push(lenBytes(QuicklistContainer.PACKED), ...blob(lp.finish(), ctx));
-    nodes++;
-    lp = new ListpackBuilder();
-  };
   for (const e of items) {
     if (e.length > plainAbove) {
-      flush();
-      parts.push(lenBytes(QuicklistContainer.PLAIN), ...blob(e, ctx));
-      nodes++;
+      if (lp.count > 0) yield [QuicklistContainer.PACKED, lp.finish()];
+      lp = new ListpackBuilder();
+      yield [QuicklistContainer.PLAIN, e];
       continue;
     }
-    if (lp.count > 0 && lp.bytes + lpEntrySize(e) > LIST_NODE_MAX_BYTES) flush();
+    if (lp.count > 0 && lp.bytes + lpEntrySize(e) > LIST_NODE_MAX_BYTES) {
+      yield [QuicklistContainer.PACKED, lp.finish()];
+      lp = new ListpackBuilder();
+    }
     lp.add(e);
   }
-  flush();
-  return { type: RdbType.LIST_QUICKLIST_2, parts: [lenBytes(nodes), ...parts] };
+  if (lp.count > 0) yield [QuicklistContainer.PACKED, lp.finish()];
 }
 
-function encodeSet(members: Buffer[], ctx: EncodeContext): EncodedValue {
+function encodeSet(members: Items<Buffer>, ctx: EncodeContext): EncodedValue {
   if (members.length <= SET_MAX_INTSET_ENTRIES) {
     const ints: Array<number | bigint> = [];
     for (const m of members) {
@@ -131,9 +188,7 @@ function encodeSet(members: Buffer[], ctx: EncodeContext): EncodedValue {
     for (const m of members) lp.add(m);
     return { type: RdbType.SET_LISTPACK, parts: blob(lp.finish(), ctx) };
   }
-  const parts: Buffer[] = [lenBytes(members.length)];
-  for (const m of members) parts.push(...strBytes(m, ctx));
-  return { type: RdbType.SET, parts };
+  return { type: RdbType.SET, parts: counted(members.length, members, (m) => strBytes(m, ctx)) };
 }
 
 function fitsPacked(count: number, items: Iterable<Buffer>): boolean {
@@ -142,18 +197,26 @@ function fitsPacked(count: number, items: Iterable<Buffer>): boolean {
   return true;
 }
 
-function encodeZset(members: Array<[Buffer, number]>, ctx: EncodeContext): EncodedValue {
+function* firsts<A, B>(pairs: Iterable<[A, B]>): Generator<A> {
+  for (const [x] of pairs) yield x;
+}
+
+function* flatPairs<T>(pairs: Iterable<[T, T]>): Generator<T> {
+  for (const [x, y] of pairs) {
+    yield x;
+    yield y;
+  }
+}
+
+function encodeZset(members: ScoredItems, ctx: EncodeContext): EncodedValue {
   for (const [m, s] of members) if (Number.isNaN(s)) throw new ToolError(`zset member "${m.toString('latin1')}" has a NaN score, which ZADD refuses and Redis loads only from a listpack text`);
-  const sorted = isSorted(members) ? members : [...members].sort(compareScoreMember);
-  if (fitsPacked(sorted.length, sorted.map(([m]) => m))) {
+  if (fitsPacked(members.length, firsts(members))) {
     const builder = ctx.version >= 10 ? new ListpackBuilder() : new ZiplistBuilder();
-    for (const [m, s] of sorted) builder.add(m).add(Buffer.from(formatScore(s), 'latin1'));
+    for (const [m, s] of members) builder.add(m).add(Buffer.from(formatScore(s), 'latin1'));
     return { type: ctx.version >= 10 ? RdbType.ZSET_LISTPACK : RdbType.ZSET_ZIPLIST, parts: blob(builder.finish(), ctx) };
   }
   // ZSET_2 lists members from the highest score down, as Redis walks its skiplist from the tail.
-  const parts: Buffer[] = [lenBytes(sorted.length)];
-  for (let i = sorted.length - 1; i >= 0; i--) parts.push(...strBytes(sorted[i]![0], ctx), binaryDouble(sorted[i]![1]));
-  return { type: RdbType.ZSET_2, parts };
+  return { type: RdbType.ZSET_2, parts: counted(members.length, members.descending(), ([m, s]) => [...strBytes(m, ctx), binaryDouble(s)]) };
 }
 
 function compareScoreMember(a: [Buffer, number], b: [Buffer, number]): number {
@@ -165,25 +228,34 @@ function isSorted(m: Array<[Buffer, number]>): boolean {
   return true;
 }
 
-function encodeHash(v: Extract<RedisValue, { type: 'hash' }>, ctx: EncodeContext): EncodedValue {
-  const fields = v.value;
-  const packed = fitsPacked(fields.length, (function* () {
-    for (const [f, x] of fields) {
-      yield f;
-      yield x;
-    }
-  })());
-  const expires = v.expires && v.expires.size > 0 ? v.expires : null;
-  if (expires && ctx.version < 12) ctx.loss(`${expires.size} hash-field TTL(s)`, 'the fields are kept without TTL');
-  if (expires && ctx.version >= 12) return encodeHashWithTtl(fields, expires, packed, ctx);
-  if (packed) {
+/** The model's members (ascending unless a producer wrote them otherwise) as ScoredItems. */
+function scoredItems(members: Array<[Buffer, number]>): ScoredItems {
+  const sorted = isSorted(members) ? members : [...members].sort(compareScoreMember);
+  return {
+    length: sorted.length,
+    [Symbol.iterator]: () => sorted[Symbol.iterator](),
+    *descending(): Generator<[Buffer, number]> {
+      for (let i = sorted.length - 1; i >= 0; i--) yield sorted[i]!;
+    },
+  };
+}
+
+function encodeHash(fields: Items<[Buffer, Buffer]>, ctx: EncodeContext): EncodedValue {
+  if (fitsPacked(fields.length, flatPairs(fields))) {
     const b = ctx.version >= 10 ? new ListpackBuilder() : new ZiplistBuilder();
     for (const [f, x] of fields) b.add(f).add(x);
     return { type: ctx.version >= 10 ? RdbType.HASH_LISTPACK : RdbType.HASH_ZIPLIST, parts: blob(b.finish(), ctx) };
   }
-  const parts: Buffer[] = [lenBytes(fields.length)];
-  for (const [f, x] of fields) parts.push(...strBytes(f, ctx), ...strBytes(x, ctx));
-  return { type: RdbType.HASH, parts };
+  return { type: RdbType.HASH, parts: counted(fields.length, fields, ([f, x]) => [...strBytes(f, ctx), ...strBytes(x, ctx)]) };
+}
+
+/** A hash with field TTLs: kept without them before RDB 12 (reported), else the 7.4 encodings. */
+function encodeHashExpires(fields: Array<[Buffer, Buffer]>, expires: Map<string, number>, ctx: EncodeContext): EncodedValue {
+  if (ctx.version < 12) {
+    ctx.loss(`${expires.size} hash-field TTL(s)`, 'the fields are kept without TTL');
+    return encodeHash(fields, ctx);
+  }
+  return encodeHashWithTtl(fields, expires, fitsPacked(fields.length, flatPairs(fields)), ctx);
 }
 
 /** Redis 7.4 hash-field expiry: HASH_LISTPACK_EX when small, else HASH_METADATA (§2.7). */
@@ -198,9 +270,11 @@ function encodeHashWithTtl(fields: Array<[Buffer, Buffer]>, expires: Map<string,
     for (const e of ordered) lp.add(e.f).add(e.x).addInt(e.at);
     return { type: RdbType.HASH_LISTPACK_EX, parts: [u64le(min), ...blob(lp.finish(), ctx)] };
   }
-  const parts: Buffer[] = [u64le(min), lenBytes(withTtl.length)];
-  for (const e of withTtl) parts.push(lenBytes(e.at === 0 ? 0 : e.at - min + 1), ...strBytes(e.f, ctx), ...strBytes(e.x, ctx));
-  return { type: RdbType.HASH_METADATA, parts };
+  const parts = function* (): Generator<Buffer> {
+    yield u64le(min);
+    yield* counted(withTtl.length, withTtl, (e) => [lenBytes(e.at === 0 ? 0 : e.at - min + 1), ...strBytes(e.f, ctx), ...strBytes(e.x, ctx)]);
+  };
+  return { type: RdbType.HASH_METADATA, parts: parts() };
 }
 
 function encodeStreamValue(s: StreamValue, ctx: EncodeContext): EncodedValue {

@@ -6,7 +6,7 @@ import { i64le, lenBytes, strBytes } from './encoding.js';
 import type { ModuleValue, RdbKey, RdbRecord, RedisValue } from './model.js';
 import { decodeValueBytes } from './raw-value.js';
 import { printable } from './to-commands.js';
-import { WRITABLE_RDB_VERSIONS, encodeValue, typeLoadableIn, type EncodeContext } from './value-writer.js';
+import { WRITABLE_RDB_VERSIONS, encodeCollection, encodeValue, typeLoadableIn, type CollectionSource, type EncodeContext } from './value-writer.js';
 
 /**
  * Streaming RDB writer for target versions 9–12 (formats digest §2): magic, AUX fields, functions,
@@ -34,6 +34,11 @@ export interface DroppedItem {
 }
 
 const FLUSH_BYTES = 1 << 20;
+/** Parts at least this long are queued as they are, not copied. */
+const COPY_BELOW = 64 * 1024;
+
+/** What a key record says besides its value. */
+export type KeyHead = Pick<RdbKey, 'db' | 'key' | 'expireAtMs' | 'idleSeconds' | 'freq' | 'keyMeta'>;
 
 export class RdbWriter {
   readonly version: number;
@@ -43,6 +48,9 @@ export class RdbWriter {
   private readonly crc = new Crc64();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The open chunk small parts are copied into, and its bytes in use. */
+  private chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+  private used = 0;
   private written = 0;
   private db: number | null = null;
   private state: 'new' | 'open' | 'done' = 'new';
@@ -131,26 +139,41 @@ export class RdbWriter {
   async writeKey(key: RdbKey): Promise<void> {
     this.open();
     if (key.db !== this.db) await this.selectDb(key.db);
-    let type: number;
-    let parts: Buffer[];
-    if (key.raw && typeLoadableIn(key.rdbType, this.version)) {
-      type = key.rdbType;
-      parts = [key.raw];
-    } else {
-      const value = key.value ?? (await this.decodeRaw(key));
-      const enc = value && encodeValue(value, this.enc(key));
-      if (!enc) {
-        this.dropped.push({ db: key.db, key: printable(key.key), what: `empty ${value?.type ?? 'value'} (Redis skips empty keys on load)` });
-        return;
-      }
-      ({ type, parts } = enc);
-    }
+    if (key.raw && typeLoadableIn(key.rdbType, this.version)) return this.emitKey(key, key.rdbType, [key.raw]);
+    const value = key.value ?? (await this.decodeRaw(key));
+    const enc = value && encodeValue(value, this.enc(key));
+    if (!enc) return this.dropEmpty(key, value?.type ?? 'value');
+    return this.emitKey(key, enc.type, enc.parts);
+  }
+
+  /**
+   * One key whose collection the caller hands over element by element (the engine's compact
+   * values): encoded and written in bounded pieces, never built whole.
+   */
+  async writeCollection(key: KeyHead, value: CollectionSource): Promise<void> {
+    this.open();
+    if (key.db !== this.db) await this.selectDb(key.db);
+    const enc = encodeCollection(value, this.enc(key));
+    if (!enc) return this.dropEmpty(key, value.type);
+    return this.emitKey(key, enc.type, enc.parts);
+  }
+
+  private dropEmpty(key: KeyHead, type: string): void {
+    this.dropped.push({ db: key.db, key: printable(key.key), what: `empty ${type} (Redis skips empty keys on load)` });
+  }
+
+  /** The key's prefix opcodes, type and name, then its value parts, flushed as they accumulate. */
+  private async emitKey(key: KeyHead, type: number, parts: Iterable<Buffer>): Promise<void> {
     // RDB 13 per-key module metadata (KEY_META) has no form in the versions we write.
     if (key.keyMeta) this.lose(key.db, key.key, 'per-key module metadata (KEY_META, RDB 13)');
     if (key.expireAtMs !== null) this.push(Buffer.from([RdbOpcode.EXPIRETIME_MS]), i64le(key.expireAtMs));
     if (key.idleSeconds !== undefined) this.push(Buffer.from([RdbOpcode.IDLE]), lenBytes(key.idleSeconds));
     if (key.freq !== undefined) this.push(Buffer.from([RdbOpcode.FREQ, key.freq & 0xff]));
-    this.push(Buffer.from([type]), ...strBytes(key.key, this.enc()), ...parts);
+    this.push(Buffer.from([type]), ...strBytes(key.key, this.enc()));
+    for (const p of parts) {
+      this.push(p);
+      if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+    }
     this.keys++;
     await this.maybeFlush();
   }
@@ -205,7 +228,7 @@ export class RdbWriter {
     return decodeValueBytes(key.rdbType, key.raw, this.sourceVersion, `value of key "${printable(key.key)}" (db ${key.db})`);
   }
 
-  private enc(key?: RdbKey): EncodeContext {
+  private enc(key?: KeyHead): EncodeContext {
     return {
       version: this.version,
       compress: this.compress,
@@ -229,11 +252,30 @@ export class RdbWriter {
     if (this.state !== 'open') throw new Error(this.state === 'new' ? 'RdbWriter: call start() first' : 'RdbWriter: already finished');
   }
 
+  /**
+   * Small parts are copied into the open chunk at once: held in a list until the flush, millions
+   * of element-sized Buffers would outlive the young generation and pile up as old garbage.
+   */
   private push(...parts: Buffer[]): void {
     for (const p of parts) {
-      this.pending.push(p);
       this.pendingBytes += p.length;
+      if (p.length >= COPY_BELOW) {
+        this.seal();
+        this.pending.push(p);
+        continue;
+      }
+      if (this.used + p.length > this.chunk.length) this.seal();
+      p.copy(this.chunk, this.used);
+      this.used += p.length;
     }
+  }
+
+  /** Ends the open chunk (queued as pending) and starts a new one. */
+  private seal(): void {
+    if (this.used === 0) return;
+    this.pending.push(this.chunk.subarray(0, this.used));
+    this.chunk = Buffer.allocUnsafe(FLUSH_BYTES);
+    this.used = 0;
   }
 
   private async maybeFlush(): Promise<void> {
@@ -242,12 +284,13 @@ export class RdbWriter {
 
   private async flush(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.seal();
+    const out = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
-    this.written += chunk.length;
+    this.written += out.length;
     this.pendingBytes = 0;
-    this.crc.update(chunk);
-    await this.sink(chunk);
+    this.crc.update(out);
+    await this.sink(out);
   }
 }
 

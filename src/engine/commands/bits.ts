@@ -6,19 +6,17 @@ import { upper } from '../args.js';
 
 const MAX_BIT_OFFSET = 4 * 1024 * 1024 * 1024 * 8 - 1; // 512 MiB strings
 
-/** The string at `key` grown (zero padded) to hold `bytes` bytes; created when missing. */
-function growString(ks: Keyspace, key: Buffer, bytes: number): Buffer {
+/**
+ * Edits the string at `key` grown (zero padded) to hold `bytes` bytes (created when missing): a
+ * private copy is edited, then stored (values may be shared between keys, and small ones are held
+ * as text, so the stored value is never edited in place).
+ */
+function editString(ks: Keyspace, key: Buffer, bytes: number, edit: (buf: Buffer) => void): void {
   const cur = ks.get(key, 'string') ?? Buffer.alloc(0);
-  if (cur.length >= bytes) {
-    // Copy so a value shared with another key (COPY, RENAME sources) is never mutated in place.
-    const own = Buffer.from(cur);
-    ks.set(key, { type: 'string', v: own }, { keepTtl: true });
-    return own;
-  }
-  const out = Buffer.alloc(bytes);
+  const out = Buffer.alloc(Math.max(bytes, cur.length));
   cur.copy(out);
+  edit(out);
   ks.set(key, { type: 'string', v: out }, { keepTtl: true });
-  return out;
 }
 
 function parseBitOffset(b: Buffer, hashAllowed = false, bits = 1): number {
@@ -120,13 +118,15 @@ function bitfield(ks: Keyspace, argv: Buffer[]): void {
     ks.get(key, 'string');
     return;
   }
-  const highest = Math.max(...writes.map((o) => o.offset + o.type.bits - 1));
-  const buf = growString(ks, key, (highest >> 3) + 1);
-  for (const op of writes) {
-    const old = toSigned(op.type, readBits(buf, op.offset, op.type.bits));
-    const next = op.kind === 'set' ? fit(op.type, op.value, op.overflow) : fit(op.type, old + op.value, op.overflow);
-    if (next !== null) writeBits(buf, op.offset, op.type.bits, toRaw(op.type, next));
-  }
+  let highest = 0;
+  for (const o of writes) highest = Math.max(highest, o.offset + o.type.bits - 1);
+  editString(ks, key, (highest >> 3) + 1, (buf) => {
+    for (const op of writes) {
+      const old = toSigned(op.type, readBits(buf, op.offset, op.type.bits));
+      const next = op.kind === 'set' ? fit(op.type, op.value, op.overflow) : fit(op.type, old + op.value, op.overflow);
+      if (next !== null) writeBits(buf, op.offset, op.type.bits, toRaw(op.type, next));
+    }
+  });
 }
 
 function bitop(ks: Keyspace, argv: Buffer[]): void {
@@ -139,7 +139,8 @@ function bitop(ks: Keyspace, argv: Buffer[]): void {
   if ((op === 'DIFF' || op === 'DIFF1' || op === 'ANDOR') && srcs.length < 2) {
     throw new CommandError(`ERR BITOP ${op} must be called with at least two source keys.`);
   }
-  const len = Math.max(0, ...srcs.map((s) => s.length));
+  let len = 0;
+  for (const s of srcs) len = Math.max(len, s.length);
   if (len === 0) {
     ks.delete(dest);
     return;
@@ -182,8 +183,7 @@ export const bitCommands: CommandTable = {
       const offset = parseBitOffset(off!);
       const v = val!.toString('latin1');
       if (v !== '0' && v !== '1') throw new CommandError('ERR bit is not an integer or out of range');
-      const buf = growString(ks, key!, (offset >> 3) + 1);
-      writeBits(buf, offset, 1, BigInt(v));
+      editString(ks, key!, (offset >> 3) + 1, (buf) => writeBits(buf, offset, 1, BigInt(v)));
     },
   },
   bitop: { arity: -4, run: bitop },

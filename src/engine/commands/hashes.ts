@@ -3,20 +3,19 @@ import { CommandError, SYNTAX, NOT_INTEGER } from '../errors.js';
 import { expireAllowed, parseExpireCond, toAbsoluteMs, type ExpireCond } from '../expire.js';
 import { inI64, mustI64, mustInt, parseI64 } from '../numbers.js';
 import { incrByFloatText } from '../long-double.js';
-import { bkey, type HashField } from '../values.js';
+import { bkey } from '../values.js';
+import { Hash } from '../hash.js';
 import type { CommandTable, CommandSpec } from './index.js';
 import { upper } from '../args.js';
 
 /** Sets a field; its TTL is cleared unless keepTtl (HINCRBY keeps it, HSET does not). */
-function hset(h: Map<string, HashField>, field: Buffer, value: Buffer, keepTtl = false): void {
-  const k = bkey(field);
-  const old = h.get(k);
-  h.set(k, { value, expireAt: keepTtl && old ? old.expireAt : null });
+function hset(h: Hash, field: Buffer, value: Buffer, keepTtl = false): void {
+  h.set(bkey(field), value, keepTtl);
 }
 
 function hsetCmd(ks: Keyspace, argv: Buffer[]): void {
   if (argv.length % 2) throw new CommandError(`ERR wrong number of arguments for '${argv[0]!.toString('latin1').toLowerCase()}' command`);
-  const h = ks.getOrCreate(argv[1]!, 'hash', () => new Map());
+  const h = ks.getOrCreate(argv[1]!, 'hash', () => new Hash());
   for (let i = 2; i < argv.length; i += 2) hset(h, argv[i]!, argv[i + 1]!);
 }
 
@@ -49,9 +48,9 @@ function hexpire(unit: 's' | 'ms', absolute: boolean): CommandSpec {
       const h = ks.get(key, 'hash');
       if (!h) return;
       for (const f of fields) {
-        const hf = h.get(bkey(f));
-        if (!hf || !expireAllowed(cond, hf.expireAt, at)) continue;
-        hf.expireAt = at;
+        const k = bkey(f);
+        if (!h.has(k) || !expireAllowed(cond, h.expireAt(k), at)) continue;
+        h.setExpireAt(k, at);
       }
     },
   };
@@ -60,11 +59,11 @@ function hexpire(unit: 's' | 'ms', absolute: boolean): CommandSpec {
 function hincrby(ks: Keyspace, key: Buffer, field: Buffer, by: bigint): void {
   const h = ks.get(key, 'hash');
   const cur = h?.get(bkey(field));
-  const old = cur ? parseI64(cur.value) : 0n;
+  const old = cur ? parseI64(cur) : 0n;
   if (old === null) throw new CommandError('ERR hash value is not an integer');
   const next = old + by;
   if (!inI64(next)) throw new CommandError('ERR increment or decrement would overflow');
-  hset(h ?? ks.getOrCreate(key, 'hash', () => new Map()), field, Buffer.from(next.toString()), true);
+  hset(h ?? ks.getOrCreate(key, 'hash', () => new Hash()), field, Buffer.from(next.toString()), true);
 }
 
 /** HSETEX key [FNX|FXX] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] FIELDS n f v ... (Redis 8.0). */
@@ -90,10 +89,10 @@ function hsetex(ks: Keyspace, argv: Buffer[]): void {
   const names = rest.filter((_, j) => j % 2 === 0);
   if (fnx && names.some(exists)) return;
   if (fxx && !names.every(exists)) return;
-  const target = h ?? ks.getOrCreate(key, 'hash', () => new Map());
+  const target = h ?? ks.getOrCreate(key, 'hash', () => new Hash());
   for (let j = 0; j < rest.length; j += 2) {
     hset(target, rest[j]!, rest[j + 1]!, keepTtl);
-    if (expireAt !== null) target.get(bkey(rest[j]!))!.expireAt = expireAt;
+    if (expireAt !== null) target.setExpireAt(bkey(rest[j]!), expireAt);
   }
 }
 
@@ -112,10 +111,7 @@ function hgetex(ks: Keyspace, argv: Buffer[]): void {
   const fields = parseFields(argv, i);
   const h = ks.get(key, 'hash');
   if (!h || change === undefined) return;
-  for (const f of fields) {
-    const hf = h.get(bkey(f));
-    if (hf) hf.expireAt = change;
-  }
+  for (const f of fields) if (h.has(bkey(f))) h.setExpireAt(bkey(f), change);
 }
 
 function hdelFields(ks: Keyspace, key: Buffer, fields: Buffer[]): void {
@@ -133,7 +129,7 @@ export const hashCommands: CommandTable = {
     run: (ks, [, key, field, value]) => {
       const h = ks.get(key!, 'hash');
       if (h?.has(bkey(field!))) return;
-      hset(h ?? ks.getOrCreate(key!, 'hash', () => new Map()), field!, value!);
+      hset(h ?? ks.getOrCreate(key!, 'hash', () => new Hash()), field!, value!);
     },
   },
   hdel: { arity: -3, run: (ks, argv) => hdelFields(ks, argv[1]!, argv.slice(2)) },
@@ -144,8 +140,8 @@ export const hashCommands: CommandTable = {
     run: (ks, [, key, field, by]) => {
       const h = ks.get(key!, 'hash');
       const cur = h?.get(bkey(field!));
-      const text = incrByFloatText(cur ? cur.value.toString('latin1') : '0', by!.toString('latin1'));
-      hset(h ?? ks.getOrCreate(key!, 'hash', () => new Map()), field!, Buffer.from(text), true);
+      const text = incrByFloatText(cur ? cur.toString('latin1') : '0', by!.toString('latin1'));
+      hset(h ?? ks.getOrCreate(key!, 'hash', () => new Hash()), field!, Buffer.from(text), true);
     },
   },
   hexpire: hexpire('s', false),
@@ -158,10 +154,7 @@ export const hashCommands: CommandTable = {
       const fields = parseFields(argv, 2);
       const h = ks.get(argv[1]!, 'hash');
       if (!h) return;
-      for (const f of fields) {
-        const hf = h.get(bkey(f));
-        if (hf) hf.expireAt = null;
-      }
+      for (const f of fields) if (h.has(bkey(f))) h.setExpireAt(bkey(f), null);
     },
   },
   hsetex: { arity: -6, run: hsetex },

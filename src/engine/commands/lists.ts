@@ -153,21 +153,18 @@ export const listCommands: CommandTable = {
     run: (ks, [, key, s, e]) => {
       let start = mustInt(s!);
       let end = mustInt(e!);
-      const l = ks.get(key!, 'list');
-      if (!l) return;
-      const list = l.toArray();
+      const list = ks.get(key!, 'list');
+      if (!list) return;
       const len = list.length;
       if (start < 0) start += len;
       if (end < 0) end += len;
       if (start < 0) start = 0;
-      if (start > end || start >= len) {
-        list.length = 0;
-      } else {
-        if (end >= len) end = len - 1;
-        list.splice(end + 1);
-        list.splice(0, start);
+      // Trimming only drops from the ends: O(removed), as in Redis, so capped lists stay linear.
+      if (start > end || start >= len) list.dropFront(len);
+      else {
+        list.dropBack(len - 1 - Math.min(end, len - 1));
+        list.dropFront(start);
       }
-      l.replace(list);
       ks.deleteIfEmpty(key!, list.length);
     },
   },

@@ -23,7 +23,7 @@ function byPattern(ks: Keyspace, pattern: Buffer, elem: Buffer): Buffer | null {
   const key = Buffer.concat([pattern.subarray(0, star), elem, pattern.subarray(star + 1, field ? arrow : pattern.length)]);
   const e = ks.lookup(key);
   if (!e) return null;
-  if (field) return e.value.type === 'hash' ? (e.value.v.get(bkey(field))?.value ?? null) : null;
+  if (field) return e.value.type === 'hash' ? (e.value.v.get(bkey(field)) ?? null) : null;
   return e.value.type === 'string' ? e.value.v : null;
 }
 

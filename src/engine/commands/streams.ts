@@ -2,7 +2,7 @@ import type { Keyspace } from '../keyspace.js';
 import { CommandError, SYNTAX } from '../errors.js';
 import { mustInt, mustI64 } from '../numbers.js';
 import { Stream, ID_ZERO, U64_MAX, idCmp, idKey, type Consumer, type Group, type Id, type Nack } from '../stream.js';
-import { bkey } from '../values.js';
+import { bkey, own } from '../values.js';
 import type { CommandTable } from './index.js';
 import { upper } from '../args.js';
 
@@ -78,7 +78,7 @@ function xadd(ks: Keyspace, argv: Buffer[]): void {
     else break;
   }
   const idArg = argv[i];
-  const fields = argv.slice(i + 1);
+  const fields = argv.slice(i + 1).map((f) => own(f));
   if (!idArg || fields.length === 0 || fields.length % 2) throw new CommandError("ERR wrong number of arguments for 'xadd' command");
   const auto = idArg.toString('latin1') === '*';
   const given = auto ? null : parseId(idArg, 0n, true);
