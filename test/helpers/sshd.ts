@@ -1,0 +1,142 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './redis-server.js';
+
+/**
+ * A real OpenSSH server (Debian openssh-server) on a loopback port: its own host key, one
+ * authorized client key, the internal-sftp subsystem, a PID file in a temp dir. It runs as the
+ * user running the tests (root in CI), so root login by key is allowed for it alone.
+ */
+export interface TestSshd {
+  port: number;
+  dir: string;
+  /** Directory the SFTP targets of a test live in (a plain local path, reached over SFTP). */
+  root: string;
+  /** Client private key accepted by the server. */
+  clientKey: string;
+  /** A known_hosts file holding the server's host key for [127.0.0.1]:port. */
+  knownHosts: string;
+  user: string;
+  /** `sftp://user@127.0.0.1:port/<root>/<sub>` */
+  url(sub: string): string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+const SSHD = '/usr/sbin/sshd';
+
+function keygen(path: string, comment: string): void {
+  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+  if (r.status !== 0) throw new Error(`ssh-keygen failed (is openssh-client installed?): ${r.stderr?.toString()}`);
+}
+
+/** A fresh key pair: returns the private key path (the public key is PATH.pub). */
+export function makeKey(dir: string, name: string): string {
+  const p = join(dir, name);
+  keygen(p, name);
+  return p;
+}
+
+export async function startSshd(): Promise<TestSshd> {
+  if (!existsSync(SSHD)) throw new Error(`${SSHD} not found: install the Debian package openssh-server (apt-get install openssh-server)`);
+  const dir = mkdtempSync(join(tmpdir(), 'tsredis-sshd-'));
+  const root = join(dir, 'data');
+  mkdirSync(root);
+  const port = await freePort();
+  const hostKey = join(dir, 'host_key');
+  keygen(hostKey, 'test-host');
+  const clientKey = makeKey(dir, 'client_key');
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
+  const knownHosts = join(dir, 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  const pidFile = join(dir, 'sshd.pid');
+  const config = join(dir, 'sshd_config');
+  writeFileSync(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${pidFile}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'Subsystem sftp internal-sftp',
+      'LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+  // sshd insists on its privilege separation directory.
+  mkdirSync('/run/sshd', { recursive: true });
+  const user = (process.env.USER ?? spawnSync('id', ['-un']).stdout.toString().trim()) || 'root';
+  let pid: number | null = null;
+
+  const sshd: TestSshd = {
+    port,
+    dir,
+    root,
+    clientKey,
+    knownHosts,
+    user,
+    url: (sub) => `sftp://${user}@127.0.0.1:${port}${join(root, sub)}`,
+    async start() {
+      rmSync(pidFile, { force: true });
+      const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      pid = child.pid ?? null;
+      const deadline = Date.now() + 10_000;
+      while (!(await listening(port))) {
+        if (child.exitCode !== null) throw new Error(`sshd exited with ${child.exitCode} at start: ${stderr.trim()}`);
+        if (Date.now() > deadline) throw new Error(`sshd did not listen on 127.0.0.1:${port}: ${stderr.trim()}`);
+        await sleep(50);
+      }
+    },
+    async stop() {
+      const p = pid;
+      pid = null;
+      if (p === null) return;
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        return;
+      }
+      while (alive(p)) await sleep(20);
+    },
+    async destroy() {
+      await sshd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await sshd.start();
+  return sshd;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A killed child stays a zombie until reaped; /proc tells the state.
+    return !/^\S+ \S+ Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/\(.*\)/, 'x'));
+  } catch {
+    return false;
+  }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
