@@ -20,6 +20,8 @@ export interface BackupConfig {
   sources?: Array<{ name?: string; from: string; passwordFile?: string; rdbPath?: string }>;
   to?: string | string[];
   s3?: { endpoint?: string; region?: string; pathStyle?: boolean; maxAttempts?: number };
+  /** For sftp:// targets; secrets by file only (keyPassphraseFile, passwordFile). */
+  sftp?: { key?: string; keyPassphraseFile?: string; passwordFile?: string; knownHosts?: string; acceptNewHostKey?: boolean; timeoutSeconds?: number; maxAttempts?: number };
   compression?: 'gzip' | 'none';
   compressionLevel?: number;
   encryption?: 'none' | { passphraseFile?: string; recipients?: string[]; identities?: string[] };
@@ -105,6 +107,11 @@ export function addStoreOptions(cmd: Command): Command {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS)')
     .option('--s3-region <region>', 'S3 region (default: AWS_REGION, else us-east-1)')
     .option('--s3-path-style', 'path-style S3 addressing (MinIO, Ceph, most self-hosted stores)')
+    .option('--ssh-key <file>', 'sftp://: private key file (passphrase from --ssh-key-passphrase-file or TSREDIS_SSH_KEY_PASSPHRASE; SSH_AUTH_SOCK is used too)')
+    .option('--ssh-key-passphrase-file <file>', 'sftp://: passphrase of --ssh-key')
+    .option('--ssh-password-file <file>', 'sftp://: login password in FILE')
+    .option('--ssh-known-hosts <file>', 'sftp://: known_hosts to check host keys against (default ~/.ssh/known_hosts)')
+    .option('--ssh-accept-new-host-key', 'sftp://: add an unknown host key to --ssh-known-hosts (a changed key is still refused)')
     .option('--config <file>', 'JSON config file (sources, targets, encryption, retention)');
 }
 
@@ -114,6 +121,13 @@ export function storeOptionsFrom(flags: Record<string, unknown>, cfg: BackupConf
     s3Region: (flags.s3Region as string | undefined) ?? cfg.s3?.region,
     s3PathStyle: (flags.s3PathStyle as boolean | undefined) ?? cfg.s3?.pathStyle,
     s3MaxAttempts: cfg.s3?.maxAttempts,
+    sshKey: (flags.sshKey as string | undefined) ?? cfg.sftp?.key,
+    sshKeyPassphraseFile: (flags.sshKeyPassphraseFile as string | undefined) ?? cfg.sftp?.keyPassphraseFile,
+    sshPasswordFile: (flags.sshPasswordFile as string | undefined) ?? cfg.sftp?.passwordFile,
+    sshKnownHosts: (flags.sshKnownHosts as string | undefined) ?? cfg.sftp?.knownHosts,
+    sshAcceptNewHostKey: (flags.sshAcceptNewHostKey as boolean | undefined) ?? cfg.sftp?.acceptNewHostKey,
+    sshTimeoutMs: cfg.sftp?.timeoutSeconds !== undefined ? cfg.sftp.timeoutSeconds * 1000 : undefined,
+    sshMaxAttempts: cfg.sftp?.maxAttempts,
   };
 }
 
@@ -147,7 +161,7 @@ export async function decryptionKeysFrom(flags: Record<string, unknown>, cfg: Ba
 export function targetsFrom(flags: Record<string, unknown>, cfg: BackupConfig = {}): string[] {
   const flag = flags.to ?? flags.target;
   const list = flag !== undefined ? (Array.isArray(flag) ? flag : [flag]) : cfg.to === undefined ? [] : Array.isArray(cfg.to) ? cfg.to : [cfg.to];
-  if (list.length === 0) throw new UsageError('no target: give --to DIR|s3://bucket/prefix (or "to" in --config)');
+  if (list.length === 0) throw new UsageError('no target: give --to DIR|s3://bucket/prefix|sftp://user@host/path (or "to" in --config)');
   // Refused before any work starts: a typo must not become a local directory of that name.
   for (const t of list as string[]) parseTarget(t);
   return list as string[];

@@ -28,10 +28,10 @@ export function register(program: Command): void {
     .description(
       `Back up one RDB in one pass: it is parsed (structure + CRC-64), hashed (sha256, sha1), compressed, encrypted (OpenPGP, readable by plain gpg -d), hashed again and streamed to every target at once. Each target verifies its copy (size + ETag md5 or a read-back sha256) before the manifest is written last, then a <name>.last-success.json marker, then the retention policy (if any) is applied.
 
-SOURCE is an RDB file (read through one open descriptor: safe while Redis renames a new dump over it), - for an RDB on stdin, bgsave:redis://host:port (BGSAVE, wait until LASTSAVE moves, read the node's file) or redis://host:port (a fresh RDB over the replication protocol, no disk access). TARGET is a directory or s3://bucket/prefix.`,
+SOURCE is an RDB file (read through one open descriptor: safe while Redis renames a new dump over it), - for an RDB on stdin, bgsave:redis://host:port (BGSAVE, wait until LASTSAVE moves, read the node's file) or redis://host:port (a fresh RDB over the replication protocol, no disk access). TARGET is a directory, s3://bucket/prefix or sftp://[user@]host[:port]/path (host key checked against known_hosts; key, agent or password file).`,
     )
     .option('--from <source>', 'RDB file, - (stdin), bgsave:redis://host:port or redis://host:port')
-    .option('--to <target>', 'directory or s3://bucket/prefix (repeat for several targets)', collect)
+    .option('--to <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path (repeat for several targets)', collect)
     .option('--name <name>', 'backup name (default: the file name without .rdb, or host-port)')
     .option('--taken-at <iso>', 'label the snapshot with this time instead of now (importing old dumps)')
     .option('--compress <gzip|none>', 'compression (default gzip)')

@@ -15,7 +15,7 @@ export function register(program: Command): void {
       `Re-read a stored backup and check its size and sha256 against the manifest. --deep also decrypts, decompresses and fully parses the RDB (CRC-64 included) and checks the plain sha256, sha1 and key count, in the same single read. Without NAME, --latest is assumed.`,
     )
     .argument('[name]', 'backup object or manifest name (or its stem)')
-    .option('--target <target>', 'directory or s3://bucket/prefix')
+    .option('--target <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path')
     .option('--latest', 'the newest backup (per backup name with --name)')
     .option('--all', 'every backup on the target')
     .option('--name <name>', 'only backups with this backup name')
