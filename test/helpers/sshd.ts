@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,10 @@ export interface TestSshd {
   user: string;
   /** `sftp://user@127.0.0.1:port/<root>/<sub>` */
   url(sub: string): string;
+  /** Kills the server and every session it forked (sshd's per-connection children outlive it). */
   stop(): Promise<void>;
+  /** Cuts the open sessions (kills the per-connection processes; returns how many); the server keeps listening. */
+  dropConnections(): Promise<number>;
   start(): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -103,13 +106,12 @@ export async function startSshd(): Promise<TestSshd> {
     async stop() {
       const p = pid;
       pid = null;
-      if (p === null) return;
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        return;
-      }
-      while (alive(p)) await sleep(20);
+      if (p !== null) await kill([p, ...descendants(p)]);
+    },
+    async dropConnections() {
+      const sessions = pid === null ? [] : descendants(pid);
+      await kill(sessions);
+      return sessions.length;
     },
     async destroy() {
       await sshd.stop();
@@ -120,11 +122,45 @@ export async function startSshd(): Promise<TestSshd> {
   return sshd;
 }
 
+async function kill(pids: number[]): Promise<void> {
+  for (const p of pids) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  for (const p of pids) while (alive(p)) await sleep(20);
+}
+
+/** Every process below `pid`, from /proc (sshd gives each connection its own processes). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    // A killed child stays a zombie until reaped; /proc tells the state.
-    return !/^\S+ \S+ Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/\(.*\)/, 'x'));
+    // A killed process stays a zombie until reaped (by init, for sshd's sessions); /proc tells the state.
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[0] !== 'Z';
   } catch {
     return false;
   }

@@ -29,6 +29,9 @@ interface Session {
   sftp: SFTPWrapper;
 }
 
+/** The server could not be reached after every attempt (callers name the operation). */
+class Unreachable extends IoError {}
+
 /** A failure that reconnecting cannot fix (host key, authentication, a key file). */
 class FatalConnectError extends Error {
   constructor(readonly error: ToolError) {
@@ -57,6 +60,7 @@ export class SftpStore implements BackupStore {
   private current: Session | null = null;
   private busy = 0;
   private idleTimer: NodeJS.Timeout | null = null;
+  private readonly origin: string;
   private readonly where: string;
 
   private constructor(
@@ -66,7 +70,8 @@ export class SftpStore implements BackupStore {
     readonly dir: string,
     private readonly opts: StoreOptions,
   ) {
-    this.where = `sftp://${user}@${host}${port === 22 ? '' : `:${port}`}${dir.startsWith('/') ? '' : '/~/'}${dir}`;
+    this.origin = `sftp://${user}@${host}${port === 22 ? '' : `:${port}`}`;
+    this.where = this.url(dir);
   }
 
   static fromTarget(target: Extract<Target, { kind: 'sftp' }>, opts: StoreOptions): SftpStore {
@@ -191,7 +196,7 @@ export class SftpStore implements BackupStore {
           last = e;
         }
       }
-      throw new IoError(`${this.where}: cannot connect after ${this.attempts()} attempts: ${oneLine(last)}`);
+      throw new Unreachable(`cannot connect to ${this.host}:${this.port} (${this.attempts()} attempts): ${oneLine(last)}`);
     })();
     this.session = p;
     p.catch(() => {
@@ -228,13 +233,23 @@ export class SftpStore implements BackupStore {
           this.drop(s);
         }
       }
-      throw new IoError(`${this.where}: ${what} ${path} failed after ${this.attempts()} attempts: ${oneLine(last)}`);
+      throw new Unreachable(`connection lost ${this.attempts()} times: ${oneLine(last)}`);
     } catch (e) {
-      if (e instanceof ToolError) throw e;
-      throw new IoError(`${this.where}: ${what} ${path} failed: ${oneLine(e)}`);
+      throw this.failure(what, path, e);
     } finally {
       this.release();
     }
+  }
+
+  /** One line naming the operation and the remote path; host key, auth and check failures pass as they are. */
+  private failure(what: string, path: string, e: unknown): ToolError {
+    if (e instanceof ToolError && !(e instanceof Unreachable)) return e;
+    return new IoError(`SFTP ${what} ${this.url(path)} failed: ${oneLine(e)}`);
+  }
+
+  /** A remote path as a target URL (paths relative to the login directory are written /~/…). */
+  private url(path: string): string {
+    return `${this.origin}${path.startsWith('/') ? '' : '/~/'}${path}`;
   }
 
   private hold(): void {
@@ -328,8 +343,7 @@ export class SftpStore implements BackupStore {
       } catch (e) {
         upload.abandon();
         await this.op('delete', tmp, (sftp) => unlinkIfThere(sftp, tmp)).catch(() => {});
-        if (e instanceof ToolError) throw e;
-        throw new IoError(`${this.where}: upload of ${name} failed: ${oneLine(e)}`);
+        throw this.failure('upload', final, e);
       }
     } finally {
       this.release();
