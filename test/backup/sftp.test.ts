@@ -1,7 +1,9 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeKey, startSshd, type TestSshd } from '../helpers/sshd.js';
 import { DEMO_RDB, cli } from './cli-helper.js';
@@ -134,6 +136,38 @@ describe('sftp:// target', { timeout: 180_000 }, () => {
     expect(p.code, p.stderr).toBe(4);
     expect(p.stderr).toMatch(/authentication failed .*\(tried: password\)/);
     expect(p.stderr).not.toContain('not-the-password');
+  });
+
+  it('a passphrase-protected key (passphrase from a file or the environment) and an ssh-agent log in; a wrong passphrase is exit 4', async () => {
+    const key = join(work, 'locked_key');
+    const gen = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', key]);
+    expect(gen.status, gen.stderr.toString()).toBe(0);
+    appendFileSync(join(sshd.dir, 'authorized_keys'), readFileSync(`${key}.pub`));
+    const url = sshd.url('cycle/redis');
+    const phrase = join(work, 'key-pass');
+    writeFileSync(phrase, 'open sesame\n');
+    const byFile = await cli(['list', '--target', url, '--ssh-key', key, '--ssh-key-passphrase-file', phrase, '--ssh-known-hosts', sshd.knownHosts], { env });
+    expect(byFile.code, byFile.stderr).toBe(0);
+    const byEnv = await cli(['list', '--target', url, '--ssh-key', key, '--ssh-known-hosts', sshd.knownHosts], { env: { ...env, TSREDIS_SSH_KEY_PASSPHRASE: 'open sesame' } });
+    expect(byEnv.code, byEnv.stderr).toBe(0);
+    const wrong = await cli(['list', '--target', url, '--ssh-key', key, '--ssh-known-hosts', sshd.knownHosts], { env: { ...env, TSREDIS_SSH_KEY_PASSPHRASE: 'guess' } });
+    expect(wrong.code, wrong.stderr).toBe(4);
+    expect(wrong.stderr).toMatch(/cannot use --ssh-key .*locked_key/);
+    expect(wrong.stderr).not.toContain('guess');
+
+    // A real ssh-agent holding the key: no --ssh-key needed.
+    const sock = join(work, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await sleep(20);
+      const add = spawnSync('ssh-add', [sshd.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+      expect(add.status, add.stderr.toString()).toBe(0);
+      const byAgent = await cli(['list', '--target', url, '--ssh-known-hosts', sshd.knownHosts], { env: { SSH_AUTH_SOCK: sock } });
+      expect(byAgent.code, byAgent.stderr).toBe(0);
+      expect(byAgent.stdout).toMatch(/demo-20260102T000000Z/);
+    } finally {
+      process.kill(agent.pid!, 'SIGKILL');
+    }
   });
 
   it('sftp:// targets are parsed strictly: no password in the URL, a path is required', async () => {

@@ -439,8 +439,8 @@ class ResumableUpload {
   private open(): Promise<{ s: Session; h: Buffer }> {
     this.handle ??= (async () => {
       const s = await this.store.session_();
-      // 'wx' first: a temp name that already exists is someone else's.
-      const h = await openFile(s.sftp, this.path, this.opened ? 'r+' : 'wx');
+      // Reopened without truncation after a reconnect: what the server acknowledged stays.
+      const h = await openFile(s.sftp, this.path, this.opened ? 'r+' : 'w');
       this.opened = true;
       return { s, h };
     })();
@@ -454,6 +454,7 @@ class ResumableUpload {
         s.sftp.write(h, chunk, 0, chunk.length, at, (err) => {
           if (gen !== this.handle) return; // an answer from a connection already given up
           if (err) return this.lost(err, s);
+          this.reconnects = 0; // progress again: a later cut gets the full number of attempts
           this.pending.delete(at);
           this.wake();
         });
@@ -502,16 +503,25 @@ class ResumableUpload {
     await this.until(() => this.pending.size < WINDOW);
   }
 
-  /** All written and acknowledged, fsynced where the server can, closed. */
+  /** All written and acknowledged, fsynced where the server can, closed (reopened if the connection dropped meanwhile). */
   async finish(): Promise<void> {
-    if (this.size === 0) await this.open(); // an empty object is still a file
     await this.until(() => this.pending.size === 0);
-    const { s, h } = await this.open();
-    await promisify<void>((cb) => s.sftp.ext_openssh_fsync(h, cb as never)).catch((e: unknown) => {
-      // Servers without fsync@openssh.com: the close below still flushes to the server's cache.
-      if (!/not supported/i.test((e as Error).message)) throw e;
-    });
-    await promisify<void>((cb) => s.sftp.close(h, cb as never));
+    for (;;) {
+      const { s, h } = await this.open(); // an empty object is still a file
+      try {
+        await promisify<void>((cb) => s.sftp.ext_openssh_fsync(h, cb as never)).catch((e: unknown) => {
+          // Servers without fsync@openssh.com: the close below still flushes to the server's cache.
+          if (isStatus(e) || !/does not support/i.test((e as Error).message)) throw e;
+        });
+        await promisify<void>((cb) => s.sftp.close(h, cb as never));
+        return;
+      } catch (e) {
+        if (isStatus(e) || ++this.reconnects >= this.store.retries()) throw e;
+        this.store.drop_(s);
+        this.handle = null;
+        await sleep(backoffMs(this.reconnects));
+      }
+    }
   }
 
   abandon(): void {
