@@ -21,7 +21,7 @@ export interface BackupConfig {
   to?: string | string[];
   s3?: { endpoint?: string; region?: string; pathStyle?: boolean; maxAttempts?: number };
   /** For sftp:// targets; secrets by file only (keyPassphraseFile, passwordFile). */
-  sftp?: { key?: string; keyPassphraseFile?: string; passwordFile?: string; knownHosts?: string; acceptNewHostKey?: boolean; timeoutSeconds?: number; maxAttempts?: number };
+  sftp?: { key?: string; keyPassphraseFile?: string; passwordFile?: string; knownHosts?: string; acceptNewHostKey?: boolean; timeoutSeconds?: number; maxAttempts?: number; remoteHash?: boolean };
   compression?: 'gzip' | 'none';
   compressionLevel?: number;
   encryption?: 'none' | { passphraseFile?: string; recipients?: string[]; identities?: string[] };
@@ -112,6 +112,7 @@ export function addStoreOptions(cmd: Command): Command {
     .option('--ssh-password-file <file>', 'sftp://: login password in FILE')
     .option('--ssh-known-hosts <file>', 'sftp://: known_hosts to check host keys against (default ~/.ssh/known_hosts)')
     .option('--ssh-accept-new-host-key', 'sftp://: add an unknown host key to --ssh-known-hosts (a changed key is still refused)')
+    .option('--sftp-remote-hash', 'sftp://: verify uploads with sha256sum run on the server (when it allows commands) instead of reading them back')
     .option('--config <file>', 'JSON config file (sources, targets, encryption, retention)');
 }
 
@@ -128,6 +129,7 @@ export function storeOptionsFrom(flags: Record<string, unknown>, cfg: BackupConf
     sshAcceptNewHostKey: (flags.sshAcceptNewHostKey as boolean | undefined) ?? cfg.sftp?.acceptNewHostKey,
     sshTimeoutMs: cfg.sftp?.timeoutSeconds !== undefined ? cfg.sftp.timeoutSeconds * 1000 : undefined,
     sshMaxAttempts: cfg.sftp?.maxAttempts,
+    sftpRemoteHash: (flags.sftpRemoteHash as boolean | undefined) ?? cfg.sftp?.remoteHash,
   };
 }
 

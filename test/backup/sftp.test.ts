@@ -98,6 +98,22 @@ describe('sftp:// target', { timeout: 180_000 }, () => {
     }
   });
 
+  it('--sftp-remote-hash verifies with sha256sum on the server, and falls back to a read-back on an SFTP-only account', async () => {
+    const r = await cli(['backup', '--from', DEMO_RDB, '--to', sshd.url('remote-hash'), ...ssh(), '--sftp-remote-hash', '--no-encrypt', '--name', 'rh', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).targets[0].verifiedBy).toBe('size + sha256sum on the server');
+    const locked = await startSshd({ sftpOnly: true });
+    try {
+      const l = await cli(['backup', '--from', DEMO_RDB, '--to', locked.url('remote-hash'), '--ssh-key', locked.clientKey, '--ssh-known-hosts', locked.knownHosts, '--sftp-remote-hash', '--no-encrypt', '--name', 'rh', '--json'], { env });
+      expect(l.code, l.stderr).toBe(0);
+      expect(JSON.parse(l.stdout).targets[0].verifiedBy).toBe('size + read-back sha256 over SFTP (the server runs no sha256sum for us)');
+      const v = await cli(['verify', '--target', locked.url('remote-hash'), '--ssh-key', locked.clientKey, '--ssh-known-hosts', locked.knownHosts, '--deep'], { env });
+      expect(v.code, v.stderr + v.stdout).toBe(0);
+    } finally {
+      await locked.destroy();
+    }
+  });
+
   it('a changed host key is exit 3 with a clear message, and nothing is written', async () => {
     const other = makeKey(work, 'other_host_key');
     const known = join(work, 'known_hosts_changed');

@@ -45,7 +45,8 @@ export function makeKey(dir: string, name: string): string {
   return p;
 }
 
-export async function startSshd(): Promise<TestSshd> {
+/** sftpOnly: the account runs nothing but SFTP (ForceCommand internal-sftp), as hardened backup hosts do. */
+export async function startSshd(opts: { sftpOnly?: boolean } = {}): Promise<TestSshd> {
   if (!existsSync(SSHD)) throw new Error(`${SSHD} not found: install the Debian package openssh-server (apt-get install openssh-server)`);
   const dir = mkdtempSync(join(tmpdir(), 'tsredis-sshd-'));
   const root = join(dir, 'data');
@@ -73,6 +74,7 @@ export async function startSshd(): Promise<TestSshd> {
       'UsePAM no',
       'StrictModes no',
       'Subsystem sftp internal-sftp',
+      ...(opts.sftpOnly ? ['ForceCommand internal-sftp'] : []),
       'LogLevel ERROR',
       '',
     ].join('\n'),

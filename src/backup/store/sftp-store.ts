@@ -218,7 +218,7 @@ export class SftpStore implements BackupStore {
    * Runs one SFTP operation while holding the connection open; a lost connection is retried on a
    * new one with backoff (every operation used this way is idempotent).
    */
-  private async op<T>(what: string, path: string, fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+  private async op<T>(what: string, path: string, fn: (sftp: SFTPWrapper, client: Client) => Promise<T>): Promise<T> {
     this.hold();
     try {
       let last: unknown;
@@ -226,7 +226,7 @@ export class SftpStore implements BackupStore {
         if (i > 0) await sleep(backoffMs(i));
         const s = await this.connect();
         try {
-          return await fn(s.sftp);
+          return await fn(s.sftp, s.client);
         } catch (e) {
           if (isStatus(e) || e instanceof ToolError) throw e;
           last = e;
@@ -332,14 +332,20 @@ export class SftpStore implements BackupStore {
         );
         const want = sent ? sent.digest('hex') : opts.bodySha256!();
         const st = await this.op('stat', tmp, (sftp) => promisify<{ size: number }>((cb) => sftp.stat(tmp, cb)));
-        const back = createHash('sha256');
-        await pipeline(new ResumableReader(this, tmp, 0, Infinity), back);
-        const got = back.digest('hex');
+        let verifiedBy = 'size + read-back sha256 over SFTP';
+        let got = this.opts.sftpRemoteHash ? await this.remoteSha256(tmp) : null;
+        if (got) verifiedBy = 'size + sha256sum on the server';
+        else {
+          if (this.opts.sftpRemoteHash) verifiedBy += ' (the server runs no sha256sum for us)';
+          const back = createHash('sha256');
+          await pipeline(new ResumableReader(this, tmp, 0, Infinity), back);
+          got = back.digest('hex');
+        }
         if (st.size !== upload.size || got !== want) {
-          throw new ToolError(`${this.where}/${name}: check after upload failed (size ${st.size}, sent ${upload.size}; read-back sha256 ${got}, expected ${want}); the object was not kept`, ExitCode.DATA);
+          throw new ToolError(`${this.where}/${name}: check after upload failed (size ${st.size}, sent ${upload.size}; sha256 ${got}, expected ${want}; ${verifiedBy}); the object was not kept`, ExitCode.DATA);
         }
         await this.op('rename', final, (sftp) => renameOver(sftp, tmp, final));
-        return { size: upload.size, sha256: want, verifiedBy: 'size + read-back sha256 over SFTP' };
+        return { size: upload.size, sha256: want, verifiedBy };
       } catch (e) {
         upload.abandon();
         await this.op('delete', tmp, (sftp) => unlinkIfThere(sftp, tmp)).catch(() => {});
@@ -348,6 +354,26 @@ export class SftpStore implements BackupStore {
     } finally {
       this.release();
     }
+  }
+
+  /**
+   * `sha256sum` run by the server (--sftp-remote-hash: no second transfer of a large object), or
+   * null when it cannot run commands (an SFTP-only account: ForceCommand internal-sftp, no shell).
+   */
+  private remoteSha256(path: string): Promise<string | null> {
+    const quoted = `'${path.replace(/'/g, "'\\''")}'`;
+    return this.op('sha256sum', path, (_sftp, client) =>
+      new Promise<string | null>((resolve) => {
+        client.exec(`sha256sum -- ${quoted}`, (err, ch) => {
+          if (err) return resolve(null);
+          let out = '';
+          ch.on('data', (d: Buffer) => (out += d.toString()));
+          ch.stderr.resume();
+          ch.on('close', (code: number | null) => resolve(code === 0 ? (/^([0-9a-f]{64}) /.exec(out)?.[1] ?? null) : null));
+          ch.end();
+        });
+      }),
+    );
   }
 
   async get(name: string, range?: { start: number; end: number }): Promise<Readable> {

@@ -74,6 +74,8 @@ export interface StoreOptions {
   sshTimeoutMs?: number;
   /** Connection attempts per operation, with backoff (also how often an upload resumes). */
   sshMaxAttempts?: number;
+  /** Verify an SFTP upload with `sha256sum` on the server when it allows commands, instead of reading it back. */
+  sftpRemoteHash?: boolean;
 }
 
 /** Picks the backend for a target (parsed strictly: see target.ts). */
