@@ -141,6 +141,19 @@ describe('sftp:// target', { timeout: 180_000 }, () => {
     expect(later.code, later.stderr).toBe(0);
   });
 
+  it('a server with several host keys is checked against the one known_hosts holds (an RSA key beside ed25519)', async () => {
+    const multi = await startSshd({ rsaHostKey: true });
+    try {
+      const known = join(work, 'known_hosts_rsa');
+      writeFileSync(known, `[127.0.0.1]:${multi.port} ${readFileSync(join(multi.dir, 'host_key_rsa.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+      const r = await cli(['backup', '--from', DEMO_RDB, '--to', multi.url('rsa'), '--ssh-key', multi.clientKey, '--ssh-known-hosts', known, '--no-encrypt', '--name', 'rsa'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readdirSync(join(multi.root, 'rsa')).some((f) => f.endsWith('.manifest.json'))).toBe(true);
+    } finally {
+      await multi.destroy();
+    }
+  });
+
   it('a key the server does not accept, or a wrong password, is exit 4', async () => {
     const stranger = makeKey(work, 'stranger_key');
     const r = await cli(['list', '--target', sshd.url('cycle/redis'), '--ssh-key', stranger, '--ssh-known-hosts', sshd.knownHosts], { env });

@@ -33,8 +33,8 @@ export interface TestSshd {
 
 const SSHD = '/usr/sbin/sshd';
 
-function keygen(path: string, comment: string): void {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+function keygen(path: string, comment: string, type = 'ed25519'): void {
+  const r = spawnSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', comment, '-f', path]);
   if (r.status !== 0) throw new Error(`ssh-keygen failed (is openssh-client installed?): ${r.stderr?.toString()}`);
 }
 
@@ -45,8 +45,11 @@ export function makeKey(dir: string, name: string): string {
   return p;
 }
 
-/** sftpOnly: the account runs nothing but SFTP (ForceCommand internal-sftp), as hardened backup hosts do. */
-export async function startSshd(opts: { sftpOnly?: boolean } = {}): Promise<TestSshd> {
+/**
+ * sftpOnly: the account runs nothing but SFTP (ForceCommand internal-sftp), as hardened backup
+ * hosts do. rsaHostKey: a second host key (RSA) beside the ed25519 one, at `${dir}/host_key_rsa.pub`.
+ */
+export async function startSshd(opts: { sftpOnly?: boolean; rsaHostKey?: boolean } = {}): Promise<TestSshd> {
   if (!existsSync(SSHD)) throw new Error(`${SSHD} not found: install the Debian package openssh-server (apt-get install openssh-server)`);
   const dir = mkdtempSync(join(tmpdir(), 'tsredis-sshd-'));
   const root = join(dir, 'data');
@@ -54,6 +57,7 @@ export async function startSshd(opts: { sftpOnly?: boolean } = {}): Promise<Test
   const port = await freePort();
   const hostKey = join(dir, 'host_key');
   keygen(hostKey, 'test-host');
+  if (opts.rsaHostKey) keygen(join(dir, 'host_key_rsa'), 'test-host', 'rsa');
   const clientKey = makeKey(dir, 'client_key');
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${clientKey}.pub`));
   const knownHosts = join(dir, 'known_hosts');
@@ -66,6 +70,7 @@ export async function startSshd(opts: { sftpOnly?: boolean } = {}): Promise<Test
       `Port ${port}`,
       'ListenAddress 127.0.0.1',
       `HostKey ${hostKey}`,
+      ...(opts.rsaHostKey ? [`HostKey ${join(dir, 'host_key_rsa')}`] : []),
       `PidFile ${pidFile}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
       'PermitRootLogin prohibit-password',

@@ -42,8 +42,14 @@ function nameMatches(field: string, name: string): boolean {
   });
 }
 
-/** Reads the file (a missing one knows no host). */
-export function checkHostKey(file: string, host: string, port: number, blob: Buffer): HostKeyVerdict {
+interface Entry {
+  revoked: boolean;
+  type: string;
+  key: string;
+}
+
+/** The file's lines for host:port (a missing file knows no host). */
+function entriesFor(file: string, host: string, port: number): Entry[] {
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -51,26 +57,36 @@ export function checkHostKey(file: string, host: string, port: number, blob: Buf
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   const name = knownHostsName(host, port);
-  const b64 = blob.toString('base64');
-  const type = keyType(blob);
-  let known = false;
-  const others: string[] = [];
+  const out: Entry[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const f = line.split(/\s+/);
     const marker = f[0]!.startsWith('@') ? f.shift()! : null;
     if (marker === '@cert-authority' || f.length < 3 || !nameMatches(f[0]!, name)) continue;
-    if (marker === '@revoked') {
-      if (f[2] === b64) return { status: 'revoked' };
-      continue;
-    }
-    if (f[1] === type && f[2] === b64) known = true;
-    else others.push(f[1]!);
+    out.push({ revoked: marker === '@revoked', type: f[1]!, key: f[2]! });
   }
-  if (known) return { status: 'known' };
+  return out;
+}
+
+export function checkHostKey(file: string, host: string, port: number, blob: Buffer): HostKeyVerdict {
+  const b64 = blob.toString('base64');
+  const type = keyType(blob);
+  const entries = entriesFor(file, host, port);
+  if (entries.some((e) => e.revoked && e.key === b64)) return { status: 'revoked' };
+  const known = entries.filter((e) => !e.revoked);
+  if (known.some((e) => e.type === type && e.key === b64)) return { status: 'known' };
   // A known host that shows another key: OpenSSH refuses it whatever the type, and so do we.
-  return others.length ? { status: 'changed', knownTypes: others } : { status: 'unknown' };
+  return known.length ? { status: 'changed', knownTypes: [...new Set(known.map((e) => e.type))] } : { status: 'unknown' };
+}
+
+/**
+ * Host key algorithms to offer first, so that a server with several host keys shows the one the
+ * file knows (as ssh orders them); ssh-rsa keys sign with rsa-sha2-512/256 today.
+ */
+export function preferredHostKeyAlgorithms(file: string, host: string, port: number): string[] {
+  const types = entriesFor(file, host, port).filter((e) => !e.revoked).map((e) => e.type);
+  return [...new Set(types.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])))];
 }
 
 /** Appends the host's key (the explicit --ssh-accept-new-host-key opt-in). */

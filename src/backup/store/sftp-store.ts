@@ -5,14 +5,17 @@ import { posix } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, type ConnectConfig, type OpenMode, type SFTPWrapper } from 'ssh2';
+import { Client, type ConnectConfig, type OpenMode, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
 import { readSecretFile } from '../../net/redis-url.js';
 import { tempPathFor } from '../../util/atomic-file.js';
 import { CryptoError, ExitCode, IoError, ToolError, UsageError, oneLine } from '../../util/errors.js';
-import { addHostKey, checkHostKey, fingerprint, knownHostsName } from './known-hosts.js';
+import { addHostKey, checkHostKey, fingerprint, knownHostsName, preferredHostKeyAlgorithms } from './known-hosts.js';
 import { TEMP_RE } from './local-store.js';
 import type { BackupStore, ObjectInfo, PutOptions, PutResult, StoreOptions, SweepOptions } from './store.js';
 import type { Target } from './target.js';
+
+/** Host key algorithms ssh2 implements (its README); a known_hosts type outside them is not offered. */
+const SSH2_HOST_KEY_ALGORITHMS = new Set<string>(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-dss']);
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02) that are answers, not a lost connection. */
 const NO_SUCH_FILE = 2;
@@ -109,6 +112,14 @@ export class SftpStore implements BackupStore {
     if (process.env.SSH_AUTH_SOCK) config.agent = process.env.SSH_AUTH_SOCK;
     if (o.sshPasswordFile) config.password = readSecretFile(o.sshPasswordFile);
     const knownHosts = o.sshKnownHosts ?? posix.join(homedir(), '.ssh', 'known_hosts');
+    try {
+      const prefer = preferredHostKeyAlgorithms(knownHosts, this.host, this.port);
+      // ssh2's prepend skips names already in its list: remove them first, then put them in front.
+      const known = prefer.filter((a): a is ServerHostKeyAlgorithm => SSH2_HOST_KEY_ALGORITHMS.has(a));
+      if (known.length) config.algorithms = { serverHostKey: { remove: known, prepend: known, append: [] } };
+    } catch {
+      // unreadable: the host key check below says so
+    }
     let problem: ToolError | null = null;
     config.hostVerifier = (key: Buffer): boolean => {
       const name = knownHostsName(this.host, this.port);
@@ -122,8 +133,13 @@ export class SftpStore implements BackupStore {
       }
       if (verdict.status === 'known') return true;
       if (verdict.status === 'unknown' && o.sshAcceptNewHostKey) {
-        addHostKey(knownHosts, this.host, this.port, key);
-        return true;
+        try {
+          addHostKey(knownHosts, this.host, this.port, key);
+          return true;
+        } catch (e) {
+          problem = new IoError(`${this.where}: cannot add the host key ${fp} to ${knownHosts}: ${oneLine(e)}`);
+          return false;
+        }
       }
       problem = new IoError(
         verdict.status === 'changed'
