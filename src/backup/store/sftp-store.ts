@@ -18,10 +18,13 @@ import type { Target } from './target.js';
 const SSH2_HOST_KEY_ALGORITHMS = new Set<string>(['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa', 'ssh-dss']);
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02) that are answers, not a lost connection. */
+const EOF = 1;
 const NO_SUCH_FILE = 2;
 /** Writes in flight per upload: enough to fill a fast link without waiting for each ack. */
 const WINDOW = 8;
 const CHUNK = 1 << 20;
+/** Reads per request: below every server's limit (OpenSSH's is 255 KiB), 8 in flight per CHUNK. */
+const READ_BLOCK = 128 << 10;
 /** A remote temp file nobody wrote for this long belongs to a dead run (pids mean nothing remotely). */
 const DEAD_WRITER_MS = 30 * 60_000;
 /** The connection is closed once idle this long, so a finished command exits. */
@@ -602,11 +605,25 @@ class ResumableReader extends Readable {
         this.handle = { s, h: await openFile(s.sftp, this.path, 'r') };
       }
       const { s, h } = this.handle;
+      // Several block reads in flight (ssh2 sends one large read as sequential requests).
       const want = Math.min(CHUNK, this.end - this.pos);
       const buf = Buffer.allocUnsafe(want);
-      const n = await new Promise<number>((resolve, reject) =>
-        s.sftp.read(h, buf, 0, want, this.pos, (err, bytes) => (err ? reject(err) : resolve(bytes))),
-      );
+      const blocks: Array<Promise<number>> = [];
+      for (let off = 0; off < want; off += READ_BLOCK) {
+        const len = Math.min(READ_BLOCK, want - off);
+        blocks.push(
+          new Promise<number>((resolve, reject) =>
+            s.sftp.read(h, buf, off, len, this.pos + off, (err, bytes) => (err ? (isStatus(err) && err.code === EOF ? resolve(0) : reject(err)) : resolve(bytes))),
+          ),
+        );
+      }
+      const got = await Promise.all(blocks);
+      // Bytes up to the first short block are contiguous (a short read means the end of the file).
+      let n = 0;
+      for (let i = 0; i < got.length; i++) {
+        n += got[i]!;
+        if (got[i]! < Math.min(READ_BLOCK, want - i * READ_BLOCK)) break;
+      }
       if (n === 0) {
         if (this.end !== Infinity) throw new IoError(`${this.store.describe()}: ${this.path} ended at byte ${this.pos}, expected ${this.end}`);
         return void this.push(null);
@@ -614,8 +631,6 @@ class ResumableReader extends Readable {
       this.pos += n;
       this.push(buf.subarray(0, n));
     } catch (e) {
-      // ssh2 reports end of file as an EOF status (1) on reads past the end.
-      if (isStatus(e) && e.code === 1 && this.end === Infinity) return void this.push(null);
       if (isStatus(e) || e instanceof ToolError || ++this.reconnects >= this.store.retries()) {
         return void this.destroy(e instanceof ToolError ? e : new IoError(`${this.store.describe()}: reading ${this.path} failed: ${oneLine(e)}`));
       }
