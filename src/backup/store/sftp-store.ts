@@ -186,6 +186,9 @@ export class SftpStore implements BackupStore {
       });
       try {
         client.connect(config);
+        // Without it, Nagle holds back all but the first of a round of small read requests until
+        // the server's delayed ACK (~40 ms per round on loopback: 1 GB read back in 40 s, not 5).
+        client.setNoDelay(true);
       } catch (e) {
         fail(e as Error);
       }
