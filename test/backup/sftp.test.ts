@@ -183,6 +183,12 @@ describe('sftp:// target', { timeout: 180_000 }, () => {
     expect(wrong.code, wrong.stderr).toBe(4);
     expect(wrong.stderr).toMatch(/cannot use --ssh-key .*locked_key/);
     expect(wrong.stderr).not.toContain('guess');
+    // A failed backup's hook never sees the key passphrase.
+    const hookEnv = join(work, 'hook.env');
+    const failed = await cli(['backup', '--from', DEMO_RDB, '--to', url, '--ssh-key', key, '--ssh-known-hosts', sshd.knownHosts, '--no-encrypt', '--name', 'locked', '--on-failure', `env > ${hookEnv}`], { env: { ...env, TSREDIS_SSH_KEY_PASSPHRASE: 'guess' } });
+    expect(failed.code, failed.stderr).toBe(4);
+    expect(readFileSync(hookEnv, 'utf8')).toMatch(/^TSREDIS_EXIT_CODE=4$/m);
+    expect(readFileSync(hookEnv, 'utf8')).not.toContain('guess');
 
     // A real ssh-agent holding the key: no --ssh-key needed.
     const sock = join(work, 'agent.sock');

@@ -33,6 +33,17 @@ const IDLE_CLOSE_MS = 250;
 interface Session {
   client: Client;
   sftp: SFTPWrapper;
+  closed: boolean;
+  /**
+   * Rejects when the connection closes. ssh2 never answers a request made on a closed channel,
+   * so every wait on this session races with it instead of hanging.
+   */
+  gone: Promise<never>;
+}
+
+/** `p`, or the session's loss, whichever comes first. */
+function onSession<T>(s: Session, p: Promise<T>): Promise<T> {
+  return s.closed ? Promise.reject(new Error('connection closed')) : Promise.race([p, s.gone]);
 }
 
 /** The server could not be reached after every attempt (callers name the operation). */
@@ -181,7 +192,18 @@ export class SftpStore implements BackupStore {
         client.sftp((err, sftp) => {
           if (err) return fail(err);
           settled = true;
-          resolve({ client, sftp });
+          let markGone!: (e: Error) => void;
+          const gone = new Promise<never>((_, reject) => (markGone = reject));
+          gone.catch(() => {});
+          const session: Session = { client, sftp, closed: false, gone };
+          const onClose = (): void => {
+            if (session.closed) return;
+            session.closed = true;
+            markGone(new Error('connection closed'));
+          };
+          client.on('close', onClose);
+          sftp.on('close', onClose);
+          resolve(session);
         });
       });
       try {
@@ -248,7 +270,7 @@ export class SftpStore implements BackupStore {
         if (i > 0) await sleep(backoffMs(i));
         const s = await this.connect();
         try {
-          return await fn(s.sftp, s.client);
+          return await onSession(s, fn(s.sftp, s.client));
         } catch (e) {
           if (isStatus(e) || e instanceof ToolError) throw e;
           last = e;
@@ -488,7 +510,7 @@ class ResumableUpload {
     this.handle ??= (async () => {
       const s = await this.store.session_();
       // Reopened without truncation after a reconnect: what the server acknowledged stays.
-      const h = await openFile(s.sftp, this.path, this.opened ? 'r+' : 'w');
+      const h = await onSession(s, openFile(s.sftp, this.path, this.opened ? 'r+' : 'w'));
       this.opened = true;
       return { s, h };
     })();
@@ -496,20 +518,27 @@ class ResumableUpload {
   }
 
   private send(at: number, chunk: Buffer): void {
-    this.open().then(
-      ({ s, h }) => {
-        const gen = this.handle;
-        s.sftp.write(h, chunk, 0, chunk.length, at, (err) => {
-          if (gen !== this.handle) return; // an answer from a connection already given up
-          if (err) return this.lost(err, s);
-          this.reconnects = 0; // progress again: a later cut gets the full number of attempts
-          this.pending.delete(at);
-          this.wake();
-        });
+    const gen = this.open();
+    // Answers from a connection already given up are ignored (the chunk is still pending and is sent again).
+    gen.then(
+      ({ s, h }) =>
+        onSession(s, promisify<void>((cb) => s.sftp.write(h, chunk, 0, chunk.length, at, cb as never))).then(
+          () => {
+            if (gen !== this.handle) return;
+            this.reconnects = 0; // progress again: a later cut gets the full number of attempts
+            this.pending.delete(at);
+            this.wake();
+          },
+          (err: unknown) => {
+            if (gen === this.handle) this.lost(err, s);
+          },
+        ),
+      (err: unknown) => {
+        if (gen === this.handle) this.lost(err, null);
       },
-      (err: unknown) => this.lost(err, null),
     );
   }
+
 
   private lost(err: unknown, s: Session | null): void {
     if (this.failure) return;
@@ -557,11 +586,11 @@ class ResumableUpload {
     for (;;) {
       const { s, h } = await this.open(); // an empty object is still a file
       try {
-        await promisify<void>((cb) => s.sftp.ext_openssh_fsync(h, cb as never)).catch((e: unknown) => {
+        await onSession(s, promisify<void>((cb) => s.sftp.ext_openssh_fsync(h, cb as never))).catch((e: unknown) => {
           // Servers without fsync@openssh.com: the close below still flushes to the server's cache.
           if (isStatus(e) || !/does not support/i.test((e as Error).message)) throw e;
         });
-        await promisify<void>((cb) => s.sftp.close(h, cb as never));
+        await onSession(s, promisify<void>((cb) => s.sftp.close(h, cb as never)));
         return;
       } catch (e) {
         if (isStatus(e) || ++this.reconnects >= this.store.retries()) throw e;
@@ -605,7 +634,7 @@ class ResumableReader extends Readable {
     try {
       if (!this.handle) {
         const s = await this.store.session_();
-        this.handle = { s, h: await openFile(s.sftp, this.path, 'r') };
+        this.handle = { s, h: await onSession(s, openFile(s.sftp, this.path, 'r')) };
       }
       const { s, h } = this.handle;
       // Several block reads in flight (ssh2 sends one large read as sequential requests).
@@ -620,7 +649,7 @@ class ResumableReader extends Readable {
           ),
         );
       }
-      const got = await Promise.all(blocks);
+      const got = await onSession(s, Promise.all(blocks));
       // Bytes up to the first short block are contiguous (a short read means the end of the file).
       let n = 0;
       for (let i = 0; i < got.length; i++) {

@@ -59,8 +59,8 @@ Examples (secrets come from files or the environment, never arguments):
   tsredis-ops backup --config /etc/tsredis-ops.json        # from cron
 
 Exit codes: 0 ok; 1 RDB damaged or a copy failed verification; 2 usage; 3 source or target
-unreachable (upload failed after retries); 4 encryption key/passphrase or Redis password
-problem; 5 refused (a backup with this name and time already exists, or the source is a Redis
+unreachable (upload failed after retries), or an SSH host key unknown or changed; 4 encryption
+key/passphrase, Redis password, or SSH key/password problem; 5 refused (a backup with this name and time already exists, or the source is a Redis
 Cluster node whose RDB holds one shard: --shard-only takes it alone).`,
   );
   cmd.action(
