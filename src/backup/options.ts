@@ -18,10 +18,11 @@ export interface BackupConfig {
   from?: string;
   /** Several sources in one run, each with its own name. */
   sources?: Array<{ name?: string; from: string; passwordFile?: string; rdbPath?: string }>;
-  to?: string | string[];
-  s3?: { endpoint?: string; region?: string; pathStyle?: boolean; maxAttempts?: number };
+  /** A target, or { url, s3, sftp } with options for that target alone (over the top-level ones). */
+  to?: TargetEntry | TargetEntry[];
+  s3?: S3Config;
   /** For sftp:// targets; secrets by file only (keyPassphraseFile, passwordFile). */
-  sftp?: { key?: string; keyPassphraseFile?: string; passwordFile?: string; knownHosts?: string; acceptNewHostKey?: boolean; timeoutSeconds?: number; maxAttempts?: number; remoteHash?: boolean };
+  sftp?: SftpConfig;
   compression?: 'gzip' | 'none';
   compressionLevel?: number;
   encryption?: 'none' | { passphraseFile?: string; recipients?: string[]; identities?: string[] };
@@ -31,6 +32,10 @@ export interface BackupConfig {
   onFailure?: string;
   webhook?: string;
 }
+
+type S3Config = { endpoint?: string; region?: string; pathStyle?: boolean; maxAttempts?: number };
+type SftpConfig = { key?: string; keyPassphraseFile?: string; passwordFile?: string; knownHosts?: string; acceptNewHostKey?: boolean; timeoutSeconds?: number; maxAttempts?: number; remoteHash?: boolean };
+type TargetEntry = string | { url: string; s3?: S3Config; sftp?: SftpConfig };
 
 const COUNT_RULES = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 const WITHIN_RULES = ['keepWithin', 'keepWithinHourly', 'keepWithinDaily', 'keepWithinWeekly', 'keepWithinMonthly', 'keepWithinYearly'] as const;
@@ -116,7 +121,19 @@ export function addStoreOptions(cmd: Command): Command {
     .option('--config <file>', 'JSON config file (sources, targets, encryption, retention)');
 }
 
-export function storeOptionsFrom(flags: Record<string, unknown>, cfg: BackupConfig = {}): StoreOptions {
+/** The config's "to" as a list; an object entry must have a url. */
+function targetEntries(cfg: BackupConfig): TargetEntry[] {
+  const entries = cfg.to === undefined ? [] : Array.isArray(cfg.to) ? cfg.to : [cfg.to];
+  for (const e of entries) {
+    if (typeof e !== 'string' && typeof e?.url !== 'string') throw new UsageError(`config "to": expected a target or { "url": TARGET, "s3": {…}, "sftp": {…} }, got ${JSON.stringify(e)}`);
+  }
+  return entries;
+}
+
+/** Store options for `target`: flags over the config's entry for that target over the config's top level. */
+export function storeOptionsFrom(flags: Record<string, unknown>, config: BackupConfig = {}, target?: string): StoreOptions {
+  const own = targetEntries(config).find((e) => typeof e === 'object' && e.url === target);
+  const cfg = typeof own === 'object' ? { ...config, s3: { ...config.s3, ...own.s3 }, sftp: { ...config.sftp, ...own.sftp } } : config;
   return {
     s3Endpoint: (flags.s3Endpoint as string | undefined) ?? cfg.s3?.endpoint,
     s3Region: (flags.s3Region as string | undefined) ?? cfg.s3?.region,
@@ -162,7 +179,8 @@ export async function decryptionKeysFrom(flags: Record<string, unknown>, cfg: Ba
 
 export function targetsFrom(flags: Record<string, unknown>, cfg: BackupConfig = {}): string[] {
   const flag = flags.to ?? flags.target;
-  const list = flag !== undefined ? (Array.isArray(flag) ? flag : [flag]) : cfg.to === undefined ? [] : Array.isArray(cfg.to) ? cfg.to : [cfg.to];
+  const fromCfg = targetEntries(cfg).map((e) => (typeof e === 'object' ? e.url : e));
+  const list = flag !== undefined ? (Array.isArray(flag) ? flag : [flag]) : fromCfg;
   if (list.length === 0) throw new UsageError('no target: give --to DIR|s3://bucket/prefix|sftp://user@host/path (or "to" in --config)');
   // Refused before any work starts: a typo must not become a local directory of that name.
   for (const t of list as string[]) parseTarget(t);

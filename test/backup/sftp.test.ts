@@ -98,6 +98,41 @@ describe('sftp:// target', { timeout: 180_000 }, () => {
     }
   });
 
+  it('a config file with three targets (directory, S3, SFTP) and per-target options, as in the README cron example', async () => {
+    const dirTarget = join(work, 'cfg-dir');
+    const sftpTarget = sshd.url('cfg');
+    const config = join(work, 'tsredis-ops.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        sources: [{ name: 'cache', from: DEMO_RDB }],
+        to: [
+          dirTarget,
+          { url: 's3://backups/cfg', s3: { endpoint: s3.endpoint, pathStyle: true } },
+          { url: sftpTarget, sftp: { key: sshd.clientKey, knownHosts: sshd.knownHosts } },
+        ],
+        // Top-level SFTP options the SFTP entry overrides: with these alone the host key is unknown.
+        sftp: { knownHosts: join(work, 'no-such-known-hosts') },
+        encryption: { passphraseFile: passFile },
+        retention: { keepLast: 2 },
+      }),
+    );
+    const e = { ...env, ...s3.env };
+    const r = await cli(['backup', '--config', config, '--json'], { env: e });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).targets.map((t: { target: string; ok: boolean }) => [t.target, t.ok])).toEqual([
+      [dirTarget, true],
+      ['s3://backups/cfg', true],
+      [sftpTarget, true],
+    ]);
+    // list and verify --deep take the same per-target options from the config.
+    const l = await cli(['list', '--config', config, '--json'], { env: e });
+    expect(l.code, l.stderr).toBe(0);
+    const v = await cli(['verify', '--config', config, '--deep'], { env: e });
+    expect(v.code, v.stderr + v.stdout).toBe(0);
+    expect(readdirSync(join(sshd.root, 'cfg')).filter((f) => f.endsWith('.manifest.json'))).toHaveLength(1);
+  });
+
   it('--sftp-remote-hash verifies with sha256sum on the server, and falls back to a read-back on an SFTP-only account', async () => {
     const r = await cli(['backup', '--from', DEMO_RDB, '--to', sshd.url('remote-hash'), ...ssh(), '--sftp-remote-hash', '--no-encrypt', '--name', 'rh', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);

@@ -103,7 +103,7 @@ Cluster node whose RDB holds one shard: --shard-only takes it alone).`,
             name,
             source: s.from,
             targets,
-            storeOptions: storeOptionsFrom(flags, cfg),
+            storeOptions: (target) => storeOptionsFrom(flags, cfg, target),
             sourceOptions: {
               passwordFile: (flags.passwordFile as string | undefined) ?? s.passwordFile ?? cfg.passwordFile,
               rdbPath: (flags.rdbPath as string | undefined) ?? s.rdbPath ?? cfg.rdbPath,

@@ -20,7 +20,7 @@ export function register(program: Command): void {
       const cfg = await loadConfig(flags.config as string | undefined);
       const all: unknown[] = [];
       for (const target of targetsFrom(flags, cfg)) {
-        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
         const { backups, incomplete } = await readCatalog(store, flags.name as string | undefined);
         if (flags.json) {
           all.push({ target: store.describe(), backups: backups.map((b) => b.manifest), incomplete });

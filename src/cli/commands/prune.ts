@@ -32,7 +32,7 @@ export function register(program: Command): void {
       const reports: Array<PruneReport & { leftovers: string[] }> = [];
       const warn = (line: string): void => void process.stderr.write(`tsredis-ops: ${line}\n`);
       for (const target of targetsFrom(flags, cfg)) {
-        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
         const name = flags.name as string | undefined;
         const report = { ...(await pruneTarget(store, policy, { name, dryRun: !!flags.dryRun })), leftovers: await sweepDebris(store, { name, staleAfter, dryRun: !!flags.dryRun, warn }) };
         reports.push(report);

@@ -148,7 +148,7 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   let origin: Record<string, unknown> = {};
   if (f.from) {
     const before = f.before ? parseTakenAt(f.before) : undefined;
-    const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg), keys, f.tmpDir);
+    const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
     staged = s;
     origin = { backup: s.entry.manifest.object, takenAt: s.entry.manifest.takenAt, checked: s.checked };
     progress.log(`${s.where}/${s.entry.manifest.object} (taken ${s.entry.manifest.takenAt}): ${s.checked.join(', ')} ok`);

@@ -32,7 +32,7 @@ export function register(program: Command): void {
       const { verifyBackup } = await import('../../backup/verify-backup.js');
       const results: Array<VerifyResult & { target: string }> = [];
       for (const target of targetsFrom(flags, cfg)) {
-        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
         const { backups } = await readCatalog(store, flags.name as string | undefined);
         const chosen = flags.all
           ? backups
