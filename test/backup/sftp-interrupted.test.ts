@@ -40,7 +40,10 @@ beforeAll(async () => {
   writeFileSync(smallPath, small);
   await stopAllRedis();
 }, 120_000);
+/** Runs this file started: one that hangs must not outlive the suite. */
+const children = new Set<ChildProcess>();
 afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) process.kill(c.pid!, 'SIGKILL');
   await stopAllRedis();
   await sshd?.destroy();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -56,6 +59,7 @@ function pacedBackup(args: string[]): { child: ChildProcess; stderr: () => strin
     env: { ...process.env, TSREDIS_PASSPHRASE: '', SSH_AUTH_SOCK: '' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  children.add(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin!.on('error', () => {});
@@ -144,6 +148,7 @@ describe('SFTP uploads interrupted', { timeout: 300_000 }, () => {
         env: { ...process.env, SSH_AUTH_SOCK: '' },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
+      children.add(child);
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
