@@ -18,8 +18,11 @@ export interface BackupConfig {
   from?: string;
   /** Several sources in one run, each with its own name. */
   sources?: Array<{ name?: string; from: string; passwordFile?: string; rdbPath?: string }>;
-  to?: string | string[];
-  s3?: { endpoint?: string; region?: string; pathStyle?: boolean; maxAttempts?: number };
+  /** A target, or { url, s3, sftp } with options for that target alone (over the top-level ones). */
+  to?: TargetEntry | TargetEntry[];
+  s3?: S3Config;
+  /** For sftp:// targets; secrets by file only (keyPassphraseFile, passwordFile). */
+  sftp?: SftpConfig;
   compression?: 'gzip' | 'none';
   compressionLevel?: number;
   encryption?: 'none' | { passphraseFile?: string; recipients?: string[]; identities?: string[] };
@@ -29,6 +32,10 @@ export interface BackupConfig {
   onFailure?: string;
   webhook?: string;
 }
+
+type S3Config = { endpoint?: string; region?: string; pathStyle?: boolean; maxAttempts?: number };
+type SftpConfig = { key?: string; keyPassphraseFile?: string; passwordFile?: string; knownHosts?: string; acceptNewHostKey?: boolean; timeoutSeconds?: number; maxAttempts?: number; remoteHash?: boolean };
+type TargetEntry = string | { url: string; s3?: S3Config; sftp?: SftpConfig };
 
 const COUNT_RULES = ['keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly'] as const;
 const WITHIN_RULES = ['keepWithin', 'keepWithinHourly', 'keepWithinDaily', 'keepWithinWeekly', 'keepWithinMonthly', 'keepWithinYearly'] as const;
@@ -105,15 +112,41 @@ export function addStoreOptions(cmd: Command): Command {
     .option('--s3-endpoint <url>', 'S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, else AWS)')
     .option('--s3-region <region>', 'S3 region (default: AWS_REGION, else us-east-1)')
     .option('--s3-path-style', 'path-style S3 addressing (MinIO, Ceph, most self-hosted stores)')
+    .option('--ssh-key <file>', 'sftp://: private key file (passphrase from --ssh-key-passphrase-file or TSREDIS_SSH_KEY_PASSPHRASE; SSH_AUTH_SOCK is used too)')
+    .option('--ssh-key-passphrase-file <file>', 'sftp://: passphrase of --ssh-key')
+    .option('--ssh-password-file <file>', 'sftp://: login password in FILE')
+    .option('--ssh-known-hosts <file>', 'sftp://: known_hosts to check host keys against (default ~/.ssh/known_hosts)')
+    .option('--ssh-accept-new-host-key', 'sftp://: add an unknown host key to --ssh-known-hosts (a changed key is still refused)')
+    .option('--sftp-remote-hash', 'sftp://: verify uploads with sha256sum run on the server (when it allows commands) instead of reading them back')
     .option('--config <file>', 'JSON config file (sources, targets, encryption, retention)');
 }
 
-export function storeOptionsFrom(flags: Record<string, unknown>, cfg: BackupConfig = {}): StoreOptions {
+/** The config's "to" as a list; an object entry must have a url. */
+function targetEntries(cfg: BackupConfig): TargetEntry[] {
+  const entries = cfg.to === undefined ? [] : Array.isArray(cfg.to) ? cfg.to : [cfg.to];
+  for (const e of entries) {
+    if (typeof e !== 'string' && typeof e?.url !== 'string') throw new UsageError(`config "to": expected a target or { "url": TARGET, "s3": {…}, "sftp": {…} }, got ${JSON.stringify(e)}`);
+  }
+  return entries;
+}
+
+/** Store options for `target`: flags over the config's entry for that target over the config's top level. */
+export function storeOptionsFrom(flags: Record<string, unknown>, config: BackupConfig = {}, target?: string): StoreOptions {
+  const own = targetEntries(config).find((e) => typeof e === 'object' && e.url === target);
+  const cfg = typeof own === 'object' ? { ...config, s3: { ...config.s3, ...own.s3 }, sftp: { ...config.sftp, ...own.sftp } } : config;
   return {
     s3Endpoint: (flags.s3Endpoint as string | undefined) ?? cfg.s3?.endpoint,
     s3Region: (flags.s3Region as string | undefined) ?? cfg.s3?.region,
     s3PathStyle: (flags.s3PathStyle as boolean | undefined) ?? cfg.s3?.pathStyle,
     s3MaxAttempts: cfg.s3?.maxAttempts,
+    sshKey: (flags.sshKey as string | undefined) ?? cfg.sftp?.key,
+    sshKeyPassphraseFile: (flags.sshKeyPassphraseFile as string | undefined) ?? cfg.sftp?.keyPassphraseFile,
+    sshPasswordFile: (flags.sshPasswordFile as string | undefined) ?? cfg.sftp?.passwordFile,
+    sshKnownHosts: (flags.sshKnownHosts as string | undefined) ?? cfg.sftp?.knownHosts,
+    sshAcceptNewHostKey: (flags.sshAcceptNewHostKey as boolean | undefined) ?? cfg.sftp?.acceptNewHostKey,
+    sshTimeoutMs: cfg.sftp?.timeoutSeconds !== undefined ? cfg.sftp.timeoutSeconds * 1000 : undefined,
+    sshMaxAttempts: cfg.sftp?.maxAttempts,
+    sftpRemoteHash: (flags.sftpRemoteHash as boolean | undefined) ?? cfg.sftp?.remoteHash,
   };
 }
 
@@ -146,8 +179,9 @@ export async function decryptionKeysFrom(flags: Record<string, unknown>, cfg: Ba
 
 export function targetsFrom(flags: Record<string, unknown>, cfg: BackupConfig = {}): string[] {
   const flag = flags.to ?? flags.target;
-  const list = flag !== undefined ? (Array.isArray(flag) ? flag : [flag]) : cfg.to === undefined ? [] : Array.isArray(cfg.to) ? cfg.to : [cfg.to];
-  if (list.length === 0) throw new UsageError('no target: give --to DIR|s3://bucket/prefix (or "to" in --config)');
+  const fromCfg = targetEntries(cfg).map((e) => (typeof e === 'object' ? e.url : e));
+  const list = flag !== undefined ? (Array.isArray(flag) ? flag : [flag]) : fromCfg;
+  if (list.length === 0) throw new UsageError('no target: give --to DIR|s3://bucket/prefix|sftp://user@host/path (or "to" in --config)');
   // Refused before any work starts: a typo must not become a local directory of that name.
   for (const t of list as string[]) parseTarget(t);
   return list as string[];

@@ -23,7 +23,8 @@ export interface BackupRequest {
   name: string;
   source: string;
   targets: string[];
-  storeOptions?: StoreOptions;
+  /** One set for every target, or per target (a config file's per-target options). */
+  storeOptions?: StoreOptions | ((target: string) => StoreOptions);
   sourceOptions?: SourceOptions;
   compression: Compression;
   compressionLevel?: number;
@@ -89,7 +90,8 @@ function exitCodeOf(e: unknown): number {
  */
 export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   const log = req.log ?? (() => {});
-  const stores = await Promise.all(req.targets.map((t) => openStore(t, req.storeOptions)));
+  const optionsFor = (t: string): StoreOptions | undefined => (typeof req.storeOptions === 'function' ? req.storeOptions(t) : req.storeOptions);
+  const stores = await Promise.all(req.targets.map((t) => openStore(t, optionsFor(t))));
   const takenAt = req.takenAt ?? new Date(Math.floor(Date.now() / 1000) * 1000);
   const stem = stemFor(req.name, takenAt);
   const encrypted = req.encryption.mode !== 'none';

@@ -19,7 +19,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const REMOTE_LOOKING = ['scp:user@127.0.0.1:/x', 'backuphost:/srv/backups', 'root@backuphost:backups', 'sftp:box/dir', 'ftp://host/dir', 'sftp://host/dir'];
+const REMOTE_LOOKING = ['scp:user@127.0.0.1:/x', 'backuphost:/srv/backups', 'root@backuphost:backups', 'sftp:box/dir', 'ftp://host/dir', 'ftp://x', 'host:/x'];
 
 describe('strict target parsing', { timeout: 120_000 }, () => {
   it.each(REMOTE_LOOKING)('backup --to %s is refused with exit 2 and a hint; nothing is created', async (target) => {

@@ -116,7 +116,8 @@ export class LocalStore implements BackupStore {
   }
 }
 
-const TEMP_RE = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/;
+/** withAtomicFile's temp names (tempPathFor), which the SFTP store uses too. */
+export const TEMP_RE = /^\.(.+)\.tmp-(\d+)-[0-9a-f]+$/;
 const DEAD_WRITER_MS = 60_000;
 
 function pidAlive(pid: number): boolean {

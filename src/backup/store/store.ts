@@ -62,6 +62,20 @@ export interface StoreOptions {
   s3PathStyle?: boolean;
   /** Attempts per S3 request (the SDK retries with backoff). */
   s3MaxAttempts?: number;
+  /** SSH private key file for sftp:// targets (passphrase from sshKeyPassphraseFile or TSREDIS_SSH_KEY_PASSPHRASE). */
+  sshKey?: string;
+  sshKeyPassphraseFile?: string;
+  sshPasswordFile?: string;
+  /** known_hosts file (default ~/.ssh/known_hosts); unknown and changed host keys are refused. */
+  sshKnownHosts?: string;
+  /** Append an unknown host key to sshKnownHosts instead of refusing it (a changed one is still refused). */
+  sshAcceptNewHostKey?: boolean;
+  /** Connection and handshake timeout. */
+  sshTimeoutMs?: number;
+  /** Connection attempts per operation, with backoff (also how often an upload resumes). */
+  sshMaxAttempts?: number;
+  /** Verify an SFTP upload with `sha256sum` on the server when it allows commands, instead of reading it back. */
+  sftpRemoteHash?: boolean;
 }
 
 /** Picks the backend for a target (parsed strictly: see target.ts). */
@@ -70,6 +84,10 @@ export async function openStore(text: string, opts: StoreOptions = {}): Promise<
   if (target.kind === 's3') {
     const { S3Store } = await import('./s3-store.js');
     return S3Store.fromTarget(target, opts);
+  }
+  if (target.kind === 'sftp') {
+    const { SftpStore } = await import('./sftp-store.js');
+    return SftpStore.fromTarget(target, opts);
   }
   const { LocalStore } = await import('./local-store.js');
   return new LocalStore(target.path);

@@ -28,10 +28,10 @@ export function register(program: Command): void {
     .description(
       `Back up one RDB in one pass: it is parsed (structure + CRC-64), hashed (sha256, sha1), compressed, encrypted (OpenPGP, readable by plain gpg -d), hashed again and streamed to every target at once. Each target verifies its copy (size + ETag md5 or a read-back sha256) before the manifest is written last, then a <name>.last-success.json marker, then the retention policy (if any) is applied.
 
-SOURCE is an RDB file (read through one open descriptor: safe while Redis renames a new dump over it), - for an RDB on stdin, bgsave:redis://host:port (BGSAVE, wait until LASTSAVE moves, read the node's file) or redis://host:port (a fresh RDB over the replication protocol, no disk access). TARGET is a directory or s3://bucket/prefix.`,
+SOURCE is an RDB file (read through one open descriptor: safe while Redis renames a new dump over it), - for an RDB on stdin, bgsave:redis://host:port (BGSAVE, wait until LASTSAVE moves, read the node's file) or redis://host:port (a fresh RDB over the replication protocol, no disk access). TARGET is a directory, s3://bucket/prefix or sftp://[user@]host[:port]/path (host key checked against known_hosts; key, agent or password file).`,
     )
     .option('--from <source>', 'RDB file, - (stdin), bgsave:redis://host:port or redis://host:port')
-    .option('--to <target>', 'directory or s3://bucket/prefix (repeat for several targets)', collect)
+    .option('--to <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path (repeat for several targets)', collect)
     .option('--name <name>', 'backup name (default: the file name without .rdb, or host-port)')
     .option('--taken-at <iso>', 'label the snapshot with this time instead of now (importing old dumps)')
     .option('--compress <gzip|none>', 'compression (default gzip)')
@@ -59,8 +59,8 @@ Examples (secrets come from files or the environment, never arguments):
   tsredis-ops backup --config /etc/tsredis-ops.json        # from cron
 
 Exit codes: 0 ok; 1 RDB damaged or a copy failed verification; 2 usage; 3 source or target
-unreachable (upload failed after retries); 4 encryption key/passphrase or Redis password
-problem; 5 refused (a backup with this name and time already exists, or the source is a Redis
+unreachable (upload failed after retries), or an SSH host key unknown or changed; 4 encryption
+key/passphrase, Redis password, or SSH key/password problem; 5 refused (a backup with this name and time already exists, or the source is a Redis
 Cluster node whose RDB holds one shard: --shard-only takes it alone).`,
   );
   cmd.action(
@@ -103,7 +103,7 @@ Cluster node whose RDB holds one shard: --shard-only takes it alone).`,
             name,
             source: s.from,
             targets,
-            storeOptions: storeOptionsFrom(flags, cfg),
+            storeOptions: (target) => storeOptionsFrom(flags, cfg, target),
             sourceOptions: {
               passwordFile: (flags.passwordFile as string | undefined) ?? s.passwordFile ?? cfg.passwordFile,
               rdbPath: (flags.rdbPath as string | undefined) ?? s.rdbPath ?? cfg.rdbPath,

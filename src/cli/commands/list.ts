@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .command('list')
     .summary('list the backups on a target')
     .description('List complete backups (those with a manifest) on a target, newest first, and objects left without a manifest. A target that does not exist or cannot be listed is exit 3, never "0 backup(s)".')
-    .option('--target <target>', 'directory or s3://bucket/prefix')
+    .option('--target <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path')
     .option('--name <name>', 'only backups with this name')
     .option('--json', 'print JSON');
   addStoreOptions(cmd);
@@ -29,7 +29,7 @@ Examples:
       const cfg = await loadConfig(flags.config as string | undefined);
       const all: unknown[] = [];
       for (const target of targetsFrom(flags, cfg)) {
-        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
         const { backups, incomplete } = await readCatalog(store, flags.name as string | undefined);
         if (flags.json) {
           all.push({ target: store.describe(), backups: backups.map((b) => b.manifest), incomplete });

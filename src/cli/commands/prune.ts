@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .description(
       `Apply a retention policy with restic's "forget" semantics, in UTC: rules are ORed; each count rule keeps the newest backup of each of the N most recent hours/days/weeks/months/years that hold backups (-1 = all); the oldest backup is kept while a count rule has budget left; the within rules measure back from the newest backup. Each backup name is pruned on its own, and its newest backup is never removed. Durations: 36h, 2d, 60d, 1y6m.`,
     )
-    .option('--target <target>', 'directory or s3://bucket/prefix')
+    .option('--target <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path')
     .option('--name <name>', 'only backups with this name')
     .option('--dry-run', 'show what would be removed, remove nothing')
     .option('--stale-after <duration>', `also remove leftovers of killed backups (temp files, unfinished S3 uploads, objects without a manifest) older than this (default ${DEFAULT_STALE_AFTER})`)
@@ -32,7 +32,7 @@ export function register(program: Command): void {
       const reports: Array<PruneReport & { leftovers: string[] }> = [];
       const warn = (line: string): void => void process.stderr.write(`tsredis-ops: ${line}\n`);
       for (const target of targetsFrom(flags, cfg)) {
-        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
         const name = flags.name as string | undefined;
         const report = { ...(await pruneTarget(store, policy, { name, dryRun: !!flags.dryRun })), leftovers: await sweepDebris(store, { name, staleAfter, dryRun: !!flags.dryRun, warn }) };
         reports.push(report);

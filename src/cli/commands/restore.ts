@@ -92,7 +92,7 @@ export function register(program: Command): void {
     .summary('restore a backup onto a running node, a cluster, or a data directory')
     .description('Restore an RDB backup onto a running Redis (standalone or cluster) or into a data directory, and prove it.')
     .argument('[file]', 'backup file (RDB, gzip and/or OpenPGP, detected from content), or a replicate directory')
-    .option('--from <store>', 'a backup store: directory or s3://bucket/prefix (with --backup or --latest)')
+    .option('--from <store>', 'a backup store: directory, s3://bucket/prefix or sftp://[user@]host[:port]/path (with --backup or --latest)')
     .option('--backup <name>', 'with --from: which backup (stem, object or manifest name; or a backup name for its newest)')
     .option('--latest', 'with --from: the newest backup')
     .option('--before <iso>', 'with --from: only backups taken before this time (e.g. 2026-03-01T00:00:00Z)')
@@ -148,7 +148,7 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   let origin: Record<string, unknown> = {};
   if (f.from) {
     const before = f.before ? parseTakenAt(f.before) : undefined;
-    const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg), keys, f.tmpDir);
+    const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
     staged = s;
     origin = { backup: s.entry.manifest.object, takenAt: s.entry.manifest.takenAt, checked: s.checked };
     progress.log(`${s.where}/${s.entry.manifest.object} (taken ${s.entry.manifest.takenAt}): ${s.checked.join(', ')} ok`);

@@ -15,7 +15,7 @@ export function register(program: Command): void {
       `Re-read a stored backup and check its size and sha256 against the manifest. --deep also decrypts, decompresses and fully parses the RDB (CRC-64 included) and checks the plain sha256, sha1 and key count, in the same single read. Without NAME, --latest is assumed.`,
     )
     .argument('[name]', 'backup object or manifest name (or its stem)')
-    .option('--target <target>', 'directory or s3://bucket/prefix')
+    .option('--target <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path')
     .option('--latest', 'the newest backup (per backup name with --name)')
     .option('--all', 'every backup on the target')
     .option('--name <name>', 'only backups with this backup name')
@@ -42,7 +42,7 @@ Examples (the passphrase comes from a file or TSREDIS_PASSPHRASE, never an argum
       const { verifyBackup } = await import('../../backup/verify-backup.js');
       const results: Array<VerifyResult & { target: string }> = [];
       for (const target of targetsFrom(flags, cfg)) {
-        const store = await openStore(target, storeOptionsFrom(flags, cfg));
+        const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
         const { backups } = await readCatalog(store, flags.name as string | undefined);
         const chosen = flags.all
           ? backups
