@@ -175,8 +175,13 @@ async function splitHead(input: Readable, n: number): Promise<{ head: Buffer; st
   }
   const head = Buffer.concat(chunks);
   async function* all(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    try {
+      if (head.length) yield head;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } finally {
+      // A decryption that stops early (wrong key) destroys this stream: close the input with it.
+      await it.return?.();
+    }
   }
   return { head, stream: Readable.from(all(), { objectMode: false, highWaterMark: 1 << 20 }) };
 }
