@@ -1,17 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RdbKey } from '../../src/codec/rdb/model.js';
 import { parseFrameAt } from '../../src/codec/resp/parser.js';
 import { JsonOut } from '../../src/inspect/json-out.js';
 import { writeKeyJson } from '../../src/inspect/key-json.js';
-import { dumpRdb } from '../../src/inspect/rdb-dump.js';
 import { ByteSource } from '../../src/util/byte-source.js';
 import { keysOf, readAll } from '../codec/rdb-read/corpus-helpers.js';
 import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
+import { collectGarbage, dumpWithHeapPeak } from './big-key-rdb.js';
 
 /**
  * rdb-dump of one big stream written by a real server (ENTRIES entries, a few deleted, a group
@@ -44,16 +42,7 @@ beforeAll(async () => {
   await server.stop();
 }, 120_000);
 
-/** The dump's output, and the highest heap use seen when its chunks arrived. */
-async function dump(format: 'jsonl' | 'resp'): Promise<{ out: Buffer; heapPeak: number }> {
-  const parts: Buffer[] = [];
-  let heapPeak = 0;
-  await dumpRdb(ByteSource.fromBuffer(rdb, 'stream.rdb'), { format, encoding: 'utf8' }, (c) => {
-    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-    parts.push(Buffer.from(c));
-  });
-  return { out: Buffer.concat(parts), heapPeak };
-}
+const dump = (format: 'jsonl' | 'resp'): Promise<{ out: Buffer; heapPeak: number }> => dumpWithHeapPeak(rdb, format);
 
 describe('rdb-dump of a big stream', () => {
   it('--format resp | redis-cli --pipe gives the same DEBUG DIGEST: an XADD per entry, then the group state', async () => {
@@ -95,10 +84,7 @@ describe('rdb-dump of a big stream', () => {
 
   for (const format of ['resp', 'jsonl'] as const) {
     it(`--format ${format} does not decode the stream: heap growth far below what the decoded value takes`, async () => {
-      // Measured from a collected heap, so earlier garbage neither hides growth nor passes for it.
-      v8.setFlagsFromString('--expose-gc');
-      const gc = vm.runInNewContext('gc') as () => void;
-      gc();
+      collectGarbage();
       const before = process.memoryUsage().heapUsed;
       const records = await readAll(ByteSource.fromBuffer(rdb, 'stream.rdb'));
       const model = process.memoryUsage().heapUsed - before;
@@ -106,7 +92,7 @@ describe('rdb-dump of a big stream', () => {
       records.length = 0;
       const bound = 24 << 20;
       expect(model).toBeGreaterThan(2 * bound);
-      gc();
+      collectGarbage();
       const start = process.memoryUsage().heapUsed;
       const { heapPeak } = await dump(format);
       expect(heapPeak - start).toBeLessThan(bound);
