@@ -1,17 +1,17 @@
 import { RdbType, redisTypeOf } from '../codec/rdb/constants.js';
 import { latin1 } from '../codec/rdb/blob-error.js';
-import type { RedisValue } from '../codec/rdb/model.js';
-import type { ValueSink } from '../codec/rdb/value-sink.js';
+import type { RedisValue, StreamEntry } from '../codec/rdb/model.js';
+import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
 import { keySelected, type KeyFilter } from './key-filter.js';
 import { JsonOut } from './json-out.js';
-import { bytes, functionJsonLine, keyHeadJson, objectKey, scoreJson, valueJson, type ByteEncoding } from './key-json.js';
+import { bytes, functionJsonLine, keyHeadJson, objectKey, scoreJson, streamEntriesJson, streamTailJson, valueJson, type ByteEncoding } from './key-json.js';
 
 /**
  * Writes rdb-dump's jsonl straight from the reader's validating pass (ReadRdbOptions.sink): the
  * same bytes as writeKeyJson on the decoded model, without building the model. Lists, hashes and
  * packed zsets (stored sorted) stream out as their elements arrive; sets and hashtable/skiplist
  * zsets are collected because they print sorted, as latin1 strings (whose code-unit order is the
- * bytes' memcmp order).
+ * bytes' memcmp order). Big streams stream out node by node, their groups after the entries.
  */
 
 /** What the elements of the open key are written as. */
@@ -24,6 +24,8 @@ const enum Shape {
   /** Hashtable/skiplist zsets: collected and sorted. */
   Zset,
   Hash,
+  /** A stream whose entries are being written (streamNode). */
+  Stream,
   Model,
 }
 
@@ -147,6 +149,24 @@ export class KeyJsonSink implements ValueSink {
   value(v: RedisValue): void {
     this.shape = Shape.Model;
     valueJson(this.out, v, this.rdbType, this.encoding);
+  }
+
+  streamNode(entries: readonly StreamEntry[]): void {
+    if (this.shape !== Shape.Stream) this.streamStart();
+    streamEntriesJson(this.out, entries, this.index, this.encoding);
+    this.index += entries.length;
+  }
+
+  streamEnd(meta: StreamMeta): void {
+    if (this.shape !== Shape.Stream) this.streamStart();
+    streamTailJson(this.out, meta, this.rdbType);
+    this.shape = Shape.Model;
+  }
+
+  /** Opens a streamed stream's value (its `entries` array). */
+  private streamStart(): void {
+    this.shape = Shape.Stream;
+    this.out.ascii('{"entries":[');
   }
 
   end(): void {

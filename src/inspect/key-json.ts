@@ -1,6 +1,7 @@
 import { RdbType } from '../codec/rdb/constants.js';
 import { formatScore } from '../codec/rdb/encoding.js';
-import { hashFieldKey, type RdbKey, type RedisType, type RedisValue, type StreamId, type StreamValue } from '../codec/rdb/model.js';
+import { hashFieldKey, type RdbKey, type RedisType, type RedisValue, type StreamEntry, type StreamId, type StreamValue } from '../codec/rdb/model.js';
+import type { StreamMeta } from '../codec/rdb/value-sink.js';
 import { JsonOut } from './json-out.js';
 
 /**
@@ -48,16 +49,27 @@ function array(w: JsonOut, items: Buffer[], encoding: ByteEncoding): void {
 
 /** Group and consumer names are names, not payload: text like the ground truth (base64 object if not UTF-8). */
 function streamJson(w: JsonOut, s: StreamValue, rdbType: number, encoding: ByteEncoding): void {
-  const v2 = rdbType !== RdbType.STREAM_LISTPACKS;
-  const v3 = v2 && rdbType !== RdbType.STREAM_LISTPACKS_2;
   w.ascii('{"entries":[');
-  s.entries.forEach((en, i) => {
-    w.ascii(i ? ',[' : '[');
+  streamEntriesJson(w, s.entries, 0, encoding);
+  streamTailJson(w, s, rdbType);
+}
+
+/** Stream entries as `[id,[fields]]` items of the `entries` array; `written`: the items before them. */
+export function streamEntriesJson(w: JsonOut, entries: readonly StreamEntry[], written: number, encoding: ByteEncoding): void {
+  for (let i = 0; i < entries.length; i++) {
+    const en = entries[i]!;
+    w.ascii(written + i ? ',[' : '[');
     id(w, en.id);
     w.byte(0x2c);
     array(w, en.fields, encoding);
     w.byte(0x5d);
-  });
+  }
+}
+
+/** A stream value's JSON after its entries: closes the `entries` array, then length, IDs, groups. */
+export function streamTailJson(w: JsonOut, s: StreamMeta, rdbType: number): void {
+  const v2 = rdbType !== RdbType.STREAM_LISTPACKS;
+  const v3 = v2 && rdbType !== RdbType.STREAM_LISTPACKS_2;
   w.ascii(`],"length":${s.length},"last_id":`);
   id(w, s.lastId);
   if (v2) {

@@ -1,8 +1,8 @@
 import { redisTypeOf } from '../codec/rdb/constants.js';
 import { formatScore } from '../codec/rdb/encoding.js';
-import type { RedisValue } from '../codec/rdb/model.js';
-import { forEachCommand, functionToCommand, ITEMS_PER_COMMAND } from '../codec/rdb/to-commands.js';
-import type { ValueSink } from '../codec/rdb/value-sink.js';
+import type { RedisValue, StreamEntry } from '../codec/rdb/model.js';
+import { forEachCommand, functionToCommand, ITEMS_PER_COMMAND, streamTailCommands } from '../codec/rdb/to-commands.js';
+import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
 import { keySelected, type KeyFilter } from './key-filter.js';
 import { JsonOut } from './json-out.js';
 
@@ -10,15 +10,16 @@ import { JsonOut } from './json-out.js';
  * Writes the commands that recreate each key (valueToCommands' form: SELECT when the database
  * changes, RPUSH/SADD/ZADD/HMSET of 64 items each, SET, PEXPIREAT, FUNCTION LOAD) as RESP,
  * straight from the reader's validating pass (ReadRdbOptions.sink): no decoded model, no Buffer
- * per element, so a 4M-element list costs its output bytes and nothing per element. Types the
- * reader decodes whole (streams, hash-field TTLs, zipmaps, modules) go through forEachCommand.
+ * per element, so a 4M-element list costs its output bytes and nothing per element. Big streams
+ * arrive node by node (an XADD per entry, then the group commands); the types the reader decodes
+ * whole (small streams, hash-field TTLs, zipmaps, modules) go through forEachCommand.
  * Zset members arrive in stored order rather than sorted: the same set of ZADDs in meaning.
  */
 
 /** Pre-encoded `$n\r\n` heads for short bulk strings (most elements). */
 const HEADS = Array.from({ length: 1024 }, (_, n) => Buffer.from(`$${n}\r\n`, 'latin1'));
 const bulkName = (s: string): Buffer => Buffer.from(`$${s.length}\r\n${s}\r\n`, 'latin1');
-const NAMES = { RPUSH: bulkName('RPUSH'), SADD: bulkName('SADD'), ZADD: bulkName('ZADD'), HMSET: bulkName('HMSET'), SET: bulkName('SET') };
+const NAMES = { RPUSH: bulkName('RPUSH'), SADD: bulkName('SADD'), ZADD: bulkName('ZADD'), HMSET: bulkName('HMSET'), SET: bulkName('SET'), XADD: bulkName('XADD') };
 const PEXPIREAT = bulkName('PEXPIREAT');
 const SELECT = bulkName('SELECT');
 
@@ -188,6 +189,24 @@ export class KeyRespSink implements ValueSink {
     this.shape = Shape.None;
     // The expiry goes after the value's commands, by end().
     forEachCommand(this.keyBuf.subarray(0, this.keyLen), this.adapt(v), null, (argv) => this.command(argv));
+  }
+
+  /** XADD <key> <id> <fields...> per entry, written straight from the node's entries. */
+  streamNode(entries: readonly StreamEntry[]): void {
+    for (const e of entries) {
+      this.out.ascii(`*${3 + e.fields.length}\r\n`);
+      this.out.raw(NAMES.XADD);
+      this.keyBulk();
+      this.text(`${e.id.ms}-${e.id.seq}`);
+      for (const f of e.fields) this.bulk(f, 0, f.length);
+    }
+    this.index += entries.length;
+  }
+
+  streamEnd(meta: StreamMeta): void {
+    // adapt() judges a whole value: the state after the entries is all it can drop (IDMP state).
+    const v = this.adapt({ type: 'stream', value: { entries: [], ...meta } }) as Extract<RedisValue, { type: 'stream' }>;
+    streamTailCommands({ push: (argv) => this.command(argv) }, this.keyBuf.subarray(0, this.keyLen), v.value, this.index > 0);
   }
 
   end(): void {

@@ -49,9 +49,10 @@ export interface PieceOutput {
 export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettings, reuse?: ArrayBufferLike, shared = false): Promise<PieceOutput> {
   const match = s.match ? Buffer.from(s.match.buffer, s.match.byteOffset, s.match.byteLength) : undefined;
   const filter = { db: s.db, type: s.type, match };
-  // Room for the output of a piece that holds a big key, so it need not grow by doubling (RESP of
-  // small elements is up to ~3x their stored size, jsonl ~2x).
-  const out = new JsonOut(Math.max(1 << 22, job.length * (s.format === 'resp' ? 3 : 2)), reuse, shared);
+  // Room for the output of a piece that holds a big key, so it need not grow by doubling (a copy
+  // with both buffers alive): RESP of small elements is up to ~3x their stored size, of stream
+  // entries ~5x (XADD, key and ID each); jsonl ~2x and ~3x. Pages never written cost no memory.
+  const out = new JsonOut(Math.max(1 << 22, job.length * (s.format === 'resp' ? 5 : 3)), reuse, shared);
   const sink = s.format === 'resp' ? new KeyRespSink(filter, out) : new KeyJsonSink(s.encoding, filter, out);
   const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume } });
   let error: SerializedError | null = null;

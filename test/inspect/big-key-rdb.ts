@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { dumpRdb } from '../../src/inspect/rdb-dump.js';
+import { ByteSource } from '../../src/util/byte-source.js';
 import { debugDigest, startRedis } from '../helpers/redis-server.js';
 
 /** The sizes of the big keys of bigKeyRdb. */
@@ -33,4 +37,21 @@ export async function bigKeyRdb(): Promise<{ rdb: Buffer; digest: string }> {
   } finally {
     await server.stop();
   }
+}
+
+/** rdb-dump's output of `rdb`, and the highest heap use seen when its chunks arrived. */
+export async function dumpWithHeapPeak(rdb: Buffer, format: 'jsonl' | 'resp'): Promise<{ out: Buffer; heapPeak: number }> {
+  const parts: Buffer[] = [];
+  let heapPeak = 0;
+  await dumpRdb(ByteSource.fromBuffer(rdb, 'big.rdb'), { format, encoding: 'utf8' }, (c) => {
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    parts.push(Buffer.from(c));
+  });
+  return { out: Buffer.concat(parts), heapPeak };
+}
+
+/** Collects garbage (so earlier garbage neither hides heap growth nor passes for it). */
+export function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
 }

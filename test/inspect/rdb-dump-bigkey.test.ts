@@ -1,13 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFrameAt } from '../../src/codec/resp/parser.js';
 import { readAll } from '../codec/rdb-read/corpus-helpers.js';
-import { dumpRdb } from '../../src/inspect/rdb-dump.js';
 import { ByteSource } from '../../src/util/byte-source.js';
 import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
-import { BIG, bigKeyRdb } from './big-key-rdb.js';
+import { BIG, bigKeyRdb, collectGarbage, dumpWithHeapPeak } from './big-key-rdb.js';
 
 /**
  * rdb-dump of big keys (a 1M-element list, 200k-member zset/hash/set, a stream) written by a real server:
@@ -23,16 +20,7 @@ beforeAll(async () => {
   ({ rdb, digest } = await bigKeyRdb());
 }, 60_000);
 
-/** The dump's output, and the highest heap use seen when its chunks arrived. */
-async function dump(format: 'jsonl' | 'resp'): Promise<{ out: Buffer; heapPeak: number }> {
-  const parts: Buffer[] = [];
-  let heapPeak = 0;
-  await dumpRdb(ByteSource.fromBuffer(rdb, 'big.rdb'), { format, encoding: 'utf8' }, (c) => {
-    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-    parts.push(Buffer.from(c));
-  });
-  return { out: Buffer.concat(parts), heapPeak };
-}
+const dump = (format: 'jsonl' | 'resp'): Promise<{ out: Buffer; heapPeak: number }> => dumpWithHeapPeak(rdb, format);
 
 describe('rdb-dump of big keys', () => {
   it('--format resp | redis-cli --pipe gives the same DEBUG DIGEST, in commands of at most 64 items', async () => {
@@ -79,10 +67,7 @@ describe('rdb-dump of big keys', () => {
   }, 60_000);
 
   it('--format resp does not build the values: heap growth far below what the decoded keys take', async () => {
-    // Measured from a collected heap, so earlier garbage neither hides growth nor passes for it.
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
-    gc();
+    collectGarbage();
     // What the decoded model of these keys holds on the heap (a Buffer per element, and more).
     const before = process.memoryUsage().heapUsed;
     const records = await readAll(ByteSource.fromBuffer(rdb, 'big.rdb'));
@@ -91,7 +76,7 @@ describe('rdb-dump of big keys', () => {
     records.length = 0;
     const bound = 48 << 20;
     expect(model).toBeGreaterThan(2 * bound);
-    gc();
+    collectGarbage();
     const start = process.memoryUsage().heapUsed;
     const { heapPeak } = await dump('resp');
     expect(heapPeak - start).toBeLessThan(bound);

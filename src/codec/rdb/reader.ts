@@ -106,6 +106,10 @@ interface Steps {
   name: Buffer | null;
   /** Stream node keys seen (they must be unique). */
   nodeKeys: Set<string> | null;
+  /** Streams: the last node's key, whether the nodes came in key order so far, the first live entry's ID. */
+  lastNode: StreamId | null;
+  ordered: boolean;
+  firstEntry: StreamId | null;
 }
 
 export function moduleTypeName(id: bigint): string {
@@ -280,11 +284,9 @@ class RecordParser {
       case RdbType.STREAM_LISTPACKS_2:
       case RdbType.STREAM_LISTPACKS_3:
       case RdbType.STREAM_LISTPACKS_4: {
-        // A sink takes a stream as one decoded value; otherwise it is checked node by node.
+        // Checked node by node; a sink gets the nodes (streamNode) or the decoded value.
         if (this.out === null) return this.beginSteps(type, start, keyAt, true);
-        const v = this.value(type, start)!;
-        this.out.value(v);
-        return 1;
+        return this.streamToSink(this.out, type, start);
       }
       case RdbType.HASH_METADATA:
       case RdbType.HASH_METADATA_PRE_GA: // also Valkey's HASH_2
@@ -336,6 +338,9 @@ class RecordParser {
       keyAt,
       name: null,
       nodeKeys: stream && !this.skim ? new Set<string>() : null,
+      lastNode: null,
+      ordered: true,
+      firstEntry: null,
     };
     this.mark = this.p;
     return this.runSteps(this.steps);
@@ -417,7 +422,7 @@ class RecordParser {
         return s.total;
       }
       default:
-        return this.streamSteps(s);
+        return this.streamSteps(s, null);
     }
   }
 
@@ -447,8 +452,41 @@ class RecordParser {
     this.p = at;
   }
 
-  /** A stream checked node by node (no entry decoded past its node), then its groups in one step. */
-  private streamSteps(s: Steps): number {
+  /**
+   * A stream for a sink, read twice from the window, which holds the whole record (no Steps: a
+   * NeedMore parses it again from its start with more bytes): a check of every node as rdb-check
+   * makes it (same errors, nothing kept), then the nodes again, each node's entries handed to the
+   * sink as one batch (streamNode) and the groups after them (streamEnd). The raw record is held,
+   * never its decoded entries. Nodes out of key order (Redis never writes them, but loads them
+   * sorted), or a sink without streamNode, get the value decoded whole and sorted instead.
+   */
+  private streamToSink(out: ValueSink, type: number, start: number): number {
+    if (out.streamNode !== undefined) {
+      const from = this.p;
+      const ordered = this.streamScan(type, null).ordered;
+      this.p = from;
+      if (ordered) {
+        this.streamScan(type, out);
+        return 1;
+      }
+    }
+    out.value(this.value(type, start)!);
+    return 1;
+  }
+
+  /** streamSteps over a whole stream record in the window, not resumable (see streamToSink). */
+  private streamScan(type: number, out: ValueSink | null): Steps {
+    const s: Steps = { type, n: this.len(), i: 0, total: 0, startAbs: -1, firstAbs: -1, keyAt: -1, name: null, nodeKeys: new Set<string>(), lastNode: null, ordered: true, firstEntry: null };
+    this.streamSteps(s, out);
+    return s;
+  }
+
+  /**
+   * A stream checked node by node (no entry decoded past its node), then its groups in one step.
+   * `out`: the sink of a stream whose nodes are known to be in key order (streamToSink), handed
+   * each node's live entries, then the stream's state.
+   */
+  private streamSteps(s: Steps, out: ValueSink | null): number {
     const ver = s.type === RdbType.STREAM_LISTPACKS ? 1 : s.type === RdbType.STREAM_LISTPACKS_2 ? 2 : s.type === RdbType.STREAM_LISTPACKS_3 ? 3 : 4;
     const entries: StreamEntry[] = [];
     for (; s.i < s.n; s.i++) {
@@ -458,11 +496,19 @@ class RecordParser {
       if (!this.skim) {
         this.p = at;
         entries.length = 0;
-        this.streamNode(s.nodeKeys!, entries);
+        const node = this.streamNode(s.nodeKeys!, entries);
+        const prev = s.lastNode;
+        if (prev !== null && compareId(prev.ms, prev.seq, node.ms, node.seq) > 0) s.ordered = false;
+        s.lastNode = node;
+        if (entries.length > 0) {
+          s.firstEntry ??= entries[0]!.id;
+          out?.streamNode!(entries);
+        }
       }
       this.mark = this.p;
     }
-    this.streamTail(ver, s.n, { ms: 0n, seq: 0n });
+    const meta = this.streamTail(ver, s.n, s.firstEntry ?? { ms: 0n, seq: 0n });
+    out?.streamEnd!(meta);
     return 1;
   }
 

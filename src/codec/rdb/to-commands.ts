@@ -1,6 +1,7 @@
 import { ToolError } from '../../util/errors.js';
 import { formatScore } from './encoding.js';
-import { hashFieldKey, type RedisValue, type StreamId, type StreamValue } from './model.js';
+import { hashFieldKey, type RedisValue, type StreamEntry, type StreamId, type StreamValue } from './model.js';
+import type { StreamMeta } from './value-sink.js';
 
 /**
  * The commands that recreate a key in an empty server, in the form Redis's AOF rewrite emits
@@ -52,7 +53,7 @@ export function forEachCommand(key: Buffer, value: RedisValue, expireAtMs: numbe
 }
 
 /** Where commands go, one argv at a time. */
-interface Out {
+export interface Out {
   push(argv: Buffer[]): void;
 }
 
@@ -84,12 +85,22 @@ function hashCommands(out: Out, key: Buffer, value: Extract<RedisValue, { type: 
 }
 
 function streamCommands(out: Out, key: Buffer, s: StreamValue): void {
-  if (s.entries.length > 0) {
-    for (const e of s.entries) out.push([b('XADD'), key, streamId(e.id), ...e.fields]);
-  } else {
-    // An empty stream is created by adding an entry that MAXLEN 0 trims away at once.
-    out.push([b('XADD'), key, b('MAXLEN'), b('0'), b('0-1'), b('x'), b('y')]);
-  }
+  for (const e of s.entries) out.push(streamEntryCommand(key, e));
+  streamTailCommands(out, key, s, s.entries.length > 0);
+}
+
+/** XADD of one stream entry with its ID. */
+export function streamEntryCommand(key: Buffer, e: StreamEntry): Buffer[] {
+  return [b('XADD'), key, streamId(e.id), ...e.fields];
+}
+
+/**
+ * What follows a stream's XADDs (`hadEntries`: whether there were any): its IDs and counters,
+ * consumer groups, their consumers and pending entries.
+ */
+export function streamTailCommands(out: Out, key: Buffer, s: StreamMeta, hadEntries: boolean): void {
+  // An empty stream is created by adding an entry that MAXLEN 0 trims away at once.
+  if (!hadEntries) out.push([b('XADD'), key, b('MAXLEN'), b('0'), b('0-1'), b('x'), b('y')]);
   out.push([b('XSETID'), key, streamId(s.lastId), b('ENTRIESADDED'), num(s.entriesAdded), b('MAXDELETEDID'), streamId(s.maxDeletedId)]);
   for (const g of s.groups) {
     out.push([b('XGROUP'), b('CREATE'), key, g.name, streamId(g.lastDeliveredId), b('ENTRIESREAD'), num(g.entriesRead ?? -1)]);

@@ -1,5 +1,8 @@
 import type { ElementSink } from './check-visitor.js';
-import type { RedisValue } from './model.js';
+import type { RedisValue, StreamEntry, StreamValue } from './model.js';
+
+/** A stream's state after its entries: length, IDs, consumer groups (and RDB 13 IDMP state). */
+export type StreamMeta = Omit<StreamValue, 'entries'>;
 
 /**
  * Receives keys straight from the reader's validating pass (ReadRdbOptions.sink), element by
@@ -22,8 +25,16 @@ export interface ValueSink extends ElementSink {
   int(v: number | bigint): void;
   /** The score of the zset member just given (every encoding: packed scores arrive parsed). */
   score(x: number): void;
-  /** The whole value, for the types the reader decodes into the model (streams, modules, zipmaps, hash-field TTLs). */
+  /** The whole value, for the types the reader decodes into the model (modules, zipmaps, hash-field TTLs; streams unless the sink takes them in nodes). */
   value(v: RedisValue): void;
+  /**
+   * Optional, with streamEnd: a stream's live entries one listpack node at a time, in ID order
+   * (bounded batches: a node holds at most a few KB), instead of one value(). The array and its
+   * entries are only valid during the call.
+   */
+  streamNode?(entries: readonly StreamEntry[]): void;
+  /** After the stream's last streamNode: its state (`entries` is what a decoded value would hold). */
+  streamEnd?(meta: StreamMeta): void;
   /** The key is complete. */
   end(): void;
   /** Forget the key started by the last `key()`, if it is still open. */

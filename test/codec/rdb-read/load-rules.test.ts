@@ -9,7 +9,12 @@ import { ListpackBuilder } from '../../../src/codec/rdb/listpack-writer.js';
 import type { RedisValue, StreamGroup, StreamValue } from '../../../src/codec/rdb/model.js';
 import { RdbDecoder } from '../../../src/codec/rdb/reader.js';
 import { encodeStream } from '../../../src/codec/rdb/stream-writer.js';
+import { JsonOut } from '../../../src/inspect/json-out.js';
+import { writeKeyJson } from '../../../src/inspect/key-json.js';
+import { KeyRespSink } from '../../../src/inspect/key-resp-sink.js';
+import { dumpRdb } from '../../../src/inspect/rdb-dump.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
+import { keysOf, readAll } from './corpus-helpers.js';
 
 /**
  * What Redis checks when it loads a stream or a zset score, and what it lets through
@@ -163,6 +168,28 @@ describe('stream rules agree with redis-check-rdb', () => {
       if (c.check) {
         expect(v?.type).toBe('stream');
         if (v?.type === 'stream') c.check(v.value);
+      }
+    });
+  }
+});
+
+describe('rdb-dump prints an accepted stream as the model does (node by node, or sorted when its nodes are out of order)', () => {
+  for (const c of cases.filter((x) => x.accepted)) {
+    it(c.name, async () => {
+      const file = c.file();
+      const [k] = keysOf(await readAll(ByteSource.fromBuffer(file, 'input.rdb')));
+      const json = new JsonOut(1 << 16);
+      writeKeyJson(json, k!, 'utf8');
+      const resp = new KeyRespSink({}, new JsonOut(1 << 16));
+      resp.key(k!.db, k!.key, 0, k!.key.length, k!.rdbType, k!.expireAtMs);
+      resp.value(k!.value!);
+      resp.end();
+      for (const [format, want] of [['jsonl', json.written()], ['resp', resp.out.written()]] as const) {
+        const parts: Buffer[] = [];
+        await dumpRdb(ByteSource.fromBuffer(file, 'input.rdb'), { format, encoding: 'utf8' }, (chunk) => {
+          parts.push(Buffer.from(chunk));
+        });
+        expect(Buffer.concat(parts).toString('latin1'), format).toBe(want.toString('latin1'));
       }
     });
   }
