@@ -74,6 +74,7 @@ export class DigestSink implements ValueSink {
     this.shape = SHAPES[type] ?? Shape.None;
     if (this.shape === Shape.None) return true;
     this.g.start(this.d, type);
+    this.d.copy(this.alt);
     return true;
   }
 
