@@ -37,4 +37,4 @@ s=$(date +%s%N)
 node bin/tsredis-ops.js rdb-dump "$WORK/big.rdb" --format resp | redis-cli -p "$PIPE" --pipe >/dev/null
 e=$(date +%s%N)
 echo "rdb-dump --format resp | redis-cli --pipe: wall $(node -e "console.log((($e - $s) / 1e9).toFixed(2))") s"
-[ "$(redis-cli -p "$DST" DEBUG DIGEST)" = "$(redis-cli -p "$PIPE" DEBUG DIGEST)" ] && echo "digests equal"
+echo "DEBUG DIGEST: source $(redis-cli -p "$SRC" DEBUG DIGEST), restored $(redis-cli -p "$DST" DEBUG DIGEST), piped $(redis-cli -p "$PIPE" DEBUG DIGEST)"
