@@ -1,32 +1,46 @@
-import { createHash } from 'node:crypto';
 import type { RedisValue } from '../codec/rdb/model.js';
+import { Sha1 } from './sha1.js';
 
 /**
  * The digest `DEBUG DIGEST-VALUE` returns for a key (redis:src/debug.c, xorObjectDigest), computed
  * from a decoded value so restore can check a key with 20 bytes on the wire instead of a DUMP.
  * Hand-written because it must match the server bit for bit. Null for values it cannot digest
- * (modules): those are checked with DUMP instead.
+ * (modules): those are checked with DUMP instead. DigestSink computes the same from the reader's
+ * elements without a decoded value.
  */
 
 const OBJ_TYPE: Record<RedisValue['type'], number> = { string: 0, list: 1, set: 2, zset: 3, hash: 4, module: 5, stream: 6 };
 
-function sha1(...parts: Uint8Array[]): Buffer {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(p);
-  return h.digest();
+export const EXPIRE_MARK = Buffer.from('!!expire!!');
+
+/** debug.c's two digest steps over 20-byte digests, with no allocation per call. */
+export class Digester {
+  private readonly sha = new Sha1();
+  private readonly tmp = new Uint8Array(20);
+  private readonly typeWord = new Uint8Array(4);
+
+  /** xorDigest: d ^= SHA1(data) — order does not matter. */
+  xor(d: Uint8Array, b: Uint8Array, start = 0, end = b.length): void {
+    const t = this.tmp;
+    this.sha.digest(b, start, end, t, 0);
+    for (let i = 0; i < 20; i++) d[i]! ^= t[i]!;
+  }
+
+  /** mixDigest: d ^= SHA1(data), then d = SHA1(d) — order matters. */
+  mix(d: Uint8Array, b: Uint8Array, start = 0, end = b.length): void {
+    this.xor(d, b, start, end);
+    this.sha.digest(d, 0, 20, d, 0);
+  }
+
+  /** A digest that starts with the value's type, a 32-bit big-endian word (as xorObjectDigest does). */
+  start(d: Uint8Array, type: RedisValue['type']): void {
+    d.fill(0);
+    this.typeWord[3] = OBJ_TYPE[type];
+    this.mix(d, this.typeWord);
+  }
 }
 
-/** mixDigest: digest ^= SHA1(data), then digest = SHA1(digest) — order matters. */
-function mix(d: Buffer, data: Uint8Array): Buffer {
-  xor(d, data);
-  return sha1(d);
-}
-
-/** xorDigest: digest ^= SHA1(data) — order does not matter. */
-function xor(d: Buffer, data: Uint8Array): void {
-  const h = sha1(data);
-  for (let i = 0; i < 20; i++) d[i]! ^= h[i]!;
-}
+const shared = new Digester();
 
 /** Shortest round-trip digits in %.17g layout, as fpconv_dtoa (Redis 7.2+) formats them. */
 export function formatShortest(x: number): string {
@@ -61,36 +75,46 @@ export function acceptableDigests(value: RedisValue, hasTtl: boolean, scoreForma
 }
 
 function digestOf(value: RedisValue, hasTtl: boolean, scoreFormat: (x: number) => string): string | null {
-  let d: Buffer = Buffer.alloc(20);
-  const aux = Buffer.alloc(4);
-  aux.writeUInt32BE(OBJ_TYPE[value.type]);
-  d = mix(d, aux);
+  const g = shared;
+  const d = Buffer.alloc(20);
+  const ele = Buffer.alloc(20);
+  g.start(d, value.type);
   switch (value.type) {
     case 'string':
-      d = mix(d, value.value);
+      g.mix(d, value.value);
       break;
     case 'list':
-      for (const e of value.value) d = mix(d, e);
+      for (const e of value.value) g.mix(d, e);
       break;
     case 'set':
-      for (const m of value.value) xor(d, m);
+      for (const m of value.value) g.xor(d, m);
       break;
     case 'zset':
-      for (const [m, s] of value.value) xor(d, mix(mix(Buffer.alloc(20), m), Buffer.from(scoreFormat(s))));
+      for (const [m, s] of value.value) {
+        ele.fill(0);
+        g.mix(ele, m);
+        g.mix(ele, Buffer.from(scoreFormat(s)));
+        g.xor(d, ele);
+      }
       break;
     case 'hash':
       if (value.expires && value.expires.size > 0) return null;
-      for (const [f, v] of value.value) xor(d, mix(mix(Buffer.alloc(20), f), v));
+      for (const [f, v] of value.value) {
+        ele.fill(0);
+        g.mix(ele, f);
+        g.mix(ele, v);
+        g.xor(d, ele);
+      }
       break;
     case 'stream':
       for (const e of value.value.entries) {
-        d = mix(d, Buffer.from(`${e.id.ms}.${e.id.seq}`));
-        for (const f of e.fields) d = mix(d, f);
+        g.mix(d, Buffer.from(`${e.id.ms}.${e.id.seq}`));
+        for (const f of e.fields) g.mix(d, f);
       }
       break;
     case 'module':
       return null;
   }
-  if (hasTtl) xor(d, Buffer.from('!!expire!!'));
+  if (hasTtl) g.xor(d, EXPIRE_MARK);
   return d.toString('hex');
 }

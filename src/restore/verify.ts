@@ -1,4 +1,6 @@
 import { decodeDump } from '../codec/rdb/dump.js';
+import { RdbDecoder } from '../codec/rdb/reader.js';
+import { ByteSource } from '../util/byte-source.js';
 import { formatG17 } from '../codec/rdb/format-g17.js';
 import type { RedisValue } from '../codec/rdb/model.js';
 import { RespError, type RespValue } from '../codec/resp/types.js';
@@ -11,7 +13,8 @@ import { NodePool } from './node-pool.js';
 import { readBackup, type RestorePlan } from './plan.js';
 import { dropUnrepresentable, unrepresentable, type KeyPolicy } from './prepare-key.js';
 import type { TargetInfo } from './target.js';
-import { acceptableDigests, formatShortest } from './value-digest.js';
+import { formatShortest } from './value-digest.js';
+import { DigestSink } from './digest-sink.js';
 import { valueDifference } from './value-equal.js';
 
 export interface VerifyReport {
@@ -78,10 +81,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
     if (!ok) report.ok = false;
   }
 
-  const every = v.sample && v.sample > 0 ? Math.max(1, Math.floor(v.plan.keys / v.sample)) : 1;
-  let n = 0;
-  // A batch keeps each key's expected digest, not its value (the reader's batch of records may
-  // still hold a few decoded big values at once: a digest straight from a ValueSink would not).
+  // A batch keeps each key's expected digest (digest method) or its decoded value (DUMP method).
   let batch: Array<{ db: number; key: Buffer; want: string[] | null; value: RedisValue | null; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
   const flush = async (): Promise<void> => {
     for (const item of batch) {
@@ -119,30 +119,51 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
     return valueDifference(item.value!, (await decodeDump(body, showKey(item.key))).value);
   };
 
-  // Decoded values straight from the reader: the digest needs no payload round trip.
-  for await (const recs of readBackup(v.rdbPath, false)) for (const rec of recs) {
-    if (rec.kind !== 'key') continue;
-    const k = rec.entry;
-    if (k.expireAtMs !== null && k.expireAtMs <= v.policy.now) continue;
-    let value = k.value!;
-    delete k.value; // the reader's batch outlives this key: its value goes with `value`
-    if (unrepresentable(value, v.policy.targetRdb)) {
-      if (!v.policy.lossy) continue;
-      value = dropUnrepresentable(value, v.policy.now);
-    }
-    const db = mapDb(v.dbMap, k.db);
-    if (v.skip.has(`${db}\0${k.key.toString('latin1')}`)) continue;
-    if (n++ % every !== 0) continue;
-    const addr = v.topology ? v.topology.masterFor(keySlot(k.key)) : v.masters[0]!;
+  const every = v.sample && v.sample > 0 ? Math.max(1, Math.floor(v.plan.keys / v.sample)) : 1;
+  let n = 0;
+  const check = async (db: number, key: Buffer, expireAtMs: number | null, want: string[] | null, value: RedisValue | null): Promise<void> => {
+    if (n++ % every !== 0) return;
+    const addr = v.topology ? v.topology.masterFor(keySlot(key)) : v.masters[0]!;
     const c = await clientFor(addr);
     const replies = [
       c.send('SELECT', db),
-      method === 'digest' ? c.send('DEBUG', 'DIGEST-VALUE', k.key) : c.send('DUMP', k.key),
-      hasExpireTime ? c.send('PEXPIRETIME', k.key) : c.send('PTTL', k.key),
+      method === 'digest' ? c.send('DEBUG', 'DIGEST-VALUE', key) : c.send('DUMP', key),
+      hasExpireTime ? c.send('PEXPIRETIME', key) : c.send('PTTL', key),
     ];
-    const digest = method === 'digest';
-    batch.push({ db, key: k.key, want: digest ? acceptableDigests(value, k.expireAtMs !== null, scoreFormat) : null, value: digest ? null : value, expireAtMs: k.expireAtMs, replies });
+    batch.push({ db, key, want, value, expireAtMs, replies });
     if (batch.length >= BATCH) await flush();
+  };
+  const skipped = (db: number, key: Buffer): boolean => v.skip.size > 0 && v.skip.has(`${db}\0${key.toString('latin1')}`);
+
+  if (method === 'digest') {
+    // Digests straight from the reader's elements: no decoded value, so a big key costs two
+    // 20-byte digests, not its elements (and no payload round trip).
+    const sink = new DigestSink(
+      scoreFormat,
+      (db, key, expireAtMs) => (expireAtMs === null || expireAtMs > v.policy.now) && !skipped(mapDb(v.dbMap, db), key),
+      (value) => (!unrepresentable(value, v.policy.targetRdb) ? value : v.policy.lossy ? dropUnrepresentable(value, v.policy.now) : null),
+    );
+    const dec = new RdbDecoder(ByteSource.fromFile(v.rdbPath), { sink, verifyChecksum: true });
+    for (let more = true; more; ) {
+      more = (await dec.nextBatch(4096)) !== null;
+      for (const k of sink.take()) await check(mapDb(v.dbMap, k.db), k.key, k.expireAtMs, k.want, null);
+    }
+  } else {
+    // DUMP compares field by field: decoded values from the reader.
+    for await (const recs of readBackup(v.rdbPath, false)) for (const rec of recs) {
+      if (rec.kind !== 'key') continue;
+      const k = rec.entry;
+      if (k.expireAtMs !== null && k.expireAtMs <= v.policy.now) continue;
+      let value = k.value!;
+      delete k.value; // the reader's batch outlives this key: its value goes with `value`
+      if (unrepresentable(value, v.policy.targetRdb)) {
+        if (!v.policy.lossy) continue;
+        value = dropUnrepresentable(value, v.policy.now);
+      }
+      const db = mapDb(v.dbMap, k.db);
+      if (skipped(db, k.key)) continue;
+      await check(db, k.key, k.expireAtMs, null, value);
+    }
   }
   await flush();
   if (report.mismatched > 0) report.ok = false;
