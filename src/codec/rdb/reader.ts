@@ -327,7 +327,10 @@ class RecordParser {
   /** Reads the step count of a big value and checks its steps (see Steps). */
   private beginSteps(type: number, start: number, keyAt: number, stream: boolean): number {
     const n = this.len();
-    this.unique.reset();
+    // Sized for the members of a set, hash or zset up front (n counts bytes, nodes or elements otherwise).
+    const members =
+      type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA;
+    this.unique.reset(members ? n : 0);
     this.steps = {
       type,
       n,
@@ -1276,7 +1279,7 @@ class RecordParser {
   /** Members, fields and set elements must be unique (Redis: "Duplicate ... detected"). */
   private checkUnique<T>(items: T[], nameOf: (item: T) => Buffer, at: number, what: string): void {
     if (items.length < 2) return;
-    const seen = this.unique.reset();
+    const seen = this.unique.reset(items.length);
     for (const item of items) {
       const b = nameOf(item);
       if (!seen.add(b, 0, b.length)) throw new BadData(at, `unique ${what}, found a duplicate`);

@@ -12,6 +12,12 @@ const FNV_PRIME = 16777619;
 /** Above these sizes a reset gives the memory back (one huge value must not pin it). */
 const KEEP_ARENA = 1 << 24;
 const KEEP_SLOTS = 1 << 20;
+/**
+ * reset() sizes the table for at most this many announced elements up front: a value's length is
+ * read before its elements, and growing by doubling re-inserts every element at each step (a third
+ * of checking a 1M-member set). The cap bounds what a corrupt length can make us allocate (~60 MB, what 1M real members take anyway).
+ */
+const PRESIZE_MAX = 1 << 20;
 
 export class UniqueBytes {
   private arena = Buffer.allocUnsafe(1 << 12);
@@ -29,10 +35,11 @@ export class UniqueBytes {
   /** The decimal text of an integer element (at most 20 characters). */
   private readonly digits = Buffer.allocUnsafe(20);
 
-  /** Starts a new value (forgets every element). */
-  reset(): this {
+  /** Starts a new value (forgets every element); `expected`: the value's announced element count. */
+  reset(expected = 0): this {
+    const n = Math.min(expected, PRESIZE_MAX);
     if (this.arena.length > KEEP_ARENA) this.arena = Buffer.allocUnsafe(1 << 12);
-    if (this.stamp.length > KEEP_SLOTS) {
+    if (this.stamp.length > Math.max(KEEP_SLOTS, 4 * n)) {
       this.slots(512);
       this.start = new Int32Array(256);
       this.len = new Int32Array(256);
@@ -45,6 +52,13 @@ export class UniqueBytes {
       this.stamp.fill(0);
       this.gen = 1;
     }
+    if (n > this.start.length) {
+      this.start = new Int32Array(n);
+      this.len = new Int32Array(n);
+      this.ehash = new Int32Array(n);
+    }
+    // At most half full (see insert): more than 2n slots.
+    if (2 * n >= this.stamp.length) this.slots(1 << (32 - Math.clz32(2 * n)));
     return this;
   }
 
