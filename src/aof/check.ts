@@ -3,7 +3,11 @@ import { manifestBase, manifestIncrs } from '../codec/aof/manifest.js';
 import { newScanContext, scanAofResp, type ScanContext, type ScanResult } from '../codec/aof/scanner.js';
 import { ByteSource } from '../util/byte-source.js';
 import { entryPath, resolveAofLayout, startsWithRdb, strerror, type AofLayout } from '../codec/aof/layout.js';
+import { crcAccumulator } from '../inspect/crc-thread.js';
 import { checkRdbPart, type RdbPartCheck } from './rdb-part.js';
+
+/** An RDB part at least this big has its CRC-64 computed on another thread (below, a thread costs more than it saves). */
+const CRC_THREAD_MIN = 8 << 20;
 
 /**
  * aof-check's analysis: walks the files in the order redis-check-aof does (old-style file, or the
@@ -232,7 +236,7 @@ async function checkOne(
   if (rdb) {
     const rsrc = ByteSource.fromFile(t.path);
     try {
-      f.rdb = await checkRdbPart(rsrc);
+      f.rdb = await checkRdbPart(rsrc, size >= CRC_THREAD_MIN ? crcAccumulator() : undefined);
     } finally {
       await rsrc.close();
     }

@@ -1,4 +1,4 @@
-import { readRdb } from '../codec/rdb/reader.js';
+import { readRdb, type CrcAccumulator } from '../codec/rdb/reader.js';
 import type { ByteSource } from '../util/byte-source.js';
 import { FormatError } from '../util/errors.js';
 
@@ -20,9 +20,10 @@ export interface RdbPartCheck {
 /**
  * Reads the RDB part with the RDB reader (structure, every value and the CRC-64), as
  * redis-check-aof runs redis-check-rdb on it. `end` is where the RESP tail starts; callers read
- * the tail from there rather than from `src`'s position.
+ * the tail from there rather than from `src`'s position. `crc`: where the CRC-64 is computed
+ * (default: on this thread).
  */
-export async function checkRdbPart(src: ByteSource): Promise<RdbPartCheck> {
+export async function checkRdbPart(src: ByteSource, crc?: CrcAccumulator): Promise<RdbPartCheck> {
   let keys = 0;
   let expires = 0;
   let version: number | null = null;
@@ -30,7 +31,7 @@ export async function checkRdbPart(src: ByteSource): Promise<RdbPartCheck> {
   try {
     // Read to the generator's end (not just the eof record) so the source is past the checksum.
     // Validation only, as redis-check-rdb does: no Buffer per element of a big preamble key.
-    for await (const rec of readRdb(src, { verifyChecksum: true, validateOnly: true })) {
+    for await (const rec of readRdb(src, { verifyChecksum: true, validateOnly: true, crc })) {
       if (rec.kind === 'header') version = rec.version;
       else if (rec.kind === 'key') {
         keys++;

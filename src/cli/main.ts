@@ -2,26 +2,36 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { ExitCode } from '../util/errors.js';
 import { hideUrlPasswords } from './argv-secrets.js';
-import { register as registerRdbCheck } from './commands/rdb-check.js';
-import { register as registerRdbDump } from './commands/rdb-dump.js';
-import { register as registerRdbConvert } from './commands/rdb-convert.js';
-import { register as registerRestore } from './commands/restore.js';
-import { register as registerReplicate } from './commands/replicate.js';
-import { register as registerSnapshot } from './commands/snapshot.js';
-import { register as registerBackup } from './commands/backup.js';
-import { register as registerList } from './commands/list.js';
-import { register as registerPrune } from './commands/prune.js';
-import { register as registerVerify } from './commands/verify.js';
-import { register as registerAofCheck } from './commands/aof-check.js';
-import { register as registerAofDump } from './commands/aof-dump.js';
-import { register as registerAofRewrite } from './commands/aof-rewrite.js';
-
 // Each subcommand lives in its own module under ./commands and exports `register(program)`.
+type CommandModule = { register(program: Command): void };
+/**
+ * In the order help lists them. Loaded on demand: every command's modules together (openpgp, the
+ * S3 client, ora...) cost about 0.1 s of CPU at start-up, which rdb-check or aof-check of a small
+ * file would mostly spend importing what they never use.
+ */
+const COMMANDS: [string, () => Promise<CommandModule>][] = [
+  ['restore', () => import('./commands/restore.js')],
+  ['rdb-check', () => import('./commands/rdb-check.js')],
+  ['rdb-dump', () => import('./commands/rdb-dump.js')],
+  ['rdb-convert', () => import('./commands/rdb-convert.js')],
+  ['replicate', () => import('./commands/replicate.js')],
+  ['snapshot', () => import('./commands/snapshot.js')],
+  ['backup', () => import('./commands/backup.js')],
+  ['list', () => import('./commands/list.js')],
+  ['prune', () => import('./commands/prune.js')],
+  ['verify', () => import('./commands/verify.js')],
+  ['aof-check', () => import('./commands/aof-check.js')],
+  ['aof-dump', () => import('./commands/aof-dump.js')],
+  ['aof-rewrite', () => import('./commands/aof-rewrite.js')],
+];
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-export function buildProgram(): Command {
+/** The program with command `only` alone when it names one (argv's subcommand), else with every command (help, typos). */
+export async function buildProgram(only?: string): Promise<Command> {
+  const known = COMMANDS.some(([name]) => name === only);
+  const mods = await Promise.all(COMMANDS.filter(([name]) => !known || name === only).map(async ([name, load]) => [name, await load()] as const));
   const program = new Command('tsredis-ops')
     .version(version)
     .description('Keep Redis data safe: check, repair and rewrite RDB/AOF files, replicate, back up and restore.')
@@ -39,20 +49,10 @@ Exit codes (all subcommands):
 Secrets are never taken as arguments: use --passphrase-file / --password-file or the
 environment (TSREDIS_PASSPHRASE, REDISCLI_AUTH, AWS_* for S3).`,
     );
-  registerRestore(program);
+  // restore is registered before exitOverride (so it does not inherit it), as it always was.
+  for (const [name, mod] of mods) if (name === 'restore') mod.register(program);
   program.exitOverride();
-  registerRdbCheck(program);
-  registerRdbDump(program);
-  registerRdbConvert(program);
-  registerReplicate(program);
-  registerSnapshot(program);
-  registerBackup(program);
-  registerList(program);
-  registerPrune(program);
-  registerVerify(program);
-  registerAofCheck(program);
-  registerAofDump(program);
-  registerAofRewrite(program);
+  for (const [name, mod] of mods) if (name !== 'restore') mod.register(program);
   return program;
 }
 
@@ -63,7 +63,7 @@ export async function main(argv: string[]): Promise<void> {
     throw e;
   });
   hideUrlPasswords(argv, (line) => process.stderr.write(`tsredis-ops: warning: ${line}\n`));
-  const program = buildProgram();
+  const program = await buildProgram(argv[2]);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -150,6 +150,11 @@ class RecordParser {
 
   /** Scratch output for LZF strings that are only validated. */
   private scratch = Buffer.allocUnsafe(1 << 16);
+  /**
+   * str() decompresses LZF into the scratch: blobCheck without a sink walks the blob before the
+   * next string is read (a sink may keep views of the blob's elements, so it gets a fresh one).
+   */
+  private lzfIntoScratch = false;
   /** Decimal text of the last integer-encoded string read by span(). */
   private readonly intText = Buffer.allocUnsafe(16);
   /** The bytes of the last string read by span(): rb[rs, re) (window, LZF scratch or intText). */
@@ -250,7 +255,13 @@ class RecordParser {
   private blobCheck(walk: (blob: Buffer, v: EntryVisitor) => number, check: CheckVisitor, what: string): number {
     if (this.skim) return this.skimBlob();
     const at = this.p;
-    const n = this.blob((b) => walk(b, check.reset(this.out)), what);
+    let n: number;
+    this.lzfIntoScratch = this.out === null;
+    try {
+      n = this.blob((b) => walk(b, check.reset(this.out)), what);
+    } finally {
+      this.lzfIntoScratch = false;
+    }
     if (check.problem) throw new BadData(at, `${what}: ${check.problem}`);
     return n;
   }
@@ -327,7 +338,10 @@ class RecordParser {
   /** Reads the step count of a big value and checks its steps (see Steps). */
   private beginSteps(type: number, start: number, keyAt: number, stream: boolean): number {
     const n = this.len();
-    this.unique.reset();
+    // Sized for the members of a set, hash or zset up front (n counts bytes, nodes or elements otherwise).
+    const members =
+      type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA;
+    this.unique.reset(members ? n : 0);
     this.steps = {
       type,
       n,
@@ -602,11 +616,16 @@ class RecordParser {
       case 3: {
         const clen = this.len();
         const ulen = this.len();
-        const data = this.take(clen);
+        this.need(clen);
+        const from = this.p;
+        this.p += clen;
         // LZF expands at most ~132x; a larger claim is corruption, not an allocation to attempt.
         if (ulen === 0 || ulen > clen * 132 + 64) throw new BadData(at, `an LZF string whose length ${ulen} fits its ${clen} compressed bytes`);
         try {
-          return lzfDecompress(data, ulen);
+          if (!this.lzfIntoScratch) return lzfDecompress(this.b.subarray(from, from + clen), ulen);
+          if (this.scratch.length < ulen) this.scratch = Buffer.allocUnsafe(Math.max(ulen, this.scratch.length * 2));
+          lzfDecompressInto(this.b, this.scratch, ulen, from, from + clen);
+          return this.scratch.subarray(0, ulen);
         } catch (e) {
           if (e instanceof LzfError) throw new BadData(at, `a valid LZF string (${e.message})`, true);
           throw e;
@@ -1276,7 +1295,7 @@ class RecordParser {
   /** Members, fields and set elements must be unique (Redis: "Duplicate ... detected"). */
   private checkUnique<T>(items: T[], nameOf: (item: T) => Buffer, at: number, what: string): void {
     if (items.length < 2) return;
-    const seen = this.unique.reset();
+    const seen = this.unique.reset(items.length);
     for (const item of items) {
       const b = nameOf(item);
       if (!seen.add(b, 0, b.length)) throw new BadData(at, `unique ${what}, found a duplicate`);

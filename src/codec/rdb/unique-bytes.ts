@@ -12,6 +12,12 @@ const FNV_PRIME = 16777619;
 /** Above these sizes a reset gives the memory back (one huge value must not pin it). */
 const KEEP_ARENA = 1 << 24;
 const KEEP_SLOTS = 1 << 20;
+/**
+ * reset() sizes the table for at most this many announced elements up front: a value's length is
+ * read before its elements, and growing by doubling re-inserts every element at each step (a third
+ * of checking a 1M-member set). The cap bounds what a corrupt length can make us allocate (~60 MB, what 1M real members take anyway).
+ */
+const PRESIZE_MAX = 1 << 20;
 
 export class UniqueBytes {
   private arena = Buffer.allocUnsafe(1 << 12);
@@ -21,18 +27,22 @@ export class UniqueBytes {
   private len = new Int32Array(256);
   private ehash = new Int32Array(256);
   private count = 0;
-  /** Slot s holds element elem[s] with hash hash[s] when stamp[s] is the current generation. */
-  private elem = new Int32Array(512);
-  private hash = new Int32Array(512);
-  private stamp = new Int32Array(512);
+  /**
+   * Slot s is table[3s, 3s + 3): generation stamp, hash, element; it holds the element when the
+   * stamp is the current generation. One array, so that a probe of a big table misses the cache
+   * once rather than once per field.
+   */
+  private table = new Int32Array(3 * 512);
+  private size = 512;
   private gen = 1;
   /** The decimal text of an integer element (at most 20 characters). */
   private readonly digits = Buffer.allocUnsafe(20);
 
-  /** Starts a new value (forgets every element). */
-  reset(): this {
+  /** Starts a new value (forgets every element); `expected`: the value's announced element count. */
+  reset(expected = 0): this {
+    const n = Math.min(expected, PRESIZE_MAX);
     if (this.arena.length > KEEP_ARENA) this.arena = Buffer.allocUnsafe(1 << 12);
-    if (this.stamp.length > KEEP_SLOTS) {
+    if (this.size > Math.max(KEEP_SLOTS, 4 * n)) {
       this.slots(512);
       this.start = new Int32Array(256);
       this.len = new Int32Array(256);
@@ -42,9 +52,16 @@ export class UniqueBytes {
     this.count = 0;
     // A new generation empties the table without clearing it.
     if (++this.gen === 0x7fffffff) {
-      this.stamp.fill(0);
+      this.table.fill(0);
       this.gen = 1;
     }
+    if (n > this.start.length) {
+      this.start = new Int32Array(n);
+      this.len = new Int32Array(n);
+      this.ehash = new Int32Array(n);
+    }
+    // At most half full (see insert): more than 2n slots.
+    if (2 * n >= this.size) this.slots(1 << (32 - Math.clz32(2 * n)));
     return this;
   }
 
@@ -72,11 +89,13 @@ export class UniqueBytes {
   private insert(h: number, n: number): boolean {
     const at = this.used;
     const a = this.arena;
-    const mask = this.stamp.length - 1;
+    const t = this.table;
+    const gen = this.gen;
+    const mask = this.size - 1;
     let s = h & mask;
-    while (this.stamp[s] === this.gen) {
-      if (this.hash[s] === h) {
-        const e = this.elem[s]!;
+    while (t[3 * s] === gen) {
+      if (t[3 * s + 1] === h) {
+        const e = t[3 * s + 2]!;
         if (this.len[e] === n) {
           const o = this.start[e]!;
           let i = 0;
@@ -95,12 +114,12 @@ export class UniqueBytes {
     this.start[e] = at;
     this.len[e] = n;
     this.ehash[e] = h;
-    this.stamp[s] = this.gen;
-    this.hash[s] = h;
-    this.elem[s] = e;
+    t[3 * s] = gen;
+    t[3 * s + 1] = h;
+    t[3 * s + 2] = e;
     this.used = at + n;
     // At most half full, so probes stay short.
-    if (this.count * 2 > mask) this.rehash(this.stamp.length * 2);
+    if (this.count * 2 > mask) this.rehash(this.size * 2);
     return true;
   }
 
@@ -112,23 +131,23 @@ export class UniqueBytes {
   }
 
   private slots(size: number): void {
-    this.elem = new Int32Array(size);
-    this.hash = new Int32Array(size);
-    this.stamp = new Int32Array(size);
+    this.table = new Int32Array(3 * size);
+    this.size = size;
     this.gen = 1;
   }
 
   /** A table of `size` slots holding the current elements. */
   private rehash(size: number): void {
     this.slots(size);
+    const t = this.table;
     const mask = size - 1;
     for (let e = 0; e < this.count; e++) {
       const h = this.ehash[e]!;
       let s = h & mask;
-      while (this.stamp[s] === 1) s = (s + 1) & mask;
-      this.stamp[s] = 1;
-      this.hash[s] = h;
-      this.elem[s] = e;
+      while (t[3 * s] === 1) s = (s + 1) & mask;
+      t[3 * s] = 1;
+      t[3 * s + 1] = h;
+      t[3 * s + 2] = e;
     }
   }
 }
