@@ -96,12 +96,14 @@ export class KeyJsonSink implements ValueSink {
       case Shape.List:
         w.byte(this.index++ ? 0x2c : 0x5b);
         bytes(w, b, this.encoding, start, end);
+        this.boundary();
         return;
       case Shape.Hash: {
         const i = this.index++;
         if (i & 1) {
           w.byte(0x3a);
           bytes(w, b, this.encoding, start, end);
+          this.boundary();
         } else {
           w.ascii(i ? ',' : '{"fields":{');
           objectKey(w, b, this.encoding, start, end);
@@ -131,8 +133,10 @@ export class KeyJsonSink implements ValueSink {
   }
 
   score(x: number): void {
-    if (this.shape === Shape.PackedZset) scoreJson(this.out, x);
-    else this.zsetMembers.push({ m: this.member, score: x });
+    if (this.shape === Shape.PackedZset) {
+      scoreJson(this.out, x);
+      this.boundary();
+    } else this.zsetMembers.push({ m: this.member, score: x });
   }
 
   scoreText(b: Buffer, start: number, end: number): void {
@@ -144,6 +148,7 @@ export class KeyJsonSink implements ValueSink {
     w.ascii(',"');
     w.raw(b, start, end);
     w.ascii('"]');
+    this.boundary();
   }
 
   value(v: RedisValue): void {
@@ -155,6 +160,7 @@ export class KeyJsonSink implements ValueSink {
     if (this.shape !== Shape.Stream) this.streamStart();
     streamEntriesJson(this.out, entries, this.index, this.encoding);
     this.index += entries.length;
+    this.boundary();
   }
 
   streamEnd(meta: StreamMeta): void {
@@ -184,6 +190,7 @@ export class KeyJsonSink implements ValueSink {
         for (let i = 0; i < ms.length; i++) {
           if (i) w.byte(0x2c);
           this.text(ms[i]!);
+          this.boundary();
         }
         w.byte(0x5d);
         break;
@@ -198,6 +205,7 @@ export class KeyJsonSink implements ValueSink {
           w.ascii(i ? ',[' : '[[');
           this.text(ms[i]!.m);
           scoreJson(this.out, ms[i]!.score);
+          this.boundary();
         }
         w.byte(0x5d);
         break;
@@ -217,6 +225,11 @@ export class KeyJsonSink implements ValueSink {
 
   func(code: Buffer): void {
     this.out.text(`${functionJsonLine(code)}\n`);
+  }
+
+  /** The open line's text so far is final: a streamed output may drain it (see JsonOut.boundary). */
+  private boundary(): void {
+    if (this.out.boundary()) this.lineStart = 0;
   }
 
   private clear(): void {
