@@ -66,19 +66,25 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
       partsLen += to - from;
     },
   });
-  const cut = (last: boolean): void => {
-    if (partsLen === 0) return;
+  /** Cuts the first `n` bytes of the parts (all by default) into a piece; the rest stays for the next. */
+  const cut = (last: boolean, n = partsLen): void => {
+    if (n === 0) return;
     pool ??= new PiecePool(settings, pieceBytes, !last);
-    const slot = pool.acquire(partsLen);
+    const slot = pool.acquire(n);
     let at = 0;
-    for (const part of parts) at += part.copy(slot.input, at);
+    while (at < n) {
+      const part = parts[0]!;
+      const take = Math.min(part.length, n - at);
+      at += part.copy(slot.input, at, 0, take);
+      if (take === part.length) parts.shift();
+      else parts[0] = part.subarray(take);
+    }
     // A huge piece (a big key) streams its output in chunks of a few pieces' size.
-    const streamAt = partsLen > HUGE_PIECES * pieceBytes ? HUGE_PIECES * pieceBytes : undefined;
-    pending.push({ ...pool.run(slot, { seq: seq++, length: partsLen, base, resume, streamAt }), bytes: partsLen });
-    inFlight += partsLen;
-    base += partsLen;
-    parts = [];
-    partsLen = 0;
+    const streamAt = n > HUGE_PIECES * pieceBytes ? HUGE_PIECES * pieceBytes : undefined;
+    pending.push({ ...pool.run(slot, { seq: seq++, length: n, base, resume, streamAt }), bytes: n });
+    inFlight += n;
+    base += n;
+    partsLen -= n;
   };
   const drainOne = async (): Promise<void> => {
     const p = pending.shift()!;
@@ -121,6 +127,14 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
       if (next && partsLen >= pieceBytes) {
         cut(false);
         resume = next;
+      } else if (!next) {
+        // A batch ends inside a big value: the keys before it are a piece of their own, so the
+        // big key is one alone (printed by streaming, see PieceJob.streamAt).
+        const big = dec.bigRecordStart();
+        if (big && big.at > base) {
+          cut(false, big.at - base);
+          resume = big.state;
+        }
       }
       while (pending.length > (pool?.capacity ?? 1) || inFlight > IN_FLIGHT_BYTES) await drainOne();
     }
