@@ -79,6 +79,24 @@ export class JsonOut {
     return out;
   }
 
+  /**
+   * Set to stream the output: at `boundary()` calls past `flushAt` bytes, the bytes written so far
+   * go to `drain` (a view, consumed before it returns) and writing starts over at byte 0.
+   */
+  drain: ((b: Buffer) => void) | null = null;
+  flushAt = Infinity;
+
+  /**
+   * A sink calls this where its output so far is final (no head to patch later): true when the
+   * bytes were drained, so offsets the sink keeps into the buffer now count from the new start.
+   */
+  boundary(): boolean {
+    if (this.pos < this.flushAt || this.drain === null) return false;
+    this.drain(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    return true;
+  }
+
   /** Starts over in the same buffer (once the bytes given out by `written()` are consumed). */
   clear(): void {
     this.pos = 0;

@@ -10,8 +10,8 @@ import { bytes, functionJsonLine, keyHeadJson, objectKey, scoreJson, streamEntri
  * Writes rdb-dump's jsonl straight from the reader's validating pass (ReadRdbOptions.sink): the
  * same bytes as writeKeyJson on the decoded model, without building the model. Lists, hashes and
  * packed zsets (stored sorted) stream out as their elements arrive; sets and hashtable/skiplist
- * zsets are collected because they print sorted, as latin1 strings (whose code-unit order is the
- * bytes' memcmp order). Big streams stream out node by node, their groups after the entries.
+ * zsets are collected because they print sorted (see PendingMembers). Big streams stream out
+ * node by node, their groups after the entries.
  */
 
 /** What the elements of the open key are written as. */
@@ -29,13 +29,66 @@ const enum Shape {
   Model,
 }
 
-/** A pending member of a hashtable/skiplist zset. */
-interface Member {
-  m: string;
-  score: number;
-}
+/**
+ * The members of a set or hashtable/skiplist zset, held until the key ends to be printed sorted:
+ * their bytes back to back with offsets and scores in typed arrays (a string and an object per
+ * member cost several times the bytes on a key of millions).
+ */
+class PendingMembers {
+  bytes = Buffer.allocUnsafe(1 << 12);
+  len = 0;
+  /** Member i is bytes[starts[i], starts[i + 1]) (the last ends at `len`). */
+  starts = new Uint32Array(256);
+  scores = new Float64Array(256);
+  n = 0;
 
-const memberOrder = (a: Member, b: Member): number => a.score - b.score || (a.m < b.m ? -1 : a.m > b.m ? 1 : 0);
+  add(b: Buffer, start: number, end: number): void {
+    const size = end - start;
+    if (this.len + size > this.bytes.length) {
+      const nb = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.len + size));
+      this.bytes.copy(nb, 0, 0, this.len);
+      this.bytes = nb;
+    }
+    if (this.n === this.starts.length) {
+      const ns = new Uint32Array(this.n * 2);
+      ns.set(this.starts);
+      this.starts = ns;
+      const nf = new Float64Array(this.n * 2);
+      nf.set(this.scores);
+      this.scores = nf;
+    }
+    this.starts[this.n++] = this.len;
+    this.len += b.copy(this.bytes, this.len, start, end);
+  }
+
+  /** The score of the member added last. */
+  score(x: number): void {
+    this.scores[this.n - 1] = x;
+  }
+
+  start(i: number): number {
+    return this.starts[i]!;
+  }
+
+  end(i: number): number {
+    return i + 1 < this.n ? this.starts[i + 1]! : this.len;
+  }
+
+  /** Member indexes in byte order (memcmp, then length), or by score first (`byScore`). */
+  order(byScore: boolean): Uint32Array {
+    const idx = new Uint32Array(this.n);
+    for (let i = 0; i < this.n; i++) idx[i] = i;
+    const b = this.bytes;
+    const scores = this.scores;
+    const bytesOrder = (x: number, y: number): number => {
+      const xe = this.end(x);
+      const ye = this.end(y);
+      for (let i = this.starts[x]!, j = this.starts[y]!; i < xe && j < ye; i++, j++) if (b[i] !== b[j]) return b[i]! - b[j]!;
+      return xe - this.starts[x]! - (ye - this.starts[y]!);
+    };
+    return idx.sort(byScore ? (x, y) => scores[x]! - scores[y]! || bytesOrder(x, y) : bytesOrder);
+  }
+}
 
 export class KeyJsonSink implements ValueSink {
   readonly out: JsonOut;
@@ -46,11 +99,8 @@ export class KeyJsonSink implements ValueSink {
   private shape = Shape.Model;
   private rdbType = 0;
   private index = 0;
-  private setMembers: string[] = [];
-  private zsetMembers: Member[] = [];
-  /** The skiplist zset member whose score comes next. */
-  private member = '';
-  /** Decimal text of integer elements, and latin1 members turned back into bytes. */
+  private members = new PendingMembers();
+  /** Decimal text of integer elements. */
   private tmp = Buffer.allocUnsafe(256);
 
   constructor(
@@ -96,12 +146,14 @@ export class KeyJsonSink implements ValueSink {
       case Shape.List:
         w.byte(this.index++ ? 0x2c : 0x5b);
         bytes(w, b, this.encoding, start, end);
+        this.boundary();
         return;
       case Shape.Hash: {
         const i = this.index++;
         if (i & 1) {
           w.byte(0x3a);
           bytes(w, b, this.encoding, start, end);
+          this.boundary();
         } else {
           w.ascii(i ? ',' : '{"fields":{');
           objectKey(w, b, this.encoding, start, end);
@@ -109,7 +161,7 @@ export class KeyJsonSink implements ValueSink {
         return;
       }
       case Shape.Set:
-        this.setMembers.push(latin1(b, start, end));
+        this.members.add(b, start, end);
         return;
       case Shape.PackedZset:
         // `[member` now, `,"score"]` when the score comes (the first opens the array, end() closes it).
@@ -117,7 +169,7 @@ export class KeyJsonSink implements ValueSink {
         bytes(w, b, this.encoding, start, end);
         return;
       case Shape.Zset:
-        this.member = latin1(b, start, end);
+        this.members.add(b, start, end);
         return;
       case Shape.Model:
         return;
@@ -125,14 +177,14 @@ export class KeyJsonSink implements ValueSink {
   }
 
   int(v: number | bigint): void {
-    const s = String(v);
-    if (this.shape === Shape.Set) this.setMembers.push(s);
-    else this.str(this.tmp, 0, this.tmp.write(s, 0, 'latin1'));
+    this.str(this.tmp, 0, this.tmp.write(String(v), 0, 'latin1'));
   }
 
   score(x: number): void {
-    if (this.shape === Shape.PackedZset) scoreJson(this.out, x);
-    else this.zsetMembers.push({ m: this.member, score: x });
+    if (this.shape === Shape.PackedZset) {
+      scoreJson(this.out, x);
+      this.boundary();
+    } else this.members.score(x);
   }
 
   scoreText(b: Buffer, start: number, end: number): void {
@@ -144,6 +196,7 @@ export class KeyJsonSink implements ValueSink {
     w.ascii(',"');
     w.raw(b, start, end);
     w.ascii('"]');
+    this.boundary();
   }
 
   value(v: RedisValue): void {
@@ -155,6 +208,7 @@ export class KeyJsonSink implements ValueSink {
     if (this.shape !== Shape.Stream) this.streamStart();
     streamEntriesJson(this.out, entries, this.index, this.encoding);
     this.index += entries.length;
+    this.boundary();
   }
 
   streamEnd(meta: StreamMeta): void {
@@ -179,11 +233,13 @@ export class KeyJsonSink implements ValueSink {
         w.ascii('}}');
         break;
       case Shape.Set: {
-        const ms = this.setMembers.sort();
+        const ms = this.members;
+        const order = ms.order(false);
         w.byte(0x5b);
-        for (let i = 0; i < ms.length; i++) {
-          if (i) w.byte(0x2c);
-          this.text(ms[i]!);
+        for (let k = 0; k < order.length; k++) {
+          if (k) w.byte(0x2c);
+          bytes(w, ms.bytes, this.encoding, ms.start(order[k]!), ms.end(order[k]!));
+          this.boundary();
         }
         w.byte(0x5d);
         break;
@@ -193,11 +249,14 @@ export class KeyJsonSink implements ValueSink {
         break;
       case Shape.Zset: {
         // Hashtable/skiplist zsets are saved in no useful order (skiplists backwards).
-        const ms = this.zsetMembers.sort(memberOrder);
-        for (let i = 0; i < ms.length; i++) {
-          w.ascii(i ? ',[' : '[[');
-          this.text(ms[i]!.m);
-          scoreJson(this.out, ms[i]!.score);
+        const ms = this.members;
+        const order = ms.order(true);
+        for (let k = 0; k < order.length; k++) {
+          const i = order[k]!;
+          w.ascii(k ? ',[' : '[[');
+          bytes(w, ms.bytes, this.encoding, ms.start(i), ms.end(i));
+          scoreJson(this.out, ms.scores[i]!);
+          this.boundary();
         }
         w.byte(0x5d);
         break;
@@ -219,17 +278,13 @@ export class KeyJsonSink implements ValueSink {
     this.out.text(`${functionJsonLine(code)}\n`);
   }
 
-  private clear(): void {
-    this.lineStart = -1;
-    this.setMembers = [];
-    this.zsetMembers = [];
+  /** The open line's text so far is final: a streamed output may drain it (see JsonOut.boundary). */
+  private boundary(): void {
+    if (this.out.boundary()) this.lineStart = 0;
   }
 
-  /** A member kept as latin1 text: written from the string when ASCII, else from its bytes. */
-  private text(s: string): void {
-    if (this.encoding === 'utf8' && this.out.asciiStr(s)) return;
-    if (this.tmp.length < s.length) this.tmp = Buffer.allocUnsafe(Math.max(s.length, this.tmp.length * 2));
-    this.tmp.write(s, 0, 'latin1');
-    bytes(this.out, this.tmp, this.encoding, 0, s.length);
+  private clear(): void {
+    this.lineStart = -1;
+    if (this.members.n > 0) this.members = new PendingMembers();
   }
 }

@@ -201,6 +201,7 @@ export class KeyRespSink implements ValueSink {
       for (const f of e.fields) this.bulk(f, 0, f.length);
     }
     this.index += entries.length;
+    this.boundary();
   }
 
   streamEnd(meta: StreamMeta): void {
@@ -257,6 +258,12 @@ export class KeyRespSink implements ValueSink {
     if (++this.items < ITEMS_PER_COMMAND) return;
     this.items = 0;
     this.batchOpen = false;
+    this.boundary();
+  }
+
+  /** The commands so far are whole: a streamed output may drain them (see JsonOut.boundary). */
+  private boundary(): void {
+    if (this.out.boundary()) this.keyStart = 0;
   }
 
   /** Closes a short batch: its head gets the real argument count (the bytes after it shift when that is shorter). */

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { dumpPiece, type PieceJob, type PieceOutput, type PieceSettings } from './rdb-dump-piece.js';
-import type { FromPieceWorker, PieceMessage, ToPieceWorker } from './rdb-dump-worker.js';
+import type { FromPieceWorker, PieceChunkMessage, PieceMessage, PieceWorkerData, ToPieceWorker } from './rdb-dump-worker.js';
 
 const workerFile = fileURLToPath(new URL('./rdb-dump-worker.js', import.meta.url));
 
@@ -19,9 +19,47 @@ export interface PieceResult extends PieceOutput {
   slot: Slot;
 }
 
+/** A chunk of a streamed piece's output; `done()` once it is written (the printer waits for that). */
+export interface OutChunk {
+  out: Buffer;
+  firstSelect: PieceOutput['firstSelect'];
+  done: () => void;
+}
+
+/** A streamed piece's chunks in order, as they arrive; null after the last (the piece's result then holds the rest). */
+export class ChunkQueue {
+  private readonly items: OutChunk[] = [];
+  private wake: (() => void) | null = null;
+  private ended = false;
+
+  push(c: OutChunk): void {
+    this.items.push(c);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async next(): Promise<OutChunk | null> {
+    while (this.items.length === 0 && !this.ended) await new Promise<void>((r) => (this.wake = r));
+    this.wake = null;
+    return this.items.shift() ?? null;
+  }
+}
+
+/** A piece on its way: its chunks (streamed pieces) and its result. */
+export interface PieceRun {
+  chunks: ChunkQueue | null;
+  result: Promise<PieceResult>;
+}
+
 /** A worker thread, its pieces in progress, and the slot memory it has been sent (by slot id). */
 interface PieceWorker {
   w: Worker;
+  /** Where the writer tells the worker that a chunk is written (see PieceChunkMessage). */
+  control: Int32Array;
   busy: number;
   known: Map<number, { input: ArrayBufferLike; output: ArrayBufferLike | null }>;
 }
@@ -36,7 +74,7 @@ interface PieceWorker {
  */
 export class PiecePool {
   private readonly workers: PieceWorker[] = [];
-  private readonly waiting = new Map<number, { slot: Slot; resolve: (r: PieceResult) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { slot: Slot; chunks: ChunkQueue | null; resolve: (r: PieceResult) => void; reject: (e: Error) => void }>();
   private readonly free: Slot[] = [];
   private big: Slot | null = null;
   private slots = 0;
@@ -49,12 +87,24 @@ export class PiecePool {
     if (!threads || !existsSync(workerFile)) return;
     const n = Math.max(1, Math.min(availableParallelism(), 4));
     for (let i = 0; i < n; i++) {
-      const worker: PieceWorker = { w: new Worker(workerFile, { workerData: settings, resourceLimits: { maxYoungGenerationSizeMb: 8 } }), busy: 0, known: new Map() };
-      worker.w.on('message', (r: FromPieceWorker) => {
+      const control = new SharedArrayBuffer(4);
+      const workerData: PieceWorkerData = { settings, control };
+      const w = new Worker(workerFile, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+      const worker: PieceWorker = { w, control: new Int32Array(control), busy: 0, known: new Map() };
+      worker.w.on('message', (r: FromPieceWorker | PieceChunkMessage) => {
+        if (r.chunk) {
+          const done = (): void => {
+            Atomics.store(worker.control, 0, 1);
+            Atomics.notify(worker.control, 0);
+          };
+          this.waiting.get(r.seq)?.chunks?.push({ out: Buffer.from(r.output, 0, r.length), firstSelect: r.firstSelect, done });
+          return;
+        }
         worker.busy--;
         const p = this.waiting.get(r.seq);
         if (!p) return;
         this.waiting.delete(r.seq);
+        p.chunks?.end();
         if (r.output) {
           p.slot.output = r.output;
           worker.known.get(p.slot.id)!.output = r.output;
@@ -63,7 +113,10 @@ export class PiecePool {
       });
       // A worker that dies fails every piece still waiting: the dump cannot go on without them.
       const fail = (e: Error): void => {
-        for (const p of this.waiting.values()) p.reject(e);
+        for (const p of this.waiting.values()) {
+          p.reject(e);
+          p.chunks?.end();
+        }
         this.waiting.clear();
       };
       worker.w.on('error', fail);
@@ -110,10 +163,21 @@ export class PiecePool {
     }
   }
 
-  /** Prints the piece held in `slot.input` (the output is a view of the slot's memory: valid until it is released). */
-  async run(slot: Slot, job: PieceJob): Promise<PieceResult> {
+  /**
+   * Prints the piece held in `slot.input` (the output is a view of the slot's memory: valid until
+   * it is released). A piece with `job.streamAt` gives its output in chunks first.
+   */
+  run(slot: Slot, job: PieceJob): PieceRun {
+    const chunks = job.streamAt !== undefined ? new ChunkQueue() : null;
+    return { chunks, result: this.print(slot, job, chunks) };
+  }
+
+  private async print(slot: Slot, job: PieceJob, chunks: ChunkQueue | null): Promise<PieceResult> {
     if (this.workers.length === 0) {
-      const r = await dumpPiece(job, slot.input, this.settings, slot.output ?? undefined);
+      // On this thread the chunks are copies that wait for the writer: the same output, no memory saved.
+      const chunk = (b: Buffer, firstSelect: PieceOutput['firstSelect']): void => chunks!.push({ out: Buffer.from(b), firstSelect, done: () => {} });
+      const r = await dumpPiece(job, slot.input, this.settings, slot.output ?? undefined, false, chunks ? chunk : undefined);
+      chunks?.end();
       slot.output = r.out.buffer;
       return { ...r, slot };
     }
@@ -126,7 +190,7 @@ export class PiecePool {
     if (known?.input !== slot.input.buffer) piece.input = slot.input.buffer as SharedArrayBuffer;
     if (slot.output && known?.output !== slot.output) piece.output = slot.output as SharedArrayBuffer;
     worker.known.set(slot.id, { input: slot.input.buffer, output: slot.output });
-    const result = new Promise<PieceResult>((resolve, reject) => this.waiting.set(job.seq, { slot, resolve, reject }));
+    const result = new Promise<PieceResult>((resolve, reject) => this.waiting.set(job.seq, { slot, chunks, resolve, reject }));
     const m: ToPieceWorker = { piece };
     worker.w.postMessage(m);
     return result;

@@ -1,5 +1,6 @@
 import type { RedisType } from '../codec/rdb/model.js';
 import { RdbDecoder, type PieceState } from '../codec/rdb/reader.js';
+import type { ValueSink } from '../codec/rdb/value-sink.js';
 import { ByteSource } from '../util/byte-source.js';
 import { serializeError, type SerializedError } from '../util/thread-error.js';
 import { JsonOut } from './json-out.js';
@@ -26,6 +27,31 @@ export interface PieceJob {
   base: number;
   /** null for the piece that starts with the header. */
   resume: PieceState | null;
+  /**
+   * Set for a huge piece (a big key): its output goes out in chunks of about this many bytes
+   * (see dumpPiece's `chunk`) instead of being held whole.
+   */
+  streamAt?: number;
+}
+
+/** A chunk of a huge piece's output (a view valid during the call), with the piece's first SELECT when it is the first chunk. */
+export type PieceChunk = (out: Buffer, firstSelect: PieceOutput['firstSelect']) => void;
+
+/** Takes the keys and prints nothing: the checking pass before a huge piece is streamed. */
+class CheckOnly implements ValueSink {
+  key(): boolean {
+    return true;
+  }
+  str(): void {}
+  int(): void {}
+  score(): void {}
+  scoreText(): void {}
+  value(): void {}
+  streamNode(): void {}
+  streamEnd(): void {}
+  end(): void {}
+  discard(): void {}
+  func(): void {}
 }
 
 export interface PieceOutput {
@@ -43,24 +69,43 @@ export interface PieceOutput {
 /**
  * Validates the piece in full (all but the file's CRC, which the splitter checks) and prints its
  * keys (jsonl through KeyJsonSink, RESP through KeyRespSink), into `reuse` when it is large
- * enough (memory handed back by the writer). `shared`: new
- * output memory is a SharedArrayBuffer (and `out` starts at its byte 0).
+ * enough (memory handed back by the writer). `shared`: new output memory is a SharedArrayBuffer
+ * (and `out` starts at its byte 0). With `job.streamAt` and `chunk`, the output goes to `chunk`
+ * as it is written (at element or command boundaries) and `out` holds only the rest: a big key's
+ * text is never held whole. That piece is checked first without printing, so a defect still
+ * stops the output exactly before its key (the piece is then printed whole, as any other).
  */
-export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettings, reuse?: ArrayBufferLike, shared = false): Promise<PieceOutput> {
+export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettings, reuse?: ArrayBufferLike, shared = false, chunk?: PieceChunk): Promise<PieceOutput> {
+  const stream = job.streamAt !== undefined && chunk !== undefined && (await parse(job, input, s, new CheckOnly())) === null;
   const match = s.match ? Buffer.from(s.match.buffer, s.match.byteOffset, s.match.byteLength) : undefined;
   const filter = { db: s.db, type: s.type, match };
   // Room for the output of a piece that holds a big key, so it need not grow by doubling (a copy
   // with both buffers alive): RESP of small elements is up to ~3x their stored size, of stream
   // entries ~5x (XADD, key and ID each); jsonl ~2x and ~3x. Pages never written cost no memory.
-  const out = new JsonOut(Math.max(1 << 22, job.length * (s.format === 'resp' ? 5 : 3)), reuse, shared);
+  // A streamed piece needs room for one chunk and the element that crosses its end.
+  const room = stream ? 2 * job.streamAt! : Math.max(1 << 22, job.length * (s.format === 'resp' ? 5 : 3));
+  const out = new JsonOut(room, reuse, shared);
   const sink = s.format === 'resp' ? new KeyRespSink(filter, out) : new KeyJsonSink(s.encoding, filter, out);
+  let streamed = false;
+  if (stream) {
+    out.flushAt = job.streamAt!;
+    out.drain = (b) => {
+      chunk!(b, streamed ? null : (sink instanceof KeyRespSink ? sink.firstSelect : null));
+      streamed = true;
+    };
+  }
+  const error = await parse(job, input, s, sink);
+  const resp = sink instanceof KeyRespSink ? { firstSelect: streamed ? null : sink.firstSelect, lastDb: sink.db } : { firstSelect: null, lastDb: -1 };
+  return { out: sink.out.written(), keys: sink.keys, error, ...resp };
+}
+
+/** Runs the reader's validating pass over the piece into `sink`: the first defect, or null. */
+async function parse(job: PieceJob, input: Uint8Array, s: PieceSettings, sink: ValueSink): Promise<SerializedError | null> {
   const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume } });
-  let error: SerializedError | null = null;
   try {
     while (await dec.nextBatch(1 << 16));
   } catch (e) {
-    error = serializeError(e);
+    return serializeError(e);
   }
-  const resp = sink instanceof KeyRespSink ? { firstSelect: sink.firstSelect, lastDb: sink.db } : { firstSelect: null, lastDb: -1 };
-  return { out: sink.out.written(), keys: sink.keys, error, ...resp };
+  return null;
 }

@@ -16,8 +16,28 @@ export interface PieceMessage {
 }
 export type ToPieceWorker = { piece: PieceMessage } | { drop: number };
 
+/**
+ * A chunk of a streamed piece's output: `length` bytes of `output` from byte 0. The worker waits
+ * (Atomics.wait on `control[0]`, set to 0 before the message) until the writer is done with them
+ * and stores 1 there.
+ */
+export interface PieceChunkMessage {
+  chunk: true;
+  seq: number;
+  length: number;
+  output: SharedArrayBuffer;
+  firstSelect: PieceOutput['firstSelect'];
+}
+
+/** What a worker is started with. */
+export interface PieceWorkerData {
+  settings: PieceSettings;
+  control: SharedArrayBuffer;
+}
+
 /** The printed piece: the slot's output holds `length` bytes of output from byte 0 (`output` when it had to grow). */
 export interface FromPieceWorker {
+  chunk?: undefined;
   seq: number;
   length: number;
   keys: number;
@@ -29,7 +49,8 @@ export interface FromPieceWorker {
 
 /** Worker entry of the piece pool: prints the pieces it is sent, in the order they arrive. */
 const port = parentPort!;
-const settings = workerData as PieceSettings;
+const { settings, control: controlMemory } = workerData as PieceWorkerData;
+const control = new Int32Array(controlMemory);
 const slots = new Map<number, { input: Uint8Array; output?: SharedArrayBuffer }>();
 let queue = Promise.resolve();
 port.on('message', (message: ToPieceWorker) => {
@@ -43,7 +64,14 @@ port.on('message', (message: ToPieceWorker) => {
   if (m.output) slot.output = m.output;
   slots.set(m.slot, slot);
   queue = queue.then(async () => {
-    const r = await dumpPiece(m.job, slot.input, settings, slot.output, true);
+    // A streamed piece's chunks are written in file order: this worker waits for the writer.
+    const chunk = (b: Buffer, firstSelect: PieceOutput['firstSelect']): void => {
+      Atomics.store(control, 0, 0);
+      const c: PieceChunkMessage = { chunk: true, seq: m.job.seq, length: b.length, output: b.buffer as SharedArrayBuffer, firstSelect };
+      port.postMessage(c);
+      Atomics.wait(control, 0, 0);
+    };
+    const r = await dumpPiece(m.job, slot.input, settings, slot.output, true, chunk);
     const memory = r.out.buffer as SharedArrayBuffer;
     const grown = memory !== slot.output;
     slot.output = memory;

@@ -2,7 +2,7 @@ import type { RedisType } from '../codec/rdb/model.js';
 import { RdbDecoder, type PieceState } from '../codec/rdb/reader.js';
 import type { ByteSource } from '../util/byte-source.js';
 import type { ByteEncoding } from './key-json.js';
-import { PiecePool, type PieceResult } from './piece-pool.js';
+import { ChunkQueue, PiecePool, type PieceResult } from './piece-pool.js';
 import type { PieceSettings } from './rdb-dump-piece.js';
 import { deserializeError } from '../util/thread-error.js';
 
@@ -32,6 +32,8 @@ const PIECE_BYTES = 1 << 20;
  * MB, its output a few times that) is printed alone rather than beside others of its kind.
  */
 const IN_FLIGHT_BYTES = 16 << 20;
+/** A piece of more than this many pieces' bytes (a big key) streams its output in chunks of that size. */
+const HUGE_PIECES = 4;
 
 export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): Promise<{ keys: number }> {
   return dumpPieces(src, opts, sink, opts.pieceBytes ?? PIECE_BYTES);
@@ -53,7 +55,7 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
   let resume: PieceState | null = null;
   let seq = 0;
   let pool = null as PiecePool | null; // made at the first cut: with threads unless it is the last
-  const pending: Array<{ result: Promise<PieceResult>; bytes: number }> = [];
+  const pending: Array<{ chunks: ChunkQueue | null; result: Promise<PieceResult>; bytes: number }> = [];
   let inFlight = 0;
   let keys = 0;
   let respDb = -1;
@@ -64,27 +66,44 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
       partsLen += to - from;
     },
   });
-  const cut = (last: boolean): void => {
-    if (partsLen === 0) return;
+  /** Cuts the first `n` bytes of the parts (all by default) into a piece; the rest stays for the next. */
+  const cut = (last: boolean, n = partsLen): void => {
+    if (n === 0) return;
     pool ??= new PiecePool(settings, pieceBytes, !last);
-    const slot = pool.acquire(partsLen);
+    const slot = pool.acquire(n);
     let at = 0;
-    for (const part of parts) at += part.copy(slot.input, at);
-    pending.push({ result: pool.run(slot, { seq: seq++, length: partsLen, base, resume }), bytes: partsLen });
-    inFlight += partsLen;
-    base += partsLen;
-    parts = [];
-    partsLen = 0;
+    while (at < n) {
+      const part = parts[0]!;
+      const take = Math.min(part.length, n - at);
+      at += part.copy(slot.input, at, 0, take);
+      if (take === part.length) parts.shift();
+      else parts[0] = part.subarray(take);
+    }
+    // A huge piece (a big key) streams its output in chunks of a few pieces' size.
+    const streamAt = n > HUGE_PIECES * pieceBytes ? HUGE_PIECES * pieceBytes : undefined;
+    pending.push({ ...pool.run(slot, { seq: seq++, length: n, base, resume, streamAt }), bytes: n });
+    inFlight += n;
+    base += n;
+    partsLen -= n;
   };
   const drainOne = async (): Promise<void> => {
     const p = pending.shift()!;
     inFlight -= p.bytes;
+    // The piece's first SELECT is in its first chunk, or in its result when nothing was streamed.
+    let first = true;
+    const write = async (out: Buffer, select: PieceResult['firstSelect']): Promise<void> => {
+      if (first && select?.db === respDb) {
+        if (select.start > 0) await sink(out.subarray(0, select.start));
+        if (out.length > select.end) await sink(out.subarray(select.end));
+      } else if (out.length > 0) await sink(out);
+      first = false;
+    };
+    for (let c = await p.chunks?.next(); c; c = await p.chunks!.next()) {
+      await write(c.out, c.firstSelect);
+      c.done();
+    }
     const r = await p.result;
-    const select = r.firstSelect;
-    if (select?.db === respDb) {
-      if (select.start > 0) await sink(r.out.subarray(0, select.start));
-      if (r.out.length > select.end) await sink(r.out.subarray(select.end));
-    } else if (r.out.length > 0) await sink(r.out);
+    await write(r.out, r.firstSelect);
     if (r.lastDb >= 0) respDb = r.lastDb;
     pool!.release(r.slot);
     keys += r.keys;
@@ -108,6 +127,14 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
       if (next && partsLen >= pieceBytes) {
         cut(false);
         resume = next;
+      } else if (!next) {
+        // A batch ends inside a big value: the keys before it are a piece of their own, so the
+        // big key is one alone (printed by streaming, see PieceJob.streamAt).
+        const big = dec.bigRecordStart();
+        if (big && big.at > base) {
+          cut(false, big.at - base);
+          resume = big.state;
+        }
       }
       while (pending.length > (pool?.capacity ?? 1) || inFlight > IN_FLIGHT_BYTES) await drainOne();
     }

@@ -1,8 +1,13 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFrameAt } from '../../src/codec/resp/parser.js';
 import { readAll } from '../codec/rdb-read/corpus-helpers.js';
 import { ByteSource } from '../../src/util/byte-source.js';
+import { dumpRdb } from '../../src/inspect/rdb-dump.js';
 import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
 import { BIG, bigKeyRdb, collectGarbage, dumpWithHeapPeak } from './big-key-rdb.js';
 
@@ -65,6 +70,36 @@ describe('rdb-dump of big keys', () => {
     expect(stream.groups[0]!.pel.length).toBe(10);
     expect(byKey.get('small')).toMatchObject({ db: 3, value: 'x' });
   }, 60_000);
+
+  // The CLI prints in worker threads, each big key a piece of its own whose output streams to
+  // stdout in chunks; the in-process dump (no compiled worker beside the sources) prints on this thread.
+  for (const format of ['resp', 'jsonl'] as const) {
+    it(`the CLI (--format ${format}, worker threads, big keys streamed) prints the in-process bytes`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'rdb-dump-bigkey-'));
+      try {
+        const file = join(dir, 'big.rdb');
+        writeFileSync(file, rdb);
+        const bin = fileURLToPath(new URL('../../bin/tsredis-ops.js', import.meta.url));
+        const r = spawnSync(process.execPath, [bin, 'rdb-dump', file, '--format', format], { maxBuffer: 512 << 20 });
+        expect(r.status, r.stderr.toString('utf8')).toBe(0);
+        expect(r.stdout.equals((await dump(format)).out)).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
+
+    // Guard: a big key's text reaches the writer in chunks of about 4 pieces (plus the command of
+    // up to 64 items, or the stream node, that crosses the line), never whole (the list's alone is megabytes).
+    it(`--format ${format}: a big key's output reaches the writer in bounded chunks, the same bytes`, async () => {
+      const pieceBytes = 64 << 10;
+      const parts: Buffer[] = [];
+      await dumpRdb(ByteSource.fromBuffer(rdb, 'big.rdb'), { format, encoding: 'utf8', pieceBytes }, (c) => void parts.push(Buffer.from(c)));
+      const out = Buffer.concat(parts);
+      expect(out.length).toBeGreaterThan(40 * 4 * pieceBytes);
+      expect(Math.max(...parts.map((p) => p.length))).toBeLessThan(5 * pieceBytes);
+      expect(out.equals((await dump(format)).out)).toBe(true);
+    }, 60_000);
+  }
 
   it('--format resp does not build the values: heap growth far below what the decoded keys take', async () => {
     collectGarbage();

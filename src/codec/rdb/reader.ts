@@ -1430,6 +1430,17 @@ export class RdbDecoder {
   }
 
   /**
+   * Inside a big value checked in steps (pieceState() is null there): the file offset where its
+   * record starts (prefix opcodes included) and the state a piece starting there needs, so a
+   * splitter can cut before the big key rather than after it; null elsewhere.
+   */
+  bigRecordStart(): { at: number; state: PieceState } | null {
+    const p = this.parser;
+    const at = p.steps === null ? -1 : p.prefixAbs >= 0 ? p.prefixAbs : p.steps.startAbs;
+    return at < 0 ? null : { at, state: { version: p.version, valkey: p.valkey, db: p.db } };
+  }
+
+  /**
    * On a defect, the bytes of the failing record (the rest of the window) go to the listener too:
    * a full parse of them may find an earlier defect inside that record than a skim found.
    */
