@@ -135,17 +135,18 @@ export async function decryptStream(input: Readable, keys: DecryptionKeys, name:
   try {
     // openpgp.js does not detect armor itself: an armored message (`gpg -c --armor`) read as binary
     // fails as "not a valid OpenPGP format", so the first bytes decide which reader gets the stream.
-    const { head, stream } = await splitHead(input, 64);
+    const { head, stream, drained } = await splitHead(input, 64);
     const message = isArmored(head)
       ? await openpgp.readMessage({ armoredMessage: toWeb(stream).pipeThrough(new TextDecoderStream()) })
       : await openpgp.readMessage({ binaryMessage: toWeb(stream) });
-    const { data } = await openpgp.decrypt({
+    const decrypting = openpgp.decrypt({
       message,
       format: 'binary',
       config: READ_CONFIG,
       // With secret keys the passphrase is the keys' own (already used to unlock them).
       ...(keys.privateKeys?.length ? { decryptionKeys: keys.privateKeys } : { passwords: [keys.passphrase!] }),
     });
+    const { data } = await unlessStalled(decrypting, drained, name);
     const out = fromWeb(data);
     // Forward with errors mapped, so a late integrity (MDC) failure still reads as a crypto error.
     const mapped = new PassThrough({ highWaterMark: 1 << 20 });
@@ -162,8 +163,36 @@ function isArmored(head: Buffer): boolean {
   return head.toString('latin1').trimStart().startsWith('-----BEGIN PGP MESSAGE-----');
 }
 
-/** The first `n` bytes of `input` (fewer if it is shorter), and a stream of all of it, head included. */
-async function splitHead(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+/**
+ * openpgp.js was seen never to settle decrypt() under a wrong passphrase for some messages (about
+ * one `gpg -c` output in seven of a small file: the garbage plaintext parses as an unfinished
+ * packet), and the process then ends with nothing said. Once the whole input has been read and
+ * decrypt() has still not answered after STALL_MS, that is a wrong key or damaged data.
+ */
+async function unlessStalled<T>(decrypting: Promise<T>, drained: Promise<void>, name: string): Promise<T> {
+  let settled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    void drained.then(() => {
+      if (!settled) timer = setTimeout(() => reject(new CryptoError(`cannot decrypt ${name}: wrong passphrase or key, or damaged data (no OpenPGP result after reading the whole message)`)), STALL_MS);
+    });
+  });
+  try {
+    return await Promise.race([decrypting, stalled]);
+  } finally {
+    settled = true;
+    clearTimeout(timer);
+  }
+}
+
+/** Long enough for a legitimate key derivation on a loaded machine (gpg's default S2K count). */
+const STALL_MS = 10_000;
+
+/**
+ * The first `n` bytes of `input` (fewer if it is shorter), a stream of all of it, head included,
+ * and a promise settled once that stream has read the input to its end.
+ */
+async function splitHead(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable; drained: Promise<void> }> {
   const it: AsyncIterator<Buffer> = input[Symbol.asyncIterator]();
   const chunks: Buffer[] = [];
   let len = 0;
@@ -174,16 +203,19 @@ async function splitHead(input: Readable, n: number): Promise<{ head: Buffer; st
     len += r.value.length;
   }
   const head = Buffer.concat(chunks);
+  let markDrained!: () => void;
+  const drained = new Promise<void>((r) => (markDrained = r));
   async function* all(): AsyncGenerator<Buffer> {
     try {
       if (head.length) yield head;
       for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      markDrained();
     } finally {
       // A decryption that stops early (wrong key) destroys this stream: close the input with it.
       await it.return?.();
     }
   }
-  return { head, stream: Readable.from(all(), { objectMode: false, highWaterMark: 1 << 20 }) };
+  return { head, stream: Readable.from(all(), { objectMode: false, highWaterMark: 1 << 20 }), drained };
 }
 
 export function decryptError(name: string, e: unknown): CryptoError {
