@@ -27,14 +27,7 @@ start() { # dir port
 stop_last() { local p=${PIDS[-1]}; kill "$p"; wait "$p" 2>/dev/null || true; unset 'PIDS[-1]'; }
 
 SRC=$(free_port); start "$WORK/src" "$SRC"
-eval_fill() { # cmd key thousands item-lua
-  redis-cli -p "$SRC" EVAL "for i=1,$3 do local t={} for j=1,1000 do local n=(i-1)*1000+j $4 end redis.call('$1',KEYS[1],unpack(t)) end" 1 "$2" >/dev/null
-}
-eval_fill RPUSH biglist "$(n 4000000)" "t[j]=tostring(n)"
-eval_fill HSET bighash "$(n 1000000)" "t[2*j-1]='f'..n t[2*j]='v'..n"
-eval_fill ZADD bigzset "$(n 1000000)" "t[2*j-1]=n/2 t[2*j]='m'..n"
-eval_fill SADD bigset "$(n 1000000)" "t[j]='s'..n"
-redis-cli -p "$SRC" EVAL "for i=1,$(($(n 1000000) * 1000)) do redis.call('XADD',KEYS[1],'*','k','v'..i) end" 1 bigstream >/dev/null
+bash bench/bigkeys-populate.sh "$SRC" "$SCALE"
 DIGEST=$(redis-cli -p "$SRC" DEBUG DIGEST)
 RDB="$WORK/big.rdb"
 redis-cli -p "$SRC" --rdb "$RDB" >/dev/null 2>&1
