@@ -11,7 +11,9 @@ export type StreamMeta = Omit<StreamValue, 'entries'>;
  * ranges are views of the reader's window or scratch space, valid only during the call.
  *
  * Per key: `key()`, then (when it returned true) the elements, then `end()`; or `discard()` when
- * the key turned out empty or its record must be parsed again once more bytes arrive.
+ * the key turned out empty, the file ends inside it, or (small values only: a big value is checked
+ * in resumable steps and never handed over twice) its record must be parsed again once more
+ * bytes arrive.
  */
 export interface ValueSink extends ElementSink {
   /** A key of RDB type `rdbType` starts; false skips it (its value is still validated). */
