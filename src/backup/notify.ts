@@ -18,7 +18,7 @@ export interface FailureEvent {
  * environment, so it never inherits them. A hook that needs AWS uses its own profile or role
  * (AWS_PROFILE, instance credentials stay).
  */
-export const SECRET_ENV = ['TSREDIS_PASSPHRASE', 'REDISCLI_AUTH', 'TSREDIS_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TSREDIS_SSH_KEY_PASSPHRASE'] as const;
+const SECRET_ENV = ['TSREDIS_PASSPHRASE', 'REDISCLI_AUTH', 'TSREDIS_PASSWORD', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'TSREDIS_SSH_KEY_PASSPHRASE'] as const;
 
 /** The environment without SECRET_ENV. */
 export function hookEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

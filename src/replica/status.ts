@@ -59,7 +59,7 @@ export function countersOf(s: ReplicaStatus): Pick<ReplicaState, 'fullSyncs' | '
 }
 
 /** A link streaming this long was healthy: losing it is a blip, and reconnecting starts over at the first delay. */
-export const HEALTHY_LINK_MS = 30_000;
+const HEALTHY_LINK_MS = 30_000;
 
 export function linkHealthy(s: ReplicaStatus, ms: number = HEALTHY_LINK_MS, now = Date.now()): boolean {
   return s.link === 'up' && s.linkUpSince !== null && now - Date.parse(s.linkUpSince) >= ms;

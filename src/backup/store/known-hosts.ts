@@ -21,7 +21,7 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 /** The key type inside an SSH wire-format public key blob (its first string). */
-export function keyType(blob: Buffer): string {
+function keyType(blob: Buffer): string {
   const n = blob.readUInt32BE(0);
   return blob.subarray(4, 4 + n).toString('latin1');
 }

@@ -90,7 +90,7 @@ function streamCommands(out: Out, key: Buffer, s: StreamValue): void {
 }
 
 /** XADD of one stream entry with its ID. */
-export function streamEntryCommand(key: Buffer, e: StreamEntry): Buffer[] {
+function streamEntryCommand(key: Buffer, e: StreamEntry): Buffer[] {
   return [b('XADD'), key, streamId(e.id), ...e.fields];
 }
 
