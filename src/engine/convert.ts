@@ -1,3 +1,4 @@
+import { ToolError } from '../util/errors.js';
 import { hashFieldKey, type RedisValue, type StreamGroup } from '../codec/rdb/model.js';
 import type { CollectionSource, Items } from '../codec/rdb/value-writer.js';
 import { List } from './list.js';
@@ -26,6 +27,8 @@ export function rdbTypeOf(v: RedisValue): number {
       return 21;
     case 'module':
       return 7;
+    case 'array':
+      return 28;
   }
 }
 
@@ -54,6 +57,9 @@ export function valueFromModel(m: RedisValue): Value {
       return { type: 'stream', v: streamFromModel(m.value) };
     case 'module':
       return { type: 'module', v: m.value };
+    case 'array':
+      // No public command recreates an RDB 14 array: the engine (AOF rewrite, replay) cannot hold one.
+      throw new ToolError('an array value (RDB 14, Redis 8.8+) cannot be rewritten as commands: no public command recreates it');
   }
 }
 

@@ -4,7 +4,7 @@ import type { RedisValue, StreamEntry } from '../codec/rdb/model.js';
 import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
 import { keySelected, type KeyFilter } from './key-filter.js';
 import { JsonOut } from './json-out.js';
-import { bytes, functionJsonLine, keyHeadJson, objectKey, scoreJson, streamEntriesJson, streamTailJson, valueJson, type ByteEncoding } from './key-json.js';
+import { bytes, bytesArray, functionJsonLine, keyHeadJson, objectKey, scoreJson, streamEntriesJson, streamTailJson, valueJson, type ByteEncoding } from './key-json.js';
 
 /**
  * Writes rdb-dump's jsonl straight from the reader's validating pass (ReadRdbOptions.sink): the
@@ -276,6 +276,13 @@ export class KeyJsonSink implements ValueSink {
 
   func(code: Buffer): void {
     this.out.text(`${functionJsonLine(code)}\n`);
+  }
+
+  /** A Valkey UPDATE command: `{"db":N,"command":[args]}` (arguments as values are: text or base64:). */
+  update(db: number, argv: readonly Buffer[]): void {
+    this.out.ascii(`{"db":${db},"command":`);
+    bytesArray(this.out, argv, this.encoding);
+    this.out.ascii('}\n');
   }
 
   /** The open line's text so far is final: a streamed output may drain it (see JsonOut.boundary). */

@@ -38,7 +38,7 @@ function id(w: JsonOut, x: StreamId): void {
   w.ascii(`"${x.ms}-${x.seq}"`);
 }
 
-function array(w: JsonOut, items: Buffer[], encoding: ByteEncoding): void {
+export function bytesArray(w: JsonOut, items: readonly Buffer[], encoding: ByteEncoding): void {
   w.byte(0x5b);
   for (let i = 0; i < items.length; i++) {
     if (i) w.byte(0x2c);
@@ -61,7 +61,7 @@ export function streamEntriesJson(w: JsonOut, entries: readonly StreamEntry[], w
     w.ascii(written + i ? ',[' : '[');
     id(w, en.id);
     w.byte(0x2c);
-    array(w, en.fields, encoding);
+    bytesArray(w, en.fields, encoding);
     w.byte(0x5d);
   }
 }
@@ -109,7 +109,17 @@ export function streamTailJson(w: JsonOut, s: StreamMeta, rdbType: number): void
       });
       w.ascii(']}');
     });
-    w.ascii(']}');
+    w.ascii(']');
+    // RDB 14: the group's NACK zone (PEL entries no consumer owns; their "pel" owner is "").
+    if (g.nacked) {
+      w.ascii(',"nacked":[');
+      g.nacked.forEach((n, i) => {
+        if (i) w.byte(0x2c);
+        id(w, n);
+      });
+      w.byte(0x5d);
+    }
+    w.byte(0x7d);
   });
   w.ascii(']}');
 }
@@ -135,11 +145,11 @@ export function valueJson(w: JsonOut, v: RedisValue, rdbType: number, encoding: 
       bytes(w, v.value, encoding);
       return;
     case 'list':
-      array(w, v.value, encoding);
+      bytesArray(w, v.value, encoding);
       return;
     case 'set':
       // Sets have no order; print them sorted by bytes like the ground truth (memcmp order).
-      array(w, [...v.value].sort(Buffer.compare), encoding);
+      bytesArray(w, [...v.value].sort(Buffer.compare), encoding);
       return;
     case 'zset':
       w.byte(0x5b);
@@ -183,6 +193,18 @@ export function valueJson(w: JsonOut, v: RedisValue, rdbType: number, encoding: 
       w.base64Str(v.value.raw);
       w.byte(0x7d);
       return;
+    case 'array': {
+      // Indexes (up to 2^64-2) and the insert cursor are decimal strings, as librdb prints them.
+      const a = v.value;
+      w.ascii(`{"insert_idx":${a.insertIdx === null ? 'null' : `"${a.insertIdx}"`},"elements":[`);
+      a.elements.forEach((e, i) => {
+        w.ascii(`${i ? ',' : ''}{"idx":"${e.index}","val":`);
+        bytes(w, e.value, encoding);
+        w.byte(0x7d);
+      });
+      w.ascii(']}');
+      return;
+    }
   }
 }
 
@@ -205,7 +227,7 @@ export function keyHeadJson(w: JsonOut, db: number, key: Buffer, start: number, 
 }
 
 const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
-const types = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module'] as const;
+const types = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module', 'array'] as const;
 /** Up to the key, for the 16 databases of a default config. */
 const HEAD_OPEN = Array.from({ length: 16 }, (_, db) => enc(`{"db":${db},"key":`));
 const KEY_BASE64 = enc(',"key_base64":true');

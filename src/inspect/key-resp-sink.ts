@@ -236,6 +236,17 @@ export class KeyRespSink implements ValueSink {
     this.command(functionToCommand(code));
   }
 
+  /** A Valkey UPDATE command, after a SELECT of its db when another is selected. */
+  update(db: number, argv: readonly Buffer[]): void {
+    if (db !== this.db) {
+      this.out.ascii("*2\r\n");
+      this.out.raw(SELECT);
+      this.text(String(db));
+      this.db = db;
+    }
+    this.command(argv);
+  }
+
   private command(argv: readonly Buffer[]): void {
     this.out.ascii(`*${argv.length}\r\n`);
     for (const a of argv) this.bulk(a, 0, a.length);

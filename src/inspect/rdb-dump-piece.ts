@@ -17,6 +17,7 @@ export interface PieceSettings {
   db?: number;
   type?: RedisType;
   match?: Uint8Array;
+  allowNewer?: boolean;
 }
 
 export interface PieceJob {
@@ -101,7 +102,7 @@ export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettin
 
 /** Runs the reader's validating pass over the piece into `sink`: the first defect, or null. */
 async function parse(job: PieceJob, input: Uint8Array, s: PieceSettings, sink: ValueSink): Promise<SerializedError | null> {
-  const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume } });
+  const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume }, allowNewer: s.allowNewer });
   try {
     while (await dec.nextBatch(1 << 16));
   } catch (e) {

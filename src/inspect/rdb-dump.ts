@@ -15,6 +15,8 @@ export interface DumpOptions {
   type?: RedisType;
   match?: Buffer;
   onProgress?: (offset: number) => void;
+  /** Read a newer RDB version as the newest known (ReadRdbOptions.allowNewer). */
+  allowNewer?: boolean;
   /** The size of the pieces worker threads print (default 1 MiB; tests use tiny ones). */
   pieceBytes?: number;
 }
@@ -48,7 +50,7 @@ export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): P
  * their first key's db; that SELECT is dropped when the output has selected that db already.
  */
 async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceBytes: number): Promise<{ keys: number }> {
-  const settings: PieceSettings = { name: src.name, format: opts.format, encoding: opts.encoding, db: opts.db, type: opts.type, match: opts.match };
+  const settings: PieceSettings = { name: src.name, format: opts.format, encoding: opts.encoding, db: opts.db, type: opts.type, match: opts.match, allowNewer: opts.allowNewer };
   let parts: Buffer[] = [];
   let partsLen = 0;
   let base = src.offset;
@@ -61,6 +63,7 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
   let respDb = -1;
   const dec = new RdbDecoder(src, {
     skim: true,
+    allowNewer: opts.allowNewer,
     onBytes: (b, from, to) => {
       parts.push(b.subarray(from, to));
       partsLen += to - from;

@@ -36,16 +36,20 @@ export interface RdbSummary {
   checksum: 'ok' | 'disabled' | 'absent';
   checksumValue: string;
   notices: string[];
+  /** RDB 15: hash templates in the template section (present when there are any). */
+  hashTemplates?: number;
+  /** Valkey RDB 81: UPDATE commands of a forkless save (present when there are any). */
+  updateCommands?: number;
 }
 
 
 export async function summarizeRdb(
   src: ByteSource,
-  opts: { now?: number; onProgress?: (offset: number) => void } = {},
+  opts: { now?: number; onProgress?: (offset: number) => void; allowNewer?: boolean } = {},
 ): Promise<RdbSummary> {
   const now = opts.now ?? Date.now();
   const notices: string[] = [];
-  const dec = new RdbDecoder(src, { validateOnly: true, crc: crcAccumulator(), onNotice: (m, at) => notices.length < 1000 && notices.push(`byte ${at}: ${m}`) });
+  const dec = new RdbDecoder(src, { validateOnly: true, allowNewer: opts.allowNewer, crc: crcAccumulator(), onNotice: (m, at) => notices.length < 1000 && notices.push(`byte ${at}: ${m}`) });
   const s: RdbSummary = {
     file: src.name,
     bytes: 0,
@@ -103,6 +107,12 @@ export async function summarizeRdb(
         case 'module-aux':
           s.moduleAux.push({ module: r.module.name, when: r.when });
           break;
+        case 'hash-template':
+          s.hashTemplates = (s.hashTemplates ?? 0) + 1;
+          break;
+        case 'update':
+          s.updateCommands = (s.updateCommands ?? 0) + 1;
+          break;
         case 'key': {
           const k = r.entry;
           const d = dbOf(k.db);
@@ -155,6 +165,8 @@ export function formatSummary(s: RdbSummary): string {
     lines.push(`functions: ${s.functions.length} librar${s.functions.length === 1 ? 'y' : 'ies'}: ${s.functions.map((f) => `${f.library} (${f.engine})`).join(', ')}`);
   }
   for (const m of s.moduleAux) lines.push(`module aux: ${m.module} (${m.when === 1 ? 'before' : 'after'} keys)`);
+  if (s.hashTemplates) lines.push(`hash templates: ${s.hashTemplates} (template section, RDB 15)`);
+  if (s.updateCommands) lines.push(`update commands: ${s.updateCommands} (Valkey forkless save, replayed after the keys before them)`);
   for (const d of s.databases) {
     const types = Object.entries(d.types).map(([t, n]) => `${t} ${n}`).join(', ');
     const encs = Object.entries(d.encodings).map(([t, n]) => `${t} ${n}`).join(', ');

@@ -40,6 +40,14 @@ export function valueDifference(a: RedisValue, b: RedisValue): string | null {
       const bm = (b as typeof a).value;
       return a.value.id === bm.id && a.value.raw.equals(bm.raw) ? null : 'module value differs';
     }
+    case 'array': {
+      const ba = (b as typeof a).value;
+      if (a.value.insertIdx !== ba.insertIdx) return 'array insert index differs';
+      const other = new Map(ba.elements.map((e) => [e.index, e.value]));
+      if (other.size !== a.value.elements.length) return `array has ${other.size} elements, expected ${a.value.elements.length}`;
+      for (const e of a.value.elements) if (!other.get(e.index)?.equals(e.value)) return 'array elements differ';
+      return null;
+    }
   }
 }
 

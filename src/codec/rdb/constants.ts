@@ -28,13 +28,32 @@ export const RdbType = {
   HASH_METADATA: 24,
   HASH_LISTPACK_EX: 25,
   STREAM_LISTPACKS_4: 26,
+  /** RDB 14 (Redis 8.8): stream v4 plus a per-group NACK zone after the consumers. */
+  STREAM_LISTPACKS_5: 27,
+  /** RDB 14: sparse array (index -> element). */
+  ARRAY: 28,
+  /** RDB 15 (Redis 8.10) hash templates: self-contained forms (DUMP payloads) and the _REF forms
+   *  of a full RDB, whose field names live in the template section (opcode 242 in REDIS files). */
+  HASH_TMPL_LP: 29,
+  HASH_TMPL_LP_REF: 30,
+  HASH_TMPL_ARRAY: 31,
+  HASH_TMPL_ARRAY_REF: 32,
+  /** RDB 14 GCRA rate-limiter state: named in public sources, layout not public (refused). */
+  GCRA: 33,
 } as const;
+
+/** Highest Redis type byte this tool decodes (33 and above are refused with their offset). */
+export const MAX_REDIS_VALUE_TYPE = RdbType.HASH_TMPL_ARRAY_REF;
+/** Valkey RDB 81 type 23 PATH_HASH: named in valkey:src/rdb.h, layout not public here (refused). */
+export const VALKEY_TYPE_PATH_HASH = 23;
 
 /** Valkey 9 (RDB 80+) reuses 22 for its own hash-with-field-TTL encoding. */
 export const VALKEY_TYPE_HASH_2 = 22;
 
 export const RdbOpcode = {
-  /** Valkey RDB 81 (dev) forkless-save update; undocumented, rejected. */
+  /** Redis RDB 15 hash template record (id, field names); decided by magic, see VALKEY_UPDATE. */
+  HASH_TEMPLATE: 242,
+  /** Valkey RDB 81 forkless-save UPDATE: one RESP multi-bulk command to replay after loading. */
   VALKEY_UPDATE: 242,
   /** Redis RDB 13 per-key metadata; Valkey RDB 80 SLOT_IMPORT (decided by magic). */
   KEY_META: 243,
@@ -53,14 +72,17 @@ export const RdbOpcode = {
   EOF: 255,
 } as const;
 
+/** Redis Enterprise opcodes (one LEN each), skipped with a notice as librdb does. */
+export const EnterpriseOpcode = { RAM_LRU: 107, SLOT_NUM: 121 } as const;
+
 /** Quicklist 2 node containers. */
 export const QuicklistContainer = { PLAIN: 1, PACKED: 2 } as const;
 
 /** Module opcode stream items (RedisModule_Save*). */
 export const ModuleOpcode = { EOF: 0, SINT: 1, UINT: 2, FLOAT: 3, DOUBLE: 4, STRING: 5 } as const;
 
-/** Highest Redis RDB version we read (13 = Redis 8.6); Valkey versions 80 and 81. */
-export const MAX_REDIS_RDB_VERSION = 13;
+/** Highest Redis RDB version we read (13 = Redis 8.6, 14 = 8.8, 15 = 8.10); Valkey versions 80 and 81. */
+export const MAX_REDIS_RDB_VERSION = 15;
 export const VALKEY_RDB_VERSIONS: readonly number[] = [80, 81];
 
 /** Human name of each value type byte, for reports. */
@@ -71,7 +93,7 @@ export function rdbTypeName(type: number, valkey = false): string {
 }
 
 /** The logical type (TYPE command) of a value stored with RDB type byte `type`. */
-export function redisTypeOf(type: number): 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module' {
+export function redisTypeOf(type: number): 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module' | 'array' {
   switch (type) {
     case RdbType.STRING:
       return 'string';
@@ -93,11 +115,14 @@ export function redisTypeOf(type: number): 'string' | 'list' | 'set' | 'zset' | 
     case RdbType.STREAM_LISTPACKS_2:
     case RdbType.STREAM_LISTPACKS_3:
     case RdbType.STREAM_LISTPACKS_4:
+    case RdbType.STREAM_LISTPACKS_5:
       return 'stream';
+    case RdbType.ARRAY:
+      return 'array';
     case RdbType.MODULE_2:
     case RdbType.MODULE_PRE_GA:
       return 'module';
     default:
-      return 'hash'; // 4, 9, 13, 16, 22-25
+      return 'hash'; // 4, 9, 13, 16, 22-25, 29-32
   }
 }

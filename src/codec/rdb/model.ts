@@ -3,7 +3,7 @@
  * the replica. Byte strings stay Buffers (binary-safe); 64-bit identifiers are bigint.
  */
 
-export type RedisType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module';
+export type RedisType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module' | 'array';
 
 export interface StreamId {
   ms: bigint;
@@ -38,8 +38,11 @@ export interface StreamGroup {
   lastDeliveredId: StreamId;
   /** null when the file stores the "unknown" sentinel or predates v2. */
   entriesRead: bigint | null;
+  /** PEL entries; a NACKed one (RDB 14 NACK zone) has no owner: its `consumer` is empty. */
   pel: StreamPendingEntry[];
   consumers: StreamConsumer[];
+  /** RDB 14 (stream type 27): the group's NACK zone, PEL entries owned by no consumer, in file order. */
+  nacked?: StreamId[];
 }
 
 export interface StreamValue {
@@ -64,6 +67,24 @@ export interface ModuleValue {
   raw: Buffer;
 }
 
+/**
+ * RDB 14 sparse array: elements by index (0 .. 2^64-2), in file order. Integer and float elements
+ * arrive as their decimal text (as librdb prints them); the tag each was stored with is kept so
+ * a writer can tell them apart.
+ */
+export interface ArrayValue {
+  /** The array's insert cursor (ARINSERT), null when none was stored. */
+  insertIdx: bigint | null;
+  elements: ArrayElement[];
+}
+
+export interface ArrayElement {
+  index: bigint;
+  /** 0 string, 1 int64, 2 double, 3 small string (the stored tag). */
+  tag: number;
+  value: Buffer;
+}
+
 export type RedisValue =
   | { type: 'string'; value: Buffer }
   | { type: 'list'; value: Buffer[] }
@@ -73,7 +94,8 @@ export type RedisValue =
   /** Fields in file order; `expires` holds absolute ms per field for hash-field TTLs, keyed by hashFieldKey(field). */
   | { type: 'hash'; value: Array<[Buffer, Buffer]>; expires?: Map<string, number> }
   | { type: 'stream'; value: StreamValue }
-  | { type: 'module'; value: ModuleValue };
+  | { type: 'module'; value: ModuleValue }
+  | { type: 'array'; value: ArrayValue };
 
 /** The `expires` map key of a hash field: its bytes as latin1 (lossless, one char per byte). */
 export function hashFieldKey(field: Buffer): string {
@@ -112,6 +134,10 @@ export type RdbRecord =
   | { kind: 'function'; code: Buffer; offset: number }
   | { kind: 'module-aux'; module: ModuleValue; when: number; offset: number }
   | { kind: 'key'; entry: RdbKey }
+  /** RDB 15 template section: the field names (strictly ascending) the _REF hash types point to by id. */
+  | { kind: 'hash-template'; id: number; fields: Buffer[]; offset: number }
+  /** Valkey RDB 81 UPDATE: a command (argv) written during a forkless save, replayed after the keys before it. */
+  | { kind: 'update'; db: number; argv: Buffer[]; offset: number }
   /** checksum null: the file has none (RDB < 5) or it was written as 0 (checksum disabled).
    *  end: absolute offset just past the EOF opcode and its checksum. */
   | { kind: 'eof'; offset: number; checksum: bigint | null; computed: bigint; end: number };

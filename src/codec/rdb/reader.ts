@@ -3,13 +3,14 @@ import { FormatError, NewerVersionError } from '../../util/errors.js';
 import { BadData, NeedMore } from '../parse-signals.js';
 import { BlobError, entryToBuffer, type EntryVisitor, type PackedEntry } from './blob-error.js';
 import { CheckVisitor } from './check-visitor.js';
-import { MAX_REDIS_RDB_VERSION, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, redisTypeOf, VALKEY_TYPE_HASH_2 } from './constants.js';
+import { EnterpriseOpcode, MAX_REDIS_RDB_VERSION, MAX_REDIS_VALUE_TYPE, ModuleOpcode, QuicklistContainer, RdbOpcode, RdbType, redisTypeOf, VALKEY_TYPE_HASH_2, VALKEY_TYPE_PATH_HASH } from './constants.js';
 import { Crc64 } from './crc64.js';
+import { formatScore } from './encoding.js';
 import { intsetDecode } from './intset.js';
 import { lpDecode, lpWalk } from './listpack.js';
 import { packedScore, strtodPrefix } from './score-text.js';
 import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
-import { hashFieldKey, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry, type StreamValue } from './model.js';
+import { hashFieldKey, type ArrayElement, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry, type StreamValue } from './model.js';
 import { zipmapDecode } from './zipmap.js';
 import { UniqueBytes } from './unique-bytes.js';
 import type { ValueSink } from './value-sink.js';
@@ -61,6 +62,12 @@ export interface ReadRdbOptions {
    * mutated); before a FormatError, also about the unparsed rest of the window.
    */
   onBytes?: (b: Buffer, from: number, to: number) => void;
+  /**
+   * Read a file of a newer version than this tool knows as the newest it knows (as Valkey's
+   * relaxed version check does): the first type or opcode it does not know stops the read with a
+   * NewerVersionError naming its offset, the records before it having been yielded.
+   */
+  allowNewer?: boolean;
 }
 
 /** Takes the CRC-covered bytes in order (views valid only during the call) and gives the CRC-64 at the end. */
@@ -74,7 +81,30 @@ export interface PieceState {
   version: number;
   valkey: boolean;
   db: number;
+  /** The file's version is newer than this tool knows (read under allowNewer). */
+  newer?: boolean;
+  /** RDB 15 hash templates defined before the piece (id, field names). */
+  templates?: Array<[number, Uint8Array[]]>;
 }
+
+/**
+ * A type or opcode this tool does not read, in a file that may legitimately hold it (a newer
+ * version read under allowNewer, or a type named in public sources whose layout is not public):
+ * not damage, so it becomes a NewerVersionError (exit 6), not a FormatError.
+ */
+class Unreadable {
+  constructor(
+    readonly at: number,
+    readonly found: string,
+  ) {}
+}
+
+/** Decimal text of an RDB 14 array element's int64 / double (as librdb prints them). */
+const ARRAY_TAG = { SDS: 0, INT: 1, FLOAT: 2, SMALLSTR: 3 } as const;
+/** The array index sentinel "none" (UINT64_MAX) is not a valid element index. */
+const U64_MAX = 0xffffffffffffffffn;
+/** A template id above this is refused rather than trusted (librdb bounds it the same way). */
+const MAX_TEMPLATE_ID = 1 << 24;
 
 const TWO32 = 0x100000000;
 /** A string value at least this long is checked as it streams (see Steps), not held whole. */
@@ -147,6 +177,12 @@ class RecordParser {
   prefixAbs = -1;
   /** Window index just past the byte that ends the CRC-covered part of an EOF record. */
   crcEnd = 0;
+  /** The header's version is newer than MAX_REDIS_RDB_VERSION / 81 (read under allowNewer). */
+  newer = false;
+  /** RDB 15 template section: id -> field names (strictly ascending by length, then bytes). */
+  readonly templates = new Map<number, Buffer[]>();
+  /** The same, in definition order, as pieces carry them (PieceState.templates). */
+  readonly templateList: Array<[number, Uint8Array[]]> = [];
 
   /** Scratch output for LZF strings that are only validated. */
   private scratch = Buffer.allocUnsafe(1 << 16);
@@ -182,6 +218,7 @@ class RecordParser {
     readonly notice: (message: string, at: number) => void,
     readonly sink: ValueSink | null,
     readonly skim: boolean,
+    readonly allowNewer: boolean,
   ) {}
 
   /** Re-reads the key string at window index `at` (messages in validate-only mode). */
@@ -294,7 +331,8 @@ class RecordParser {
       case RdbType.STREAM_LISTPACKS:
       case RdbType.STREAM_LISTPACKS_2:
       case RdbType.STREAM_LISTPACKS_3:
-      case RdbType.STREAM_LISTPACKS_4: {
+      case RdbType.STREAM_LISTPACKS_4:
+      case RdbType.STREAM_LISTPACKS_5: {
         // Checked node by node; a sink gets the nodes (streamNode) or the decoded value.
         if (this.out === null) return this.beginSteps(type, start, keyAt, true);
         return this.streamToSink(this.out, type, start);
@@ -501,7 +539,7 @@ class RecordParser {
    * each node's live entries, then the stream's state.
    */
   private streamSteps(s: Steps, out: ValueSink | null): number {
-    const ver = s.type === RdbType.STREAM_LISTPACKS ? 1 : s.type === RdbType.STREAM_LISTPACKS_2 ? 2 : s.type === RdbType.STREAM_LISTPACKS_3 ? 3 : 4;
+    const ver = streamVersion(s.type);
     const entries: StreamEntry[] = [];
     for (; s.i < s.n; s.i++) {
       const at = this.p;
@@ -748,7 +786,11 @@ class RecordParser {
     const [lo, hi] = this.valkey ? [80, 81] : [1, MAX_REDIS_RDB_VERSION];
     const reads = `${this.valkey ? 'VALKEY' : 'REDIS'} RDB ${lo}-${hi}`;
     // Newer than we know is not damage (a later Redis wrote it): its own error kind and exit code.
-    if (v > hi) throw new NewerVersionError(name, this.valkey ? 6 : 5, `${this.valkey ? 'VALKEY' : 'REDIS'} RDB version ${v}`, reads);
+    if (v > hi) {
+      if (!this.allowNewer) throw new NewerVersionError(name, this.valkey ? 6 : 5, `${this.valkey ? 'VALKEY' : 'REDIS'} RDB version ${v}`, reads);
+      this.newer = true;
+      this.notice(`${this.valkey ? 'VALKEY' : 'REDIS'} RDB version ${v} is newer than this tool reads (${reads}): reading it as ${hi} (--allow-newer); the first unknown type or opcode stops the read`, this.valkey ? 6 : 5);
+    }
     if (v < lo) throw new BadData(this.valkey ? 6 : 5, `an RDB version this tool reads (${reads}), found ${v}`);
     this.version = v;
     return { kind: 'header', version: v, flavor: this.valkey ? 'valkey' : 'redis', offset: 0 };
@@ -763,7 +805,7 @@ class RecordParser {
     const start = this.p;
     this.valueType = -1;
     const op = this.u8();
-    if (op <= RdbType.STREAM_LISTPACKS_4 && op !== 8) return this.key(op, start, base);
+    if (op <= (this.valkey ? VALKEY_TYPE_PATH_HASH : MAX_REDIS_VALUE_TYPE) && op !== 8) return this.key(op, start, base);
     switch (op) {
       case RdbOpcode.EOF: {
         this.crcEnd = this.p;
@@ -836,6 +878,15 @@ class RecordParser {
         const expiresSlotSize = this.len();
         return { kind: 'slot-info', slot, slotSize, expiresSlotSize, offset: base + start };
       }
+      case RdbOpcode.HASH_TEMPLATE: // also Valkey's UPDATE (decided by magic)
+        if (this.valkey) return this.update(start, base);
+        return { kind: 'hash-template', ...this.hashTemplate(), offset: base + start };
+      case EnterpriseOpcode.RAM_LRU:
+      case EnterpriseOpcode.SLOT_NUM: {
+        const v = this.len();
+        this.notice(`skipped Redis Enterprise ${op === EnterpriseOpcode.RAM_LRU ? 'RAM_LRU' : 'SLOT_NUM'} opcode ${op} (value ${v}): meaningful only to Redis Enterprise`, base + start);
+        return null;
+      }
       case 243: {
         if (this.valkey) {
           // SLOT_IMPORT: job name, then slot ranges. Meaningful only to a cluster node importing slots.
@@ -860,8 +911,82 @@ class RecordParser {
         return null;
       }
       default:
+        if (this.newer || (!this.valkey && op <= RdbType.GCRA + 2)) throw this.unreadable(start, `RDB ${op <= 241 ? 'value type' : 'opcode'} ${op}`);
         throw new BadData(start, `an RDB opcode or value type, found 0x${op.toString(16)} (${op})`);
     }
+  }
+
+  /**
+   * A type or opcode this tool does not read: types 33 (GCRA, RDB 14) and 34-35 (set-member
+   * TTLs, Redis 8.12) are named in public sources but their layouts are not; anything unknown in a
+   * file newer than we know (--allow-newer) may be one of its additions.
+   */
+  private unreadable(at: number, what: string): Unreadable {
+    const why = this.newer ? `in a file newer than this tool reads (version ${this.version})` : 'whose layout is not public, so this tool cannot read it';
+    return new Unreadable(at, `${what} ${why}`);
+  }
+
+  /**
+   * Redis RDB 15 template record (opcode 242 in REDIS files): LEN id, LEN field count (> 0), then
+   * the field names as strings, strictly ascending by length, then bytes (sdscmplen order); ids are
+   * unique within the file.
+   */
+  private hashTemplate(): { id: number; fields: Buffer[] } {
+    const idAt = this.p;
+    const id = this.len();
+    if (id > MAX_TEMPLATE_ID) throw new BadData(idAt, `a hash template id up to ${MAX_TEMPLATE_ID}, found ${id}`);
+    if (this.templates.has(id)) throw new BadData(idAt, `a hash template id not defined before, found ${id} again`);
+    const nAt = this.p;
+    const n = this.len();
+    if (n === 0) throw new BadData(nAt, 'a hash template with at least one field, found 0');
+    const fields: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const fAt = this.p;
+      const f = Buffer.from(this.str());
+      if (i > 0 && templateFieldCmp(fields[i - 1]!, f) >= 0) throw new BadData(fAt, `hash template fields in strictly ascending order (length, then bytes), found ${shown(f)} after ${shown(fields[i - 1]!)}`);
+      fields.push(f);
+    }
+    this.templates.set(id, fields);
+    this.templateList.push([id, fields]);
+    return { id, fields };
+  }
+
+  /**
+   * Valkey RDB 81 UPDATE (opcode 242 in VALKEY files): one command as a RESP multi-bulk
+   * (`*N\r\n` then N x `$len\r\n<bytes>\r\n`), written during a forkless save for the loader to
+   * replay after the keys before it.
+   */
+  private update(start: number, base: number): RdbRecord {
+    const n = this.respNumber(0x2a, 'a RESP multi-bulk header "*<n>\\r\\n" after the UPDATE opcode');
+    if (n < 1) throw new BadData(start + 1, `an UPDATE command with at least one argument, found ${n}`);
+    const argv: Buffer[] = [];
+    for (let i = 0; i < n; i++) {
+      const len = this.respNumber(0x24, 'a RESP bulk header "$<len>\\r\\n" in the UPDATE command');
+      const arg = this.take(len);
+      this.need(2);
+      if (this.b[this.p] !== 13 || this.b[this.p + 1] !== 10) throw new BadData(this.p, 'CRLF after a RESP bulk of the UPDATE command');
+      this.p += 2;
+      argv.push(Buffer.from(arg));
+    }
+    this.sink?.update?.(this.db, argv);
+    return { kind: 'update', db: this.db, argv, offset: base + start };
+  }
+
+  /** `<lead><digits>\r\n` of a RESP header; returns the number. */
+  private respNumber(lead: number, what: string): number {
+    const at = this.p;
+    if (this.u8() !== lead) throw new BadData(at, what);
+    let v = 0;
+    let digits = 0;
+    for (;;) {
+      const c = this.u8();
+      if (c === 13) break;
+      if (c < 48 || c > 57 || digits >= 15) throw new BadData(at, what);
+      v = v * 10 + (c - 48);
+      digits++;
+    }
+    if (digits === 0 || this.u8() !== 10) throw new BadData(at, what);
+    return v;
   }
 
   /** Remembers where the first prefix opcode of the next key started (absolute offset). */
@@ -889,7 +1014,8 @@ class RecordParser {
       keyEnd = this.p;
       this.valueType = type;
       // Raw mode keeps the stored bytes: validated as rdb-check does, no model built to be dropped.
-      if (this.raw) {
+      // A _REF template hash is decoded too: its stored bytes mean nothing without the file's template section.
+      if (this.raw && type !== RdbType.HASH_TMPL_LP_REF && type !== RdbType.HASH_TMPL_ARRAY_REF) {
         value = this.checkValue(type, start, keyAt) === 0 ? null : CHECKED;
         this.steps = null;
       } else value = this.value(type, start);
@@ -942,7 +1068,7 @@ class RecordParser {
     this.out = null;
     if (entry === null) return LEAN_KEY;
     if (this.raw) entry.raw = this.b.subarray(keyEnd, this.p);
-    else if (value !== CHECKED) entry.value = value;
+    if (value !== CHECKED) entry.value = value;
     return { kind: 'key', entry };
   }
 
@@ -1055,10 +1181,26 @@ class RecordParser {
         return this.stream(3);
       case RdbType.STREAM_LISTPACKS_4:
         return this.stream(4);
+      case RdbType.STREAM_LISTPACKS_5:
+        return this.stream(5);
+      case RdbType.ARRAY:
+        return this.array();
+      case RdbType.HASH_TMPL_LP_REF:
+        return this.templatedLp(this.blob(lpDecode, 'template hash listpack'), null, start);
+      case RdbType.HASH_TMPL_ARRAY_REF: {
+        const idAt = this.p;
+        return this.templatedArray(this.template(this.len(), idAt));
+      }
+      case RdbType.HASH_TMPL_LP:
+      case RdbType.HASH_TMPL_ARRAY: {
+        const fields = this.inlineTemplate();
+        if (type === RdbType.HASH_TMPL_ARRAY) return this.templatedArray(fields);
+        return this.templatedLp(this.blob(lpDecode, 'template hash values listpack'), fields, start);
+      }
       case VALKEY_TYPE_HASH_2: // also Redis 7.4-rc HASH_METADATA_PRE_GA
         return this.valkey ? this.valkeyHash2() : this.hashMetadata(false);
       case 23:
-        if (this.valkey) throw new BadData(start, 'a documented Valkey value type (23 PATH_HASH is not supported)');
+        if (this.valkey) throw this.unreadable(start, 'Valkey value type 23 (PATH_HASH, RDB 81)');
         return this.hashListpackEx(false);
       case RdbType.HASH_METADATA:
         return this.hashMetadata(true);
@@ -1067,6 +1209,99 @@ class RecordParser {
       default:
         throw new BadData(start, `a known RDB value type, found ${type}`);
     }
+  }
+
+  /**
+   * RDB 14 array: LEN count (> 0), LEN insert-cursor flag (0/1) and with 1 a LEN insert index,
+   * then count x { LEN index (plain, not UINT64_MAX), LEN tag, payload }: tag 1 an int64 and tag 2
+   * a double (8 bytes little-endian each), tags 0 and 3 an RDB string.
+   */
+  private array(): RedisValue {
+    const nAt = this.p;
+    const n = this.len();
+    if (n === 0) throw new BadData(nAt, 'an array with at least one element, found 0');
+    const fAt = this.p;
+    const flag = this.len();
+    if (flag > 1) throw new BadData(fAt, `an array insert-index flag 0 or 1, found ${flag}`);
+    const insertIdx = flag === 1 ? this.lenBig() : null;
+    const elements: ArrayElement[] = [];
+    const seen = new Set<bigint>();
+    for (let i = 0; i < n; i++) {
+      const at = this.p;
+      const b0 = this.b[this.p];
+      if (b0 !== undefined && b0 >> 6 === 3) throw new BadData(at, 'a plain length as array index, found a string encoding');
+      const index = this.lenBig();
+      if (index === U64_MAX) throw new BadData(at, 'an array index below 2^64-1');
+      if (seen.has(index)) throw new BadData(at, `unique array indexes, found ${index} twice`);
+      seen.add(index);
+      const tAt = this.p;
+      const tag = this.len();
+      let value: Buffer;
+      if (tag === ARRAY_TAG.INT) {
+        this.need(8);
+        value = Buffer.from(this.b.readBigInt64LE(this.p).toString(), 'latin1');
+        this.p += 8;
+      } else if (tag === ARRAY_TAG.FLOAT) {
+        value = Buffer.from(formatScore(this.binaryDouble()), 'latin1');
+      } else if (tag === ARRAY_TAG.SDS || tag === ARRAY_TAG.SMALLSTR) {
+        value = Buffer.from(this.str());
+      } else throw new BadData(tAt, `an array element tag 0-3, found ${tag}`);
+      elements.push({ index, tag, value });
+    }
+    return { type: 'array', value: { insertIdx, elements } };
+  }
+
+  /** The field names of template `id` (from the template section). */
+  private template(id: number, at: number): Buffer[] {
+    const t = this.templates.get(id);
+    if (!t) throw new BadData(at, `a hash template id defined in the template section, found ${id}`);
+    return t;
+  }
+
+  /**
+   * The inline field names of a self-contained template hash (types 29/31, DUMP payloads): LEN
+   * format, 0 = one listpack blob of names, 1 = LEN count then that many strings; same order rule
+   * as the template section.
+   */
+  private inlineTemplate(): Buffer[] {
+    const at = this.p;
+    const fmt = this.len();
+    let fields: Buffer[];
+    if (fmt === 0) {
+      const lAt = this.p;
+      fields = this.blob(lpDecode, 'template field-name listpack').map(entryToBuffer);
+      if (fields.length === 0) throw new BadData(lAt, 'a template with at least one field, found 0');
+    } else if (fmt === 1) {
+      const nAt = this.p;
+      const n = this.len();
+      if (n === 0) throw new BadData(nAt, 'a template with at least one field, found 0');
+      fields = [];
+      for (let i = 0; i < n; i++) fields.push(Buffer.from(this.str()));
+    } else throw new BadData(at, `a template field format 0 (listpack) or 1 (strings), found ${fmt}`);
+    for (let i = 1; i < fields.length; i++) {
+      if (templateFieldCmp(fields[i - 1]!, fields[i]!) >= 0) throw new BadData(at, `template fields in strictly ascending order (length, then bytes), found ${shown(fields[i]!)} after ${shown(fields[i - 1]!)}`);
+    }
+    return fields;
+  }
+
+  /** Values as strings in field order (types 31/32). */
+  private templatedArray(fields: Buffer[]): RedisValue {
+    const value: Array<[Buffer, Buffer]> = [];
+    for (const f of fields) value.push([f, Buffer.from(this.str())]);
+    return { type: 'hash', value };
+  }
+
+  /**
+   * A values listpack (types 29/30): its first entry the template id (a non-negative integer),
+   * then one value per field. `fields` null: the id names a template of the section (_REF).
+   */
+  private templatedLp(items: PackedEntry[], fields: Buffer[] | null, at: number): RedisValue {
+    const id = items[0];
+    if (typeof id !== 'number' || id < 0) throw new BadData(at, 'a template hash listpack whose first entry is the template id (a non-negative integer)');
+    const names = fields ?? this.template(id, at);
+    if (items.length !== names.length + 1) throw new BadData(at, `a template hash listpack of ${names.length + 1} entries (id and ${names.length} values), found ${items.length}`);
+    const value: Array<[Buffer, Buffer]> = names.map((f, i) => [f, entryToBuffer(items[i + 1]!)]);
+    return { type: 'hash', value };
   }
 
   private hashFromFlat(flat: Buffer[], at: number): RedisValue {
@@ -1265,10 +1500,28 @@ class RecordParser {
         }
         consumers.push({ name: cname, seenTimeMs, activeTimeMs, pending });
       }
-      for (const pe of pel) {
-        if (pe.consumer === EMPTY) throw new BadData(this.p, `group PEL entry ${idKey(pe.id.ms, pe.id.seq)} owned by a consumer`);
+      // Stream v5 (RDB 14): the NACK zone, count x 16-byte big-endian IDs of PEL entries no consumer owns.
+      let nacked: StreamId[] | undefined;
+      if (ver >= 5) {
+        nacked = [];
+        const n = this.len();
+        for (let i = 0; i < n; i++) {
+          const idAt = this.p;
+          const id = this.streamIdRaw();
+          const pe = byId.get(idKey(id.ms, id.seq));
+          if (!pe) throw new BadData(idAt, `NACK zone entry ${idKey(id.ms, id.seq)} present in the group PEL`);
+          if (pe.consumer !== EMPTY) throw new BadData(idAt, `NACK zone entry ${idKey(id.ms, id.seq)} owned by no consumer`);
+          pe.consumer = NACKED;
+          nacked.push(id);
+        }
       }
-      groups.push({ name, lastDeliveredId, entriesRead, pel, consumers });
+      for (const pe of pel) {
+        if (pe.consumer === EMPTY) throw new BadData(this.p, `group PEL entry ${idKey(pe.id.ms, pe.id.seq)} owned by a consumer${ver >= 5 ? ' or in the NACK zone' : ''}`);
+        if (pe.consumer === NACKED) pe.consumer = EMPTY_OWNER;
+      }
+      const group: StreamGroup = { name, lastDeliveredId, entriesRead, pel, consumers };
+      if (nacked) group.nacked = nacked;
+      groups.push(group);
     }
     const value: Omit<StreamValue, 'entries'> = { length, lastId, firstId, maxDeletedId, entriesAdded, groups };
     if (ver >= 4) {
@@ -1304,6 +1557,30 @@ class RecordParser {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Owner stand-ins of NACKed PEL entries: while checking, then in the model (an empty name). */
+const NACKED = Buffer.alloc(0);
+const EMPTY_OWNER = Buffer.alloc(0);
+
+/** Stream value version of a stream type byte (1 for 15 ... 5 for 27). */
+function streamVersion(type: number): number {
+  switch (type) {
+    case RdbType.STREAM_LISTPACKS:
+      return 1;
+    case RdbType.STREAM_LISTPACKS_2:
+      return 2;
+    case RdbType.STREAM_LISTPACKS_3:
+      return 3;
+    case RdbType.STREAM_LISTPACKS_4:
+      return 4;
+    default:
+      return 5;
+  }
+}
+
+/** Template field order (Redis sdscmplen as librdb describes it): length first, then bytes. */
+function templateFieldCmp(a: Buffer, b: Buffer): number {
+  return a.length !== b.length ? a.length - b.length : Buffer.compare(a, b);
+}
 const self = (b: Buffer): Buffer => b;
 const first = <T>(pair: [Buffer, T]): Buffer => pair[0];
 /** Stand-in value of a key that was validated but not decoded. */
@@ -1404,7 +1681,7 @@ export class RdbDecoder {
     const notice = opts.onNotice;
     const sink = opts.sink ?? null;
     const skim = opts.skim === true;
-    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || sink !== null || skim, (msg, at) => notice?.(msg, at), sink, skim);
+    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || sink !== null || skim, (msg, at) => notice?.(msg, at), sink, skim, opts.allowNewer === true);
     this.piece = opts.piece !== undefined;
     this.verify = opts.verifyChecksum !== false && !this.piece;
     this.onBytes = opts.onBytes;
@@ -1414,6 +1691,13 @@ export class RdbDecoder {
       this.parser.version = resume.version;
       this.parser.valkey = resume.valkey;
       this.parser.db = resume.db;
+      this.parser.newer = resume.newer === true;
+      for (const [id, fields] of resume.templates ?? []) {
+        // Buffers cross a thread as plain Uint8Arrays.
+        const names = fields.map((f) => Buffer.from(f.buffer, f.byteOffset, f.byteLength));
+        this.parser.templates.set(id, names);
+        this.parser.templateList.push([id, names]);
+      }
       this.started = true;
       this.want = this.need = 1;
     }
@@ -1426,7 +1710,16 @@ export class RdbDecoder {
   /** The state a piece starting at the next unread byte needs; null inside a key's prefix opcodes or value (no cut there). */
   pieceState(): PieceState | null {
     const p = this.parser;
-    return p.prefixAbs >= 0 || p.steps !== null ? null : { version: p.version, valkey: p.valkey, db: p.db };
+    return p.prefixAbs >= 0 || p.steps !== null ? null : this.state();
+  }
+
+  /** The file-wide state a piece needs (format, db, templates defined so far). */
+  private state(): PieceState {
+    const p = this.parser;
+    const s: PieceState = { version: p.version, valkey: p.valkey, db: p.db };
+    if (p.newer) s.newer = true;
+    if (p.templateList.length > 0) s.templates = p.templateList.slice();
+    return s;
   }
 
   /**
@@ -1437,7 +1730,7 @@ export class RdbDecoder {
   bigRecordStart(): { at: number; state: PieceState } | null {
     const p = this.parser;
     const at = p.steps === null ? -1 : p.prefixAbs >= 0 ? p.prefixAbs : p.steps.startAbs;
-    return at < 0 ? null : { at, state: { version: p.version, valkey: p.valkey, db: p.db } };
+    return at < 0 ? null : { at, state: this.state() };
   }
 
   /**
@@ -1564,6 +1857,18 @@ export class RdbDecoder {
           this.commit(win, crcFrom, q);
           this.handOverRest(win, q);
           throw new FormatError(src.name, base + e.at, `expected ${e.expected}`, e.corrupt || p.valueType >= 0);
+        }
+        if (e instanceof Unreadable) {
+          this.commit(win, crcFrom, q);
+          if (out.length > 0) {
+            // The keys before it come out first: the next call parses it again and throws.
+            src.advance(q);
+            this.want = this.need = 1;
+            return out;
+          }
+          this.handOverRest(win, q);
+          const reads = p.valkey ? 'VALKEY RDB 80-81' : `REDIS RDB 1-${MAX_REDIS_RDB_VERSION}`;
+          throw new NewerVersionError(src.name, base + e.at, e.found, reads);
         }
         throw e;
       }

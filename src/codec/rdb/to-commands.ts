@@ -1,4 +1,5 @@
 import { ToolError } from '../../util/errors.js';
+import { encodeDump } from './dump.js';
 import { formatScore } from './encoding.js';
 import { hashFieldKey, type RedisValue, type StreamEntry, type StreamId, type StreamValue } from './model.js';
 import type { StreamMeta } from './value-sink.js';
@@ -13,6 +14,7 @@ import type { StreamMeta } from './value-sink.js';
 
 /** AOF_REWRITE_ITEMS_PER_CMD in Redis. */
 export const ITEMS_PER_COMMAND = 64;
+
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const num = (n: number | bigint): Buffer => Buffer.from(String(n), 'latin1');
@@ -48,6 +50,11 @@ export function forEachCommand(key: Buffer, value: RedisValue, expireAtMs: numbe
       break;
     case 'module':
       throw new ToolError(`key "${printable(key)}": a value of module type ${value.value.name} cannot be expressed as commands`);
+    case 'array':
+      // No public command builds an RDB 14 array element by element: RESTORE of its DUMP payload
+      // (RDB 14) recreates it on a Redis 8.8+ node.
+      out.push([b('RESTORE'), key, b('0'), encodeDump(value, 14, key), b('REPLACE')]);
+      break;
   }
   if (expireAtMs !== null) out.push([b('PEXPIREAT'), key, num(expireAtMs)]);
 }

@@ -43,4 +43,6 @@ export interface ValueSink extends ElementSink {
   discard(): void;
   /** A function library (FUNCTION LOAD body), in file order among the keys. */
   func(code: Buffer): void;
+  /** Optional: a Valkey RDB 81 UPDATE command (argv) for database `db`, in file order among the keys. */
+  update?(db: number, argv: readonly Buffer[]): void;
 }

@@ -3,7 +3,7 @@ import { RdbType, QuicklistContainer } from './constants.js';
 import { binaryDouble, canonicalInt, formatScore, lenBytes, strBytes, u64le, type StringEncodeOptions } from './encoding.js';
 import { intsetEncode } from './intset-writer.js';
 import { ListpackBuilder, lpEntrySize } from './listpack-writer.js';
-import { hashFieldKey, type RedisValue, type StreamValue } from './model.js';
+import { hashFieldKey, type ArrayValue, type RedisValue, type StreamValue } from './model.js';
 import { encodeStream } from './stream-writer.js';
 import { ZiplistBuilder } from './ziplist-writer.js';
 
@@ -66,6 +66,9 @@ const TYPE_SINCE: ReadonlyMap<number, number> = new Map([
   [RdbType.STREAM_LISTPACKS, 9], [RdbType.HASH_LISTPACK, 10], [RdbType.ZSET_LISTPACK, 10],
   [RdbType.LIST_QUICKLIST_2, 10], [RdbType.STREAM_LISTPACKS_2, 10], [RdbType.SET_LISTPACK, 11],
   [RdbType.STREAM_LISTPACKS_3, 11], [RdbType.HASH_METADATA, 12], [RdbType.HASH_LISTPACK_EX, 12],
+  [RdbType.STREAM_LISTPACKS_5, 14], [RdbType.ARRAY, 14],
+  // Self-contained template hashes only: the _REF forms (30, 32) point into a file's template section.
+  [RdbType.HASH_TMPL_LP, 15], [RdbType.HASH_TMPL_ARRAY, 15],
 ]);
 
 /** True when a value stored with `type` can be copied byte for byte into an RDB of `version`. */
@@ -92,6 +95,12 @@ export function encodeValue(v: RedisValue, ctx: EncodeContext): EncodedValue | n
     case 'module':
       // Type 7 exists in every target; the module itself must be loaded on the target server.
       return { type: RdbType.MODULE_2, parts: [lenBytes(v.value.id), v.value.raw] };
+    case 'array':
+      if (ctx.version < 14) {
+        ctx.loss('an array value (RDB 14, Redis 8.8+)', 'key dropped');
+        return null;
+      }
+      return { type: RdbType.ARRAY, parts: arrayParts(v.value) };
   }
 }
 
@@ -279,6 +288,7 @@ function encodeHashWithTtl(fields: Array<[Buffer, Buffer]>, expires: Map<string,
 
 function encodeStreamValue(s: StreamValue, ctx: EncodeContext): EncodedValue {
   if (s.idmpRaw) ctx.loss('stream idempotent-producer (IDMP) state', 'an RDB 13 stream field');
+  s = withoutNacked(s, ctx);
   if (ctx.version >= 11) return { type: RdbType.STREAM_LISTPACKS_3, parts: encodeStream(s, 3, ctx) };
   // Consumer active-time (stream v3) is idle metadata like LRU/LFU: older formats derive it from
   // seen-time on load, so it is not reported as lost data.
@@ -314,4 +324,35 @@ function streamV1Loss(s: StreamValue): string | null {
     if (derived !== g.entriesRead) lost.push(`group "${g.name.toString('latin1')}" entries-read ${g.entriesRead}`);
   }
   return lost.length ? lost.join(', ') : null;
+}
+
+/** An RDB 14 array (layout in the reader's array()): each element with the tag it was stored with. */
+function* arrayParts(a: ArrayValue): Iterable<Buffer> {
+  yield lenBytes(a.elements.length);
+  yield a.insertIdx === null ? lenBytes(0) : Buffer.concat([lenBytes(1), lenBytes(a.insertIdx)]);
+  for (const e of a.elements) {
+    yield Buffer.concat([lenBytes(e.index), lenBytes(e.tag)]);
+    if (e.tag === 1) {
+      const b = Buffer.allocUnsafe(8);
+      b.writeBigInt64LE(BigInt(e.value.toString('latin1')));
+      yield b;
+    } else if (e.tag === 2) yield binaryDouble(Number(e.value.toString('latin1')));
+    else yield* strBytes(e.value);
+  }
+}
+
+/**
+ * Streams of RDB < 14 have no NACK zone and every PEL entry needs an owner: NACKed entries (RDB
+ * 14) leave the group PEL, reported as lost.
+ */
+function withoutNacked(s: StreamValue, ctx: EncodeContext): StreamValue {
+  const n = s.groups.reduce((sum, g) => sum + (g.nacked?.length ?? 0), 0);
+  if (n === 0) return s;
+  ctx.loss(`${n} NACKed pending entr${n === 1 ? 'y' : 'ies'} of stream consumer groups (RDB 14 NACK zone)`, 'removed from the group PEL');
+  const groups = s.groups.map((g) => {
+    if (!g.nacked?.length) return g;
+    const gone = new Set(g.nacked.map((id) => `${id.ms}-${id.seq}`));
+    return { ...g, pel: g.pel.filter((p) => !gone.has(`${p.id.ms}-${p.id.seq}`)), nacked: undefined };
+  });
+  return { ...s, groups };
 }

@@ -197,6 +197,13 @@ export class RdbWriter {
         return this.writeModuleAux(r.module, r.when);
       case 'key':
         return this.writeKey(r.entry);
+      case 'hash-template':
+        // Template keys are written as plain hashes (RDB <= 12 has no templates): nothing is lost.
+        return;
+      case 'update':
+        this.open();
+        this.lose(r.db, null, `a Valkey forkless-save UPDATE command (${r.argv[0]?.toString('latin1') ?? '?'}, at byte ${r.offset})`, 'not applied');
+        return;
       case 'header':
         this.sourceVersion = r.version;
         return;

@@ -29,16 +29,16 @@ function withMagic(magic: string): string {
 
 describe('RDB newer than the tool reads', () => {
   it('rdb-check: a distinct message and exit code, and reason "newer-version" in --json', () => {
-    const f = withMagic('REDIS0014');
+    const f = withMagic('REDIS0016');
     const r = run('rdb-check', f);
     expect(r.code).toBe(ExitCode.NEWER_FORMAT);
     expect(r.code).not.toBe(ExitCode.DATA);
     expect(r.err.trim().split('\n')).toHaveLength(1);
-    expect(r.err).toContain(`${f}: at byte 5: REDIS RDB version 14 is newer than this tool reads (REDIS RDB 1-13)`);
+    expect(r.err).toContain(`${f}: at byte 5: REDIS RDB version 16 is newer than this tool reads (REDIS RDB 1-15)`);
     const j = run('rdb-check', f, '--json');
     expect(j.code).toBe(ExitCode.NEWER_FORMAT);
     const doc = JSON.parse(j.out) as { valid: boolean; reason: string; error: { offset: number; found: string; supported: string } };
-    expect(doc).toMatchObject({ valid: false, reason: 'newer-version', error: { offset: 5, found: 'REDIS RDB version 14', supported: 'REDIS RDB 1-13' } });
+    expect(doc).toMatchObject({ valid: false, reason: 'newer-version', error: { offset: 5, found: 'REDIS RDB version 16', supported: 'REDIS RDB 1-15' } });
   });
 
   it('Valkey magic, rdb-dump and restore --to-dir say the same; a damaged version field stays exit 1', () => {
