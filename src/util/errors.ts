@@ -64,8 +64,10 @@ export class NewerVersionError extends ToolError {
     readonly offset: number,
     readonly found: string,
     readonly supported: string,
+    /** What to say instead of "<found> is newer than this tool reads" (a type or opcode inside the file). */
+    detail?: string,
   ) {
-    super(`${file}: at byte ${offset}: ${found} is newer than this tool reads (${supported}); most likely a newer server wrote it: upgrade tsredis-ops to read it`, ExitCode.NEWER_FORMAT);
+    super(`${file}: at byte ${offset}: ${detail ?? `${found} is newer than this tool reads (${supported}); most likely a newer server wrote it: upgrade tsredis-ops to read it`}`, ExitCode.NEWER_FORMAT);
   }
 }
 

@@ -96,6 +96,7 @@ class Unreadable {
   constructor(
     readonly at: number,
     readonly found: string,
+    readonly why: string,
   ) {}
 }
 
@@ -911,7 +912,7 @@ class RecordParser {
         return null;
       }
       default:
-        if (this.newer || (!this.valkey && op <= RdbType.GCRA + 2)) throw this.unreadable(start, `RDB ${op <= 241 ? 'value type' : 'opcode'} ${op}`);
+        if (this.newer || (!this.valkey && op <= RdbType.GCRA + 2)) throw this.unreadable(start, `RDB ${op <= 241 ? 'value type' : 'opcode'} ${op}${op === RdbType.GCRA ? ' (GCRA)' : op === 34 || op === 35 ? ' (set-member TTLs, Redis 8.12)' : ''}`);
         throw new BadData(start, `an RDB opcode or value type, found 0x${op.toString(16)} (${op})`);
     }
   }
@@ -922,8 +923,10 @@ class RecordParser {
    * file newer than we know (--allow-newer) may be one of its additions.
    */
   private unreadable(at: number, what: string): Unreadable {
-    const why = this.newer ? `in a file newer than this tool reads (version ${this.version})` : 'whose layout is not public, so this tool cannot read it';
-    return new Unreadable(at, `${what} ${why}`);
+    const why = this.newer
+      ? 'is unknown to this tool, in a file newer than it reads (read with --allow-newer): a newer server wrote it; upgrade tsredis-ops to read it'
+      : 'is named in public sources but its layout is not public: this tool cannot read it';
+    return new Unreadable(at, what, why);
   }
 
   /**
@@ -1185,8 +1188,10 @@ class RecordParser {
         return this.stream(5);
       case RdbType.ARRAY:
         return this.array();
-      case RdbType.HASH_TMPL_LP_REF:
-        return this.templatedLp(this.blob(lpDecode, 'template hash listpack'), null, start);
+      case RdbType.HASH_TMPL_LP_REF: {
+        const at = this.p;
+        return this.templatedLp(this.blob(lpDecode, 'template hash listpack'), null, at);
+      }
       case RdbType.HASH_TMPL_ARRAY_REF: {
         const idAt = this.p;
         return this.templatedArray(this.template(this.len(), idAt));
@@ -1195,7 +1200,8 @@ class RecordParser {
       case RdbType.HASH_TMPL_ARRAY: {
         const fields = this.inlineTemplate();
         if (type === RdbType.HASH_TMPL_ARRAY) return this.templatedArray(fields);
-        return this.templatedLp(this.blob(lpDecode, 'template hash values listpack'), fields, start);
+        const at = this.p;
+        return this.templatedLp(this.blob(lpDecode, 'template hash values listpack'), fields, at);
       }
       case VALKEY_TYPE_HASH_2: // also Redis 7.4-rc HASH_METADATA_PRE_GA
         return this.valkey ? this.valkeyHash2() : this.hashMetadata(false);
@@ -1868,7 +1874,7 @@ export class RdbDecoder {
           }
           this.handOverRest(win, q);
           const reads = p.valkey ? 'VALKEY RDB 80-81' : `REDIS RDB 1-${MAX_REDIS_RDB_VERSION}`;
-          throw new NewerVersionError(src.name, base + e.at, e.found, reads);
+          throw new NewerVersionError(src.name, base + e.at, e.found, reads, `${e.found} ${e.why} (this tool reads ${reads})`);
         }
         throw e;
       }
