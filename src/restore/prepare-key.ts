@@ -7,6 +7,7 @@ import { KeyRespSink } from '../inspect/key-resp-sink.js';
 import { ByteSource } from '../util/byte-source.js';
 import { framePayload } from './dump-payload.js';
 import { payloadStamp } from './rdb-versions.js';
+import { streamWithoutNacked } from '../codec/rdb/value-writer.js';
 
 /** How one key of the backup reaches a target that loads up to `targetRdb`. */
 export interface KeyPolicy {
@@ -29,16 +30,23 @@ export type PreparedKey =
 export function unrepresentable(value: RedisValue, targetRdb: number): string | null {
   if (value.type === 'hash' && value.expires && value.expires.size > 0 && targetRdb < 12) return 'hash field TTLs need RDB 12 (Redis 7.4+)';
   if (value.type === 'stream' && value.value.idmpRaw && value.value.idmpRaw.length > 0 && targetRdb < 13) return 'stream IDMP state needs RDB 13 (Redis 8.6+)';
+  if (value.type === 'stream' && targetRdb < 14 && value.value.groups.some((g) => g.nacked?.length)) return 'stream NACK zone entries need RDB 14 (Redis 8.8+)';
+  if (value.type === 'array' && targetRdb < 14) return 'arrays need RDB 14 (Redis 8.8+)';
   return null;
 }
 
-/** The value without what `unrepresentable` named: fields already expired go, the rest lose their TTL. */
-export function dropUnrepresentable(value: RedisValue, now: number): RedisValue {
+/**
+ * The value without what `unrepresentable` named: fields already expired go, the rest lose their
+ * TTL; null when nothing of the key remains (an array: the whole key is skipped).
+ */
+export function dropUnrepresentable(value: RedisValue, now: number): RedisValue | null {
+  if (value.type === 'array') return null;
   if (value.type === 'hash' && value.expires) {
     const expires = value.expires;
     return { type: 'hash', value: value.value.filter(([f]) => (expires.get(hashFieldKey(f)) ?? Infinity) > now) };
   }
-  if (value.type === 'stream') return { type: 'stream', value: { ...value.value, idmpRaw: undefined } };
+  // NACKed entries leave the group PEL (an older stream has no NACK zone, every entry needs an owner).
+  if (value.type === 'stream') return { type: 'stream', value: { ...streamWithoutNacked(value.value), idmpRaw: undefined } };
   return value;
 }
 
@@ -75,9 +83,11 @@ export async function prepareKey(k: RdbKey, p: KeyPolicy, estimateOnly = false):
   let lossy: string | undefined;
   const why = unrepresentable(value, p.targetRdb);
   if (why) {
-    if (!p.lossy) return { kind: 'unrepresentable', reason: why };
+    // An array has nothing left to restore without its type: skipped (with --lossy) or refused.
+    const kept = p.lossy ? dropUnrepresentable(value, p.now) : null;
+    if (!kept) return { kind: 'unrepresentable', reason: why };
     lossy = lossyNote(why);
-    value = dropUnrepresentable(value, p.now);
+    value = kept;
   }
   const payload = encodeDump(value, p.targetRdb, k.key);
   if (payload.length > p.bigKeyBytes) {
@@ -104,9 +114,10 @@ async function storedCommands(k: RdbKey, p: KeyPolicy, bytes: number): Promise<P
   const adapt = (v: RedisValue): RedisValue => {
     const why = unrepresentable(v, p.targetRdb);
     if (!why) return v;
-    if (!p.lossy) refused = why;
+    const kept = p.lossy ? dropUnrepresentable(v, p.now) : null;
+    if (!kept) refused = why;
     lossy = lossyNote(why);
-    return dropUnrepresentable(v, p.now);
+    return kept ?? v;
   };
   const sink = new KeyRespSink({}, new JsonOut(Math.max(1 << 16, k.raw!.length * 3)), k.db, adapt);
   const framed = Buffer.concat([oneKeyHead(k.rdbType, p.sourceRdb, k.key, k.expireAtMs), k.raw!, ONE_KEY_TAIL]);

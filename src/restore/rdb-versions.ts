@@ -8,6 +8,8 @@ import { UsageError } from '../util/errors.js';
 
 /** Redis release (major.minor) → the RDB version it writes and the newest it loads. */
 const REDIS_RDB: Array<[major: number, minor: number, rdb: number]> = [
+  [8, 10, 15],
+  [8, 8, 14],
   [8, 6, 13],
   [7, 4, 12],
   [7, 2, 11],
@@ -22,6 +24,7 @@ const REDIS_RDB: Array<[major: number, minor: number, rdb: number]> = [
 
 /** Valkey release → RDB version (Valkey 9 jumped to 80 to leave 12–79 to Redis). */
 const VALKEY_RDB: Array<[major: number, minor: number, rdb: number]> = [
+  [9, 2, 81],
   [9, 0, 80],
   [0, 0, 11],
 ];

@@ -157,8 +157,9 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
       let value = k.value!;
       delete k.value; // the reader's batch outlives this key: its value goes with `value`
       if (unrepresentable(value, v.policy.targetRdb)) {
-        if (!v.policy.lossy) continue;
-        value = dropUnrepresentable(value, v.policy.now);
+        const kept = v.policy.lossy ? dropUnrepresentable(value, v.policy.now) : null;
+        if (!kept) continue;
+        value = kept;
       }
       const db = mapDb(v.dbMap, k.db);
       if (skipped(db, k.key)) continue;

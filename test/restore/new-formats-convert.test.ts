@@ -4,6 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { decodeDump } from '../../src/codec/rdb/dump.js';
+import type { RdbKey } from '../../src/codec/rdb/model.js';
+import { RdbDecoder } from '../../src/codec/rdb/reader.js';
+import { prepareKey } from '../../src/restore/prepare-key.js';
+import { ByteSource } from '../../src/util/byte-source.js';
 import { debugDigest, startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
 
 /**
@@ -116,4 +121,67 @@ describe('restore --to-dir of RDB 14/15 data for Redis 7.0 (RDB 10)', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/dropped \(--lossy\): db 0 a Valkey forkless-save UPDATE command \(DEL, at byte \d+\) \(not applied\)/);
   });
+});
+
+/** The fixture's keys as restore reads them (raw mode). */
+async function rawKeys(fixture: string): Promise<{ version: number; keys: RdbKey[] }> {
+  const file = join(FIX, `${fixture}.rdb`);
+  const dec = new RdbDecoder(ByteSource.fromBuffer(readFileSync(file), file), { raw: true });
+  const keys: RdbKey[] = [];
+  let version = 0;
+  for (let b = await dec.nextBatch(); b; b = await dec.nextBatch()) {
+    for (const r of b) {
+      if (r.kind === 'header') version = r.version;
+      if (r.kind === 'key') keys.push({ ...r.entry, raw: Buffer.from(r.entry.raw!) });
+    }
+  }
+  return { version, keys };
+}
+
+describe('restore --to a running node: DUMP payloads as stored for a node of the same version, re-encoded for older', () => {
+  it('a node of the same version gets the stored bytes; a _REF template hash is re-encoded (its bytes need the template section)', async () => {
+    for (const [fixture, target] of [['array_v14', 14], ['hash_template_v15', 15]] as const) {
+      const { version, keys } = await rawKeys(fixture);
+      for (const k of keys) {
+        const p = await prepareKey(k, { sourceRdb: version, targetRdb: target, lossy: false, bigKeyBytes: 1 << 20, now: 0 });
+        expect(p.kind, k.key.toString()).toBe('payload');
+        if (p.kind !== 'payload') continue;
+        const d = await decodeDump(p.payload);
+        const ref = k.rdbType === 30 || k.rdbType === 32;
+        // Stored bytes framed with the source version, or (REF) a plain hash encoding of the same value.
+        expect(d.version).toBe(version);
+        if (!ref) expect(p.payload.subarray(1, p.payload.length - 10).equals(k.raw!), k.key.toString()).toBe(true);
+        else expect([16, 4]).toContain(d.rdbType);
+        if (k.value) expect(d.value).toEqual(k.value);
+      }
+    }
+  });
+
+  it('Redis 7.0: template hashes (re-encoded) give the native digest, arrays are refused or skipped with --lossy, NACK zones dropped with --lossy', async () => {
+    const online = async (fixture: string, lossy: boolean) => {
+      const target = await startRedis();
+      const r = cli('restore', join(FIX, `${fixture}.rdb`), '--to', target.url, '--verify', ...(lossy ? ['--lossy'] : []));
+      return { target, ...r };
+    };
+    const t = await online('hash_template_v15', false);
+    expect(t.code, t.err).toBe(0);
+    const nt = await native(readFileSync(join(FIX, 'hash_template_v15.resp')));
+    expect(await debugDigest(t.target)).toBe(await debugDigest(nt));
+
+    const refused = await online('array_v14', false);
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain('arrays need RDB 14 (Redis 8.8+)');
+    expect(await call(refused.target, 'DBSIZE')).toBe(0);
+    const a = await online('array_v14', true);
+    expect(a.code, a.err).toBe(0);
+    expect(await call(a.target, 'DBSIZE')).toBe(1);
+    expect(String(await call(a.target, 'GET', 'plain'))).toBe('string');
+
+    const s = await online('stream_xnack_v14', true);
+    expect(s.code, s.err).toBe(0);
+    const ns = await native(readFileSync(join(FIX, 'stream_xnack_v14.resp')));
+    expect(await debugDigest(s.target)).toBe(await debugDigest(ns));
+    expect(((await call(s.target, 'XPENDING', 's1', 'mygroup')) as unknown[])[0]).toBe(2);
+    await stopAllRedis();
+  }, 60_000);
 });
