@@ -26,6 +26,8 @@ const enum Shape {
   Hash,
   /** A stream whose entries are being written (streamNode). */
   Stream,
+  /** An RDB 14 array whose elements are being written (arrayElement). */
+  Array,
   Model,
 }
 
@@ -129,6 +131,8 @@ export class KeyJsonSink implements ValueSink {
             ? Shape.Set
             : type === 'hash'
               ? Shape.Hash
+              : type === 'array'
+                ? Shape.Array
               : type !== 'zset'
                 ? Shape.Model
                 : rdbType === RdbType.ZSET_ZIPLIST || rdbType === RdbType.ZSET_LISTPACK
@@ -204,6 +208,19 @@ export class KeyJsonSink implements ValueSink {
     valueJson(this.out, v, this.rdbType, this.encoding);
   }
 
+  /** Opens an array value (same JSON as valueJson's: insert cursor, then the elements). */
+  arrayStart(insertIdx: bigint | null): void {
+    this.out.ascii(`{"insert_idx":${insertIdx === null ? 'null' : `"${insertIdx}"`},"elements":[`);
+  }
+
+  arrayElement(index: bigint, b: Buffer, start: number, end: number): void {
+    const w = this.out;
+    w.ascii(`${this.index++ ? ',' : ''}{"idx":"${index}","val":`);
+    bytes(w, b, this.encoding, start, end);
+    w.byte(0x7d);
+    this.boundary();
+  }
+
   streamNode(entries: readonly StreamEntry[]): void {
     if (this.shape !== Shape.Stream) this.streamStart();
     streamEntriesJson(this.out, entries, this.index, this.encoding);
@@ -231,6 +248,9 @@ export class KeyJsonSink implements ValueSink {
         break;
       case Shape.Hash:
         w.ascii('}}');
+        break;
+      case Shape.Array:
+        w.ascii(']}');
         break;
       case Shape.Set: {
         const ms = this.members;

@@ -50,6 +50,8 @@ class CheckOnly implements ValueSink {
   value(): void {}
   streamNode(): void {}
   streamEnd(): void {}
+  arrayStart(): void {}
+  arrayElement(): void {}
   end(): void {}
   discard(): void {}
   func(): void {}

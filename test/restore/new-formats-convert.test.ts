@@ -36,6 +36,16 @@ function convert(fixture: string, version: number, lossy: boolean) {
   const r = cli('restore', join(FIX, `${fixture}.rdb`), '--to-dir', dir, '--rdb-version', String(version), ...(lossy ? ['--lossy'] : []));
   return { dir, ...r };
 }
+/** Converting `fixture` to RDB 10 fails naming `refusal`; with --lossy it succeeds, naming each of `dropped`. */
+function refusedThenLossy(fixture: string, refusal: string, dropped: string[]) {
+  const refused = convert(fixture, 10, false);
+  expect(refused.code).not.toBe(0);
+  expect(refused.err).toContain(refusal);
+  const r = convert(fixture, 10, true);
+  expect(r.code, r.err).toBe(0);
+  for (const d of dropped) expect(r.err).toContain(`dropped (--lossy): ${d}`);
+  return r;
+}
 async function loaded(dir: string): Promise<TestRedis> {
   return startRedis({ dir, config: { dbfilename: 'dump.rdb' } });
 }
@@ -79,13 +89,10 @@ describe('restore --to-dir of RDB 14/15 data for Redis 7.0 (RDB 10)', () => {
   }, 60_000);
 
   it('a stream with a NACK zone (RDB 14): refused without --lossy; with it the NACKed entries and IDMP state are named and the rest loads', async () => {
-    const refused = convert('stream_xnack_v14', 10, false);
-    expect(refused.code).not.toBe(0);
-    expect(refused.err).toContain('use --lossy');
-    const r = convert('stream_xnack_v14', 10, true);
-    expect(r.code, r.err).toBe(0);
-    expect(r.err).toContain('dropped (--lossy): db 0 "s1": 2 NACKed pending entries of stream consumer groups (RDB 14 NACK zone)');
-    expect(r.err).toContain('dropped (--lossy): db 0 "s1": stream idempotent-producer (IDMP) state');
+    const r = refusedThenLossy('stream_xnack_v14', 'use --lossy', [
+      'db 0 "s1": 2 NACKed pending entries of stream consumer groups (RDB 14 NACK zone)',
+      'db 0 "s1": stream idempotent-producer (IDMP) state',
+    ]);
     const a = await loaded(r.dir);
     // Natively: the entries, the group and alice's two pending entries (no command NACKs an entry).
     const b = await native(readFileSync(join(FIX, 'stream_xnack_v14.resp')));
@@ -99,12 +106,11 @@ describe('restore --to-dir of RDB 14/15 data for Redis 7.0 (RDB 10)', () => {
   }, 60_000);
 
   it('arrays (RDB 14): refused without --lossy; with it each array key is named as dropped and the other keys load', async () => {
-    const refused = convert('array_v14', 10, false);
-    expect(refused.code).not.toBe(0);
-    expect(refused.err).toContain('key "arr:basic" (db 0): RDB 10 cannot represent an array value (RDB 14, Redis 8.8+); use --lossy to drop it');
-    const r = convert('array_v14', 10, true);
-    expect(r.code, r.err).toBe(0);
-    for (const k of ['arr:basic', 'arr:mixed', 'arr:sparse', 'arr:edge']) expect(r.err).toContain(`dropped (--lossy): db 0 "${k}": an array value (RDB 14, Redis 8.8+) (key dropped)`);
+    const r = refusedThenLossy(
+      'array_v14',
+      'key "arr:basic" (db 0): RDB 10 cannot represent an array value (RDB 14, Redis 8.8+); use --lossy to drop it',
+      ['arr:basic', 'arr:mixed', 'arr:sparse', 'arr:edge'].map((k) => `db 0 "${k}": an array value (RDB 14, Redis 8.8+) (key dropped)`),
+    );
     const a = await loaded(r.dir);
     const b = await native(Buffer.from('*3\r\n$3\r\nSET\r\n$5\r\nplain\r\n$6\r\nstring\r\n'));
     expect(await call(a, 'DBSIZE')).toBe(1);
@@ -114,11 +120,7 @@ describe('restore --to-dir of RDB 14/15 data for Redis 7.0 (RDB 10)', () => {
   }, 60_000);
 
   it('Valkey 81 UPDATE commands cannot be replayed into an older file: refused, and named with --lossy', () => {
-    const refused = convert('valkey_081_update', 10, false);
-    expect(refused.code).not.toBe(0);
-    expect(refused.err).toContain('cannot represent a Valkey forkless-save UPDATE command (SET, at byte');
-    const r = convert('valkey_081_update', 10, true);
-    expect(r.code, r.err).toBe(0);
+    const r = refusedThenLossy('valkey_081_update', 'cannot represent a Valkey forkless-save UPDATE command (SET, at byte', []);
     expect(r.err).toMatch(/dropped \(--lossy\): db 0 a Valkey forkless-save UPDATE command \(DEL, at byte \d+\) \(not applied\)/);
   });
 });

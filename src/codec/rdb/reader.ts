@@ -141,6 +141,8 @@ interface Steps {
   lastNode: StreamId | null;
   ordered: boolean;
   firstEntry: StreamId | null;
+  /** Template hashes (types 31, 32): the field names the values pair with. */
+  fields?: Buffer[];
 }
 
 export function moduleTypeName(id: bigint): string {
@@ -192,6 +194,10 @@ class RecordParser {
    * next string is read (a sink may keep views of the blob's elements, so it gets a fresh one).
    */
   private lzfIntoScratch = false;
+  /** Decimal text of an array index (up to 20 digits), for the uniqueness check. */
+  private readonly indexText = Buffer.allocUnsafe(24);
+  /** Decimal text of an array's int64 or double element. */
+  private readonly numText = Buffer.allocUnsafe(40);
   /** Decimal text of the last integer-encoded string read by span(). */
   private readonly intText = Buffer.allocUnsafe(16);
   /** The bytes of the last string read by span(): rb[rs, re) (window, LZF scratch or intText). */
@@ -356,6 +362,24 @@ class RecordParser {
       }
       case RdbType.SET_LISTPACK:
         return this.blobCheck(lpWalk, this.setCheck, 'listpack');
+      case RdbType.HASH_TMPL_ARRAY_REF:
+      case RdbType.HASH_TMPL_ARRAY: {
+        // Field names from the template, values checked (and handed to a sink pair by pair) in
+        // resumable steps: a big template hash is never decoded whole nor parsed again from its start.
+        const idAt = this.p;
+        const fields = type === RdbType.HASH_TMPL_ARRAY ? this.inlineTemplate() : this.template(this.len(), idAt);
+        return this.beginSteps(type, start, keyAt, false, fields.length, fields);
+      }
+      case RdbType.ARRAY: {
+        // Checked (and handed to a sink that takes elements) step by step; other sinks get value().
+        if (this.out !== null && this.out.arrayElement === undefined) break;
+        const nAt = this.p;
+        const n = this.len();
+        if (n === 0) throw new BadData(nAt, 'an array with at least one element, found 0');
+        const insertIdx = this.arrayInsertIdx();
+        this.out?.arrayStart!(insertIdx);
+        return this.beginSteps(type, start, keyAt, false, n);
+      }
       case RdbType.ZSET_ZIPLIST:
       case RdbType.HASH_ZIPLIST:
       case RdbType.ZSET_LISTPACK:
@@ -375,11 +399,11 @@ class RecordParser {
   }
 
   /** Reads the step count of a big value and checks its steps (see Steps). */
-  private beginSteps(type: number, start: number, keyAt: number, stream: boolean): number {
-    const n = this.len();
+  private beginSteps(type: number, start: number, keyAt: number, stream: boolean, count?: number, fields?: Buffer[]): number {
+    const n = count ?? this.len();
     // Sized for the members of a set, hash or zset up front (n counts bytes, nodes or elements otherwise).
     const members =
-      type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA;
+      type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY;
     this.unique.reset(members ? n : 0);
     this.steps = {
       type,
@@ -394,6 +418,7 @@ class RecordParser {
       lastNode: null,
       ordered: true,
       firstEntry: null,
+      fields,
     };
     this.mark = this.p;
     return this.runSteps(this.steps);
@@ -454,6 +479,31 @@ class RecordParser {
         }
         return s.n;
       }
+      case RdbType.HASH_TMPL_ARRAY_REF:
+      case RdbType.HASH_TMPL_ARRAY:
+        for (; s.i < s.n; s.i++) {
+          // The value must be whole before its field goes out (a step cut by the window is taken again).
+          const at = this.p;
+          this.span(true);
+          this.p = at;
+          const f = s.fields![s.i]!;
+          out?.str(f, 0, f.length);
+          this.element();
+          this.mark = this.p;
+        }
+        return s.n;
+      case RdbType.ARRAY:
+        for (; s.i < s.n; s.i++) {
+          const at = this.p;
+          const index = this.arrayIndex();
+          // Indexes are unique: their decimal text goes into the member set.
+          const text = this.indexText.write(index.toString(), 0, 'latin1');
+          this.arrayElement();
+          if (!this.unique.add(this.indexText, 0, text)) throw new BadData(at, `unique array indexes, found ${index} twice`);
+          out?.arrayElement!(index, this.rb, this.rs, this.re);
+          this.mark = this.p;
+        }
+        return s.n;
       case RdbType.LIST_QUICKLIST:
       case RdbType.LIST_QUICKLIST_2: {
         const v2 = s.type === RdbType.LIST_QUICKLIST_2;
@@ -1226,35 +1276,60 @@ class RecordParser {
     const nAt = this.p;
     const n = this.len();
     if (n === 0) throw new BadData(nAt, 'an array with at least one element, found 0');
-    const fAt = this.p;
-    const flag = this.len();
-    if (flag > 1) throw new BadData(fAt, `an array insert-index flag 0 or 1, found ${flag}`);
-    const insertIdx = flag === 1 ? this.lenBig() : null;
+    const insertIdx = this.arrayInsertIdx();
     const elements: ArrayElement[] = [];
     const seen = new Set<bigint>();
     for (let i = 0; i < n; i++) {
       const at = this.p;
-      const b0 = this.b[this.p];
-      if (b0 !== undefined && b0 >> 6 === 3) throw new BadData(at, 'a plain length as array index, found a string encoding');
-      const index = this.lenBig();
-      if (index === U64_MAX) throw new BadData(at, 'an array index below 2^64-1');
+      const index = this.arrayIndex();
       if (seen.has(index)) throw new BadData(at, `unique array indexes, found ${index} twice`);
       seen.add(index);
-      const tAt = this.p;
-      const tag = this.len();
-      let value: Buffer;
-      if (tag === ARRAY_TAG.INT) {
-        this.need(8);
-        value = Buffer.from(this.b.readBigInt64LE(this.p).toString(), 'latin1');
-        this.p += 8;
-      } else if (tag === ARRAY_TAG.FLOAT) {
-        value = Buffer.from(formatScore(this.binaryDouble()), 'latin1');
-      } else if (tag === ARRAY_TAG.SDS || tag === ARRAY_TAG.SMALLSTR) {
-        value = Buffer.from(this.str());
-      } else throw new BadData(tAt, `an array element tag 0-3, found ${tag}`);
-      elements.push({ index, tag, value });
+      elements.push({ index, ...this.arrayElement(true)! });
     }
     return { type: 'array', value: { insertIdx, elements } };
+  }
+
+  /** The array's insert-cursor flag (0/1) and, with 1, the cursor. */
+  private arrayInsertIdx(): bigint | null {
+    const fAt = this.p;
+    const flag = this.len();
+    if (flag > 1) throw new BadData(fAt, `an array insert-index flag 0 or 1, found ${flag}`);
+    return flag === 1 ? this.lenBig() : null;
+  }
+
+  /** An element's index: a plain LEN (no string encoding), below 2^64-1. */
+  private arrayIndex(): bigint {
+    const at = this.p;
+    const b0 = this.b[this.p];
+    if (b0 !== undefined && b0 >> 6 === 3) throw new BadData(at, 'a plain length as array index, found a string encoding');
+    const index = this.lenBig();
+    if (index === U64_MAX) throw new BadData(at, 'an array index below 2^64-1');
+    return index;
+  }
+
+  /**
+   * An element's tag and payload. With `decode` its tag and text; else null, its text left in
+   * rb[rs, re) as span() leaves a string's (not computed in skim mode).
+   */
+  private arrayElement(decode = false): { tag: number; value: Buffer } | null {
+    const tAt = this.p;
+    const tag = this.len();
+    if (tag === ARRAY_TAG.INT || tag === ARRAY_TAG.FLOAT) {
+      this.need(8);
+      const at = this.p;
+      this.p += 8;
+      if (this.skim && !decode) return null;
+      const text = tag === ARRAY_TAG.INT ? this.b.readBigInt64LE(at).toString() : formatScore(this.b.readDoubleLE(at));
+      if (decode) return { tag, value: Buffer.from(text, 'latin1') };
+      this.rb = this.numText;
+      this.rs = 0;
+      this.re = this.numText.write(text, 0, 'latin1');
+      return null;
+    }
+    if (tag !== ARRAY_TAG.SDS && tag !== ARRAY_TAG.SMALLSTR) throw new BadData(tAt, `an array element tag 0-3, found ${tag}`);
+    if (decode) return { tag, value: Buffer.from(this.str()) };
+    this.span();
+    return null;
   }
 
   /** The field names of template `id` (from the template section). */

@@ -37,6 +37,12 @@ export interface ValueSink extends ElementSink {
   streamNode?(entries: readonly StreamEntry[]): void;
   /** After the stream's last streamNode: its state (`entries` is what a decoded value would hold). */
   streamEnd?(meta: StreamMeta): void;
+  /**
+   * Optional, with arrayElement: an RDB 14 array element by element (its insert cursor first)
+   * instead of one value(); int and double elements arrive as their decimal text.
+   */
+  arrayStart?(insertIdx: bigint | null): void;
+  arrayElement?(index: bigint, b: Buffer, start: number, end: number): void;
   /** The key is complete. */
   end(): void;
   /** Forget the key started by the last `key()`, if it is still open. */

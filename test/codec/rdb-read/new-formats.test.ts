@@ -121,3 +121,51 @@ describe('constructed RDB 14/15, Valkey 81 and Enterprise fixtures', () => {
     expect(seen).toEqual([['user:1', 30, true], ['user:2', 32, true], ['geo:1', 30, true], ['self:lp', 29, false], ['self:arr', 31, false]]);
   });
 });
+
+describe('big RDB 14/15 values go through in steps', () => {
+  // Built here (not a fixture file: several MB); layouts as in fixtures/rdb-new/gen-*.mjs.
+  const N = 300_000;
+  const len = (n: number): Buffer => (n < 64 ? Buffer.from([n]) : n < 16384 ? Buffer.from([0x40 | (n >> 8), n & 0xff]) : Buffer.from([0x80, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
+  const str = (s: string): Buffer => Buffer.concat([len(Buffer.byteLength(s)), Buffer.from(s)]);
+  function bigFile(dupAt = -1): { file: Buffer; dupOffset: number } {
+    const fields = Array.from({ length: N / 3 }, (_, i) => `field:${String(i).padStart(6, '0')}`);
+    const parts: Buffer[] = [Buffer.from('REDIS0015'), Buffer.from([0xf2]), len(7), len(fields.length), ...fields.map(str), Buffer.from([0xfe]), len(0)];
+    parts.push(Buffer.from([28]), str('bigarr'), len(N), len(0));
+    let at = parts.reduce((n, p) => n + p.length, 0);
+    let dupOffset = -1;
+    for (let i = 0; i < N; i++) {
+      if (i === dupAt) dupOffset = at;
+      const el = Buffer.concat([len(i === dupAt ? 0 : i * 2), len(i % 2), i % 2 ? Buffer.alloc(8, 1) : str(`e${i}`)]);
+      parts.push(el);
+      at += el.length;
+    }
+    parts.push(Buffer.from([32]), str('bighash'), len(7), ...fields.map((_, i) => str(`v${i}`)), Buffer.from([0xff]));
+    const body = Buffer.concat(parts);
+    return { file: Buffer.concat([body, Buffer.alloc(8)]), dupOffset }; // checksum 0: not checked
+  }
+
+  it('rdb-check and rdb-dump stream a 300k-element array and a 100k-field template hash; a late duplicate index is found at its offset', async () => {
+    const { file } = bigFile();
+    const dec = new RdbDecoder(ByteSource.fromStream((async function* () {
+      for (let i = 0; i < file.length; i += 65536) yield file.subarray(i, i + 65536);
+    })(), 'big.rdb'), { validateOnly: true });
+    let keys = 0;
+    for (let b = await dec.nextBatch(); b; b = await dec.nextBatch()) keys += b.filter((r) => r.kind === 'key').length;
+    expect(keys).toBe(2);
+    const parts: Buffer[] = [];
+    await dumpRdb(ByteSource.fromBuffer(file, 'big.rdb'), { format: 'jsonl', encoding: 'utf8', pieceBytes: 1 << 20 }, (c) => void parts.push(Buffer.from(c)));
+    const lines = Buffer.concat(parts).toString('utf8').trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: { elements?: Array<{ idx: string; val: string }>; fields?: Record<string, string> } });
+    expect(lines.map((l) => l.key)).toEqual(['bigarr', 'bighash']);
+    expect(lines[0]!.value.elements).toHaveLength(N);
+    expect(lines[0]!.value.elements![N - 1]).toEqual({ idx: String((N - 1) * 2), val: '72340172838076673' });
+    expect(lines[0]!.value.elements![N - 2]).toEqual({ idx: String((N - 2) * 2), val: `e${N - 2}` });
+    expect(Object.keys(lines[1]!.value.fields!)).toHaveLength(N / 3);
+    const dup = bigFile(N - 5);
+    await expect(
+      (async () => {
+        const d = new RdbDecoder(ByteSource.fromBuffer(dup.file, 'dup.rdb'), { validateOnly: true });
+        while (await d.nextBatch());
+      })(),
+    ).rejects.toThrow(`dup.rdb: at byte ${dup.dupOffset}: expected unique array indexes, found 0 twice`);
+  }, 120_000);
+});
