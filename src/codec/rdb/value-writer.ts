@@ -349,6 +349,11 @@ function withoutNacked(s: StreamValue, ctx: EncodeContext): StreamValue {
   const n = s.groups.reduce((sum, g) => sum + (g.nacked?.length ?? 0), 0);
   if (n === 0) return s;
   ctx.loss(`${n} NACKed pending entr${n === 1 ? 'y' : 'ies'} of stream consumer groups (RDB 14 NACK zone)`, 'removed from the group PEL');
+  return streamWithoutNacked(s);
+}
+
+/** The stream with its NACKed entries (RDB 14 NACK zones) taken out of the group PELs. */
+export function streamWithoutNacked(s: StreamValue): StreamValue {
   const groups = s.groups.map((g) => {
     if (!g.nacked?.length) return g;
     const gone = new Set(g.nacked.map((id) => `${id.ms}-${id.seq}`));
