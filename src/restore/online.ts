@@ -105,7 +105,8 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
     // refusals); otherwise only the file's CRC-64, and the plan is tallied while restoring.
     const { version: sourceRdb } = await checkRdbFile(opts.rdbPath);
     // (A target with fewer than the default 16 dbs may lack one the backup uses: plan it.)
-    const needPlan = opts.dryRun || !!opts.verifyOnly || info.cluster || sourceRdb > info.rdbVersion || info.databases < 16;
+    // (Valkey 81 files may hold UPDATE commands, which the plan counts.)
+    const needPlan = opts.dryRun || !!opts.verifyOnly || info.cluster || sourceRdb > info.rdbVersion || info.databases < 16 || sourceRdb >= 81;
     let plan = needPlan ? await planRestore(opts.rdbPath, policy, opts.dbMap) : null;
     if (plan) checkPlan(plan, { cluster: info.cluster, databases: info.databases, display: opts.target.display }, opts.lossy);
     const report: OnlineReport = {

@@ -25,6 +25,8 @@ export interface RestorePlan {
   lossyCount: number;
   bigKeys: number;
   functions: Buffer[];
+  /** Valkey RDB 81 UPDATE commands (forkless save): not replayed, so refused without --lossy. */
+  updates?: number;
 }
 
 const LIST_CAP = 100;
@@ -101,6 +103,7 @@ export async function planRestore(path: string, policy: Omit<KeyPolicy, 'sourceR
       b.plan.sourceRdb = rec.version;
       kp = { ...policy, sourceRdb: rec.version };
     } else if (rec.kind === 'function') b.plan.functions.push(rec.code);
+    else if (rec.kind === 'update') b.plan.updates = (b.plan.updates ?? 0) + 1;
     else if (rec.kind === 'key') b.key(rec.entry, prepareFast(rec.entry, kp, true) ?? (await prepareKey(rec.entry, kp, true)));
   }
   return b.finish();
@@ -154,6 +157,11 @@ export function checkPlan(plan: RestorePlan, target: { cluster: boolean; databas
       );
     }
     if (d.to >= target.databases) throw new UsageError(`db ${d.db} maps to db ${d.to} but ${target.display} has ${target.databases} databases; use --db-map`);
+  }
+  if (plan.updates && !lossy) {
+    throw new RefusedError(
+      `the backup holds ${plan.updates} UPDATE command(s) of a Valkey forkless save (VALKEY081), which restore does not replay; nothing was written. Pass --lossy to restore the keys without them, or restore --to-dir for a Valkey 9.2 node (the file as it is)`,
+    );
   }
   if (plan.unrepresentableCount > 0 && !lossy) {
     const u = plan.unrepresentable[0]!;

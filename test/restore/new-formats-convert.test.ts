@@ -187,3 +187,18 @@ describe('restore --to a running node: DUMP payloads as stored for a node of the
     await stopAllRedis();
   }, 60_000);
 });
+
+describe('restore --to a running node of a Valkey 81 file with UPDATE commands', () => {
+  it('is refused before anything is written; with --lossy the keys go and the commands are named as not replayed', async () => {
+    const target = await startRedis();
+    const refused = cli('restore', join(FIX, 'valkey_081_update.rdb'), '--to', target.url);
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain('the backup holds 2 UPDATE command(s) of a Valkey forkless save (VALKEY081), which restore does not replay; nothing was written');
+    expect(await call(target, 'DBSIZE')).toBe(0);
+    const r = cli('restore', join(FIX, 'valkey_081_update.rdb'), '--to', target.url, '--lossy');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain('lossy: 2 Valkey UPDATE command(s) of a forkless save not replayed');
+    expect(await call(target, 'DBSIZE')).toBe(2);
+    await target.stop();
+  });
+});

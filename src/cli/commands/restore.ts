@@ -101,7 +101,7 @@ export function register(program: Command): void {
     .addOption(new Option('--layout <layout>', 'with --to-dir: rdb (dump.rdb) or aof (appendonlydir)').choices(['rdb', 'aof']).default('rdb'))
     .option('--rdb-version <n>', 'with --to-dir: write this RDB version (convert for an older node)', intOption('--rdb-version'))
     .option('--redis-version <x.y>', 'with --to-dir: write for this Redis release (e.g. 7.0, valkey:8.0)')
-    .option('--lossy', 'drop what the target cannot hold (hash-field TTLs on < 7.4) instead of refusing')
+    .option('--lossy', 'drop what the target cannot hold (hash-field TTLs on < 7.4, arrays and NACK zones on < 8.8, ...) instead of refusing, naming each')
     .option('--force', 'with --to-dir: restore into a directory that holds data (old files kept aside)')
     .option('--replace', 'overwrite keys (and function libraries) that exist on the target')
     .option('--flush', 'FLUSHALL (and FUNCTION FLUSH) every target master before restoring')
@@ -224,6 +224,9 @@ function printReport(r: OnlineReport, progress: ReturnType<typeof startProgress>
   if (p.functions) lines.push(`  ${p.functions} function libraries`);
   for (const l of p.lossy) lines.push(`  lossy: db ${l.db} "${l.key}": ${l.dropped}`);
   if (p.lossyCount > p.lossy.length) lines.push(`  ... and ${p.lossyCount - p.lossy.length} more lossy keys`);
+  // With --lossy, keys with nothing the target can hold (arrays below RDB 14) are left out.
+  for (const u of p.unrepresentable) lines.push(`  skipped (--lossy): db ${u.db} "${u.key}": ${u.reason}`);
+  if (p.updates) lines.push(`  lossy: ${p.updates} Valkey UPDATE command(s) of a forkless save not replayed`);
   if (!r.result && r.verify) {
     progress.succeed(`compared ${r.target} with the backup (${p.keys} keys)`);
   } else if (r.dryRun) {
