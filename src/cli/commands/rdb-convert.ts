@@ -22,7 +22,9 @@ Target versions: 9 (Redis 5.0-6.2), 10 (7.0), 11 (7.2, Valkey 7.2/8.x), 12 (7.4-
 What an older target cannot represent stops the conversion with an error naming the key:
 hash-field TTLs below 12, function libraries below 10, stream consumer-group counters
 (entries-added, max-deleted-id, entries-read) below 10, and Redis 8.6 (RDB 13) per-key module
-metadata and stream IDMP state for every target. With --lossy those are dropped
+metadata and stream IDMP state, Redis 8.8 (RDB 14) arrays and stream NACK zones, and Valkey 9.2
+UPDATE commands for every target (RDB 15 template hashes convert to plain hashes, nothing lost).
+With --lossy those are dropped
 (hash fields are kept without their TTL) and each drop is listed. Module values are copied as
 they are: the target server needs the module to load them. Empty keys (which Redis skips on
 load) are left out and listed.

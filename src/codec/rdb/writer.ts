@@ -142,7 +142,8 @@ export class RdbWriter {
     if (key.raw && typeLoadableIn(key.rdbType, this.version)) return this.emitKey(key, key.rdbType, [key.raw]);
     const value = key.value ?? (await this.decodeRaw(key));
     const enc = value && encodeValue(value, this.enc(key));
-    if (!enc) return this.dropEmpty(key, value?.type ?? 'value');
+    // An array below RDB 14 was reported dropped by encodeValue itself (it is not empty).
+    if (!enc) return value?.type === 'array' ? undefined : this.dropEmpty(key, value?.type ?? 'value');
     return this.emitKey(key, enc.type, enc.parts);
   }
 
