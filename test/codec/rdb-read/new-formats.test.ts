@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +39,21 @@ describe('constructed RDB 14/15, Valkey 81 and Enterprise fixtures', () => {
     }
     expect(good.length).toBeGreaterThanOrEqual(5);
     expect(bad.length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('the files are what the generators beside them make', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tsredis-fixtures-'));
+    try {
+      for (const gen of readdirSync(DIR).filter((f) => /^gen-.*\.mjs$/.test(f))) {
+        const r = spawnSync(process.execPath, [join(DIR, gen)], { env: { ...process.env, FIXTURE_OUT: out }, encoding: 'utf8' });
+        expect(r.status, `${gen}: ${r.stderr}`).toBe(0);
+      }
+      const made = readdirSync(out).sort();
+      expect(made).toEqual(readdirSync(DIR).filter((f) => !f.endsWith('.mjs')).sort());
+      for (const f of made) expect(readFileSync(join(out, f)).equals(readFileSync(join(DIR, f))), f).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it.each(good)('%s: rdb-check exits 0, rdb-dump jsonl and resp print what is written beside it', (name) => {
