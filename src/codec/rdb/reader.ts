@@ -373,10 +373,7 @@ class RecordParser {
       case RdbType.ARRAY: {
         // Checked (and handed to a sink that takes elements) step by step; other sinks get value().
         if (this.out !== null && this.out.arrayElement === undefined) break;
-        const nAt = this.p;
-        const n = this.len();
-        if (n === 0) throw new BadData(nAt, 'an array with at least one element, found 0');
-        const insertIdx = this.arrayInsertIdx();
+        const [n, insertIdx] = this.arrayHead();
         this.out?.arrayStart!(insertIdx);
         return this.beginSteps(type, start, keyAt, false, n);
       }
@@ -1273,13 +1270,10 @@ class RecordParser {
    * a double (8 bytes little-endian each), tags 0 and 3 an RDB string.
    */
   private array(): RedisValue {
-    const nAt = this.p;
-    const n = this.len();
-    if (n === 0) throw new BadData(nAt, 'an array with at least one element, found 0');
-    const insertIdx = this.arrayInsertIdx();
+    const [n, insertIdx] = this.arrayHead();
     const elements: ArrayElement[] = [];
     const seen = new Set<bigint>();
-    for (let i = 0; i < n; i++) {
+    while (elements.length < n) {
       const at = this.p;
       const index = this.arrayIndex();
       if (seen.has(index)) throw new BadData(at, `unique array indexes, found ${index} twice`);
@@ -1289,12 +1283,15 @@ class RecordParser {
     return { type: 'array', value: { insertIdx, elements } };
   }
 
-  /** The array's insert-cursor flag (0/1) and, with 1, the cursor. */
-  private arrayInsertIdx(): bigint | null {
+  /** The element count (> 0), the insert-cursor flag (0/1) and, with 1, the cursor. */
+  private arrayHead(): [number, bigint | null] {
+    const nAt = this.p;
+    const n = this.len();
+    if (n === 0) throw new BadData(nAt, 'an array with at least one element, found 0');
     const fAt = this.p;
     const flag = this.len();
     if (flag > 1) throw new BadData(fAt, `an array insert-index flag 0 or 1, found ${flag}`);
-    return flag === 1 ? this.lenBig() : null;
+    return [n, flag === 1 ? this.lenBig() : null];
   }
 
   /** An element's index: a plain LEN (no string encoding), below 2^64-1. */
