@@ -175,6 +175,8 @@ class RecordParser {
   steps: Steps | null = null;
   /** Window index after the last whole step of `steps`. */
   mark = 0;
+  /** Decompressed size of the last stream node listpack read (ValueSink.streamListpack). */
+  private nodeBytes = 0;
 
   constructor(
     readonly raw: boolean,
@@ -258,7 +260,10 @@ class RecordParser {
     let n: number;
     this.lzfIntoScratch = this.out === null;
     try {
-      n = this.blob((b) => walk(b, check.reset(this.out)), what);
+      n = this.blob((b) => {
+        this.out?.packed?.(b.length);
+        return walk(b, check.reset(this.out));
+      }, what);
     } finally {
       this.lzfIntoScratch = false;
     }
@@ -310,9 +315,13 @@ class RecordParser {
       case RdbType.SET_INTSET: {
         if (this.skim) return this.skimBlob();
         const at = this.p;
-        const items = this.blob(intsetDecode, 'intset');
+        let bytes = 0;
+        const items = this.blob((b) => ((bytes = b.length), intsetDecode(b)), 'intset');
         if (items.length === 0) throw new BadData(at, 'a non-empty intset');
-        if (this.out) for (const v of items) this.out.int(v);
+        if (this.out) {
+          this.out.packed?.(bytes);
+          for (const v of items) this.out.int(v);
+        }
         return items.length;
       }
       case RdbType.SET_LISTPACK:
@@ -514,6 +523,7 @@ class RecordParser {
         const prev = s.lastNode;
         if (prev !== null && compareId(prev.ms, prev.seq, node.ms, node.seq) > 0) s.ordered = false;
         s.lastNode = node;
+        out?.streamListpack?.(this.nodeBytes, node.ms, node.seq);
         if (entries.length > 0) {
           s.firstEntry ??= entries[0]!.id;
           out?.streamNode!(entries);
@@ -1186,7 +1196,7 @@ class RecordParser {
     const k = idKey(ms, seq);
     if (!unseen(seen, k)) throw new BadData(keyAt, `unique stream node keys, found ${k} twice`);
     const lpAt = this.p;
-    const lp = this.blob((b) => lpDecode(b, false), 'stream listpack');
+    const lp = this.blob((b) => ((this.nodeBytes = b.length), lpDecode(b, false)), 'stream listpack');
     if (lp.length === 0) throw new BadData(lpAt, 'a non-empty stream listpack node');
     try {
       decodeStreamNode(lp, ms, seq, entries);

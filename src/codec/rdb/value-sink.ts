@@ -37,6 +37,13 @@ export interface ValueSink extends ElementSink {
   streamNode?(entries: readonly StreamEntry[]): void;
   /** After the stream's last streamNode: its state (`entries` is what a decoded value would hold). */
   streamEnd?(meta: StreamMeta): void;
+  /**
+   * Optional: a packed blob (ziplist, listpack, intset, quicklist node) of `bytes` bytes once
+   * decompressed starts; its elements follow. Lets a sink see a value's stored layout.
+   */
+  packed?(bytes: number): void;
+  /** Optional, with streamNode: every stream node's key (master ID) and listpack size once decompressed, before its entries. */
+  streamListpack?(bytes: number, masterMs: bigint, masterSeq: bigint): void;
   /** The key is complete. */
   end(): void;
   /** Forget the key started by the last `key()`, if it is still open. */

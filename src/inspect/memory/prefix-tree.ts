@@ -1,0 +1,141 @@
+/**
+ * Key prefixes ("user:", "user:1234:") with the keys and bytes under each, in a tree capped at
+ * `maxNodes` nodes. A key counts in every prefix it has up to `depth` levels (a prefix ends at a
+ * separator byte). When the tree outgrows its cap, the smallest leaf branches (by bytes) are folded
+ * into their parent, which keeps their totals (every node counts its whole subtree) and records
+ * how many branches, keys and bytes it folded: memory stays bounded whatever the number of
+ * distinct prefixes, and what is shown is exact for the prefixes kept until they were folded.
+ */
+export interface PrefixNode {
+  /** The prefix bytes as latin1 (one char per byte: binary-safe). */
+  prefix: string;
+  keys: number;
+  bytes: number;
+  children: Map<string, PrefixNode> | null;
+  parent: PrefixNode | null;
+  folded: { branches: number; keys: number; bytes: number } | null;
+}
+
+export interface PrefixRow {
+  prefix: string;
+  depth: number;
+  keys: number;
+  bytes: number;
+  folded?: { branches: number; keys: number; bytes: number };
+}
+
+export class PrefixTree {
+  readonly root: PrefixNode = { prefix: '', keys: 0, bytes: 0, children: null, parent: null, folded: null };
+  private nodes = 0;
+  /** Everything folded so far. */
+  readonly folded = { branches: 0, keys: 0, bytes: 0 };
+  private readonly isSep = new Uint8Array(256);
+
+  constructor(
+    separators: string,
+    private readonly depth: number,
+    private readonly maxNodes: number,
+  ) {
+    for (const c of Buffer.from(separators, 'latin1')) this.isSep[c] = 1;
+  }
+
+  add(key: Buffer, bytes: number): void {
+    let node = this.root;
+    node.keys++;
+    node.bytes += bytes;
+    let level = 0;
+    let from = 0;
+    for (let i = 0; i < key.length && level < this.depth; i++) {
+      if (this.isSep[key[i]!] === 0) continue;
+      // A run of separators ("a::b") belongs to one prefix.
+      while (i + 1 < key.length && this.isSep[key[i + 1]!] === 1) i++;
+      const seg = key.toString('latin1', from, i + 1);
+      from = i + 1;
+      level++;
+      node.children ??= new Map();
+      let child = node.children.get(seg);
+      if (child === undefined) {
+        child = { prefix: node.prefix + seg, keys: 0, bytes: 0, children: null, parent: node, folded: null };
+        node.children.set(seg, child);
+        this.nodes++;
+      }
+      child.keys++;
+      child.bytes += bytes;
+      node = child;
+    }
+    if (this.nodes > this.maxNodes) this.fold();
+  }
+
+  /** Folds the smaller half of the leaves into their parents. */
+  private fold(): void {
+    const leaves: PrefixNode[] = [];
+    const walk = (n: PrefixNode): void => {
+      if (n.children === null || n.children.size === 0) {
+        if (n !== this.root) leaves.push(n);
+        return;
+      }
+      for (const c of n.children.values()) walk(c);
+    };
+    walk(this.root);
+    const sizes = Float64Array.from(leaves, (l) => l.bytes).sort();
+    const cut = sizes[Math.floor(sizes.length / 2)]!;
+    let budget = Math.ceil(leaves.length / 2);
+    for (const leaf of leaves) {
+      if (budget === 0) break;
+      if (leaf.bytes > cut) continue;
+      budget--;
+      const p = leaf.parent!;
+      p.children!.delete(leaf.prefix.slice(p.prefix.length));
+      p.folded ??= { branches: 0, keys: 0, bytes: 0 };
+      p.folded.branches++;
+      p.folded.keys += leaf.keys;
+      p.folded.bytes += leaf.bytes;
+      this.folded.branches++;
+      this.folded.keys += leaf.keys;
+      this.folded.bytes += leaf.bytes;
+      this.nodes--;
+    }
+  }
+
+  /** The largest prefixes, depth-first with each level sorted by bytes, at most `limit` rows. */
+  rows(limit: number): PrefixRow[] {
+    const out: PrefixRow[] = [];
+    const visit = (n: PrefixNode, depth: number): void => {
+      if (!n.children) return;
+      for (const c of [...n.children.values()].sort((a, b) => b.bytes - a.bytes)) {
+        if (out.length >= limit) return;
+        out.push({ prefix: c.prefix, depth, keys: c.keys, bytes: c.bytes, ...(c.folded ? { folded: { ...c.folded } } : {}) });
+        visit(c, depth + 1);
+      }
+    };
+    visit(this.root, 1);
+    return out;
+  }
+
+  /** The tree down to `limit` nodes (largest first at each level), for the treemap. */
+  tree(limit: number): PrefixTreeJson {
+    let left = limit;
+    const conv = (n: PrefixNode): PrefixTreeJson => {
+      const kids = n.children ? [...n.children.values()].sort((a, b) => b.bytes - a.bytes) : [];
+      const children: PrefixTreeJson[] = [];
+      for (const c of kids) {
+        if (left <= 0) break;
+        left--;
+        children.push(conv(c));
+      }
+      return { prefix: n.prefix, keys: n.keys, bytes: n.bytes, children };
+    };
+    return conv(this.root);
+  }
+
+  get size(): number {
+    return this.nodes;
+  }
+}
+
+export interface PrefixTreeJson {
+  prefix: string;
+  keys: number;
+  bytes: number;
+  children: PrefixTreeJson[];
+}
