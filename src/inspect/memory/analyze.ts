@@ -11,6 +11,8 @@ export interface AnalyzeOptions extends ReportOptions {
   /** Every key as it is costed (the CSV rows), in file order. */
   onKey?: (k: KeyMemory) => void;
   onProgress?: (offset: number) => void;
+  /** Awaited after every batch of keys: lets a caller write out what onKey gathered (backpressure). */
+  flush?: () => Promise<void>;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function analyzeRdb(src: ByteSource, opts: AnalyzeOptions): Promise
     const batch = await dec.nextBatch(keysSeen ? 4096 : 1);
     if (!batch) break;
     opts.onProgress?.(src.offset);
+    await opts.flush?.();
     for (const r of batch) {
       if (r.kind === 'header') rdbVersion = r.version;
       else if (r.kind === 'aux' && r.key.toString('latin1') === 'redis-ver') redisVer = r.value.toString('latin1');
