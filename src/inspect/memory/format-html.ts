@@ -26,7 +26,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 8px}
 .tm{position:absolute;box-sizing:border-box;border:1px solid #fff;overflow:hidden;font-size:11px;color:#fff;padding:2px 3px;white-space:nowrap;text-overflow:ellipsis}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px}
 .bars{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:8px 12px}
-.bar{display:grid;grid-template-columns:140px 1fr 80px;gap:8px;align-items:center;margin:3px 0}
+.bar{display:grid;grid-template-columns:130px 1fr 130px;gap:8px;align-items:center;margin:3px 0}
 .bar span{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.bar i{display:block;height:14px;background:#3b6fd8;border-radius:2px}
 table{border-collapse:collapse;background:#fff;width:100%;border:1px solid #dde1e7}
 th,td{padding:4px 8px;border-bottom:1px solid #eceff3;text-align:left;font-size:13px}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}

@@ -86,7 +86,6 @@ export class MemoryModel implements ValueSink {
   private curCount = 0;
   private moduleBytes = 0;
   private streamBytes = 0;
-  private streamEntries = 0;
   private rax: RaxNodes | null = null;
   private readonly idKey = new Uint8Array(16);
   private readonly idView = new DataView(this.idKey.buffer);
@@ -125,7 +124,6 @@ export class MemoryModel implements ValueSink {
     this.curCount = 0;
     this.moduleBytes = 0;
     this.streamBytes = 0;
-    this.streamEntries = 0;
     this.rax = null;
     const zipNodes = this.rules.packed === 'ziplist';
     this.listNodes =
@@ -243,8 +241,7 @@ export class MemoryModel implements ValueSink {
         this.moduleBytes = v.value.raw.length;
         return;
       case 'stream':
-        // Only when nodes came out of key order (never written by Redis): cost from the entries.
-        this.streamEntries = v.value.entries.length;
+        // Only when nodes came out of key order (never written by Redis): no node sizes, groups only.
         this.streamEnd(v.value);
         return;
       default:
@@ -259,7 +256,7 @@ export class MemoryModel implements ValueSink {
   }
 
   streamNode(entries: readonly StreamEntry[]): void {
-    this.streamEntries += entries.length;
+    for (const e of entries) for (const f of e.fields) if (f.length > this.largest) this.largest = f.length;
   }
 
   private id(ms: bigint, seq: bigint): Uint8Array {
@@ -281,7 +278,6 @@ export class MemoryModel implements ValueSink {
         for (const id of c.pending) cp.insert(this.id(id.ms, id.seq));
         bytes += r.streamConsumer + c.name.length + raxUsage(cp);
       }
-      if (g.name.length > this.largest) this.largest = g.name.length;
     }
     this.streamBytes = bytes;
     this.n = meta.length;
