@@ -107,7 +107,7 @@ export function register(program: Command): void {
     .option('--top <n>', 'keys in the top lists', positive('--top'), 50)
     .option('--separators <chars>', 'bytes that end a key prefix', ':|')
     .option('--depth <n>', 'prefix levels', positive('--depth'), 3)
-    .option('--max-prefixes <n>', 'prefix tree cap in nodes (the smallest branches fold beyond it)', positive('--max-prefixes'), 100_000)
+    .option('--max-prefixes <n>', 'prefix tree cap in nodes (the smallest branches fold beyond it)', positive('--max-prefixes'), 20_000)
     .option('--big-key-bytes <n>', 'warn about keys using at least this many bytes', positive('--big-key-bytes'), 10 * 1024 * 1024)
     .option('--big-key-elements <n>', 'warn about aggregates with at least this many elements', positive('--big-key-elements'), 100_000)
     .option('--json', 'print the report as one JSON object')

@@ -7,8 +7,8 @@
  * distinct prefixes, and what is shown is exact for the prefixes kept until they were folded.
  */
 export interface PrefixNode {
-  /** The prefix bytes as latin1 (one char per byte: binary-safe). */
-  prefix: string;
+  /** This level's part of the prefix, as latin1 (one char per byte: binary-safe); the whole prefix is the path's. */
+  seg: string;
   keys: number;
   bytes: number;
   children: Map<string, PrefixNode> | null;
@@ -25,7 +25,7 @@ export interface PrefixRow {
 }
 
 export class PrefixTree {
-  readonly root: PrefixNode = { prefix: '', keys: 0, bytes: 0, children: null, parent: null, folded: null };
+  readonly root: PrefixNode = { seg: '', keys: 0, bytes: 0, children: null, parent: null, folded: null };
   private nodes = 0;
   /** Everything folded so far. */
   readonly folded = { branches: 0, keys: 0, bytes: 0 };
@@ -55,7 +55,7 @@ export class PrefixTree {
       node.children ??= new Map();
       let child = node.children.get(seg);
       if (child === undefined) {
-        child = { prefix: node.prefix + seg, keys: 0, bytes: 0, children: null, parent: node, folded: null };
+        child = { seg, keys: 0, bytes: 0, children: null, parent: node, folded: null };
         node.children.set(seg, child);
         this.nodes++;
       }
@@ -77,15 +77,19 @@ export class PrefixTree {
       for (const c of n.children.values()) walk(c);
     };
     walk(this.root);
-    const sizes = Float64Array.from(leaves, (l) => l.bytes).sort();
-    const cut = sizes[Math.floor(sizes.length / 2)]!;
+    // The median leaf size, from an even sample (a sort of every leaf on every fold costs more than the rest).
+    const step = Math.max(1, Math.floor(leaves.length / 2048));
+    const sample = new Float64Array(Math.ceil(leaves.length / step));
+    for (let i = 0, j = 0; i < leaves.length; i += step) sample[j++] = leaves[i]!.bytes;
+    sample.sort();
+    const cut = sample[sample.length >> 1]!;
     let budget = Math.ceil(leaves.length / 2);
     for (const leaf of leaves) {
       if (budget === 0) break;
       if (leaf.bytes > cut) continue;
       budget--;
       const p = leaf.parent!;
-      p.children!.delete(leaf.prefix.slice(p.prefix.length));
+      p.children!.delete(leaf.seg);
       p.folded ??= { branches: 0, keys: 0, bytes: 0 };
       p.folded.branches++;
       p.folded.keys += leaf.keys;
@@ -100,32 +104,32 @@ export class PrefixTree {
   /** The largest prefixes, depth-first with each level sorted by bytes, at most `limit` rows. */
   rows(limit: number): PrefixRow[] {
     const out: PrefixRow[] = [];
-    const visit = (n: PrefixNode, depth: number): void => {
+    const visit = (n: PrefixNode, prefix: string, depth: number): void => {
       if (!n.children) return;
       for (const c of [...n.children.values()].sort((a, b) => b.bytes - a.bytes)) {
         if (out.length >= limit) return;
-        out.push({ prefix: c.prefix, depth, keys: c.keys, bytes: c.bytes, ...(c.folded ? { folded: { ...c.folded } } : {}) });
-        visit(c, depth + 1);
+        out.push({ prefix: prefix + c.seg, depth, keys: c.keys, bytes: c.bytes, ...(c.folded ? { folded: { ...c.folded } } : {}) });
+        visit(c, prefix + c.seg, depth + 1);
       }
     };
-    visit(this.root, 1);
+    visit(this.root, '', 1);
     return out;
   }
 
   /** The tree down to `limit` nodes (largest first at each level), for the treemap. */
   tree(limit: number): PrefixTreeJson {
     let left = limit;
-    const conv = (n: PrefixNode): PrefixTreeJson => {
+    const conv = (n: PrefixNode, prefix: string): PrefixTreeJson => {
       const kids = n.children ? [...n.children.values()].sort((a, b) => b.bytes - a.bytes) : [];
       const children: PrefixTreeJson[] = [];
       for (const c of kids) {
         if (left <= 0) break;
         left--;
-        children.push(conv(c));
+        children.push(conv(c, prefix + c.seg));
       }
-      return { prefix: n.prefix, keys: n.keys, bytes: n.bytes, children };
+      return { prefix, keys: n.keys, bytes: n.bytes, children };
     };
-    return conv(this.root);
+    return conv(this.root, '');
   }
 
   get size(): number {
