@@ -72,7 +72,8 @@ export function formatText(r: MemoryReportData): string {
     out.push(
       ...table(
         ['prefix', 'keys', 'bytes', 'human', 'share'],
-        r.prefixes.map((p) => [`${'  '.repeat(p.depth - 1)}${shownKey(p.prefix)}${p.folded ? ` (+${num(p.folded.branches)} folded)` : ''}`, num(p.keys), String(p.bytes), formatBytes(p.bytes), pct(r.bytes ? p.bytes / r.bytes : 0)]),
+        r.prefixes.map((p) => [
+          `${'  '.repeat(p.depth - 1)}${p.others ? `${shownKey(p.prefix)}* (${num(p.others)} more prefixes)` : shownKey(p.prefix)}${p.folded ? ` (+${num(p.folded.branches)} folded)` : ''}`, num(p.keys), String(p.bytes), formatBytes(p.bytes), pct(r.bytes ? p.bytes / r.bytes : 0)]),
         new Set([1, 2, 3, 4]),
       ),
     );

@@ -22,6 +22,8 @@ export interface PrefixRow {
   keys: number;
   bytes: number;
   folded?: { branches: number; keys: number; bytes: number };
+  /** A summary row: this many more (smaller) prefixes under `prefix`, their keys and bytes together. */
+  others?: number;
 }
 
 export class PrefixTree {
@@ -101,15 +103,23 @@ export class PrefixTree {
     }
   }
 
-  /** The largest prefixes, depth-first with each level sorted by bytes, at most `limit` rows. */
-  rows(limit: number): PrefixRow[] {
+  /**
+   * The largest prefixes, depth-first with each level sorted by bytes: at most `perNode` children
+   * of a prefix (the rest summed in one row with `others`), at most `limit` rows.
+   */
+  rows(limit: number, perNode = 10): PrefixRow[] {
     const out: PrefixRow[] = [];
     const visit = (n: PrefixNode, prefix: string, depth: number): void => {
       if (!n.children) return;
-      for (const c of [...n.children.values()].sort((a, b) => b.bytes - a.bytes)) {
+      const kids = [...n.children.values()].sort((a, b) => b.bytes - a.bytes);
+      for (const c of kids.slice(0, perNode)) {
         if (out.length >= limit) return;
         out.push({ prefix: prefix + c.seg, depth, keys: c.keys, bytes: c.bytes, ...(c.folded ? { folded: { ...c.folded } } : {}) });
         visit(c, prefix + c.seg, depth + 1);
+      }
+      const rest = kids.slice(perNode);
+      if (rest.length > 0 && out.length < limit) {
+        out.push({ prefix, depth, keys: rest.reduce((x, c) => x + c.keys, 0), bytes: rest.reduce((x, c) => x + c.bytes, 0), others: rest.length });
       }
     };
     visit(this.root, '', 1);
