@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { addStoreOptions, decryptionKeysFrom, loadConfig, storeOptionsFrom } from '../../backup/options.js';
 import { parseTakenAt } from '../../backup/naming.js';
 import { openSource } from '../../backup/source.js';
@@ -10,8 +10,7 @@ import { formatHtml } from '../../inspect/memory/format-html.js';
 import { formatText } from '../../inspect/memory/format-text.js';
 import type { MemoryReportData } from '../../inspect/memory/report.js';
 import { rulesFor } from '../../inspect/memory/rules.js';
-import { stageLocalFile, type StagedRdb } from '../../restore/local-source.js';
-import { stageFromStore } from '../../restore/store-source.js';
+import type { StagedRdb } from '../../restore/local-source.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { ByteSource } from '../../util/byte-source.js';
 import { ExitCode, FormatError, NewerVersionError, UsageError } from '../../util/errors.js';
@@ -81,6 +80,21 @@ Examples:
   REDISCLI_AUTH=... tsredis-ops rdb-memory redis://10.0.0.5:6379 --json | jq '.topByBytes[:5]'
   tsredis-ops rdb-memory --from s3://backups/redis --latest --passphrase-file /etc/redis/backup.pass`;
 
+/** A regular file starting with an RDB magic (anything else goes through restore's staging: gzip, OpenPGP, or its error). */
+async function isPlainRdb(path: string): Promise<boolean> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return false;
+  try {
+    if (!(await fh.stat()).isFile()) return false;
+    const head = Buffer.alloc(6);
+    const { bytesRead } = await fh.read(head, 0, 6, 0);
+    const magic = head.subarray(0, bytesRead).toString('latin1');
+    return magic.startsWith('REDIS') || magic === 'VALKEY';
+  } finally {
+    await fh.close();
+  }
+}
+
 function positive(flag: string): (v: string) => number {
   const parse = intOption(flag);
   return (v) => {
@@ -135,6 +149,8 @@ async function run(source: string | undefined, f: MemoryFlags): Promise<number> 
     const keys = await decryptionKeysFrom(f as unknown as Record<string, unknown>, cfg);
     const before = f.before ? parseTakenAt(f.before) : undefined;
     progress.update(`fetching a backup from ${f.from}`);
+    // Loaded on demand (the S3 client, openpgp): a plain file needs neither.
+    const { stageFromStore } = await import('../../restore/store-source.js');
     const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
     staged = s;
     src = ByteSource.fromFile(s.path);
@@ -144,7 +160,11 @@ async function run(source: string | undefined, f: MemoryFlags): Promise<number> 
     const opened = await openSource(source!, { passwordFile: f.passwordFile, shardOnly: true });
     src = ByteSource.fromStream(opened.stream, opened.location, opened.kind === 'file');
     done = opened.done;
+  } else if (await isPlainRdb(source!)) {
+    src = ByteSource.fromFile(source!);
+    size = (await stat(source!)).size;
   } else {
+    const { stageLocalFile } = await import('../../restore/local-source.js');
     const keys = await decryptionKeysFrom(f as unknown as Record<string, unknown>, cfg);
     staged = await stageLocalFile(source!, keys, f.tmpDir);
     src = ByteSource.fromFile(staged.path);

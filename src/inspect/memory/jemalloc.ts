@@ -5,8 +5,17 @@
  * (16 KiB, 20 KiB, ...). Every cost the memory model adds goes through here.
  */
 export function jemallocSize(n: number): number {
+  if (n <= SMALL) return TABLE[n]!;
+  return sizeClass(n);
+}
+
+function sizeClass(n: number): number {
   if (n <= 8) return 8;
   if (n <= 128) return Math.ceil(n / 16) * 16;
   const step = 2 ** (Math.floor(Math.log2(n - 1)) - 2);
   return Math.ceil(n / step) * step;
 }
+
+/** Every element and key goes through here: the common sizes come from a table. */
+const SMALL = 4096;
+const TABLE = Uint16Array.from({ length: SMALL + 1 }, (_, n) => sizeClass(n));

@@ -79,6 +79,7 @@ export interface MemoryReportData {
 const PROTO_MAX_BULK_LEN = 512 * 1024 * 1024;
 const HOUR = 3_600_000;
 const BIG_KEYS_KEPT = 1000;
+const NONE: string[] = [];
 
 export function keyText(key: Buffer): string {
   return isUtf8(key) ? key.toString('utf8') : showKey(key);
@@ -89,7 +90,7 @@ interface Tally {
   bytes: number;
 }
 
-function bump(m: Map<string, Tally>, name: string, bytes: number): void {
+function bump<K>(m: Map<K, Tally>, name: K, bytes: number): void {
   const t = m.get(name);
   if (t) {
     t.keys++;
@@ -105,9 +106,10 @@ function bump(m: Map<string, Tally>, name: string, bytes: number): void {
 export class MemoryReport {
   private keys = 0;
   private bytes = 0;
-  private readonly dbs = new Map<string, Tally>();
+  private readonly dbs = new Map<number, Tally>();
   private readonly types = new Map<string, Tally>();
-  private readonly encodings = new Map<string, Tally>();
+  /** By type, then encoding (no string built per key). */
+  private readonly encodings = new Map<string, Map<string, Tally>>();
   private readonly expiresPerDb = new Map<number, number>();
   private readonly topBytes: TopHeap<KeyMemory>;
   private readonly topElements: TopHeap<KeyMemory>;
@@ -129,9 +131,11 @@ export class MemoryReport {
   add(k: KeyMemory): void {
     this.keys++;
     this.bytes += k.bytes;
-    bump(this.dbs, String(k.db), k.bytes);
+    bump(this.dbs, k.db, k.bytes);
     bump(this.types, k.type, k.bytes);
-    bump(this.encodings, `${k.type}/${k.encoding}`, k.bytes);
+    let encs = this.encodings.get(k.type);
+    if (!encs) this.encodings.set(k.type, (encs = new Map()));
+    bump(encs, k.encoding, k.bytes);
     this.topBytes.offer(k);
     if (k.type !== 'string') this.topElements.offer(k);
     this.prefixes.add(k.key, k.bytes);
@@ -153,8 +157,9 @@ export class MemoryReport {
   }
 
   private bigReasons(k: KeyMemory): string[] {
-    const r: string[] = [];
     const o = this.opts;
+    if (k.bytes < o.bigKeyBytes && k.bytes <= PROTO_MAX_BULK_LEN && (k.type === 'string' ? k.largest <= PROTO_MAX_BULK_LEN : k.elements < o.bigKeyElements)) return NONE;
+    const r: string[] = [];
     if (k.bytes >= o.bigKeyBytes) r.push(`uses ${k.bytes} bytes (>= --big-key-bytes ${o.bigKeyBytes})`);
     if (k.type !== 'string' && k.elements >= o.bigKeyElements) {
       r.push(`${k.elements} elements (>= --big-key-elements ${o.bigKeyElements}): DEL frees them in one blocking call, use UNLINK; HGETALL/SMEMBERS/LRANGE 0 -1 block too`);
@@ -181,12 +186,15 @@ export class MemoryReport {
     const shares = (m: Map<string, Tally>, sort: (a: [string, Tally], b: [string, Tally]) => number): Share[] =>
       [...m.entries()].sort(sort).map(([name, t]) => ({ name, keys: t.keys, bytes: t.bytes, share: this.bytes > 0 ? t.bytes / this.bytes : 0 }));
     const bySize = (a: [string, Tally], b: [string, Tally]) => b[1].bytes - a[1].bytes;
+    const dbs = new Map([...this.dbs].map(([db, t]) => [String(db), t]));
+    const encodings = new Map<string, Tally>();
+    for (const [type, m] of this.encodings) for (const [enc, t] of m) encodings.set(`${type}/${enc}`, t);
     // The main dict of each db is sized to its key count by RESIZEDB/growth (8 bytes a bucket);
     // the expires dict holds a dictEntry per key with a TTL and its own buckets.
     let overhead = 0;
     for (const [db, t] of this.dbs) {
       overhead += 8 * nextSize(t.keys);
-      const e = this.expiresPerDb.get(Number(db)) ?? 0;
+      const e = this.expiresPerDb.get(db) ?? 0;
       if (e > 0) overhead += e * DICT_ENTRY + 8 * nextSize(e);
     }
     const o = this.opts;
@@ -195,9 +203,9 @@ export class MemoryReport {
       keys: this.keys,
       bytes: this.bytes,
       keyspaceOverhead: overhead,
-      byDb: shares(this.dbs, (a, b) => Number(a[0]) - Number(b[0])),
+      byDb: shares(dbs, (a, b) => Number(a[0]) - Number(b[0])),
       byType: shares(this.types, bySize),
-      byEncoding: shares(this.encodings, bySize),
+      byEncoding: shares(encodings, bySize),
       topByBytes: this.topBytes.sorted().map((k) => this.row(k)),
       topByElements: this.topElements.sorted().map((k) => this.row(k)),
       prefixes: this.prefixes.rows(Math.max(o.top, 50)).map((r) => ({ ...r, prefix: keyText(Buffer.from(r.prefix, 'latin1')) })),

@@ -42,12 +42,17 @@ export function keyOverhead(len: number): number {
   return sc(sdsAlloc(len)) + DICT_ENTRY;
 }
 
-/** What a string value costs, and its encoding. */
-export function stringCost(b: Buffer, start: number, end: number): { bytes: number; encoding: string } {
+/** The encoding a string value gets on load (tryObjectEncoding). */
+function stringEncoding(b: Buffer, start: number, end: number): string {
   const len = end - start;
-  if (len <= 20 && strictInt(b, start, end) !== null) return { bytes: ROBJ, encoding: 'int' };
-  if (len <= 44) return { bytes: sc(ROBJ + 3 + len + 1), encoding: 'embstr' };
-  return { bytes: ROBJ + sc(sdsAlloc(len)), encoding: 'raw' };
+  if (len <= 20 && strictInt(b, start, end) !== null) return 'int';
+  return len <= 44 ? 'embstr' : 'raw';
+}
+
+/** What a string value costs in that encoding: a bare robj, one robj+sds allocation, or an robj and an sds. */
+function stringBytes(encoding: string, len: number): number {
+  if (encoding === 'int') return ROBJ;
+  return encoding === 'embstr' ? sc(ROBJ + 3 + len + 1) : ROBJ + sc(sdsAlloc(len));
 }
 
 /** How a list's quicklist nodes are formed on load: kept as stored, one per stored blob (re-encoded), or filled element by element. */
@@ -78,6 +83,8 @@ export class MemoryModel implements ValueSink {
   private allInt = true;
   private width = 2;
   private firstOdd = -1;
+  /** Elements (members) up to which the value may still be rebuilt as a listpack/ziplist on load: its size is summed only that far. */
+  private packLimit = 0;
   private packedBytes = 0;
   private listNodes: ListNodes = 'fill';
   private nodeAlloc = 0;
@@ -104,7 +111,8 @@ export class MemoryModel implements ValueSink {
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
     this.open = true;
     this.db = db;
-    this.name = Buffer.from(b.subarray(start, end));
+    this.name = Buffer.allocUnsafe(end - start);
+    b.copy(this.name, 0, start, end);
     this.rdbType = rdbType;
     this.type = redisTypeOf(rdbType);
     this.expireAtMs = expireAtMs;
@@ -129,6 +137,24 @@ export class MemoryModel implements ValueSink {
     this.listNodes =
       rdbType === RdbType.LIST_QUICKLIST_2 || (rdbType === RdbType.LIST_QUICKLIST && zipNodes) ? 'kept' : rdbType === RdbType.LIST_QUICKLIST ? 'per-blob' : 'fill';
     if (this.listNodes !== 'fill') this.cur = 0;
+    const r = this.rules;
+    const zip = r.packed === 'ziplist';
+    switch (this.type) {
+      case 'list':
+        this.packLimit = this.listNodes === 'kept' ? 0 : Infinity;
+        break;
+      case 'set':
+        this.packLimit = rdbType === RdbType.SET && r.listpackSets ? r.setMaxListpackEntries : 0;
+        break;
+      case 'hash':
+        this.packLimit = rdbType === RdbType.HASH_LISTPACK || (rdbType === RdbType.HASH_ZIPLIST && zip) ? 0 : 2 * r.hashMaxEntries;
+        break;
+      case 'zset':
+        this.packLimit = rdbType === RdbType.ZSET_LISTPACK || (rdbType === RdbType.ZSET_ZIPLIST && zip) ? 0 : r.zsetMaxEntries;
+        break;
+      default:
+        this.packLimit = 0;
+    }
     return true;
   }
 
@@ -147,9 +173,8 @@ export class MemoryModel implements ValueSink {
   str(b: Buffer, start: number, end: number): void {
     const len = end - start;
     if (this.type === 'string') {
-      const c = stringCost(b, start, end);
-      this.strBytes = c.bytes;
-      this.strEnc = c.encoding;
+      this.strEnc = stringEncoding(b, start, end);
+      this.strBytes = stringBytes(this.strEnc, len);
       this.largest = len;
       this.n = len;
       return;
@@ -166,15 +191,14 @@ export class MemoryModel implements ValueSink {
   private element(len: number, v: number | bigint | null): void {
     const i = this.n++;
     if (len > this.largest) this.largest = len;
-    const lpEntry = v === null ? lpStrEntry(len) : lpIntEntry(v);
-    this.lp += lpEntry;
-    const body = v === null ? zlStrBody(len) : zlIntBody(v);
-    this.zl += zlPrevLen(this.zlPrev) + body;
-    this.zlPrev = zlPrevLen(this.zlPrev) + body;
-    switch (this.type) {
-      case 'list':
-        if (this.listNodes !== 'kept') this.listItem(this.rules.packed === 'listpack' ? lpEntry : body + zlPrevLen(0));
+    if (i < this.packLimit) {
+      const entry = this.packedEntry(len, v);
+      if (this.type === 'list') {
+        this.listItem(entry);
         return;
+      }
+    }
+    switch (this.type) {
       case 'set':
         this.sdsSum += sc(sdsAlloc(len));
         if (v === null) {
@@ -191,6 +215,21 @@ export class MemoryModel implements ValueSink {
         return;
       default:
     }
+  }
+
+  /** Adds an entry to the value's listpack (or ziplist, by the rules) size; its size in a list node. */
+  private packedEntry(len: number, v: number | bigint | null): number {
+    if (this.rules.packed === 'listpack') {
+      const e = v === null ? lpStrEntry(len) : lpIntEntry(v);
+      this.lp += e;
+      return e;
+    }
+    const body = v === null ? zlStrBody(len) : zlIntBody(v);
+    const prev = zlPrevLen(this.zlPrev);
+    this.zl += prev + body;
+    this.zlPrev = prev + body;
+    // A list node's share: the entry after a short one (the usual case).
+    return body + 1;
   }
 
   /** A list element filling quicklist nodes of at most listNodeBytes (list-max-listpack-size -2). */
@@ -211,22 +250,20 @@ export class MemoryModel implements ValueSink {
   }
 
   score(x: number): void {
+    if (this.n > this.packLimit) return;
     const r = this.rules;
     const text = Number.isInteger(x) && Math.abs(x) < 2 ** 52 ? String(x) : r.scores === 'g17' ? formatG17(x) : shortest(x);
     this.scoreEntry(Buffer.from(text, 'latin1'), 0, text.length);
   }
 
   scoreText(b: Buffer, start: number, end: number): void {
+    if (this.n > this.packLimit) return;
     this.scoreEntry(b, start, end);
   }
 
   private scoreEntry(b: Buffer, start: number, end: number): void {
     const len = end - start;
-    const v = len <= 20 ? strictInt(b, start, end) : null;
-    this.lp += v === null ? lpStrEntry(len) : lpIntEntry(v);
-    const body = v === null ? zlStrBody(len) : zlIntBody(v);
-    this.zl += zlPrevLen(this.zlPrev) + body;
-    this.zlPrev = zlPrevLen(this.zlPrev) + body;
+    this.packedEntry(len, len <= 20 ? strictInt(b, start, end) : null);
   }
 
   value(v: RedisValue): void {
