@@ -7,7 +7,7 @@
 #     reaped fork children's, from /proc/PID/stat) while each runs;
 #  3. a file of PREFIX_KEYS keys `user:<i>:profile` (80-byte values, rdbcompression no; ~2 GB at
 #     20 M keys) whose prefixes at depth 2 are all distinct: rdb-memory --depth 2 vs rdb-check.
-# Usage: bench/rdb-memory.sh [WORKDIR=/tmp/tsredis-memory-bench] [SCALE=1.35] [PREFIX_KEYS=20000000]
+# Usage: bench/rdb-memory.sh [WORKDIR=/tmp/tsredis-memory-bench] [SCALE=1.35] [PREFIX_KEYS=20000000 (0: skip)]
 #        (run `npx tsc -p .` first; files are deleted at the end unless KEEP=1)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -78,7 +78,8 @@ head -2 "$WORK/out.txt"
 kill "$LIVE"; wait "$LIVE" 2>/dev/null || true
 rm -rf "$WORK/mixed"
 
-# 3. Many distinct prefixes.
+# 3. Many distinct prefixes (PREFIX_KEYS=0 skips it).
+[ "$PREFIX_KEYS" -gt 0 ] || exit 0
 PORT=$(freeport)
 redis-server --port "$PORT" --bind 127.0.0.1 --dir "$WORK" --dbfilename prefixes.rdb --save '' --appendonly no --rdbcompression no --daemonize no --logfile "$WORK/prefix.log" &
 PS=$!; PIDS+=("$PS")
