@@ -8,7 +8,7 @@ import { analyzeRdb, type AnalyzeOptions } from '../../inspect/memory/analyze.js
 import { CSV_HEADER, csvRow } from '../../inspect/memory/format-csv.js';
 import { formatHtml } from '../../inspect/memory/format-html.js';
 import { formatText } from '../../inspect/memory/format-text.js';
-import type { MemoryReportData } from '../../inspect/memory/report.js';
+import type { MemoryReportData, ReportOptions } from '../../inspect/memory/report.js';
 import { rulesFor } from '../../inspect/memory/rules.js';
 import type { StagedRdb } from '../../restore/local-source.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
@@ -18,7 +18,7 @@ import { bytesOf, startProgress } from '../progress.js';
 import { action, intOption, printJson } from '../run.js';
 import { stdoutChunks } from '../stdout-chunks.js';
 
-interface MemoryFlags {
+interface MemoryFlags extends Omit<ReportOptions, 'now'> {
   from?: string;
   backup?: string;
   latest?: boolean;
@@ -29,12 +29,6 @@ interface MemoryFlags {
   tmpDir?: string;
   passwordFile?: string;
   redisVersion?: string;
-  top: number;
-  separators: string;
-  depth: number;
-  maxPrefixes: number;
-  bigKeyBytes: number;
-  bigKeyElements: number;
   json?: boolean;
   csv?: boolean;
   html?: string;

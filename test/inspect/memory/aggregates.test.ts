@@ -4,7 +4,7 @@ import { jemallocSize } from '../../../src/inspect/memory/jemalloc.js';
 import { PrefixTree } from '../../../src/inspect/memory/prefix-tree.js';
 import { RaxNodes } from '../../../src/inspect/memory/rax-nodes.js';
 import { TopHeap } from '../../../src/inspect/memory/top-heap.js';
-import { rng } from './dataset.js';
+import { rng } from '../../engine/workload.js';
 
 describe('memory report building blocks', () => {
   it('jemalloc size classes: 8, steps of 16 to 128, then four per doubling, large classes too', () => {

@@ -1,16 +1,5 @@
 import type { RedisClient } from '../../../src/net/redis-client.js';
-
-/** A small deterministic PRNG (mulberry32): the same dataset on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../engine/workload.js';
 
 type Arg = string | Buffer | number;
 
