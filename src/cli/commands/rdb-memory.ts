@@ -133,7 +133,8 @@ async function run(source: string | undefined, f: MemoryFlags): Promise<number> 
   if (f.redisVersion) rulesFor(f.redisVersion);
   if (f.from) parseTarget(f.from);
   const label = source ?? f.from!;
-  const progress = startProgress(`reading ${label}`, { quiet: f.json, terminalOnly: true });
+  // Progress on a terminal's stderr, unless the CSV rows print on that same terminal (garbled).
+  const progress = startProgress(`reading ${label}`, { quiet: f.json || (f.csv && process.stdout.isTTY), terminalOnly: true });
   let staged: StagedRdb | null = null;
   let src: ByteSource;
   let size = 0;
