@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeRdb } from '../../../src/inspect/memory/analyze.js';
 import type { KeyMemory } from '../../../src/inspect/memory/value-cost.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
+import { ROOT } from '../../backup/cli-helper.js';
 import { startRedis, stopAllRedis } from '../../helpers/redis-server.js';
 import { fillMemoryDataset } from './dataset.js';
 
@@ -46,6 +48,29 @@ describe('rdb-memory estimate vs MEMORY USAGE of redis-server 7.0', () => {
       expect(mismatched.map((r) => `${r.key}: ${r.encoding}`)).toEqual([]);
       expect(within(0.1) / rows.length).toBeGreaterThanOrEqual(0.95);
       expect(within(0.25)).toBe(rows.length);
+    } finally {
+      c.close();
+      await server.stop();
+    }
+  }, 240_000);
+
+  it('big keys (1M-element list, 250k-member hash, zset, set and stream) are within 0.1 %', async () => {
+    const server = await startRedis();
+    const c = await server.client();
+    try {
+      const fill = spawnSync('bash', [join(ROOT, 'bench/bigkeys-populate.sh'), String(server.port), '0.25'], { encoding: 'utf8' });
+      expect(fill.status, fill.stderr).toBe(0);
+      await c.call('DEBUG', 'RELOAD');
+      await c.call('SAVE');
+      const ours = new Map<string, KeyMemory>();
+      await analyzeRdb(ByteSource.fromFile(join(server.dir, 'dump.rdb')), { ...REPORT, onKey: (k) => ours.set(k.key.toString(), k) });
+      expect([...ours.keys()].sort()).toEqual(['bighash', 'biglist', 'bigset', 'bigstream', 'bigzset']);
+      for (const [key, est] of ours) {
+        const real = Number(await c.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+        console.log(`  ${key}: real ${real} est ${est.bytes} (${(((est.bytes - real) / real) * 100).toFixed(4)}%)`);
+        expect(Math.abs(est.bytes - real) / real, key).toBeLessThan(0.001);
+        expect(est.encoding).toBe(String(await c.call('OBJECT', 'ENCODING', key)));
+      }
     } finally {
       c.close();
       await server.stop();
