@@ -301,7 +301,7 @@ class RecordParser {
       case RdbType.STREAM_LISTPACKS_3:
       case RdbType.STREAM_LISTPACKS_4: {
         // Checked node by node; a sink gets the nodes (streamNode) or the decoded value.
-        if (this.out === null) return this.beginSteps(type, start, keyAt, true);
+        if (this.out === null || this.out.nodesInFileOrder === true) return this.beginSteps(type, start, keyAt, true);
         return this.streamToSink(this.out, type, start);
       }
       case RdbType.HASH_METADATA:
@@ -445,7 +445,7 @@ class RecordParser {
         return s.total;
       }
       default:
-        return this.streamSteps(s, null);
+        return this.streamSteps(s, this.out);
     }
   }
 

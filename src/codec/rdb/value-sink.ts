@@ -35,6 +35,12 @@ export interface ValueSink extends ElementSink {
    * entries are only valid during the call.
    */
   streamNode?(entries: readonly StreamEntry[]): void;
+  /**
+   * Optional, with streamNode: true when the sink takes a stream's nodes in file order (Redis
+   * writes them in key order, but a file may not): the stream is then checked in resumable steps
+   * like any big value, never held whole in the window.
+   */
+  readonly nodesInFileOrder?: boolean;
   /** After the stream's last streamNode: its state (`entries` is what a decoded value would hold). */
   streamEnd?(meta: StreamMeta): void;
   /**

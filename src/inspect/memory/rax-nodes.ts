@@ -34,6 +34,12 @@ export class RaxNodes {
       let l = 0;
       while (l < len && key[l] === this.prev[l]) l++;
       if (l === len) return; // duplicate: Redis refuses it, nothing changes
+      if (key[l]! < this.prev[l]!) {
+        // Out of order (never written by Redis): counted as a new branch and leaf, the path kept.
+        this.nodes += 2;
+        this.keys++;
+        return;
+      }
       let depth = 0;
       for (let i = 0; i < this.path.length; i++) {
         const size = this.path[i]!;

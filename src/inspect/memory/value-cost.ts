@@ -104,6 +104,9 @@ export class MemoryModel implements ValueSink {
     this.rules = rules;
   }
 
+  /** Stream nodes in file order suit the model (only a radix-tree node count depends on the order): no stream is held whole. */
+  readonly nodesInFileOrder = true;
+
   setRules(rules: MemoryRules): void {
     this.rules = rules;
   }
