@@ -34,6 +34,11 @@ export async function analyzeRdb(src: ByteSource, opts: AnalyzeOptions): Promise
   // Records one by one until the first key: the rules must be chosen (redis-ver aux) before the
   // sink costs a key, and the reader hands keys to the sink while it parses a batch.
   let keysSeen = false;
+  const choose = (): void => {
+    if (rules !== null) return;
+    rules = rulesForFile(redisVer, rdbVersion);
+    model.setRules(rules);
+  };
   for (;;) {
     const batch = await dec.nextBatch(keysSeen ? 4096 : 1);
     if (!batch) break;
@@ -41,16 +46,13 @@ export async function analyzeRdb(src: ByteSource, opts: AnalyzeOptions): Promise
     await opts.flush?.();
     for (const r of batch) {
       if (r.kind === 'header') rdbVersion = r.version;
-      else if (r.kind === 'aux' && r.key.toString('latin1') === 'redis-ver') redisVer = r.value.toString('latin1');
-      else if (r.kind === 'key' || r.kind === 'selectdb' || r.kind === 'resizedb') keysSeen = true;
-      if (rules === null && keysSeen) {
-        rules = rulesForFile(redisVer, rdbVersion);
-        model.setRules(rules);
+      else if (r.kind === 'aux' && r.key.toString('latin1') === 'redis-ver') {
+        redisVer = r.value.toString('latin1');
+        choose();
+      } else if (r.kind === 'key' || r.kind === 'selectdb' || r.kind === 'resizedb') {
+        keysSeen = true;
+        choose();
       }
-    }
-    if (rules === null && rdbVersion > 0 && redisVer !== undefined) {
-      rules = rulesForFile(redisVer, rdbVersion);
-      model.setRules(rules);
     }
   }
   const used = rules ?? rulesForFile(redisVer, rdbVersion);
