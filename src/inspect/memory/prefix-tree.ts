@@ -14,6 +14,8 @@ export interface PrefixNode {
   children: Map<string, PrefixNode> | null;
   parent: PrefixNode | null;
   folded: { branches: number; keys: number; bytes: number } | null;
+  /** The child the last key went to: consecutive keys mostly share their prefixes, found without a string. */
+  last: PrefixNode | null;
 }
 
 export interface PrefixRow {
@@ -27,7 +29,7 @@ export interface PrefixRow {
 }
 
 export class PrefixTree {
-  readonly root: PrefixNode = { seg: '', keys: 0, bytes: 0, children: null, parent: null, folded: null };
+  readonly root: PrefixNode = { seg: '', keys: 0, bytes: 0, children: null, parent: null, folded: null, last: null };
   private nodes = 0;
   /** Everything folded so far. */
   readonly folded = { branches: 0, keys: 0, bytes: 0 };
@@ -51,16 +53,20 @@ export class PrefixTree {
       if (this.isSep[key[i]!] === 0) continue;
       // A run of separators ("a::b") belongs to one prefix.
       while (i + 1 < key.length && this.isSep[key[i + 1]!] === 1) i++;
-      const seg = key.toString('latin1', from, i + 1);
+      let child: PrefixNode | undefined = node.last ?? undefined;
+      if (child === undefined || !sameSeg(key, from, i + 1, child.seg)) {
+        const seg = key.toString('latin1', from, i + 1);
+        node.children ??= new Map();
+        child = node.children.get(seg);
+        if (child === undefined) {
+          child = { seg, keys: 0, bytes: 0, children: null, parent: node, folded: null, last: null };
+          node.children.set(seg, child);
+          this.nodes++;
+        }
+        node.last = child;
+      }
       from = i + 1;
       level++;
-      node.children ??= new Map();
-      let child = node.children.get(seg);
-      if (child === undefined) {
-        child = { seg, keys: 0, bytes: 0, children: null, parent: node, folded: null };
-        node.children.set(seg, child);
-        this.nodes++;
-      }
       child.keys++;
       child.bytes += bytes;
       node = child;
@@ -92,6 +98,7 @@ export class PrefixTree {
       budget--;
       const p = leaf.parent!;
       p.children!.delete(leaf.seg);
+      if (p.last === leaf) p.last = null;
       p.folded ??= { branches: 0, keys: 0, bytes: 0 };
       p.folded.branches++;
       p.folded.keys += leaf.keys;
@@ -152,4 +159,11 @@ export interface PrefixTreeJson {
   keys: number;
   bytes: number;
   children: PrefixTreeJson[];
+}
+
+/** key[from, to) spells `seg` (latin1: one char per byte). */
+function sameSeg(key: Buffer, from: number, to: number, seg: string): boolean {
+  if (to - from !== seg.length) return false;
+  for (let i = 0; i < seg.length; i++) if (key[from + i] !== seg.charCodeAt(i)) return false;
+  return true;
 }
