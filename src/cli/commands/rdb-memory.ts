@@ -11,6 +11,7 @@ import { formatText } from '../../inspect/memory/format-text.js';
 import type { MemoryReportData, ReportOptions } from '../../inspect/memory/report.js';
 import { rulesFor } from '../../inspect/memory/rules.js';
 import type { StagedRdb } from '../../restore/local-source.js';
+import { redactUrl } from '../../net/redis-url.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { ByteSource } from '../../util/byte-source.js';
 import { ExitCode, FormatError, NewerVersionError, UsageError } from '../../util/errors.js';
@@ -132,7 +133,8 @@ async function run(source: string | undefined, f: MemoryFlags): Promise<number> 
   if (f.json && f.csv) throw new UsageError('--json and --csv both print on stdout: choose one');
   if (f.redisVersion) rulesFor(f.redisVersion);
   if (f.from) parseTarget(f.from);
-  const label = source ?? f.from!;
+  // A password in a redis:// URL never reaches the report or the terminal.
+  const label = redactUrl(source ?? f.from!);
   // Progress on a terminal's stderr, unless the CSV rows print on that same terminal (garbled).
   const progress = startProgress(`reading ${label}`, { quiet: f.json || (f.csv && process.stdout.isTTY), terminalOnly: true });
   let staged: StagedRdb | null = null;

@@ -107,6 +107,11 @@ describe('rdb-memory CLI', { timeout: 120_000 }, () => {
     const l = JSON.parse(live.stdout) as Report;
     expect(l.keys).toBe(file.keys);
     expect(l.bytes).toBe(file.bytes);
+    // A password in the URL (accepted, warned about) never shows in the report.
+    const withPass = await cli(['rdb-memory', server.url.replace('redis://', 'redis://default:sesame@'), '--json']);
+    expect(withPass.code).toBe(0);
+    expect(withPass.stdout).not.toContain('sesame');
+    expect((JSON.parse(withPass.stdout) as { source: string }).source).toContain('***');
     const piped = await cli(['rdb-memory', '-', '--json'], { input: readFileSync(rdb) });
     expect((JSON.parse(piped.stdout) as Report).bytes).toBe(file.bytes);
   });
