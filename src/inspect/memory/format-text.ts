@@ -17,7 +17,6 @@ const num = (n: number) => n.toLocaleString('en-US');
 
 /** A key shown on one line: control characters escaped, very long keys cut. */
 function shownKey(k: string): string {
-  // eslint-disable-next-line no-control-regex
   const t = k.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return t.length > 60 ? `${t.slice(0, 57)}...` : t;
 }
