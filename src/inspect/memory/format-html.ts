@@ -83,11 +83,12 @@ td.k{max-width:420px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;f
   // Squarified treemap (Bruls, Huizing, van Wijk): rows of rectangles with aspect ratios near 1.
   var palette = ['#3b6fd8', '#d8573b', '#2f9e6e', '#9b59b6', '#e0a21b', '#16a2b8', '#c2417b', '#6b7a8f', '#7cb342', '#8d6e63'];
   var box = document.getElementById('treemap');
-  function worst(row, side, total) {
+  // The worst aspect ratio of a row laid along a side: its thickness t = area / side.
+  function worst(row, side) {
     var s = 0, mx = 0, mn = Infinity;
     row.forEach(function (n) { s += n.area; mx = Math.max(mx, n.area); mn = Math.min(mn, n.area); });
-    var w = s / side;
-    return Math.max((w * w) / (mn / 1), (mx / 1) / (w * w)) || Infinity;
+    var t = s / side;
+    return Math.max((t * t) / mn, mx / (t * t)) || Infinity;
   }
   function layout(items, x, y, w, h, out) {
     var rest = items.slice();
