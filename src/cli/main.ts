@@ -14,6 +14,7 @@ const COMMANDS: [string, () => Promise<CommandModule>][] = [
   ['rdb-check', () => import('./commands/rdb-check.js')],
   ['rdb-dump', () => import('./commands/rdb-dump.js')],
   ['rdb-convert', () => import('./commands/rdb-convert.js')],
+  ['rdb-memory', () => import('./commands/rdb-memory.js')],
   ['replicate', () => import('./commands/replicate.js')],
   ['snapshot', () => import('./commands/snapshot.js')],
   ['backup', () => import('./commands/backup.js')],

@@ -1,4 +1,7 @@
 import ora, { type Ora } from 'ora';
+import { formatBytes } from '../util/format-bytes.js';
+
+export { formatBytes };
 
 /**
  * Progress for long work: an ora spinner on a terminal, otherwise quiet (cron logs stay clean;
@@ -88,14 +91,3 @@ export function bytesOf(done: number, total: number | null | undefined): string 
   return `${formatBytes(done)}${total ? ` of ${formatBytes(total)}` : ''}`;
 }
 
-/** Human-readable byte count (1.5 GiB). */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}

@@ -76,6 +76,7 @@ describe('progress on a terminal, and only there', { timeout: 180_000 }, () => {
   const commands = (): Array<{ args: string[]; text: string }> => [
     { args: ['rdb-check', DEMO_RDB], text: 'checking' },
     { args: ['rdb-dump', DEMO_RDB], text: 'reading' },
+    { args: ['rdb-memory', DEMO_RDB], text: 'reading' },
     { args: ['aof-check', aofDir], text: 'checking' },
     { args: ['aof-rewrite', aofDir, '-o', join(work, `rewritten-${Math.random().toString(36).slice(2)}`)], text: 'rewriting' },
     { args: ['verify', '--target', backups, '--deep'], text: 'verify' },
@@ -96,12 +97,12 @@ describe('progress on a terminal, and only there', { timeout: 180_000 }, () => {
       const r = await cli(args, { env: { CI: undefined } });
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(0);
       expect(r.stderr, args[0]).not.toContain('\x1b[');
-      if (['rdb-check', 'rdb-dump', 'aof-check'].includes(args[0]!)) expect(r.stderr, args[0]).toBe('');
+      if (['rdb-check', 'rdb-dump', 'rdb-memory', 'aof-check'].includes(args[0]!)) expect(r.stderr, args[0]).toBe('');
     }
   });
 
   it('--json on a terminal: no spinner', async () => {
-    for (const args of [['rdb-check', DEMO_RDB, '--json'], ['aof-check', aofDir, '--json'], ['verify', '--target', backups, '--json']]) {
+    for (const args of [['rdb-check', DEMO_RDB, '--json'], ['rdb-memory', DEMO_RDB, '--json'], ['aof-check', aofDir, '--json'], ['verify', '--target', backups, '--json']]) {
       const r = await underPty(args, 100);
       expect(r.code, `${args[0]}: ${r.tty}`).toBe(0);
       expect(frames(r.tty), args[0]).toBe(0);

@@ -218,6 +218,8 @@ class RecordParser {
   steps: Steps | null = null;
   /** Window index after the last whole step of `steps`. */
   mark = 0;
+  /** Decompressed size of the last stream node listpack read (ValueSink.streamListpack). */
+  private nodeBytes = 0;
 
   constructor(
     readonly raw: boolean,
@@ -302,7 +304,10 @@ class RecordParser {
     let n: number;
     this.lzfIntoScratch = this.out === null;
     try {
-      n = this.blob((b) => walk(b, check.reset(this.out)), what);
+      n = this.blob((b) => {
+        this.out?.packed?.(b.length);
+        return walk(b, check.reset(this.out));
+      }, what);
     } finally {
       this.lzfIntoScratch = false;
     }
@@ -341,7 +346,7 @@ class RecordParser {
       case RdbType.STREAM_LISTPACKS_4:
       case RdbType.STREAM_LISTPACKS_5: {
         // Checked node by node; a sink gets the nodes (streamNode) or the decoded value.
-        if (this.out === null) return this.beginSteps(type, start, keyAt, true);
+        if (this.out === null || this.out.nodesInFileOrder === true) return this.beginSteps(type, start, keyAt, true);
         return this.streamToSink(this.out, type, start);
       }
       case RdbType.HASH_METADATA:
@@ -355,9 +360,13 @@ class RecordParser {
       case RdbType.SET_INTSET: {
         if (this.skim) return this.skimBlob();
         const at = this.p;
-        const items = this.blob(intsetDecode, 'intset');
+        let bytes = 0;
+        const items = this.blob((b) => ((bytes = b.length), intsetDecode(b)), 'intset');
         if (items.length === 0) throw new BadData(at, 'a non-empty intset');
-        if (this.out) for (const v of items) this.out.int(v);
+        if (this.out) {
+          this.out.packed?.(bytes);
+          for (const v of items) this.out.int(v);
+        }
         return items.length;
       }
       case RdbType.SET_LISTPACK:
@@ -522,7 +531,7 @@ class RecordParser {
         return s.total;
       }
       default:
-        return this.streamSteps(s, null);
+        return this.streamSteps(s, this.out);
     }
   }
 
@@ -600,6 +609,7 @@ class RecordParser {
         const prev = s.lastNode;
         if (prev !== null && compareId(prev.ms, prev.seq, node.ms, node.seq) > 0) s.ordered = false;
         s.lastNode = node;
+        out?.streamListpack?.(this.nodeBytes, node.ms, node.seq);
         if (entries.length > 0) {
           s.firstEntry ??= entries[0]!.id;
           out?.streamNode!(entries);
@@ -1499,7 +1509,7 @@ class RecordParser {
     const k = idKey(ms, seq);
     if (!unseen(seen, k)) throw new BadData(keyAt, `unique stream node keys, found ${k} twice`);
     const lpAt = this.p;
-    const lp = this.blob((b) => lpDecode(b, false), 'stream listpack');
+    const lp = this.blob((b) => ((this.nodeBytes = b.length), lpDecode(b, false)), 'stream listpack');
     if (lp.length === 0) throw new BadData(lpAt, 'a non-empty stream listpack node');
     try {
       decodeStreamNode(lp, ms, seq, entries);

@@ -35,6 +35,12 @@ export interface ValueSink extends ElementSink {
    * entries are only valid during the call.
    */
   streamNode?(entries: readonly StreamEntry[]): void;
+  /**
+   * Optional, with streamNode: true when the sink takes a stream's nodes in file order (Redis
+   * writes them in key order, but a file may not): the stream is then checked in resumable steps
+   * like any big value, never held whole in the window.
+   */
+  readonly nodesInFileOrder?: boolean;
   /** After the stream's last streamNode: its state (`entries` is what a decoded value would hold). */
   streamEnd?(meta: StreamMeta): void;
   /**
@@ -43,6 +49,13 @@ export interface ValueSink extends ElementSink {
    */
   arrayStart?(insertIdx: bigint | null): void;
   arrayElement?(index: bigint, b: Buffer, start: number, end: number): void;
+  /**
+   * Optional: a packed blob (ziplist, listpack, intset, quicklist node) of `bytes` bytes once
+   * decompressed starts; its elements follow. Lets a sink see a value's stored layout.
+   */
+  packed?(bytes: number): void;
+  /** Optional, with streamNode: every stream node's key (master ID) and listpack size once decompressed, before its entries. */
+  streamListpack?(bytes: number, masterMs: bigint, masterSeq: bigint): void;
   /** The key is complete. */
   end(): void;
   /** Forget the key started by the last `key()`, if it is still open. */
