@@ -101,3 +101,20 @@ export async function verifyBackup(store: BackupStore, entry: CatalogEntry, opts
     return fail(e);
   }
 }
+
+/** A cluster set is verified shard by shard (each as verifyBackup does); it is good when every shard is. */
+export async function verifyEntry(store: BackupStore, entry: CatalogEntry, opts: { deep?: boolean; keys?: DecryptionKeys } = {}): Promise<VerifyResult & { shards?: VerifyResult[] }> {
+  if (!entry.set) return verifyBackup(store, entry, opts);
+  const shards: VerifyResult[] = [];
+  for (const shard of entry.set.shards) shards.push(await verifyBackup(store, shard, opts));
+  const bad = shards.find((s) => !s.ok);
+  return {
+    object: entry.manifestFile,
+    ok: !bad,
+    deep: !!opts.deep,
+    checked: [`${shards.length} shards`, ...shards[0]!.checked],
+    ...(bad ? { error: bad.error } : {}),
+    exitCode: bad ? bad.exitCode : ExitCode.OK,
+    shards,
+  };
+}

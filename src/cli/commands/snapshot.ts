@@ -124,7 +124,11 @@ export function register(program: Command): void {
         if (!flags.force && (await stat(flags.output).catch(() => null))) throw new RefusedError(`${flags.output}: exists; use --force to replace it`);
         if (!flags.shardOnly) {
           const { ep, tls } = masterEndpoint(flags);
-          await refuseClusterNode(ep, { tls, log: (line) => process.stderr.write(`tsredis-ops: ${line}\n`) });
+          await refuseClusterNode(ep, {
+            tls,
+            log: (line) => process.stderr.write(`tsredis-ops: ${line}\n`),
+            wholeCluster: 'use `tsredis-ops backup --cluster` to take every shard as one set',
+          });
         }
         const res = await snapshotToFile(flags, flags.output, !!flags.json);
         if (flags.json) printJson(snapshotJson(flags.output, res));
