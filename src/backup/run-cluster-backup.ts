@@ -8,6 +8,7 @@ import { fetchSnapshot } from '../replica/snapshot.js';
 import { ExitCode, IoError, RefusedError, ToolError, UsageError, oneLine } from '../util/errors.js';
 import {
   captureClaims,
+  claimedRanges,
   discoverShards,
   endpointAt,
   formatRanges,
@@ -125,18 +126,25 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
           `--pause-writes ${req.pauseWritesMs} is too short: ${delay.node} forks for a diskless sync only after repl-diskless-sync-delay (${delay.ms / 1000} s); set repl-diskless-sync-delay 0 on the nodes (or repl-diskless-sync no), or pause longer`,
         );
       }
+      const before = await captureClaims(seed, layout, shardOf);
       pause = await pauseWrites(
-        layout.shards.map((s) => ({ address: s.master.address, ep: endpointAt(seed, s.master.address) })),
+        layout.shards.map((s) => ({ address: s.master.address, ep: endpointAt(seed, s.master.address), first: before.migrating.has(s.index) })),
         req.pauseWritesMs,
       );
       log(`writes paused on ${n} masters (CLIENT PAUSE ${req.pauseWritesMs} WRITE)`);
     }
+    // The slot map at snapshot: what each master claims now (after the pause began), not the
+    // layout read before (a migration may have finished in between).
     claims.push(await captureClaims(seed, layout, shardOf));
+    for (const s of layout.shards) {
+      const ranges = claimedRanges(claims[0]!, s.index);
+      if (ranges.length) s.slots = ranges;
+    }
     const keepOf = (s: ClusterShard): Uint8Array => {
       const keep = new Uint8Array(16384);
       for (const [a, b] of s.slots) keep.fill(1, a, b + 1);
       // In a pause no key moves: a slot being imported holds, on the importing side, the keys
-      // MIGRATE already moved, and only there.
+      // MIGRATE already moved, and only there (the migrating side keeps the rest).
       if (pause) for (const slot of claims[0]!.importing.get(s.index) ?? []) keep[slot] = 1;
       return keep;
     };
@@ -160,6 +168,7 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
         }
       };
     });
+    shards.forEach((o, i) => (o.slots = formatRanges(layout.shards[i]!.slots)));
     const release = pause
       ? Promise.all(startSettled).then(async () => {
           pauseUsed = await pause!.release();
@@ -270,7 +279,7 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
   await Promise.all(captures).catch((e: unknown) => (failure ??= e));
   const ok = !failure && done.every(Boolean);
   let motion: number[] = [];
-  if (ok) motion = slotsInMotion(claims, layout);
+  if (ok) motion = slotsInMotion(claims);
   if (ok && motion.length && !pause) {
     failure = new IoError(
       `slots ${formatRanges(rangesOf(motion)).slice(0, 200)} were migrating between the shards' snapshots: their keys could be missed or doubled; nothing was stored. Run again after the migration, or with --pause-writes MS`,

@@ -14,10 +14,13 @@ export interface WritePause {
 }
 
 /**
- * Pauses writes on every master at once. Reads, replication and our PSYNC go on; clients that
- * write wait (they are not refused) and complete once the pause ends. Needs Redis 6.2+.
+ * Pauses writes on every master. Reads, replication and our PSYNC go on; clients that write wait
+ * (they are not refused) and complete once the pause ends. Needs Redis 6.2+. `first` are paused
+ * (and have answered) before the others: masters migrating slots, so that none is caught inside a
+ * MIGRATE whose RESTORE waits on an importing master already paused (it would hold the node, and
+ * our pause, until that pause ran out).
  */
-export async function pauseWrites(masters: Array<{ address: string; ep: RedisEndpoint }>, ms: number): Promise<WritePause> {
+export async function pauseWrites(masters: Array<{ address: string; ep: RedisEndpoint; first?: boolean }>, ms: number): Promise<WritePause> {
   const clients = await Promise.all(masters.map((m) => RedisClient.connect(m.ep)));
   const started = Date.now();
   let released: Promise<number> | null = null;
@@ -29,14 +32,14 @@ export async function pauseWrites(masters: Array<{ address: string; ep: RedisEnd
       return used;
     })());
   try {
-    await Promise.all(
-      clients.map((c, i) =>
-        c.call('CLIENT', 'PAUSE', ms, 'WRITE').catch((e: unknown) => {
-          if (e instanceof RedisReplyError) throw new UsageError(`${masters[i]!.ep.display}: --pause-writes needs CLIENT PAUSE ms WRITE (Redis 6.2+): ${e.reply.message}`);
-          throw e;
-        }),
-      ),
-    );
+    const pause = (i: number): Promise<unknown> =>
+      clients[i]!.call('CLIENT', 'PAUSE', ms, 'WRITE').catch((e: unknown) => {
+        if (e instanceof RedisReplyError) throw new UsageError(`${masters[i]!.ep.display}: --pause-writes needs CLIENT PAUSE ms WRITE (Redis 6.2+): ${e.reply.message}`);
+        throw e;
+      });
+    const order = masters.map((m, i) => ({ i, first: !!m.first }));
+    await Promise.all(order.filter((o) => o.first).map((o) => pause(o.i)));
+    await Promise.all(order.filter((o) => !o.first).map((o) => pause(o.i)));
     const offsets = new Map<string, number>();
     await Promise.all(clients.map(async (c, i) => offsets.set(masters[i]!.address, Number((await c.info('replication')).master_repl_offset ?? 0))));
     return { requestedMs: ms, started, offsets, release };
