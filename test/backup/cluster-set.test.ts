@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keySlot } from '../../src/restore/hash-slot.js';
 import { readBackup } from '../../src/restore/plan.js';
 import { ClusterClient, clusterMasters, startCluster } from '../helpers/redis-cluster.js';
-import { stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
+import { startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
 import { cli } from './cli-helper.js';
 
 // Issue 15: cluster-wide backup sets. One 3-master + 3-replica source cluster is shared by every
@@ -327,6 +327,52 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
     const failedShard = r.json.shards.find((s) => !s.ok)!;
     expect(failedShard.attempts).toBe(3);
     expect(existsSync(store) ? readdirSync(store).filter((f) => !f.startsWith('.')) : []).toEqual([]);
+  });
+
+  it('keys a node holds outside its slots are left out of its shard (the RDB is rewritten, and a real Redis loads it)', async () => {
+    const masters = await clusterMasters(src);
+    const holder = masters[0]!;
+    const hc = await holder.client();
+    const ownerId = async (slot: number): Promise<string> => {
+      const lines = (await hc.text('CLUSTER', 'NODES')).split('\n').filter((l) => l.includes('master'));
+      return lines.find((l) => l.split(' ').slice(8).some((r) => { const [a, b] = r.split('-').map(Number); return slot >= a! && slot <= (b ?? a)!; }))!.split(' ')[0]!;
+    };
+    const myId = await hc.text('CLUSTER', 'MYID');
+    let key = '';
+    for (let i = 0; ; i++) {
+      key = `stray:${i}`;
+      if ((await ownerId(keySlot(Buffer.from(key)))) !== myId) break;
+    }
+    const slot = keySlot(Buffer.from(key));
+    const owner = await ownerId(slot);
+    // A key left behind in a slot the node does not serve (an import given up half way).
+    const strayOp = async (...cmd: string[]): Promise<void> => {
+      await hc.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', owner);
+      await hc.call('ASKING');
+      await hc.call(...cmd);
+      await hc.call('CLUSTER', 'SETSLOT', slot, 'STABLE');
+    };
+    await strayOp('SET', key, 'not mine');
+    const own = Number(await hc.call('DBSIZE')) - 1;
+    const store = join(work, 'stray');
+    const { code, json, stderr } = await backup(['--from', `cluster:${holder.url}`, '--to', store, '--name', 'stray', '--no-encrypt']);
+    await strayOp('DEL', key);
+    hc.close();
+    expect(code, stderr).toBe(0);
+    const shard = json.set!.shards.find((s) => s.source.address === `127.0.0.1:${holder.port}`)!;
+    expect(shard.droppedKeys).toBe(1);
+    expect(shard.keys).toBe(own);
+    expect(json.set!.keys.total).toBe(STATIC);
+    const deep = await cli(['verify', '--target', store, '--deep']);
+    expect(deep.code, deep.stderr).toBe(0);
+    const dir = join(work, 'stray-dirs');
+    expect((await cli(['restore', '--from', store, '--latest', '--to-dir', dir, '--quiet'])).code).toBe(0);
+    const plain = await startRedis({ dir: join(dir, `shard-${shard.index}`) });
+    const pc = await plain.client();
+    expect(Number(await pc.call('DBSIZE'))).toBe(own);
+    expect(await pc.call('EXISTS', key)).toBe(0);
+    pc.close();
+    await plain.stop();
   });
 
   it('a slot migration (redis-cli --cluster reshard) during the backup: no key lost or doubled', async () => {
