@@ -30,14 +30,18 @@ export function manifestBytes(m: BackupManifest): Buffer {
   return Buffer.from(`${JSON.stringify(m, null, 2)}\n`);
 }
 
-export async function readManifest(store: BackupStore, file: string): Promise<BackupManifest> {
+/** A small JSON file of a target (a manifest), parsed; invalid JSON is damage (exit 1). */
+export async function readJsonFile<T>(store: BackupStore, file: string, what: string): Promise<T> {
   const body = await text(await store.get(file));
-  let m: BackupManifest;
   try {
-    m = JSON.parse(body) as BackupManifest;
+    return JSON.parse(body) as T;
   } catch {
-    throw new ToolError(`${store.describe()}/${file}: manifest is not valid JSON`, ExitCode.DATA);
+    throw new ToolError(`${store.describe()}/${file}: ${what} is not valid JSON`, ExitCode.DATA);
   }
+}
+
+export async function readManifest(store: BackupStore, file: string): Promise<BackupManifest> {
+  const m = await readJsonFile<BackupManifest>(store, file, 'manifest');
   if (m.format !== 'tsredis-ops-backup/1' || typeof m.object !== 'string' || !m.stored?.sha256) {
     throw new ToolError(`${store.describe()}/${file}: not a tsredis-ops manifest`, ExitCode.DATA);
   }

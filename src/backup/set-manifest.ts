@@ -1,6 +1,5 @@
-import { text } from 'node:stream/consumers';
 import { ExitCode, ToolError } from '../util/errors.js';
-import type { BackupManifest } from './manifest.js';
+import { readJsonFile, type BackupManifest } from './manifest.js';
 import type { BackupStore } from './store/store.js';
 
 /** A shard of a set: where its RDB came from and the backup (object + manifest) that holds it. */
@@ -55,13 +54,7 @@ export function setManifestBytes(m: SetManifest): Buffer {
 }
 
 export async function readSetManifest(store: BackupStore, file: string): Promise<SetManifest> {
-  const body = await text(await store.get(file));
-  let m: SetManifest;
-  try {
-    m = JSON.parse(body) as SetManifest;
-  } catch {
-    throw new ToolError(`${store.describe()}/${file}: set manifest is not valid JSON`, ExitCode.DATA);
-  }
+  const m = await readJsonFile<SetManifest>(store, file, 'set manifest');
   if (m.format !== 'tsredis-ops-backup-set/1' || !Array.isArray(m.shards) || m.shards.length === 0) {
     throw new ToolError(`${store.describe()}/${file}: not a tsredis-ops set manifest`, ExitCode.DATA);
   }

@@ -92,26 +92,30 @@ do slots that migrated between the shards' snapshots unless --pause-writes cover
 
       // Loaded here so other subcommands start without openpgp and the S3 SDK.
       const { runBackup } = await import('../../backup/run-backup.js');
+      // What a single backup and a cluster set share.
+      const common = {
+        targets,
+        storeOptions: (target: string) => storeOptionsFrom(flags, cfg, target),
+        compression,
+        compressionLevel: (flags.compressLevel as number | undefined) ?? cfg.compressionLevel,
+        encryption,
+        takenAt,
+        retention,
+        staleAfter,
+      };
       const parallel = (flags.parallel as number | undefined) ?? cfg.parallel;
       const pauseWritesMs = (flags.pauseWrites as number | undefined) ?? cfg.pauseWritesMs;
       const preferReplica = !!(flags.preferReplica ?? cfg.preferReplica);
       const runClusterSource = async (seed: string, s: (typeof sources)[number], name: string, progress: ReturnType<typeof startProgress>, started: number): Promise<BackupOutcome> => {
         const { runClusterBackup } = await import('../../backup/run-cluster-backup.js');
         return runClusterBackup({
+          ...common,
           name,
           seed,
-          targets,
-          storeOptions: (target) => storeOptionsFrom(flags, cfg, target),
           passwordFile: (flags.passwordFile as string | undefined) ?? s.passwordFile ?? cfg.passwordFile,
           preferReplica,
           parallel,
           pauseWritesMs,
-          compression,
-          compressionLevel: (flags.compressLevel as number | undefined) ?? cfg.compressionLevel,
-          encryption,
-          takenAt,
-          retention,
-          staleAfter,
           onProgress: (p) => {
             const rate = p.plainBytes / Math.max(0.001, (Date.now() - started) / 1000);
             progress.update(`backup ${name}: ${p.shardsDone}/${p.shards} shards, read ${formatBytes(p.plainBytes)} (${formatBytes(rate)}/s)`);
@@ -144,19 +148,12 @@ do slots that migrated between the shards' snapshots unless --pause-writes cover
             : await runBackup({
             name,
             source: s.from,
-            targets,
-            storeOptions: (target) => storeOptionsFrom(flags, cfg, target),
+            ...common,
             sourceOptions: {
               passwordFile: (flags.passwordFile as string | undefined) ?? s.passwordFile ?? cfg.passwordFile,
               rdbPath: (flags.rdbPath as string | undefined) ?? s.rdbPath ?? cfg.rdbPath,
               shardOnly: !!flags.shardOnly,
             },
-            compression,
-            compressionLevel: (flags.compressLevel as number | undefined) ?? cfg.compressionLevel,
-            encryption,
-            takenAt,
-            retention,
-            staleAfter,
             onProgress,
             log: (line) => progress.log(line),
           });

@@ -2,13 +2,13 @@ import { Command, Option } from 'commander';
 import { addStoreOptions, decryptionKeysFrom, loadConfig, storeOptionsFrom } from '../../backup/options.js';
 import { parseTakenAt } from '../../backup/naming.js';
 import { parseTarget } from '../../backup/store/target.js';
-import { parseRedisUrl } from '../../net/redis-url.js';
-import { parseDbMap } from '../../restore/db-map.js';
+import { parseRedisUrl, type RedisEndpoint } from '../../net/redis-url.js';
+import { parseDbMap, type DbMap } from '../../restore/db-map.js';
 import { stageLocalFile, type StagedRdb } from '../../restore/local-source.js';
 import { stageFromStore, type StoreStaged } from '../../restore/store-source.js';
 import { stat } from 'node:fs/promises';
 import { restoreToDir } from '../../restore/offline.js';
-import { restoreOnline, type OnlineReport } from '../../restore/online.js';
+import { restoreOnline, type OnlineOptions, type OnlineReport } from '../../restore/online.js';
 import { rdbVersionForRelease } from '../../restore/rdb-versions.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { formatBytes, startProgress } from '../progress.js';
@@ -183,19 +183,8 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
     }
     const started = Date.now();
     const report = await restoreOnline({
+      ...onlineOptions(f, target!, dbMap),
       rdbPath: staged.path,
-      target: target!,
-      replace: !!f.replace,
-      flush: !!f.flush,
-      lossy: !!f.lossy,
-      dbMap,
-      bigKeyBytes: f.bigKeySize,
-      parallel: f.parallel,
-      window: f.window,
-      dryRun: !!f.dryRun,
-      verify: !!f.verify,
-      verifyOnly: !!f.verifyOnly,
-      verifySample: f.verifySample,
       onProgress: ({ keys, total, bytes }) => {
         const s = (Date.now() - started) / 1000;
         progress.update(`restoring: ${keys}${total ? `/${total}` : ''} keys, ${formatBytes(bytes)}, ${Math.round(keys / Math.max(s, 0.001))} keys/s`);
@@ -212,8 +201,26 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   }
 }
 
+/** What the flags ask of an online restore (the source aside). */
+function onlineOptions(f: RestoreFlags, target: RedisEndpoint, dbMap: DbMap): Omit<OnlineOptions, 'rdbPath'> {
+  return {
+    target,
+    replace: !!f.replace,
+    flush: !!f.flush,
+    lossy: !!f.lossy,
+    dbMap,
+    bigKeyBytes: f.bigKeySize,
+    parallel: f.parallel,
+    window: f.window,
+    dryRun: !!f.dryRun,
+    verify: !!f.verify,
+    verifyOnly: !!f.verifyOnly,
+    verifySample: f.verifySample,
+  };
+}
+
 /** A cluster set: every shard onto one target (keys routed by slot), or one directory per shard. */
-async function restoreSet(s: StoreStaged, f: RestoreFlags, target: ReturnType<typeof parseRedisUrl> | undefined, dbMap: ReturnType<typeof parseDbMap>, progress: ReturnType<typeof startProgress>): Promise<number> {
+async function restoreSet(s: StoreStaged, f: RestoreFlags, target: RedisEndpoint | undefined, dbMap: DbMap, progress: ReturnType<typeof startProgress>): Promise<number> {
   const set = s.entry.set!.manifest;
   const origin = { source: f.from, backup: s.entry.manifest.object, takenAt: set.takenAt, checked: s.checked };
   progress.log(`${s.where}/${s.entry.manifest.object} (set of ${set.shards.length} shards, taken ${set.takenAt}): every shard ${s.checked.join(', ')} ok`);
@@ -230,20 +237,7 @@ async function restoreSet(s: StoreStaged, f: RestoreFlags, target: ReturnType<ty
       return ExitCode.OK;
     }
     const started = Date.now();
-    const r = await restoreSetOnline(set, s.shards!, {
-      target: target!,
-      replace: !!f.replace,
-      flush: !!f.flush,
-      lossy: !!f.lossy,
-      dbMap,
-      bigKeyBytes: f.bigKeySize,
-      parallel: f.parallel,
-      window: f.window,
-      dryRun: !!f.dryRun,
-      verify: !!f.verify,
-      verifyOnly: !!f.verifyOnly,
-      verifySample: f.verifySample,
-    });
+    const r = await restoreSetOnline(set, s.shards!, onlineOptions(f, target!, dbMap));
     if (f.json) printJson({ ...origin, ...r });
     else {
       for (const sh of r.shards) printReport(sh, progress);
