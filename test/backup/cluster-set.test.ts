@@ -230,6 +230,25 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
     expect(r.stderr).toMatch(/the other shards: .*slots \d+-\d+/);
     expect(r.stderr).toMatch(/--cluster/);
     expect(existsSync(to) ? readdirSync(to) : []).toEqual([]);
+    const snap = await cli(['snapshot', '--master', src[1]!.url, '-o', join(work, 'refused.rdb')]);
+    expect(snap.code, snap.stderr).toBe(5);
+    expect(snap.stderr).toMatch(/the other shards: .*--cluster/);
+    expect(existsSync(join(work, 'refused.rdb'))).toBe(false);
+  });
+
+  it('snapshot --master cluster:… -o DIR: one plain RDB per shard, every key once, readable as a set', async () => {
+    const dir = join(work, 'snap');
+    const r = await cli(['snapshot', '--master', `cluster:${src[0]!.url}`, '-o', dir, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as SetJson;
+    const rdbs = readdirSync(dir).filter((f) => f.endsWith('.rdb'));
+    expect(rdbs).toHaveLength(3);
+    let total = 0;
+    for (const f of rdbs) for await (const recs of readBackup(join(dir, f))) total += recs.filter((x) => x.kind === 'key').length;
+    expect(total).toBe(STATIC);
+    expect(out.set!.keys.total).toBe(STATIC);
+    const list = await cli(['list', '--target', dir]);
+    expect(list.stdout).toMatch(/cluster set of 3 shards/);
   });
 
   it('config file keys; list, verify --deep, prune and restore --to-dir treat a set as one backup; shard files without a set manifest are swept', async () => {

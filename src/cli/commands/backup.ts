@@ -123,6 +123,7 @@ do slots that migrated between the shards' snapshots unless --pause-writes cover
           log: (line) => progress.log(line),
         });
       };
+      if (flags.cluster && flags.shardOnly) throw new UsageError('--cluster takes every shard; --shard-only one: give one of them');
       if (!sources.some((s) => clusterSeedOf(s.from, !!(flags.cluster ?? s.cluster ?? cfg.cluster))) && (parallel !== undefined || pauseWritesMs !== undefined || flags.preferReplica)) {
         throw new UsageError('--parallel, --pause-writes and --prefer-replica apply to cluster sources (--cluster or cluster:redis://…)');
       }
