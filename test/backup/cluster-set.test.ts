@@ -8,6 +8,7 @@ import { readBackup } from '../../src/restore/plan.js';
 import { ClusterClient, clusterMasters, startCluster } from '../helpers/redis-cluster.js';
 import { startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
 import { cli } from './cli-helper.js';
+import { startS3, type TestS3 } from './s3-server.js';
 
 // Issue 15: cluster-wide backup sets. One 3-master + 3-replica source cluster is shared by every
 // case (the topology-changing ones, reshard and failover, run last), restored onto a fresh
@@ -27,6 +28,7 @@ interface SetJson {
     migratingSlots: Array<[number, number]>;
   } | null;
   shards: Array<{ index: number; ok: boolean; error?: string; attempts: number }>;
+  targets: Array<{ target: string; ok: boolean }>;
 }
 
 const STATIC = 3000;
@@ -36,6 +38,7 @@ let four: TestRedis[];
 let two: TestRedis[];
 let work: string;
 let cc: ClusterClient;
+let s3: TestS3;
 const ttlOf = new Map<string, number>();
 
 async function fill(client: ClusterClient, prefix: string, n: number): Promise<void> {
@@ -120,13 +123,14 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'tsredis-cluster-set-'));
   // repl-diskless-sync-delay 0: masters fork for a sync at once (the 5 s default would set the floor of any write pause).
   const config = { 'repl-diskless-sync-delay': 0 };
-  [src, four, two] = await Promise.all([startCluster(3, { replicas: 1, config }), startCluster(4, { config }), startCluster(2, { config })]);
+  [src, four, two, s3] = await Promise.all([startCluster(3, { replicas: 1, config }), startCluster(4, { config }), startCluster(2, { config }), startS3()]);
   cc = await ClusterClient.open(src[0]!);
   await fill(cc, 'k:', STATIC);
 }, 180_000);
 
 afterAll(async () => {
   await cc?.close();
+  await s3?.destroy();
   await stopAllRedis();
   rmSync(work, { recursive: true, force: true });
 });
@@ -136,7 +140,8 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
     const store = join(work, 'load');
     const load = sequentialWriter(cc, 'load:');
     await new Promise((r) => setTimeout(r, 200));
-    const { code, json, stderr } = await backup(['--from', `cluster:${src[0]!.url}`, '--to', store, '--name', 'app', '--prefer-replica']);
+    const env = { ...PASS, ...s3.env, AWS_ENDPOINT_URL: s3.endpoint };
+    const { code, json, stderr } = await backup(['--from', `cluster:${src[0]!.url}`, '--to', store, '--to', 's3://backups/load', '--s3-path-style', '--name', 'app', '--prefer-replica'], env);
     await load.stop();
     expect(code, stderr).toBe(0);
     expect(load.errors).toEqual([]);
@@ -153,8 +158,12 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
     expect(loadInSet).toBeGreaterThan(0);
     expect(loadInSet).toBeLessThanOrEqual(load.log.length);
 
-    for (const target of [four, two]) {
-      const r = await cli(['restore', '--from', store, '--latest', '--to', target[0]!.url, '--verify', '--json', '--quiet'], { env: PASS });
+    expect(json.targets.map((t) => t.ok)).toEqual([true, true]);
+    const listed = await cli(['list', '--target', 's3://backups/load', '--s3-path-style'], { env });
+    expect(listed.stdout).toMatch(/1 backup\(s\)[\s\S]*cluster set of 3 shards/);
+    // The 4-master cluster from the S3 copy, the 2-master one from the directory.
+    for (const [target, from] of [[four, 's3://backups/load'], [two, store]] as const) {
+      const r = await cli(['restore', '--from', from, '--s3-path-style', '--latest', '--to', target[0]!.url, '--verify', '--json', '--quiet'], { env });
       expect(r.code, r.stderr).toBe(0);
       const rep = JSON.parse(r.stdout) as { verify: { ok: boolean; checked: number }; total: { keys: number; onTarget: number } };
       expect(rep.verify.ok).toBe(true);
@@ -319,6 +328,19 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
       }
     }
     expect(total).toBe(STATIC);
+  });
+
+  it('without CLUSTER SHARDS (before Redis 7; here refused by an ACL) the shards come from CLUSTER NODES', async () => {
+    const c = await src[0]!.client();
+    await c.call('ACL', 'SETUSER', 'default', '-cluster|shards');
+    const r = await backup(['--from', `cluster:${src[0]!.url}`, '--to', join(work, 'nodes'), '--name', 'nodes', '--no-encrypt', '--prefer-replica']);
+    await c.call('ACL', 'SETUSER', 'default', '+cluster|shards');
+    c.close();
+    expect(r.code, r.stderr).toBe(0);
+    const set = r.json.set as NonNullable<SetJson['set']> & { source: { discoveredWith: string } };
+    expect(set.source.discoveredWith).toBe('CLUSTER NODES');
+    expect(set.shards.every((s) => s.source.role === 'replica')).toBe(true);
+    expect(set.keys.total).toBe(STATIC);
   });
 
   it('a shard whose source keeps failing fails the set, naming the shard; no file of the set is left', async () => {
