@@ -66,6 +66,12 @@ export interface ClusterBackupOutcome extends BackupOutcome {
   shards: ShardOutcome[];
 }
 
+interface ShardPlan {
+  node: ClusterNode;
+  keep: Uint8Array;
+  strays: number;
+}
+
 interface ShardDone {
   shard: ClusterShard;
   node: ClusterNode;
@@ -112,42 +118,71 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
   /** Claims read right after each snapshot started: with the first, they bracket every fork. */
   const captures: Array<Promise<void>> = [];
   let pause: WritePause | null = null;
+  let offsets = new Map<string, number>();
+  let resumed: Promise<void> = Promise.resolve();
   let pauseUsed: number | null = null;
   let failure: unknown = null;
   let plainBytes = 0;
   let shardsDone = 0;
 
+  const paused = req.pauseWritesMs !== undefined;
+  /**
+   * The keys a shard's RDB keeps: the slots its master claims in `c` and, in a pause (no key moves
+   * then), the slots it is importing: the keys MIGRATE already moved there, and only there (the
+   * migrating side keeps the rest).
+   */
+  const keepFrom = (c: SlotClaims, s: ClusterShard): Uint8Array => {
+    const keep = new Uint8Array(16384);
+    for (const [a, b] of c.claimed.has(s.index) ? claimedRanges(c, s.index) : s.slots) keep.fill(1, a, b + 1);
+    if (paused) for (const slot of c.importing.get(s.index) ?? []) keep[slot] = 1;
+    return keep;
+  };
+  /** A shard's source node, its keep map and the keys that node holds outside it (-1: filter anyway). */
+  const planShard = async (current: ClusterShard, original: ClusterShard, c: SlotClaims, attempt: number): Promise<ShardPlan> => {
+    const keep = keepFrom(c, original);
+    const node = await pickSource(current, original, attempt);
+    return { node, keep, strays: await countOutside(endpointAt(seed, node.address), keep) };
+  };
+
   try {
-    if (req.pauseWritesMs !== undefined) {
+    if (paused) {
       const sources = layout.shards.flatMap((s) => (req.preferReplica ? [s.master, ...s.replicas] : [s.master]));
       const delay = await forkDelayMs(sources.map((node) => endpointAt(seed, node.address)));
-      if (delay.ms >= req.pauseWritesMs) {
+      if (delay.ms >= req.pauseWritesMs!) {
         throw new UsageError(
           `--pause-writes ${req.pauseWritesMs} is too short: ${delay.node} forks for a diskless sync only after repl-diskless-sync-delay (${delay.ms / 1000} s); set repl-diskless-sync-delay 0 on the nodes (or repl-diskless-sync no), or pause longer`,
         );
       }
-      const before = await captureClaims(seed, layout, shardOf);
+    }
+    // The slot map at snapshot: what each master claims right before (not the layout read at the
+    // start: a migration may have finished since). Sources and stray counts are settled on it
+    // before any pause, so a pause only covers what must be inside it.
+    const pre = await captureClaims(seed, layout, shardOf);
+    offsets = req.preferReplica ? await masterOffsets(seed, layout) : new Map();
+    const plans = await Promise.all(layout.shards.map((s) => planShard(s, s, pre, 1)));
+    if (paused) {
       pause = await pauseWrites(
-        layout.shards.map((s) => ({ address: s.master.address, ep: endpointAt(seed, s.master.address), first: before.migrating.has(s.index) })),
-        req.pauseWritesMs,
+        layout.shards.map((s) => ({ address: s.master.address, ep: endpointAt(seed, s.master.address), first: pre.migrating.has(s.index) })),
+        req.pauseWritesMs!,
       );
       log(`writes paused on ${n} masters (CLIENT PAUSE ${req.pauseWritesMs} WRITE)`);
-    }
-    // The slot map at snapshot: what each master claims now (after the pause began), not the
-    // layout read before (a migration may have finished in between).
-    claims.push(await captureClaims(seed, layout, shardOf));
-    for (const s of layout.shards) {
-      const ranges = claimedRanges(claims[0]!, s.index);
-      if (ranges.length) s.slots = ranges;
-    }
-    const keepOf = (s: ClusterShard): Uint8Array => {
-      const keep = new Uint8Array(16384);
-      for (const [a, b] of s.slots) keep.fill(1, a, b + 1);
-      // In a pause no key moves: a slot being imported holds, on the importing side, the keys
-      // MIGRATE already moved, and only there (the migrating side keeps the rest).
-      if (pause) for (const slot of claims[0]!.importing.get(s.index) ?? []) keep[slot] = 1;
-      return keep;
-    };
+      claims.push(await captureClaims(seed, layout, shardOf));
+      offsets = pause.offsets;
+      const deadline = pause.started + pause.requestedMs / 2;
+      await Promise.all(
+        layout.shards.map(async (s, i) => {
+          const plan = plans[i]!;
+          // A map that changed since the count, or a replica not holding its paused master's writes: filter (or take the master).
+          const keep = keepFrom(claims[0]!, s);
+          if (Buffer.compare(keep, plan.keep) !== 0) plans[i] = { ...plan, keep, strays: -1 };
+          if (plan.node.role === 'replica' && !(await replicaReady(plan.node, offsets.get(s.master.address), deadline))) {
+            log(`shard #${s.index}: replica ${plan.node.address} did not catch up with its paused master in time; taking the master`);
+            plans[i] = { node: s.master, keep, strays: -1 };
+          }
+        }),
+      );
+    } else claims.push(pre);
+    for (const s of layout.shards) if (claims[0]!.claimed.has(s.index)) s.slots = claimedRanges(claims[0]!, s.index);
 
     // Every shard's snapshot must start before the pause is lifted; the rest of the transfer runs unpaused.
     const startSettled: Array<Promise<unknown>> = [];
@@ -157,7 +192,7 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
       return async (): Promise<void> => {
         const out = shards[shard.index]!;
         try {
-          done[shard.index] = await backUpShard(shard, keepOf(shard), settle, out);
+          done[shard.index] = await backUpShard(shard, plans[shard.index]!, settle, out);
           out.ok = true;
           shardsDone++;
           req.onProgress?.({ shardsDone, shards: n, plainBytes });
@@ -169,14 +204,14 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
       };
     });
     shards.forEach((o, i) => (o.slots = formatRanges(layout.shards[i]!.slots)));
-    const release = pause
+    resumed = pause
       ? Promise.all(startSettled).then(async () => {
           pauseUsed = await pause!.release();
           log(`writes resumed after ${pauseUsed} ms`);
         })
       : Promise.resolve();
     await runLimited(tasks, parallel);
-    await release;
+    await resumed;
   } catch (e) {
     failure ??= e;
   } finally {
@@ -184,21 +219,20 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
   }
 
   /** One shard: its snapshot through runBackup, tried again from the shard's current owner when the source fails. */
-  async function backUpShard(shard: ClusterShard, keep: Uint8Array, settle: () => void, out: ShardOutcome): Promise<ShardDone> {
+  async function backUpShard(shard: ClusterShard, first: ShardPlan, settle: () => void, out: ShardOutcome): Promise<ShardDone> {
     const maxAttempts = req.attempts ?? 3;
     for (let attempt = 1; ; attempt++) {
       out.attempts = attempt;
-      const current = attempt === 1 ? shard : await currentShard(seed, shard);
-      const node = await pickSource(current, shard, attempt);
+      const { node, keep, strays } = attempt === 1 ? first : await planShard(await currentShard(seed, shard), shard, claims[0]!, attempt);
       Object.assign(out, { source: node.address, role: node.role });
       const ep = endpointAt(seed, node.address);
-      const strays = await countOutside(ep, keep);
       let started: { replid: string; offset: number; at: Date } | null = null;
       let seen = 0;
       const raw = new PassThrough({ highWaterMark: 1 << 20 });
       const fetched = fetchSnapshot(ep, raw, {
         onStarted: (p) => {
           started = { ...p, at: new Date() };
+          if (pause) log(`shard #${shard.index}: snapshot started ${started.at.getTime() - pause.started} ms into the pause`);
           settle();
           captures.push(captureClaims(seed, layout, shardOf).then((c) => void claims.push(c)));
         },
@@ -210,7 +244,7 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
       });
       fetched.then(() => raw.end(), (e: unknown) => raw.destroy(e as Error));
       // Keys outside the shard's slots are cut out only when the node holds some (counted before the fork: such slots gain no keys).
-      const filter = strays > 0 ? filterRdbBySlots(raw, keep, `RDB from ${ep.display}`) : null;
+      const filter = strays !== 0 ? filterRdbBySlots(raw, keep, `RDB from ${ep.display}`) : null;
       const opened: OpenedSource = {
         kind: 'replication',
         location: ep.display,
@@ -218,7 +252,10 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
         done: Promise.all([fetched, filter?.result]).then(() => {}),
       };
       opened.done.catch(() => {});
-      log(`shard #${shard.index} (slots ${formatRanges(shard.slots)}): RDB from ${node.role} ${node.address}${strays ? ` (${strays} keys of other slots to leave out)` : ''}${attempt > 1 ? `, try ${attempt}` : ''}`);
+      log(`shard #${shard.index} (slots ${formatRanges(shard.slots)}): RDB from ${node.role} ${node.address}${strays > 0 ? ` (${strays} keys of other slots to leave out)` : strays < 0 ? ' (keys of other slots left out)' : ''}${attempt > 1 ? `, try ${attempt}` : ''}`);
+      // In a pause the pipeline (its worker thread, its first reads) waits until writes resumed:
+      // the pause lasts only as long as this process takes to see every fork, and no longer.
+      if (pause) await resumed;
       const outcome = await runBackup({ ...req, source: ep.display, opened, part: { stem: shardStemFor(stem, shard.index) }, retention: undefined, onProgress: undefined });
       const snap = started as { replid: string; offset: number; at: Date } | null;
       // A target that failed only misses the set (see below); the source must have delivered.
@@ -242,38 +279,37 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
 
   /**
    * The node to take the RDB from: with --prefer-replica a replica whose own INFO says its link is
-   * up and synced (gossiped health lags), caught up with its paused master in a pause; else the master.
+   * up and synced (gossiped health lags) and that holds its master's offset as of the slot map:
+   * from then on a master's foreign slots only lose keys, so the replica's do too, and the stray
+   * count taken on it holds until its fork. Else the master.
    */
   async function pickSource(current: ClusterShard, original: ClusterShard, attempt: number): Promise<ClusterNode> {
-    const fallBack = (): ClusterNode => {
-      if (!current.master.healthy && attempt === 1) throw new IoError(`shard #${original.index}: master ${current.master.address} is not healthy`);
-      return current.master;
-    };
-    if (!req.preferReplica) return fallBack();
-    const want = pause?.offsets.get(current.master.address);
-    for (const replica of current.replicas) {
-      const c = await RedisClient.connect(endpointAt(seed, replica.address), { connectTimeoutMs: 3000 }).catch(() => null);
-      if (!c) continue;
-      try {
-        for (;;) {
-          const info = await c.info('replication');
-          if (info.master_link_status !== 'up' || info.master_sync_in_progress !== '0') break;
-          // In a pause the replica must hold every write its master took before it.
-          if (!pause || (want !== undefined && Number(info.slave_repl_offset ?? info.master_repl_offset ?? -1) >= want)) return replica;
-          if (Date.now() > pause.started + pause.requestedMs / 2) {
-            log(`shard #${original.index}: replica ${replica.address} did not catch up with the paused master in time`);
-            break;
-          }
-          await sleep(5);
-        }
-      } catch {
-        // not usable; try the next, or the master
-      } finally {
-        c.close();
-      }
+    const deadline = Date.now() + 5000;
+    if (req.preferReplica) {
+      for (const replica of current.replicas) if (await replicaReady(replica, offsets.get(current.master.address), deadline)) return replica;
+      log(`shard #${original.index}: no replica ready; taking the master`);
     }
-    log(`shard #${original.index}: no replica ready; taking the master`);
-    return fallBack();
+    if (!current.master.healthy && attempt === 1) throw new IoError(`shard #${original.index}: master ${current.master.address} is not healthy`);
+    return current.master;
+  }
+
+  /** The replica's link is up, synced, and it has applied its master's stream up to `want` (waits until `deadline`). */
+  async function replicaReady(replica: ClusterNode, want: number | undefined, deadline: number): Promise<boolean> {
+    const c = await RedisClient.connect(endpointAt(seed, replica.address), { connectTimeoutMs: 3000 }).catch(() => null);
+    if (!c) return false;
+    try {
+      for (;;) {
+        const info = await c.info('replication');
+        if (info.master_link_status !== 'up' || info.master_sync_in_progress !== '0') return false;
+        if (want === undefined || Number(info.slave_repl_offset ?? info.master_repl_offset ?? -1) >= want) return true;
+        if (Date.now() > deadline) return false;
+        await sleep(5);
+      }
+    } catch {
+      return false;
+    } finally {
+      c.close();
+    }
   }
 
   await Promise.all(captures).catch((e: unknown) => (failure ??= e));
@@ -412,6 +448,25 @@ async function currentShard(seed: RedisEndpoint, original: ClusterShard): Promis
     }
   }
   throw new IoError(`shard #${original.index}: no node of the shard answers`);
+}
+
+/** Each master's master_repl_offset now (a master that does not answer is left out). */
+async function masterOffsets(seed: RedisEndpoint, layout: ClusterLayout): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await Promise.all(
+    layout.shards.map(async (s) => {
+      const c = await RedisClient.connect(endpointAt(seed, s.master.address), { connectTimeoutMs: 3000 }).catch(() => null);
+      if (!c) return;
+      try {
+        out.set(s.master.address, Number((await c.info('replication')).master_repl_offset ?? 0));
+      } catch {
+        // its shard's own attempt reports the problem
+      } finally {
+        c.close();
+      }
+    }),
+  );
+  return out;
 }
 
 /** Keys the node holds in slots outside `keep` (CLUSTER COUNTKEYSINSLOT, pipelined); -1 when it cannot tell. */
