@@ -80,6 +80,7 @@ export async function readCatalog(store: BackupStore, name?: string): Promise<{ 
     const set = await readSetManifest(store, f);
     const shards = await Promise.all(
       set.shards.map(async (s) => {
+        if (!(await store.head(s.manifest))) throw new ToolError(`${store.describe()}/${f}: shard #${s.index}'s manifest ${s.manifest} is missing (the set is damaged)`, ExitCode.DATA);
         const manifest = await readManifest(store, s.manifest);
         claimed.add(manifest.object);
         return { manifestFile: s.manifest, manifest, takenAt: new Date(manifest.takenAt) };
