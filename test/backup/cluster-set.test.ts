@@ -290,6 +290,16 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
     expect(failed.code).toBe(1);
     expect(failed.stderr + failed.stdout).toMatch(/shard1\.rdb\.gz/);
     writeFileSync(victim, good);
+    // A set manifest that disagrees with a shard's own manifest fails too.
+    const setPath = join(store, 'cfgset-20260102T000000Z.set.json');
+    const setText = readFileSync(setPath, 'utf8');
+    const tampered = JSON.parse(setText) as { shards: Array<{ keys: number }> };
+    tampered.shards[0]!.keys += 1;
+    writeFileSync(setPath, JSON.stringify(tampered));
+    const disagree = await cli(['verify', '--target', store, 'cfgset-20260102T000000Z.set.json']);
+    expect(disagree.code).toBe(1);
+    expect(disagree.stderr + disagree.stdout).toMatch(/shard #0 is .* its manifest says/);
+    writeFileSync(setPath, setText);
 
     // Leftovers of a killed set run: shard files with no set manifest, a day old.
     const stale = 'cfgset-20250101T000000Z.shard0';
