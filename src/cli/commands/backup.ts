@@ -62,7 +62,7 @@ Examples (secrets come from files or the environment, never arguments):
       --to s3://my-bucket/redis --passphrase-file /etc/tsredis-ops/passphrase \\
       --keep-hourly 48 --keep-daily 60
   tsredis-ops backup --config /etc/tsredis-ops.json        # from cron
-  tsredis-ops backup --from cluster:redis://10.0.0.5:7000 --to s3://my-bucket/redis \
+  tsredis-ops backup --from cluster:redis://10.0.0.5:7000 --to s3://my-bucket/redis \\
       --passphrase-file /etc/tsredis-ops/passphrase --prefer-replica --pause-writes 500 --json
 
 Exit codes: 0 ok; 1 RDB damaged or a copy failed verification; 2 usage; 3 source or target
