@@ -232,7 +232,10 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
       const fetched = fetchSnapshot(ep, raw, {
         onStarted: (p) => {
           started = { ...p, at: new Date() };
-          if (pause) log(`shard #${shard.index}: snapshot started ${started.at.getTime() - pause.started} ms into the pause`);
+          const into = pause ? started.at.getTime() - pause.started : 0;
+          if (pause) log(`shard #${shard.index}: snapshot started ${into} ms into the pause`);
+          // Too late for the instant: stop now rather than after the whole transfer.
+          if (pause && into >= pause.requestedMs) raw.destroy(lateStart(into, pause.requestedMs));
           settle();
           captures.push(captureClaims(seed, layout, shardOf).then((c) => void claims.push(c)));
         },
@@ -252,6 +255,9 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
         done: Promise.all([fetched, filter?.result]).then(() => {}),
       };
       opened.done.catch(() => {});
+      // Until runBackup reads them (after a pause) a failure is kept by the streams and `done`, not thrown as an event.
+      raw.on('error', () => {});
+      opened.stream.on('error', () => {});
       log(`shard #${shard.index} (slots ${formatRanges(shard.slots)}): RDB from ${node.role} ${node.address}${strays > 0 ? ` (${strays} keys of other slots to leave out)` : strays < 0 ? ' (keys of other slots left out)' : ''}${attempt > 1 ? `, try ${attempt}` : ''}`);
       // In a pause the pipeline (its worker thread, its first reads) waits until writes resumed:
       // the pause lasts only as long as this process takes to see every fork, and no longer.
@@ -260,9 +266,7 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
       const snap = started as { replid: string; offset: number; at: Date } | null;
       // A target that failed only misses the set (see below); the source must have delivered.
       if (snap && !outcome.error && outcome.targets.some((t) => t.ok)) {
-        if (pause && snap.at.getTime() >= pause.started + pause.requestedMs) {
-          throw new IoError(`the snapshot started ${snap.at.getTime() - pause.started} ms after the pause began, past --pause-writes ${pause.requestedMs}: not one instant; give a longer pause`);
-        }
+        if (pause && snap.at.getTime() >= pause.started + pause.requestedMs) throw lateStart(snap.at.getTime() - pause.started, pause.requestedMs);
         const dropped = filter ? (await filter.result).dropped : 0;
         Object.assign(out, { object: outcome.object!, keys: outcome.manifest!.keys.total, droppedKeys: dropped, snapshotAt: snap.at.toISOString() });
         return { shard, node, outcome, replid: snap.replid, offset: snap.offset, snapshotAt: snap.at, dropped, attempts: attempt };
@@ -410,6 +414,10 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
     shards,
     targets,
   };
+}
+
+function lateStart(into: number, ms: number): IoError {
+  return new IoError(`the snapshot started ${into} ms after the pause began, past --pause-writes ${ms}: not one instant; give a longer pause`);
 }
 
 /** The cluster's layout, refused unless the seed is a cluster node and the cluster is ok. */

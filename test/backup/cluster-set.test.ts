@@ -219,7 +219,7 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
     for (const e of w.log) await cc.call('DEL', `seq:${e.i}`);
   });
 
-  it('--pause-writes shorter than repl-diskless-sync-delay and --parallel below the shard count are refused before anything is paused', async () => {
+  it('--pause-writes shorter than repl-diskless-sync-delay or with --parallel below the shard count is refused; one the forks outlast fails the set', async () => {
     const bad = await backup(['--from', `cluster:${src[0]!.url}`, '--to', join(work, 'nopause'), '--pause-writes', '500', '--parallel', '1']);
     expect(bad.code).toBe(2);
     const c = await src[0]!.client();
@@ -229,6 +229,10 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
     c.close();
     expect(short.code).toBe(2);
     expect(short.json.error).toMatch(/repl-diskless-sync-delay \(5 s\)/);
+    // A pause too short for the forks: not one instant, so no set.
+    const late = await backup(['--from', `cluster:${src[0]!.url}`, '--to', join(work, 'nopause'), '--pause-writes', '1']);
+    expect(late.code, late.stderr).toBe(3);
+    expect(late.json.error).toMatch(/past --pause-writes 1: not one instant/);
     expect(existsSync(join(work, 'nopause')) ? readdirSync(join(work, 'nopause')) : []).toEqual([]);
   });
 
