@@ -342,6 +342,16 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
       }
     }
     expect(total).toBe(STATIC);
+
+    // A set onto one standalone node: every shard's keys, checked key by key and counted.
+    const single = await startRedis();
+    const one = await cli(['restore', '--from', store, '--latest', '--to', single.url, '--verify', '--json', '--quiet']);
+    expect(one.code, one.stderr).toBe(0);
+    expect((JSON.parse(one.stdout) as { total: { onTarget: number }; verify: { ok: boolean; checked: number } }).verify).toMatchObject({ ok: true, checked: STATIC });
+    const sc = await single.client();
+    expect(Number(await sc.call('DBSIZE'))).toBe(STATIC);
+    sc.close();
+    await single.stop();
   });
 
   it('without CLUSTER SHARDS (before Redis 7; here refused by an ACL) the shards come from CLUSTER NODES', async () => {
