@@ -1,7 +1,7 @@
 import { RespError, type RespValue } from '../codec/resp/types.js';
 import { RedisClient } from '../net/redis-client.js';
 import type { RedisEndpoint } from '../net/redis-url.js';
-import { IoError } from '../util/errors.js';
+import { IoError, ToolError, UsageError, oneLine } from '../util/errors.js';
 
 /** A node of a cluster as a backup sees it. */
 export interface ClusterNode {
@@ -155,90 +155,6 @@ export async function discoverShards(seed: RedisEndpoint, client: RedisClient): 
   return { shards, via, unassigned: 16384 - assigned };
 }
 
-/**
- * What every reachable node claims right now, from its own CLUSTER NODES line: the slots each
- * master serves and the slots it is migrating or importing. Two claims compared tell whether any
- * slot moved, or was moving, in between.
- */
-export interface SlotClaims {
-  /** Slot → shard index of the claiming master (-1 none, -2 claimed by two shards or an unknown node). */
-  owner: Int16Array;
-  /** Per shard index: the slots its master claims (two may claim one while a SETSLOT NODE spreads). */
-  claimed: Map<number, Uint8Array>;
-  /** Slots some master reported MIGRATING or IMPORTING. */
-  moving: Set<number>;
-  /** Per shard index: slots its master reported IMPORTING (keys arrive there before it owns them). */
-  importing: Map<number, Set<number>>;
-  /** Shard indexes whose master reported MIGRATING slots (it may be running MIGRATE). */
-  migrating: Set<number>;
-}
-
-export async function captureClaims(seed: RedisEndpoint, layout: ClusterLayout, shardOf: Map<string, number>): Promise<SlotClaims> {
-  const claims: SlotClaims = { owner: new Int16Array(16384).fill(-1), claimed: new Map(), moving: new Set(), importing: new Map(), migrating: new Set() };
-  const addresses = layout.shards.flatMap((s) => [s.master, ...s.replicas].map((n) => n.address));
-  const replies = await Promise.all(
-    addresses.map(async (addr) => {
-      const c = await RedisClient.connect(endpointAt(seed, addr), { connectTimeoutMs: 3000 }).catch(() => null);
-      if (!c) return null; // a dead node claims nothing; its shard's own checks fail it
-      try {
-        return await c.text('CLUSTER', 'NODES').catch(() => null);
-      } finally {
-        c.close();
-      }
-    }),
-  );
-  for (const text of replies) {
-    if (!text) continue;
-    const me = parseNodesLines(text, seed.host).find((l) => l.flags.includes('myself'));
-    if (!me || !me.flags.includes('master')) continue;
-    const shard = shardOf.get(me.id) ?? -2;
-    const mine = new Uint8Array(16384);
-    if (shard >= 0) claims.claimed.set(shard, mine);
-    for (const [a, b] of me.slots) {
-      mine.fill(1, a, b + 1);
-      for (let s = a; s <= b; s++) claims.owner[s] = claims.owner[s] === -1 || claims.owner[s] === shard ? shard : -2;
-    }
-    for (const [s] of me.migrating) claims.moving.add(s);
-    if (me.migrating.length && shard >= 0) claims.migrating.add(shard);
-    for (const [s] of me.importing) {
-      claims.moving.add(s);
-      if (shard >= 0) {
-        const set = claims.importing.get(shard) ?? new Set<number>();
-        set.add(s);
-        claims.importing.set(shard, set);
-      }
-    }
-  }
-  return claims;
-}
-
-/**
- * Slots whose owning shard differs between claims, is disputed, or that were moving in any of
- * them (a slot no master answered for, a dead one, does not count as a change).
- */
-export function slotsInMotion(all: SlotClaims[]): number[] {
-  const out: number[] = [];
-  for (let s = 0; s < 16384; s++) {
-    let owner = -1;
-    let moving = false;
-    for (const c of all) {
-      const o = c.owner[s]!;
-      if (c.moving.has(s) || o === -2 || (o >= 0 && owner >= 0 && o !== owner)) moving = true;
-      if (o >= 0) owner = o;
-    }
-    if (moving) out.push(s);
-  }
-  return out;
-}
-
-/** The slot ranges a shard's master claimed. */
-export function claimedRanges(claims: SlotClaims, shard: number): Array<[number, number]> {
-  const mine = claims.claimed.get(shard);
-  const slots: number[] = [];
-  if (mine) for (let s = 0; s < 16384; s++) if (mine[s]) slots.push(s);
-  return rangesOf(slots);
-}
-
 /** Compact "1-3,7" form of a sorted slot list. */
 export function rangesOf(slots: number[]): Array<[number, number]> {
   const out: Array<[number, number]> = [];
@@ -248,4 +164,78 @@ export function rangesOf(slots: number[]): Array<[number, number]> {
     else out.push([s, s]);
   }
   return out;
+}
+
+/** The cluster's layout, refused unless the seed is a cluster node and the cluster is ok. */
+export async function readLayout(seed: RedisEndpoint): Promise<ClusterLayout> {
+  const c = await RedisClient.connect(seed).catch((e: unknown) => {
+    throw e instanceof ToolError ? e : new IoError(`${seed.display}: ${oneLine(e)}`);
+  });
+  try {
+    if ((await c.info('cluster')).cluster_enabled !== '1') throw new UsageError(`${seed.display} is not a Redis Cluster node (cluster_enabled:0): back it up without --cluster`);
+    const state = /cluster_state:(\w+)/.exec(await c.text('CLUSTER', 'INFO'))?.[1];
+    const layout = await discoverShards(seed, c);
+    if (state !== 'ok' || layout.unassigned > 0) {
+      throw new IoError(`${seed.display}: cluster_state:${state ?? '?'}${layout.unassigned ? `, ${layout.unassigned} slots unassigned` : ''}: a set would miss keys; fix the cluster first`);
+    }
+    return layout;
+  } finally {
+    c.close();
+  }
+}
+
+/** The shard serving `original`'s first slot now (after a failover: the promoted replica's). */
+export async function currentShard(seed: RedisEndpoint, original: ClusterShard): Promise<ClusterShard> {
+  const addresses = [original.master, ...original.replicas].map((n) => n.address);
+  for (const address of addresses) {
+    const c = await RedisClient.connect(endpointAt(seed, address), { connectTimeoutMs: 3000 }).catch(() => null);
+    if (!c) continue;
+    try {
+      const layout = await discoverShards(seed, c);
+      const slot = original.slots[0]![0];
+      const now = layout.shards.find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
+      if (now) return now;
+    } catch {
+      // another node may know better
+    } finally {
+      c.close();
+    }
+  }
+  throw new IoError(`shard #${original.index}: no node of the shard answers`);
+}
+
+/** Each master's master_repl_offset now (a master that does not answer is left out). */
+export async function masterOffsets(seed: RedisEndpoint, layout: ClusterLayout): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await Promise.all(
+    layout.shards.map(async (s) => {
+      const c = await RedisClient.connect(endpointAt(seed, s.master.address), { connectTimeoutMs: 3000 }).catch(() => null);
+      if (!c) return;
+      try {
+        out.set(s.master.address, Number((await c.info('replication')).master_repl_offset ?? 0));
+      } catch {
+        // its shard's own attempt reports the problem
+      } finally {
+        c.close();
+      }
+    }),
+  );
+  return out;
+}
+
+/** Keys the node holds in slots outside `keep` (CLUSTER COUNTKEYSINSLOT, pipelined); -1 when it cannot tell. */
+export async function countOutside(ep: RedisEndpoint, keep: Uint8Array): Promise<number> {
+  const c = await RedisClient.connect(ep);
+  try {
+    const replies: Array<Promise<unknown>> = [];
+    for (let s = 0; s < 16384; s++) if (!keep[s]) replies.push(c.send('CLUSTER', 'COUNTKEYSINSLOT', s));
+    let total = 0;
+    for (const r of await Promise.all(replies)) {
+      if (r instanceof RespError) return -1;
+      total += Number(r);
+    }
+    return total;
+  } finally {
+    c.close();
+  }
 }

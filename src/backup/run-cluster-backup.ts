@@ -1,24 +1,22 @@
 import { createRequire } from 'node:module';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RespError } from '../codec/resp/types.js';
 import { RedisClient } from '../net/redis-client.js';
-import { parseRedisUrl, type RedisEndpoint } from '../net/redis-url.js';
+import { parseRedisUrl } from '../net/redis-url.js';
 import { fetchSnapshot } from '../replica/snapshot.js';
 import { ExitCode, IoError, RefusedError, ToolError, UsageError, oneLine } from '../util/errors.js';
 import {
-  captureClaims,
-  claimedRanges,
-  discoverShards,
+  countOutside,
+  currentShard,
   endpointAt,
   formatRanges,
+  masterOffsets,
   rangesOf,
-  slotsInMotion,
-  type ClusterLayout,
+  readLayout,
   type ClusterNode,
   type ClusterShard,
-  type SlotClaims,
 } from './cluster-shards.js';
+import { captureClaims, claimedRanges, slotsInMotion, type SlotClaims } from './slot-claims.js';
 import { manifestNameFor, objectNameFor, setManifestNameFor, shardStemFor, stemFor } from './naming.js';
 import { afterStored, exitCodeOf, runBackup, writeMarker, type BackupOutcome, type BackupRequest, type TargetOutcome } from './run-backup.js';
 import { setManifestBytes, type SetManifest, type SetShard } from './set-manifest.js';
@@ -418,80 +416,6 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
 
 function lateStart(into: number, ms: number): IoError {
   return new IoError(`the snapshot started ${into} ms after the pause began, past --pause-writes ${ms}: not one instant; give a longer pause`);
-}
-
-/** The cluster's layout, refused unless the seed is a cluster node and the cluster is ok. */
-async function readLayout(seed: RedisEndpoint): Promise<ClusterLayout> {
-  const c = await RedisClient.connect(seed).catch((e: unknown) => {
-    throw e instanceof ToolError ? e : new IoError(`${seed.display}: ${oneLine(e)}`);
-  });
-  try {
-    if ((await c.info('cluster')).cluster_enabled !== '1') throw new UsageError(`${seed.display} is not a Redis Cluster node (cluster_enabled:0): back it up without --cluster`);
-    const state = /cluster_state:(\w+)/.exec(await c.text('CLUSTER', 'INFO'))?.[1];
-    const layout = await discoverShards(seed, c);
-    if (state !== 'ok' || layout.unassigned > 0) {
-      throw new IoError(`${seed.display}: cluster_state:${state ?? '?'}${layout.unassigned ? `, ${layout.unassigned} slots unassigned` : ''}: a set would miss keys; fix the cluster first`);
-    }
-    return layout;
-  } finally {
-    c.close();
-  }
-}
-
-/** The shard serving `original`'s first slot now (after a failover: the promoted replica's). */
-async function currentShard(seed: RedisEndpoint, original: ClusterShard): Promise<ClusterShard> {
-  const addresses = [original.master, ...original.replicas].map((n) => n.address);
-  for (const address of addresses) {
-    const c = await RedisClient.connect(endpointAt(seed, address), { connectTimeoutMs: 3000 }).catch(() => null);
-    if (!c) continue;
-    try {
-      const layout = await discoverShards(seed, c);
-      const slot = original.slots[0]![0];
-      const now = layout.shards.find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
-      if (now) return now;
-    } catch {
-      // another node may know better
-    } finally {
-      c.close();
-    }
-  }
-  throw new IoError(`shard #${original.index}: no node of the shard answers`);
-}
-
-/** Each master's master_repl_offset now (a master that does not answer is left out). */
-async function masterOffsets(seed: RedisEndpoint, layout: ClusterLayout): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  await Promise.all(
-    layout.shards.map(async (s) => {
-      const c = await RedisClient.connect(endpointAt(seed, s.master.address), { connectTimeoutMs: 3000 }).catch(() => null);
-      if (!c) return;
-      try {
-        out.set(s.master.address, Number((await c.info('replication')).master_repl_offset ?? 0));
-      } catch {
-        // its shard's own attempt reports the problem
-      } finally {
-        c.close();
-      }
-    }),
-  );
-  return out;
-}
-
-/** Keys the node holds in slots outside `keep` (CLUSTER COUNTKEYSINSLOT, pipelined); -1 when it cannot tell. */
-async function countOutside(ep: RedisEndpoint, keep: Uint8Array): Promise<number> {
-  const c = await RedisClient.connect(ep);
-  try {
-    const replies: Array<Promise<unknown>> = [];
-    for (let s = 0; s < 16384; s++) if (!keep[s]) replies.push(c.send('CLUSTER', 'COUNTKEYSINSLOT', s));
-    let total = 0;
-    for (const r of await Promise.all(replies)) {
-      if (r instanceof RespError) return -1;
-      total += Number(r);
-    }
-    return total;
-  } finally {
-    c.close();
-  }
 }
 
 /** Removes a shard's object and manifest from the stores (a failed set leaves nothing behind). */
