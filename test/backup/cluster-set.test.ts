@@ -367,6 +367,17 @@ describe('backup --cluster: one set for every shard', { timeout: 180_000 }, () =
     expect(set.keys.total).toBe(STATIC);
   });
 
+  it('a target that cannot store the shards misses the set; the others get it (exit 3)', async () => {
+    const good = join(work, 'two-targets');
+    const r = await backup(['--from', `cluster:${src[0]!.url}`, '--to', good, '--to', '/dev/null/not-a-dir', '--name', 'split', '--no-encrypt']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.json.targets.map((t) => t.ok)).toEqual([true, false]);
+    const list = await cli(['list', '--target', good, '--json']);
+    const listed = JSON.parse(list.stdout) as { backups: Array<{ object: string }>; incomplete: string[] };
+    expect(listed.backups.map((b) => b.object)).toEqual([r.json.object]);
+    expect(listed.incomplete).toEqual([]);
+  });
+
   it('a shard whose source keeps failing fails the set, naming the shard; no file of the set is left', async () => {
     const store = join(work, 'failing');
     const masters = await clusterMasters(src);
