@@ -369,7 +369,9 @@ export async function runClusterBackup(req: ClusterBackupRequest): Promise<Clust
     ),
     snapshotSpreadMs: Math.max(...times) - Math.min(...times),
     consistency: pause ? 'paused-instant' : 'per-shard',
-    pause: pause ? { requestedMs: pause.requestedMs, usedMs: pauseUsed ?? 0 } : null,
+    pause: pause
+      ? { requestedMs: pause.requestedMs, usedMs: pauseUsed ?? 0, from: new Date(pause.allPaused).toISOString(), until: new Date(pause.resumedAt ?? Date.now()).toISOString() }
+      : null,
     migratingSlots: rangesOf(motion),
     keys: { total: sum((m) => m.keys.total) },
     plain: { size: sum((m) => m.plain.size) },

@@ -38,7 +38,8 @@ export interface SetManifest {
   snapshotSpreadMs: number;
   /** What the set guarantees (README "Cluster backups"). */
   consistency: 'paused-instant' | 'per-shard';
-  pause: { requestedMs: number; usedMs: number } | null;
+  /** `from`: every master had paused; `until`: CLIENT UNPAUSE was sent (this host's clock). */
+  pause: { requestedMs: number; usedMs: number; from: string; until: string } | null;
   /** Slots that were migrating while the snapshots started (only with a pause: keys taken from both sides). */
   migratingSlots: Array<[number, number]>;
   keys: { total: number };

@@ -7,6 +7,10 @@ export interface WritePause {
   requestedMs: number;
   /** Local time the first CLIENT PAUSE was sent: no master's pause ends before started + requestedMs. */
   started: number;
+  /** Local time every master had answered its CLIENT PAUSE: a write sent after it waits for the release. */
+  allPaused: number;
+  /** Local time CLIENT UNPAUSE was sent (once released). */
+  resumedAt: number | null;
   /** Each master's master_repl_offset once paused (a replica holding it has every write before the pause). */
   offsets: Map<string, number>;
   /** CLIENT UNPAUSE everywhere; returns the pause used, in ms (from the first PAUSE sent to the last UNPAUSE answered). */
@@ -26,11 +30,13 @@ export async function pauseWrites(masters: Array<{ address: string; ep: RedisEnd
   let released: Promise<number> | null = null;
   const release = (): Promise<number> =>
     (released ??= (async () => {
+      handle.resumedAt = Date.now();
       await Promise.all(clients.map((c) => c.send('CLIENT', 'UNPAUSE').catch(() => null)));
       const used = Date.now() - started;
       for (const c of clients) c.close();
       return used;
     })());
+  const handle: WritePause = { requestedMs: ms, started, allPaused: 0, resumedAt: null, offsets: new Map(), release };
   try {
     const pause = (i: number): Promise<unknown> =>
       clients[i]!.call('CLIENT', 'PAUSE', ms, 'WRITE').catch((e: unknown) => {
@@ -40,9 +46,9 @@ export async function pauseWrites(masters: Array<{ address: string; ep: RedisEnd
     const order = masters.map((m, i) => ({ i, first: !!m.first }));
     await Promise.all(order.filter((o) => o.first).map((o) => pause(o.i)));
     await Promise.all(order.filter((o) => !o.first).map((o) => pause(o.i)));
-    const offsets = new Map<string, number>();
-    await Promise.all(clients.map(async (c, i) => offsets.set(masters[i]!.address, Number((await c.info('replication')).master_repl_offset ?? 0))));
-    return { requestedMs: ms, started, offsets, release };
+    handle.allPaused = Date.now();
+    await Promise.all(clients.map(async (c, i) => handle.offsets.set(masters[i]!.address, Number((await c.info('replication')).master_repl_offset ?? 0))));
+    return handle;
   } catch (e) {
     await release();
     throw e;
