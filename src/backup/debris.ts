@@ -1,5 +1,5 @@
 import { oneLine } from '../util/errors.js';
-import { MANIFEST_SUFFIX, manifestNameFor, markerNameFor, parseBackupFileName } from './naming.js';
+import { MANIFEST_SUFFIX, SET_SUFFIX, manifestNameFor, markerNameFor, parseBackupFileName, setManifestNameFor } from './naming.js';
 import { parseDuration, subtract } from './retention.js';
 import type { BackupStore, ObjectInfo } from './store/store.js';
 
@@ -21,7 +21,9 @@ export interface SweepRequest {
  * Cleans what killed or failed runs left on a target: temp files and unfinished multipart uploads
  * (the store's own sweep), and backup objects that no manifest claims, once older than
  * `staleAfter`. Such an object was never a good backup (the manifest is written last, after the
- * object verified), so nothing usable is ever removed. Returns what was removed.
+ * object verified), so nothing usable is ever removed. The files of a cluster set's shard
+ * (object and manifest) are leftovers too while the set has no set manifest (written last).
+ * Returns what was removed.
  */
 export async function sweepDebris(store: BackupStore, req: SweepRequest = {}): Promise<string[]> {
   const before = new Date(subtract(req.now ?? new Date(), parseDuration(req.staleAfter ?? DEFAULT_STALE_AFTER)));
@@ -40,13 +42,21 @@ export async function sweepDebris(store: BackupStore, req: SweepRequest = {}): P
   // a run must not cost one GET per backup the target holds.
   const files: ObjectInfo[] = [];
   for await (const o of store.list(req.name ? `${req.name}-` : '')) files.push(o);
-  const manifests = new Set(files.map((o) => o.name).filter((f) => f.endsWith(MANIFEST_SUFFIX)));
+  const names = new Set(files.map((o) => o.name).filter((f) => f.endsWith(MANIFEST_SUFFIX) || f.endsWith(SET_SUFFIX)));
   for (const o of files) {
     const parsed = parseBackupFileName(o.name);
-    if (!parsed || o.name.endsWith(MANIFEST_SUFFIX) || !/\.rdb/.test(o.name) || !owns(o.name)) continue;
-    if (manifests.has(manifestNameFor(parsed.stem)) || o.mtime >= before) continue;
+    if (!parsed || o.name.endsWith(SET_SUFFIX) || !owns(o.name) || o.mtime >= before) continue;
+    const orphanShard = parsed.setStem !== undefined && !names.has(setManifestNameFor(parsed.setStem));
+    let why: string;
+    if (o.name.endsWith(MANIFEST_SUFFIX)) {
+      if (!orphanShard) continue;
+      why = 'shard manifest of a set without a set manifest';
+    } else {
+      if (!/\.rdb/.test(o.name) || (names.has(manifestNameFor(parsed.stem)) && !orphanShard)) continue;
+      why = orphanShard ? 'shard of a set without a set manifest' : 'object without a manifest';
+    }
     if (!req.dryRun) await store.delete(o.name);
-    removed.push(`${o.name} (object without a manifest, ${o.size} bytes, from ${o.mtime.toISOString()})`);
+    removed.push(`${o.name} (${why}, ${o.size} bytes, from ${o.mtime.toISOString()})`);
   }
   return removed;
 }

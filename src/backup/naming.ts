@@ -2,15 +2,17 @@ import { UsageError } from '../util/errors.js';
 
 /**
  * Backup object names: `<name>-<YYYYMMDDTHHMMSSZ>.rdb[.gz][.gpg]` (UTC), manifest
- * `<stem>.manifest.json`, marker `<name>.last-success.json`.
+ * `<stem>.manifest.json`, marker `<name>.last-success.json`. A cluster set: one object and
+ * manifest per shard under `<stem>.shard<i>`, and the set manifest `<stem>.set.json`.
  */
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const STEM_RE = /^(.+)-(\d{8}T\d{6}Z)$/;
+const STEM_RE = /^(.+)-(\d{8}T\d{6}Z)(?:\.shard(\d+))?$/;
 
 export const MANIFEST_SUFFIX = '.manifest.json';
+export const SET_SUFFIX = '.set.json';
 
 export function checkBackupName(name: string): string {
-  if (!NAME_RE.test(name) || name.endsWith(MANIFEST_SUFFIX)) {
+  if (!NAME_RE.test(name) || name.endsWith(MANIFEST_SUFFIX) || name.endsWith(SET_SUFFIX)) {
     throw new UsageError(`bad backup name "${name}" (letters, digits, dot, dash, underscore)`);
   }
   return name;
@@ -39,16 +41,32 @@ export function manifestNameFor(stem: string): string {
   return `${stem}${MANIFEST_SUFFIX}`;
 }
 
+export function setManifestNameFor(stem: string): string {
+  return `${stem}${SET_SUFFIX}`;
+}
+
+/** The stem of shard `index` of the set `stem`. */
+export function shardStemFor(stem: string, index: number): string {
+  return `${stem}.shard${index}`;
+}
+
 export function markerNameFor(name: string): string {
   return `${name}.last-success.json`;
 }
 
-/** Splits a manifest or object name into backup name and time; null for names that are not ours. */
-export function parseBackupFileName(file: string): { name: string; stem: string; takenAt: Date } | null {
-  const stem = file.endsWith(MANIFEST_SUFFIX) ? file.slice(0, -MANIFEST_SUFFIX.length) : file.replace(/\.rdb(\.gz)?(\.gpg)?$/, '');
+/**
+ * Splits a manifest, set manifest or object name into backup name and time; null for names that
+ * are not ours. A shard's files also give the stem of their set.
+ */
+export function parseBackupFileName(file: string): { name: string; stem: string; takenAt: Date; setStem?: string } | null {
+  const stem = file.endsWith(MANIFEST_SUFFIX)
+    ? file.slice(0, -MANIFEST_SUFFIX.length)
+    : file.endsWith(SET_SUFFIX)
+      ? file.slice(0, -SET_SUFFIX.length)
+      : file.replace(/\.rdb(\.gz)?(\.gpg)?$/, '');
   const m = STEM_RE.exec(stem);
-  if (!m) return null;
-  return { name: m[1]!, stem, takenAt: parseStamp(m[2]!) };
+  if (!m || (m[3] !== undefined && file.endsWith(SET_SUFFIX))) return null;
+  return { name: m[1]!, stem, takenAt: parseStamp(m[2]!), ...(m[3] !== undefined ? { setStem: `${m[1]}-${m[2]}` } : {}) };
 }
 
 /** `--taken-at` accepts any ISO 8601 time with a zone; whole seconds are kept. */

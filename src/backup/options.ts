@@ -17,7 +17,12 @@ export interface BackupConfig {
   name?: string;
   from?: string;
   /** Several sources in one run, each with its own name. */
-  sources?: Array<{ name?: string; from: string; passwordFile?: string; rdbPath?: string }>;
+  sources?: Array<{ name?: string; from: string; passwordFile?: string; rdbPath?: string; cluster?: boolean }>;
+  /** `from` is a node of a Redis Cluster: back up every shard as one set (as --cluster). */
+  cluster?: boolean;
+  preferReplica?: boolean;
+  parallel?: number;
+  pauseWritesMs?: number;
   /** A target, or { url, s3, sftp } with options for that target alone (over the top-level ones). */
   to?: TargetEntry | TargetEntry[];
   s3?: S3Config;
@@ -189,7 +194,7 @@ export function targetsFrom(flags: Record<string, unknown>, cfg: BackupConfig = 
 
 /** A default backup name from the source: the file's base name, or host-port of a Redis URL. */
 export function defaultName(source: string): string {
-  const m = /^(?:bgsave:)?rediss?:\/\/(?:[^@/]*@)?([^:/]+)(?::(\d+))?/.exec(source);
+  const m = /^(?:bgsave:|cluster:)?rediss?:\/\/(?:[^@/]*@)?([^:/]+)(?::(\d+))?/.exec(source);
   if (m) return `${m[1]}-${m[2] ?? '6379'}`.replace(/[^A-Za-z0-9._-]/g, '_');
   return basename(source).replace(/\.rdb$/i, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'redis';
 }

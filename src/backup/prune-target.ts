@@ -22,7 +22,8 @@ export interface PruneReport {
  * Applies a retention policy to the complete backups on a target, separately for each backup
  * name (like restic's grouping by host and paths). The newest backup of each name is never
  * removed. Removal deletes the manifest first, so an interrupted prune leaves at worst an object
- * without a manifest, which nothing takes for a good backup.
+ * without a manifest, which nothing takes for a good backup. A cluster set is one backup: its set
+ * manifest goes first, then every shard's manifest and object.
  */
 export async function pruneTarget(
   store: BackupStore,
@@ -51,7 +52,10 @@ export async function pruneTarget(
       report.decisions.push({ name, object: d.snapshot.name, takenAt: d.snapshot.time.toISOString(), keep: d.keep, reasons: d.reasons });
       if (d.keep || report.dryRun) continue;
       await store.delete(d.snapshot.entry.manifestFile);
-      await store.delete(d.snapshot.entry.manifest.object);
+      for (const part of d.snapshot.entry.set?.shards ?? [d.snapshot.entry]) {
+        if (part !== d.snapshot.entry) await store.delete(part.manifestFile);
+        await store.delete(part.manifest.object);
+      }
       report.removed.push(d.snapshot.name);
       opts.log?.(`${store.describe()}: removed ${d.snapshot.name}`);
     }

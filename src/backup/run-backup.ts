@@ -13,7 +13,7 @@ import { gcEvery } from './memory.js';
 import { startRdbCheckInWorker } from './rdb-check-thread.js';
 import { drained, writeTo } from './stream-util.js';
 import type { RetentionPolicy } from './retention.js';
-import { openSource, type SourceOptions } from './source.js';
+import { openSource, type OpenedSource, type SourceOptions } from './source.js';
 import { openStore, type BackupStore, type StoreOptions } from './store/store.js';
 
 const require = createRequire(import.meta.url);
@@ -31,6 +31,13 @@ export interface BackupRequest {
   encryption: EncryptionSpec;
   /** Label the snapshot with this time instead of now (importing dated dumps). */
   takenAt?: Date;
+  /** A source already opened (a cluster shard's snapshot), used instead of opening `source`. */
+  opened?: OpenedSource;
+  /**
+   * One shard of a cluster set: stored under this stem, with its own manifest, but no marker,
+   * cleanup or prune (the set does those once its set manifest is written).
+   */
+  part?: { stem: string };
   /** Prune each target with this policy after its upload verified. */
   retention?: RetentionPolicy;
   /** Leftovers of earlier runs of this name (temp files, multipart uploads, objects without a manifest) older than this are removed (default 6h). */
@@ -77,10 +84,6 @@ interface Branch {
   failure?: unknown;
 }
 
-function exitCodeOf(e: unknown): number {
-  return e instanceof ToolError ? e.exitCode : ExitCode.IO;
-}
-
 /**
  * One backup run, one pass over the source: the RDB bytes are parsed (structure + CRC) and hashed
  * (sha256, sha1), compressed, encrypted, hashed again and streamed to every target at once. The
@@ -93,7 +96,7 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
   const optionsFor = (t: string): StoreOptions | undefined => (typeof req.storeOptions === 'function' ? req.storeOptions(t) : req.storeOptions);
   const stores = await Promise.all(req.targets.map((t) => openStore(t, optionsFor(t))));
   const takenAt = req.takenAt ?? new Date(Math.floor(Date.now() / 1000) * 1000);
-  const stem = stemFor(req.name, takenAt);
+  const stem = req.part?.stem ?? stemFor(req.name, takenAt);
   const encrypted = req.encryption.mode !== 'none';
   const object = objectNameFor(stem, req.compression === 'gzip', encrypted);
   const manifestName = manifestNameFor(stem);
@@ -116,9 +119,12 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
       Object.assign(outcomes[i]!, { error: oneLine(e), exitCode: exitCodeOf(e) });
     }
   }
-  if (branches.length === 0) return finish(outcomes, object, null, undefined);
+  if (branches.length === 0) {
+    req.opened?.stream.destroy();
+    return finish(outcomes, object, null, undefined);
+  }
 
-  const src = await openSource(req.source, { ...req.sourceOptions, log });
+  const src = req.opened ?? (await openSource(req.source, { ...req.sourceOptions, log }));
   log(`backing up ${src.location} as ${object} to ${branches.map((b) => b.store.describe()).join(', ')}`);
   // With gzip a file's chunks go to the RDB check once gzip has consumed them (zlib copied them
   // into its window by then): the worker thread can take each whole instead of a copy.
@@ -283,32 +289,52 @@ export async function runBackup(req: BackupRequest): Promise<BackupOutcome> {
           throw new ToolError(`${b.store.describe()}: the store received ${put.size} bytes (sha256 ${put.sha256}), expected ${manifest.stored.size} (${manifest.stored.sha256}); deleted`, ExitCode.DATA);
         }
         await b.store.put(manifestName, Readable.from([manifestBytes(manifest)]), { contentType: 'application/json' });
-        const marker = { name: req.name, object, takenAt: manifest.takenAt, completedAt: new Date().toISOString(), storedSha256: manifest.stored.sha256 };
-        await b.store.put(markerNameFor(req.name), Readable.from([Buffer.from(`${JSON.stringify(marker, null, 2)}\n`)]), { contentType: 'application/json' });
+        if (req.part) {
+          Object.assign(o, { ok: true, verifiedBy: put.verifiedBy });
+          return;
+        }
+        await writeMarker(b.store, req.name, object, manifest.takenAt, manifest.stored.sha256);
         Object.assign(o, { ok: true, verifiedBy: put.verifiedBy });
         log(`${b.store.describe()}: stored ${object} (${put.verifiedBy})`);
       } catch (e) {
         Object.assign(o, { error: oneLine(e), exitCode: exitCodeOf(e) });
         return;
       }
-      // Only after this run stored its backup: a target that works is cleaned of what killed runs left.
-      try {
-        o.cleaned = await sweepDebris(b.store, { name: req.name, staleAfter: req.staleAfter, warn: log });
-        for (const r of o.cleaned) log(`${b.store.describe()}: removed leftover ${r}`);
-      } catch (e) {
-        o.cleanupError = oneLine(e);
-        log(`${b.store.describe()}: leftovers of earlier runs not cleaned: ${o.cleanupError}`);
-      }
-      if (req.retention) {
-        try {
-          o.prune = await pruneTarget(b.store, req.retention, { name: req.name, log });
-        } catch (e) {
-          Object.assign(o, { ok: false, error: `backup stored, prune failed: ${oneLine(e)}`, exitCode: exitCodeOf(e) });
-        }
-      }
+      await afterStored(b.store, o, req, log);
     }),
   );
   return finish(outcomes, object, manifest, undefined);
+}
+
+/** The `<name>.last-success.json` marker cron monitors read, written once a backup is complete on a target. */
+export async function writeMarker(store: BackupStore, name: string, object: string, takenAt: string, storedSha256: string): Promise<void> {
+  const marker = { name, object, takenAt, completedAt: new Date().toISOString(), storedSha256 };
+  await store.put(markerNameFor(name), Readable.from([Buffer.from(`${JSON.stringify(marker, null, 2)}\n`)]), { contentType: 'application/json' });
+}
+
+/**
+ * Only after this run stored its backup on a target: that target is cleaned of what killed runs
+ * left, then pruned when a policy is given (a failed prune fails the target's outcome).
+ */
+export async function afterStored(store: BackupStore, o: TargetOutcome, req: Pick<BackupRequest, 'name' | 'staleAfter' | 'retention'>, log: (line: string) => void): Promise<void> {
+  try {
+    o.cleaned = await sweepDebris(store, { name: req.name, staleAfter: req.staleAfter, warn: log });
+    for (const r of o.cleaned) log(`${store.describe()}: removed leftover ${r}`);
+  } catch (e) {
+    o.cleanupError = oneLine(e);
+    log(`${store.describe()}: leftovers of earlier runs not cleaned: ${o.cleanupError}`);
+  }
+  if (req.retention) {
+    try {
+      o.prune = await pruneTarget(store, req.retention, { name: req.name, log });
+    } catch (e) {
+      Object.assign(o, { ok: false, error: `backup stored, prune failed: ${oneLine(e)}`, exitCode: exitCodeOf(e) });
+    }
+  }
+}
+
+export function exitCodeOf(e: unknown): number {
+  return e instanceof ToolError ? e.exitCode : ExitCode.IO;
 }
 
 function finish(targets: TargetOutcome[], object: string, manifest: BackupManifest | null, error: unknown): BackupOutcome {

@@ -101,3 +101,30 @@ export async function verifyBackup(store: BackupStore, entry: CatalogEntry, opts
     return fail(e);
   }
 }
+
+/** A cluster set is verified shard by shard (each as verifyBackup does); it is good when every shard is. */
+export async function verifyEntry(store: BackupStore, entry: CatalogEntry, opts: { deep?: boolean; keys?: DecryptionKeys } = {}): Promise<VerifyResult & { shards?: VerifyResult[] }> {
+  if (!entry.set) return verifyBackup(store, entry, opts);
+  const set = entry.set.manifest;
+  const shards: VerifyResult[] = [];
+  for (const [i, shard] of entry.set.shards.entries()) {
+    const listed = set.shards[i]!;
+    // The set manifest and each shard's own manifest must tell the same story.
+    if (listed.object !== shard.manifest.object || listed.keys !== shard.manifest.keys.total) {
+      const error = `${store.describe()}/${entry.manifestFile}: shard #${listed.index} is ${listed.object} with ${listed.keys} keys, its manifest says ${shard.manifest.object} with ${shard.manifest.keys.total}`;
+      shards.push({ object: shard.manifest.object, ok: false, deep: !!opts.deep, checked: [], error, exitCode: ExitCode.DATA });
+      continue;
+    }
+    shards.push(await verifyBackup(store, shard, opts));
+  }
+  const bad = shards.find((s) => !s.ok);
+  return {
+    object: entry.manifestFile,
+    ok: !bad,
+    deep: !!opts.deep,
+    checked: [`${shards.length} shards`, ...shards[0]!.checked],
+    ...(bad ? { error: bad.error } : {}),
+    exitCode: bad ? bad.exitCode : ExitCode.OK,
+    shards,
+  };
+}

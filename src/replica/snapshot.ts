@@ -15,6 +15,8 @@ export interface SnapshotOptions {
   announcePort?: number;
   /** Called as bytes arrive; `total` is known for disk-based transfers only. */
   onProgress?: (bytes: number, total: number | null) => void;
+  /** Called on +FULLRESYNC: the master has forked for this sync (or attached it to a save already running). */
+  onStarted?: (psync: { replid: string; offset: number }) => void;
 }
 
 export interface SnapshotResult {
@@ -45,6 +47,7 @@ export async function fetchSnapshot(ep: RedisEndpoint, sink: SnapshotSink, opts:
   const validator = new RdbValidator(`RDB from ${ep.display}`);
   try {
     if (reply.kind !== 'full') throw new IoError(`${ep.display}: master answered PSYNC ? -1 with +CONTINUE`);
+    opts.onStarted?.({ replid: reply.replid, offset: reply.offset });
     const write = sinkWriter(sink);
     let bytes = 0;
     let total: number | null = null;

@@ -26,6 +26,8 @@ export interface StoreStaged extends StagedRdb {
   entry: CatalogEntry;
   where: string;
   checked: string[];
+  /** A cluster set: every shard staged and checked (`path` is the first shard's). */
+  shards?: StoreStaged[];
 }
 
 const ATTEMPTS = 5;
@@ -35,7 +37,7 @@ export function selectBackup(backups: CatalogEntry[], sel: BackupSelector, where
   let list = sel.before ? backups.filter((b) => b.takenAt.getTime() < sel.before!.getTime()) : backups;
   if (sel.backup) {
     const id = sel.backup;
-    const exact = list.find((b) => b.manifestFile === id || b.manifest.object === id || b.manifestFile === `${id}.manifest.json`);
+    const exact = list.find((b) => b.manifestFile === id || b.manifest.object === id || b.manifestFile === `${id}.manifest.json` || b.manifestFile === `${id}.set.json`);
     if (exact) return exact;
     list = list.filter((b) => b.manifest.name === id);
     if (!list.length) throw new UsageError(`${where}: no backup "${id}"${sel.before ? ` taken before ${sel.before.toISOString()}` : ''} (run tsredis-ops list --target ${where})`);
@@ -97,6 +99,23 @@ export async function stageFromStore(location: string, sel: BackupSelector, stor
   const where = store.describe();
   const { backups } = await readCatalog(store);
   const entry = selectBackup(backups, sel, where);
+  if (!entry.set) return stageEntry(store, where, entry, keys, tmpRoot);
+  // A set: every shard checked before anything is written anywhere.
+  const shards: StoreStaged[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const s of shards) await s.cleanup();
+  };
+  try {
+    for (const shard of entry.set.shards) shards.push(await stageEntry(store, where, shard, keys, tmpRoot));
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  return { path: shards[0]!.path, layers: shards[0]!.layers, cleanup, entry, where, checked: shards[0]!.checked, shards };
+}
+
+/** One backup object: downloaded, checked against its manifest, decoded and checked again. */
+async function stageEntry(store: BackupStore, where: string, entry: CatalogEntry, keys: DecryptionKeys, tmpRoot?: string): Promise<StoreStaged> {
   const m = entry.manifest;
   const dir = await mkdtemp(join(tmpRoot ?? tmpdir(), 'tsredis-restore-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });

@@ -32,11 +32,18 @@ Examples:
         const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
         const { backups, incomplete } = await readCatalog(store, flags.name as string | undefined);
         if (flags.json) {
-          all.push({ target: store.describe(), backups: backups.map((b) => b.manifest), incomplete });
+          all.push({ target: store.describe(), backups: backups.map((b) => (b.set ? { ...b.manifest, set: b.set.manifest } : b.manifest)), incomplete });
           continue;
         }
         process.stdout.write(`${store.describe()}: ${backups.length} backup(s)\n`);
-        for (const { manifest: m } of backups) {
+        for (const { manifest: m, set } of backups) {
+          if (set) {
+            const sm = set.manifest;
+            process.stdout.write(
+              `  ${m.takenAt.replace('.000Z', 'Z')}  ${m.object}  cluster set of ${sm.shards.length} shards  ${formatBytes(m.plain.size)} -> ${formatBytes(m.stored.size)}  keys=${m.keys.total}  ${sm.consistency === 'paused-instant' ? `writes paused ${sm.pause?.usedMs} ms` : `snapshots within ${sm.snapshotSpreadMs} ms`}\n`,
+            );
+            continue;
+          }
           const enc = m.encryption.mode === 'recipients' ? `gpg:${m.encryption.recipients?.length ?? 0} key(s)` : m.encryption.mode === 'passphrase' ? 'gpg:passphrase' : 'plain';
           process.stdout.write(
             `  ${m.takenAt.replace('.000Z', 'Z')}  ${m.object}  ${formatBytes(m.plain.size)} -> ${formatBytes(m.stored.size)}  ${m.compression} ${enc}  keys=${m.keys.total}  sha256=${m.plain.sha256.slice(0, 16)}…\n`,

@@ -2,13 +2,13 @@ import { Command, Option } from 'commander';
 import { addStoreOptions, decryptionKeysFrom, loadConfig, storeOptionsFrom } from '../../backup/options.js';
 import { parseTakenAt } from '../../backup/naming.js';
 import { parseTarget } from '../../backup/store/target.js';
-import { parseRedisUrl } from '../../net/redis-url.js';
-import { parseDbMap } from '../../restore/db-map.js';
+import { parseRedisUrl, type RedisEndpoint } from '../../net/redis-url.js';
+import { parseDbMap, type DbMap } from '../../restore/db-map.js';
 import { stageLocalFile, type StagedRdb } from '../../restore/local-source.js';
-import { stageFromStore } from '../../restore/store-source.js';
+import { stageFromStore, type StoreStaged } from '../../restore/store-source.js';
 import { stat } from 'node:fs/promises';
 import { restoreToDir } from '../../restore/offline.js';
-import { restoreOnline, type OnlineReport } from '../../restore/online.js';
+import { restoreOnline, type OnlineOptions, type OnlineReport } from '../../restore/online.js';
 import { rdbVersionForRelease } from '../../restore/rdb-versions.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
 import { formatBytes, startProgress } from '../progress.js';
@@ -55,7 +55,10 @@ Sources:
                             a command cut in half at the end of the incr is refused as damage.
   --from DIR|s3://bucket/prefix  with --backup NAME (a backup's stem, object or manifest name, or a
                             backup name for its newest) or --latest, optionally --before ISO: a
-                            backup made by \`tsredis-ops backup\`. The object is downloaded (resuming
+                            backup made by \`tsredis-ops backup\`. A cluster set (backup --cluster)
+                            restores every shard: onto --to any node of a cluster of any size (each
+                            key routed by its slot), or --to-dir as one directory per original
+                            shard with a README.txt of their slot ranges. The object is downloaded (resuming
                             with ranged GETs), checked against its manifest (stored size + sha256),
                             decrypted and decompressed, checked again (plain size + sha256).
 Encrypted sources are decrypted with --passphrase-file, $TSREDIS_PASSPHRASE, or --identity KEYFILE
@@ -149,6 +152,7 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   if (f.from) {
     const before = f.before ? parseTakenAt(f.before) : undefined;
     const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
+    if (s.shards) return restoreSet(s, f, target, dbMap, progress);
     staged = s;
     origin = { backup: s.entry.manifest.object, takenAt: s.entry.manifest.takenAt, checked: s.checked };
     progress.log(`${s.where}/${s.entry.manifest.object} (taken ${s.entry.manifest.takenAt}): ${s.checked.join(', ')} ok`);
@@ -179,19 +183,8 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
     }
     const started = Date.now();
     const report = await restoreOnline({
+      ...onlineOptions(f, target!, dbMap),
       rdbPath: staged.path,
-      target: target!,
-      replace: !!f.replace,
-      flush: !!f.flush,
-      lossy: !!f.lossy,
-      dbMap,
-      bigKeyBytes: f.bigKeySize,
-      parallel: f.parallel,
-      window: f.window,
-      dryRun: !!f.dryRun,
-      verify: !!f.verify,
-      verifyOnly: !!f.verifyOnly,
-      verifySample: f.verifySample,
       onProgress: ({ keys, total, bytes }) => {
         const s = (Date.now() - started) / 1000;
         progress.update(`restoring: ${keys}${total ? `/${total}` : ''} keys, ${formatBytes(bytes)}, ${Math.round(keys / Math.max(s, 0.001))} keys/s`);
@@ -205,6 +198,60 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
     throw e;
   } finally {
     await staged.cleanup();
+  }
+}
+
+/** What the flags ask of an online restore (the source aside). */
+function onlineOptions(f: RestoreFlags, target: RedisEndpoint, dbMap: DbMap): Omit<OnlineOptions, 'rdbPath'> {
+  return {
+    target,
+    replace: !!f.replace,
+    flush: !!f.flush,
+    lossy: !!f.lossy,
+    dbMap,
+    bigKeyBytes: f.bigKeySize,
+    parallel: f.parallel,
+    window: f.window,
+    dryRun: !!f.dryRun,
+    verify: !!f.verify,
+    verifyOnly: !!f.verifyOnly,
+    verifySample: f.verifySample,
+  };
+}
+
+/** A cluster set: every shard onto one target (keys routed by slot), or one directory per shard. */
+async function restoreSet(s: StoreStaged, f: RestoreFlags, target: RedisEndpoint | undefined, dbMap: DbMap, progress: ReturnType<typeof startProgress>): Promise<number> {
+  const set = s.entry.set!.manifest;
+  const origin = { source: f.from, backup: s.entry.manifest.object, takenAt: set.takenAt, checked: s.checked };
+  progress.log(`${s.where}/${s.entry.manifest.object} (set of ${set.shards.length} shards, taken ${set.takenAt}): every shard ${s.checked.join(', ')} ok`);
+  const { restoreSetOnline, restoreSetToDir } = await import('../../restore/set-restore.js');
+  try {
+    if (f.toDir) {
+      const rdbVersion = f.redisVersion ? rdbVersionForRelease(f.redisVersion) : f.rdbVersion;
+      const r = await restoreSetToDir(set, s.shards!, { dir: f.toDir, layout: f.layout, rdbVersion, lossy: !!f.lossy, force: !!f.force, dryRun: !!f.dryRun });
+      if (f.json) printJson({ ...origin, ...r });
+      else {
+        progress.succeed(`${r.shards[0]!.dryRun ? 'would write' : 'wrote'} ${r.shards.length} shard directories in ${r.dir} (slot ranges in ${r.readme})`);
+        for (const d of r.shards) progress.log(`  shard-${d.shard}: slots ${d.slots}: ${d.files.join(', ')}`);
+      }
+      return ExitCode.OK;
+    }
+    const started = Date.now();
+    const r = await restoreSetOnline(set, s.shards!, onlineOptions(f, target!, dbMap));
+    if (f.json) printJson({ ...origin, ...r });
+    else {
+      for (const sh of r.shards) printReport(sh, progress);
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      progress.succeed(`set ${r.set}: ${r.total.restored}/${r.total.keys} keys from ${r.shards.length} shards onto ${r.target} in ${secs} s`);
+      if (r.verify) progress.log(`  verify: ${r.verify.checked} keys checked, ${r.verify.mismatched} mismatched; ${r.total.onTarget} keys on the target's masters for ${r.total.keys} in the set: ${r.verify.ok ? 'passed' : 'FAILED'}`);
+    }
+    const bad = r.shards.map(exitCode).find((c) => c !== ExitCode.OK);
+    return bad ?? (r.verify && !r.verify.ok ? ExitCode.DATA : ExitCode.OK);
+  } catch (e) {
+    progress.fail('restore failed');
+    throw e;
+  } finally {
+    await s.cleanup();
   }
 }
 

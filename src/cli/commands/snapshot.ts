@@ -101,12 +101,17 @@ does (REPLCONF rdb-only 1: the master forks, sends the RDB and closes the link).
 you cannot reach the master's disk. The RDB is verified (structure and CRC-64) while it
 streams and only renamed to FILE once complete and valid.
 
+With --cluster the master is any node of a Redis Cluster and -o a directory: every shard's RDB is
+taken (as \`backup --cluster --compress none --no-encrypt\` does: see "Cluster backups" in the README)
+and written there as snapshot-<time>.shard<i>.rdb, with a manifest each and a set manifest last.
+
 Exit codes: 0 done, 1 the RDB received was damaged, 2 usage, 3 master unreachable or the
 link failed, 4 authentication failed, 5 refused: FILE exists (use --force) or the master is a
-Redis Cluster node (its RDB holds one shard: use --shard-only to take it alone).
+Redis Cluster node (its RDB holds one shard: --cluster takes every shard, --shard-only this one).
 
 Examples:
   REDISCLI_AUTH=... tsredis-ops snapshot --master redis://10.0.0.5:6379 -o /backups/dump.rdb
+  tsredis-ops snapshot --master cluster:redis://10.0.0.5:7000 -o /backups/cluster-snap/
   tsredis-ops snapshot --master rediss://backup@redis.internal:6380 --password-file /etc/tsredis/pw \\
       --tls-ca /etc/ssl/redis-ca.pem -o dump.rdb --json`;
 
@@ -116,19 +121,52 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file>', 'where to write the RDB (atomically; refused if it exists, unless --force)')
     .option('--force', 'replace FILE when it exists')
     .option('--shard-only', "a Redis Cluster node: take this node's shard alone (refused otherwise)")
+    .option('--cluster', 'the master is any node of a Redis Cluster (or give --master cluster:redis://…): one plain RDB per shard into the directory -o, with manifests and a set manifest (a backup set restore --from reads)')
     .option('--timeout <seconds>', 'give up after this long without data from the master', intOption('--timeout'), 60)
     .option('--json', 'print one JSON object describing the snapshot')
     .addHelpText('after', HELP)
     .action(
-      action(async (flags: MasterFlags & { output: string; timeout: number; json?: boolean; force?: boolean; shardOnly?: boolean }) => {
+      action(async (flags: MasterFlags & { output: string; timeout: number; json?: boolean; force?: boolean; shardOnly?: boolean; cluster?: boolean }) => {
+        if (flags.cluster || flags.master.startsWith('cluster:')) return snapshotCluster(flags);
         if (!flags.force && (await stat(flags.output).catch(() => null))) throw new RefusedError(`${flags.output}: exists; use --force to replace it`);
         if (!flags.shardOnly) {
           const { ep, tls } = masterEndpoint(flags);
-          await refuseClusterNode(ep, { tls, log: (line) => process.stderr.write(`tsredis-ops: ${line}\n`) });
+          await refuseClusterNode(ep, {
+            tls,
+            log: (line) => process.stderr.write(`tsredis-ops: ${line}\n`),
+            wholeCluster: 'give --cluster to take every shard (one RDB each, into a directory)',
+          });
         }
         const res = await snapshotToFile(flags, flags.output, !!flags.json);
         if (flags.json) printJson(snapshotJson(flags.output, res));
         return ExitCode.OK;
       }),
     );
+}
+
+/**
+ * Every shard of a cluster, as plain RDBs: a cluster set (backup --cluster) without compression or
+ * encryption into the directory -o, so the files load into Redis as they are and `restore --from
+ * DIR` reads them as one set.
+ */
+async function snapshotCluster(flags: MasterFlags & { output: string; json?: boolean; shardOnly?: boolean; tlsCa?: string }): Promise<number> {
+  if (flags.shardOnly) throw new UsageError('--cluster takes every shard; --shard-only one: give one of them');
+  if (flags.tlsCa || flags.tlsCert || flags.tlsKey || flags.tlsInsecure) throw new UsageError('--cluster does not take --tls-* options yet');
+  const st = await stat(flags.output).catch(() => null);
+  if (st && !st.isDirectory()) throw new UsageError(`--cluster writes one RDB per shard: -o ${flags.output} must be a directory`);
+  const { runClusterBackup } = await import('../../backup/run-cluster-backup.js');
+  const progress = startProgress('cluster snapshot', { quiet: !!flags.json });
+  const out = await runClusterBackup({
+    name: 'snapshot',
+    seed: flags.master.replace(/^cluster:/, ''),
+    passwordFile: flags.passwordFile,
+    targets: [flags.output],
+    compression: 'none',
+    encryption: { mode: 'none' },
+    log: (line) => progress.log(line),
+  });
+  if (out.ok) progress.succeed(`${flags.output}: ${out.set!.shards.map((s) => s.object).join(', ')} (${out.set!.keys.total} keys, RDBs verified; set manifest ${out.object})`);
+  else progress.fail(`cluster snapshot failed: ${out.error ?? out.targets[0]?.error ?? 'failed'}`);
+  if (flags.json) printJson(out);
+  return out.exitCode;
 }

@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .command('verify')
     .summary('re-read stored backups and check them against their manifests')
     .description(
-      `Re-read a stored backup and check its size and sha256 against the manifest. --deep also decrypts, decompresses and fully parses the RDB (CRC-64 included) and checks the plain sha256, sha1 and key count, in the same single read. Without NAME, --latest is assumed.`,
+      `Re-read a stored backup and check its size and sha256 against the manifest. --deep also decrypts, decompresses and fully parses the RDB (CRC-64 included) and checks the plain sha256, sha1 and key count, in the same single read. A cluster set is one backup: every shard is checked. Without NAME, --latest is assumed.`,
     )
     .argument('[name]', 'backup object or manifest name (or its stem)')
     .option('--target <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path')
@@ -39,7 +39,7 @@ Examples (the passphrase comes from a file or TSREDIS_PASSPHRASE, never an argum
       const cfg = await loadConfig(flags.config as string | undefined);
       if ([name, flags.latest, flags.all].filter(Boolean).length > 1) throw new UsageError('give one of NAME, --latest, --all');
       const keys = flags.deep ? await decryptionKeysFrom(flags, cfg) : {};
-      const { verifyBackup } = await import('../../backup/verify-backup.js');
+      const { verifyEntry } = await import('../../backup/verify-backup.js');
       const results: Array<VerifyResult & { target: string }> = [];
       for (const target of targetsFrom(flags, cfg)) {
         const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
@@ -47,12 +47,12 @@ Examples (the passphrase comes from a file or TSREDIS_PASSPHRASE, never an argum
         const chosen = flags.all
           ? backups
           : name
-            ? backups.filter((b) => [b.manifest.object, b.manifestFile, b.manifestFile.replace(/\.manifest\.json$/, '')].includes(name))
+            ? backups.filter((b) => [b.manifest.object, b.manifestFile, b.manifestFile.replace(/\.(manifest|set)\.json$/, '')].includes(name))
             : backups.slice(0, 1);
         if (chosen.length === 0) throw new ToolError(`${store.describe()}: no ${name ? `backup named ${name}` : 'complete backup'} found`, ExitCode.DATA);
         for (const entry of chosen) {
           const progress = startProgress(`verify ${entry.manifest.object}${flags.deep ? ' (deep)' : ''}`, { quiet: !!flags.json });
-          const r = await verifyBackup(store, entry, { deep: !!flags.deep, keys });
+          const r = await verifyEntry(store, entry, { deep: !!flags.deep, keys });
           if (r.ok) progress.succeed(`ok    ${store.describe()}/${r.object}: ${r.checked.join(', ')}`);
           else progress.fail(`FAIL  ${r.error}`);
           results.push({ ...r, target: store.describe() });
