@@ -4,7 +4,7 @@ import type { BackupStore } from '../backup/store/store.js';
 import { ExitCode, ToolError } from '../util/errors.js';
 import { parsePitrName } from './names.js';
 
-export const PITR_FORMAT = 'tsredis-ops-pitr/1';
+export const PITR_FORMAT = 'tsredis-ops-pitr/1' as const;
 
 /**
  * The manifest beside each archive object, written after the object verified on that target
