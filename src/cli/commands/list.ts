@@ -13,6 +13,8 @@ export function register(program: Command): void {
     .description('List complete backups (those with a manifest) on a target, newest first, and objects left without a manifest. A target that does not exist or cannot be listed is exit 3, never "0 backup(s)".')
     .option('--target <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path')
     .option('--name <name>', 'only backups with this name')
+    .option('--pitr', 'the point-in-time archives (replicate --archive) instead of backups: see README "Point-in-time recovery"')
+    .option('--from <target>', 'with --pitr: the target (same as --target)')
     .option('--json', 'print JSON');
   addStoreOptions(cmd);
   cmd.addHelpText(
@@ -27,6 +29,7 @@ Examples:
   cmd.action(
     action(async (flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);
+      if (flags.pitr) return (await import('./pitr.js')).listPitr(flags, cfg);
       const all: unknown[] = [];
       for (const target of targetsFrom(flags, cfg)) {
         const store = await openStore(target, storeOptionsFrom(flags, cfg, target));

@@ -124,7 +124,7 @@ export function register(program: Command): void {
     .option('--segment-seconds <n>', 'with --archive: cut a segment after this many seconds', intOption('--segment-seconds'), 10)
     .option('--segment-bytes <size>', 'with --archive: cut a segment at this size', '64m')
     .option('--archive-queue-max <size>', 'with --archive: local queue bound; past it the replica stops reading from the master', '10g')
-    .option('--base-every <duration>', 'with --archive: a new base at least this often (e.g. 24h, 2d)', '24h')
+    .option('--base-every <duration>', 'with --archive: a new base at least this often (e.g. 24h, 2d, 600s)', '24h')
     .option('--compress <gzip|none>', 'with --archive: compression (default gzip)')
     .option('--compress-level <1-9>', 'with --archive: gzip level (default 1)', intOption('--compress-level'))
     .option('--passphrase-file <file>', 'with --archive: encrypt with the passphrase in FILE (or TSREDIS_PASSPHRASE)')
@@ -141,9 +141,10 @@ async function openArchiver(flags: ReplicateFlags, appendDir: string, log: (line
   const f = flags as unknown as Record<string, unknown>;
   for (const t of flags.archive!) parseTarget(t);
   if (!(flags.segmentSeconds >= 1)) throw new UsageError('--segment-seconds must be at least 1');
-  const baseEvery = parseDuration(flags.baseEvery);
+  // Seconds too ("90s"): the calendar durations of retention start at hours.
+  const secs = /^(\d+)s$/.exec(flags.baseEvery);
   const now = new Date();
-  const baseEveryMs = now.getTime() - subtract(now, baseEvery);
+  const baseEveryMs = secs ? Number(secs[1]) * 1000 : now.getTime() - subtract(now, parseDuration(flags.baseEvery));
   if (!(baseEveryMs > 0)) throw new UsageError(`--base-every must be a positive duration, got "${flags.baseEvery}"`);
   const { openStore } = await import('../../backup/store/store.js');
   const { Archiver } = await import('../../pitr/archiver.js');

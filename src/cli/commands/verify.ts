@@ -22,6 +22,8 @@ export function register(program: Command): void {
     .option('--deep', 'decrypt, decompress and parse the RDB too')
     .option('--passphrase-file <file>', 'passphrase for --deep (or TSREDIS_PASSPHRASE)')
     .option('--identity <secret-key.asc>', 'OpenPGP secret key for --deep on key-encrypted backups (repeatable)', collect)
+    .option('--pitr', 'the point-in-time archives (replicate --archive) instead of backups: see README "Point-in-time recovery"')
+    .option('--from <target>', 'with --pitr: the target (same as --target)')
     .option('--json', 'print results as JSON');
   addStoreOptions(cmd);
   cmd.addHelpText(
@@ -37,6 +39,7 @@ Examples (the passphrase comes from a file or TSREDIS_PASSPHRASE, never an argum
   cmd.action(
     action(async (name: string | undefined, flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);
+      if (flags.pitr) return (await import('./pitr.js')).verifyPitrCommand(flags, cfg, name);
       if ([name, flags.latest, flags.all].filter(Boolean).length > 1) throw new UsageError('give one of NAME, --latest, --all');
       const keys = flags.deep ? await decryptionKeysFrom(flags, cfg) : {};
       const { verifyBackup } = await import('../../backup/verify-backup.js');
