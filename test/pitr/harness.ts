@@ -95,12 +95,12 @@ export class Load {
   }
 }
 
-/** master_repl_offset == the archiving replica's ACKed offset (it ACKs every second). */
+/** Every replica (the archiving one among them; it ACKs every second) ACKed master_repl_offset. */
 export async function replicaCaughtUp(c: RedisClient): Promise<boolean> {
   const info = await c.info('replication');
   const off = Number(info.master_repl_offset);
-  for (const [k, v] of Object.entries(info)) if (/^slave\d+$/.test(k) && Number(/offset=(\d+)/.exec(v)?.[1]) === off) return true;
-  return false;
+  const slaves = Object.entries(info).filter(([k]) => /^slave\d+$/.test(k));
+  return slaves.length > 0 && slaves.every(([, v]) => Number(/offset=(\d+)/.exec(v)?.[1]) === off);
 }
 
 export interface Checkpoint {
