@@ -1,6 +1,6 @@
 import { checkBackupName } from '../../backup/naming.js';
 import { decryptionKeysFrom, storeOptionsFrom, type BackupConfig } from '../../backup/options.js';
-import { parseDuration, subtract } from '../../backup/retention.js';
+import { spanMs } from '../../pitr/duration.js';
 import { openStore } from '../../backup/store/store.js';
 import { parseTarget } from '../../backup/store/target.js';
 import { readPitrCatalog } from '../../pitr/manifest.js';
@@ -97,9 +97,8 @@ export async function verifyPitrCommand(flags: Flags, cfg: BackupConfig, positio
 export async function prunePitrCommand(flags: Flags, cfg: BackupConfig): Promise<number> {
   const target = targetOf(flags);
   const within = flags.keepWithin as string | undefined;
-  if (!within) throw new UsageError('prune --pitr needs --keep-within DURATION (e.g. 7d): every second within it of the newest stays restorable');
-  const now = new Date();
-  const withinS = Math.floor((now.getTime() - subtract(now, parseDuration(within))) / 1000);
+  if (!within) throw new UsageError('prune --pitr needs --keep-within DURATION (e.g. 7d, 36h, 600s): every second within it of the newest stays restorable');
+  const withinS = Math.floor(spanMs(within) / 1000);
   const store = await openStore(target, storeOptionsFrom(flags, cfg, target));
   const r = await prunePitr(store, nameOf(flags), withinS, !!flags.dryRun);
   if (flags.json) printJson(r);

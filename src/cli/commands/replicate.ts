@@ -6,7 +6,6 @@ import type { FsyncPolicy } from '../../codec/aof/writer.js';
 import { parseCompression } from '../../backup/compress.js';
 import { checkBackupName } from '../../backup/naming.js';
 import { addStoreOptions, collect, defaultName, encryptionFrom, loadConfig, storeOptionsFrom } from '../../backup/options.js';
-import { parseDuration, subtract } from '../../backup/retention.js';
 import { parseTarget } from '../../backup/store/target.js';
 import { Replica, type ShrinkPolicy } from '../../replica/replica.js';
 import { prometheusText, startMetricsServer, startStatusFile, statusDocument } from '../../replica/status.js';
@@ -141,10 +140,8 @@ async function openArchiver(flags: ReplicateFlags, appendDir: string, log: (line
   const f = flags as unknown as Record<string, unknown>;
   for (const t of flags.archive!) parseTarget(t);
   if (!(flags.segmentSeconds >= 1)) throw new UsageError('--segment-seconds must be at least 1');
-  // Seconds too ("90s"): the calendar durations of retention start at hours.
-  const secs = /^(\d+)s$/.exec(flags.baseEvery);
-  const now = new Date();
-  const baseEveryMs = secs ? Number(secs[1]) * 1000 : now.getTime() - subtract(now, parseDuration(flags.baseEvery));
+  const { spanMs } = await import('../../pitr/duration.js');
+  const baseEveryMs = spanMs(flags.baseEvery);
   if (!(baseEveryMs > 0)) throw new UsageError(`--base-every must be a positive duration, got "${flags.baseEvery}"`);
   const { openStore } = await import('../../backup/store/store.js');
   const { Archiver } = await import('../../pitr/archiver.js');
