@@ -224,7 +224,7 @@ export class Archiver implements ReplicaTap {
 
   afterBatch(pos: StreamPosition): boolean {
     const a = this.st;
-    if (!a) return false;
+    if (!a || pos.incrFile !== a.open.incrFile || pos.offset < a.open.offset || (this.last && this.last.incrFile === pos.incrFile && pos.offset < this.last.offset)) return false;
     const now = Date.now();
     if (this.last && pos.commands !== this.last.commands && a.open.firstWriteMs === null && pos.offset > a.open.offset) a.open.firstWriteMs = now;
     this.last = pos;

@@ -106,6 +106,8 @@ export class Replica {
   /** The state write started by the stream loop (never awaited there). */
   private saving: Promise<void> | null = null;
   private backgroundError: unknown = null;
+  /** A batch (or an idle tick) is being finished: flush, tap, state. */
+  private batchBusy = false;
   /** Told how many bytes a link carried when it closes (for cumulative counters). */
   onLinkClosed: ((bytes: number) => void) | null = null;
 
@@ -358,7 +360,10 @@ export class Replica {
     const ack = (offset: number) => link.write(['REPLCONF', 'ACK', offset]);
     // First ACK right away: after a diskless transfer the master streams nothing until it arrives.
     ack(stream.offset);
-    const ackTimer = setInterval(() => ack(stream.offset), SECOND);
+    const ackTimer = setInterval(() => {
+      ack(stream.offset);
+      void this.idleTick();
+    }, SECOND);
     ackTimer.unref();
     this.setLink('up');
     this.status.linkUpSince = new Date().toISOString();
@@ -376,7 +381,40 @@ export class Replica {
    * After each read's worth of commands: hand them to the file (a write, no fsync wait), update
    * the status, start the once-a-second state write in the background, check the incr bound.
    */
+  /**
+   * Without batches (a quiet master pings every 10 s) the tap is still told where the stream
+   * stands once a second, so it can cut on time. Never while a batch is being finished; the
+   * position is taken before the flush, which writes everything up to it.
+   */
+  private async idleTick(): Promise<void> {
+    const writer = this.writer;
+    if (!this.tap || this.batchBusy || !writer || !this.stream) return;
+    this.batchBusy = true;
+    try {
+      const pos = this.position();
+      await writer.flush();
+      if (this.writer === writer && this.tap.afterBatch(pos)) {
+        await this.saving;
+        await this.writeStateNow();
+        this.tap.afterStateWrite();
+      }
+    } catch (e) {
+      this.backgroundError ??= e;
+    } finally {
+      this.batchBusy = false;
+    }
+  }
+
   private async afterBatch(): Promise<void> {
+    this.batchBusy = true;
+    try {
+      await this.finishBatch();
+    } finally {
+      this.batchBusy = false;
+    }
+  }
+
+  private async finishBatch(): Promise<void> {
     const stream = this.stream!;
     const writer = this.writer!;
     const failure = this.backgroundError ?? this.syncer?.failure;
