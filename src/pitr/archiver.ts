@@ -310,7 +310,11 @@ export class Archiver implements ReplicaTap {
     try {
       while (this.st && this.st.pending.length) {
         const p = this.st.pending[0]!;
-        if (!this.queue.has(p.seq)) await this.packOne(p);
+        if (p.kind === 'segment' && !(await this.rangeOnDisk(p))) {
+          // Only when the replica's files were replaced outside our control (a deleted or cut incr):
+          // the chain then ends before it and the next full sync starts a new one, with the gap shown.
+          this.opts.log(`!!! ERROR: archive ${this.name}: ${p.incrFile} bytes ${p.from}..${p.to} (offsets ${p.startOffset}..${p.endOffset}) are gone from ${this.appendDir}; the archive cannot hold them`);
+        } else if (!this.queue.has(p.seq)) await this.packOne(p);
         this.st.pending.shift();
         for (const u of this.uploaders) u.poke();
       }
@@ -320,6 +324,11 @@ export class Archiver implements ReplicaTap {
       this.opts.log(`archive ${this.name}: packing failed (kept pending, retried): ${this.packError}`);
       throw e;
     }
+  }
+
+  private async rangeOnDisk(p: Extract<Pending, { kind: 'segment' }>): Promise<boolean> {
+    const st = await stat(join(this.appendDir, p.incrFile)).catch(() => null);
+    return st !== null && st.size >= p.to;
   }
 
   private async packOne(p: Pending): Promise<void> {

@@ -1,22 +1,15 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, gpg } from '../backup/cli-helper.js';
-import { startS3, type TestS3 } from '../backup/s3-server.js';
-import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
-import { ArchivingReplica, Load, checkpoint, expectOk, restoreDigest, sleep, startMaster, waitFor, type Checkpoint } from './harness.js';
+import { startS3 } from '../backup/s3-server.js';
+import { debugDigest, startRedis } from '../helpers/redis-server.js';
+import { ArchivingReplica, Scene, Load, checkpoint, expectOk, restoreDigest, sleep, startMaster, waitFor, type Checkpoint } from './harness.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tsredis-pitr-'));
-let s3: TestS3 | null = null;
-let rep: ArchivingReplica | null = null;
+const scene = new Scene('tsredis-pitr-');
+const work = scene.work;
 
-afterAll(async () => {
-  await rep?.kill9().catch(() => {});
-  await stopAllRedis();
-  await s3?.destroy();
-  if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => scene.cleanup());
 
 /**
  * The acceptance run of issue 14 on one archive written to a directory and to S3 at once, with
@@ -28,7 +21,7 @@ afterAll(async () => {
  */
 describe('replicate --archive → restore --at', () => {
   it('every checkpoint restores to its digest from a directory and from S3, across kill -9 and an S3 outage', async () => {
-    s3 = await startS3('pitr');
+    const s3 = (scene.s3 = await startS3('pitr'));
     const master = await startMaster();
     const scratch = await startRedis();
     const c = await master.client();
@@ -39,10 +32,10 @@ describe('replicate --archive → restore --at', () => {
     const s3Flags = ['--s3-endpoint', s3.endpoint, '--s3-path-style'];
     const s3Target = 's3://pitr/archives';
     mkdirSync(join(work, 'rep'));
-    rep = new ArchivingReplica(master.url, join(work, 'rep'), ['--archive', dirTarget, '--archive', s3Target, ...s3Flags, '--name', 'cache', '--passphrase-file', pass, '--segment-seconds', '2', '--base-every', '12s', '--timeout', '5'], env);
+    const rep = (scene.rep = new ArchivingReplica(master.url, join(work, 'rep'), ['--archive', dirTarget, '--archive', s3Target, ...s3Flags, '--name', 'cache', '--passphrase-file', pass, '--segment-seconds', '2', '--base-every', '12s', '--timeout', '5'], env));
     const load = new Load(c);
     rep.start();
-    await waitFor('the archive to start', () => rep!.status()?.archive?.chain != null && rep!.status()?.link === 'up');
+    await waitFor('the archive to start', () => rep.status()?.archive?.chain != null && rep.status()?.link === 'up');
 
     const step = (w: string) => process.env.KEEP && process.stderr.write(`${new Date().toISOString()} ${w}\n`);
     step(`work ${work}`);
@@ -51,10 +44,10 @@ describe('replicate --archive → restore --at', () => {
     let kills = 0;
     const killAndRestart = async () => {
       await sleep(rand(200, 2500));
-      await rep!.kill9();
+      await rep.kill9();
       kills++;
       await sleep(rand(0, 400));
-      rep!.start();
+      rep.start();
     };
     for (let i = 0; i < 6; i++) {
       cps.push(await checkpoint(load, master, c));
@@ -69,16 +62,16 @@ describe('replicate --archive → restore --at', () => {
     await killAndRestart();
     cps.push(await checkpoint(load, master, c));
     await waitFor('the S3 target to be retrying with objects queued', () => {
-      const a = rep!.status()?.archive;
+      const a = rep.status()?.archive;
       const t = a?.targets?.find((x: { target: string }) => x.target === s3Target);
       return !!t && t.state === 'retrying' && a.queue.items > 2 && t.lagSeconds > 2;
     });
-    const during = rep!.status()!.archive;
+    const during = rep.status()!.archive;
     await sleep(Math.max(0, 8000 - (Date.now() - outageStart)));
     step('s3 start');
     await s3.start();
     await waitFor('the queue to drain once S3 is back', () => {
-      const a = rep!.status()?.archive;
+      const a = rep.status()?.archive;
       return !!a && a.queue.items <= 1 && a.targets.every((t: { state: string }) => t.state !== 'retrying');
     }, 60_000);
     expect(during.queue.items).toBeGreaterThan(2);
@@ -89,7 +82,6 @@ describe('replicate --archive → restore --at', () => {
     // pings (one a second here) drive the next cut within --segment-seconds.
     await sleep(4500);
     expect(await rep.stop()).toBe(0);
-    rep = null;
     expect(kills).toBe(7);
 
     step('verify');

@@ -1,19 +1,14 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from '../backup/cli-helper.js';
-import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
-import { ArchivingReplica, Load, checkpoint, expectOk, replicaCaughtUp, restoreDigest, sleep, startMaster, waitFor } from './harness.js';
+import { debugDigest, startRedis } from '../helpers/redis-server.js';
+import { ArchivingReplica, Scene, Load, checkpoint, expectOk, replicaCaughtUp, restoreDigest, sleep, startMaster, waitFor } from './harness.js';
 
-const work = mkdtempSync(join(tmpdir(), 'tsredis-pitr-chains-'));
-let rep: ArchivingReplica | null = null;
+const scene = new Scene('tsredis-pitr-chains-');
+const work = scene.work;
 
-afterAll(async () => {
-  await rep?.kill9().catch(() => {});
-  await stopAllRedis();
-  if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => scene.cleanup());
 
 const A = 'archive';
 const segs = (dir: string) => readdirSync(dir).filter((f) => /\.s\.\d{20}\.aof\.gz$/.test(f)).sort();
@@ -35,10 +30,10 @@ describe('pitr chains', () => {
     const target = join(work, A);
     mkdirSync(join(work, 'rep'));
     const args = ['--archive', target, '--no-encrypt', '--name', 'fo', '--segment-seconds', '2', '--timeout', '5'];
-    rep = new ArchivingReplica(m.url, join(work, 'rep'), args);
+    const rep = (scene.rep = new ArchivingReplica(m.url, join(work, 'rep'), args));
     rep.start();
     const load = new Load(cm);
-    await waitFor('the archive to start', () => rep!.status()?.link === 'up');
+    await waitFor('the archive to start', () => rep.status()?.link === 'up');
     await sleep(1500);
     const cp1 = await checkpoint(load, m, cm);
     await sleep(1500);
@@ -53,7 +48,7 @@ describe('pitr chains', () => {
     rep.start();
     load.retarget(cr);
     load.resume();
-    await waitFor('the archive to follow the new master', () => rep!.status()?.link === 'up');
+    await waitFor('the archive to follow the new master', () => rep.status()?.link === 'up');
     expect(rep.status()!.fullSyncs).toBe(1);
     await sleep(1500);
     const cp2 = await checkpoint(load, r, cr);
@@ -66,7 +61,7 @@ describe('pitr chains', () => {
     const gapAt = new Date(Date.now() - 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     for (let i = 0; i < 50; i++) await cr.call('SET', `filler:${i}`, 'x'.repeat(4000));
     rep.start();
-    await waitFor('the archive to resync', () => rep!.status()?.link === 'up' && rep!.status()!.fullSyncs === 2);
+    await waitFor('the archive to resync', () => rep.status()?.link === 'up' && rep.status()!.fullSyncs === 2);
     await sleep(1500);
     const cp3 = await checkpoint(load, r, cr);
     await sleep(1000);
@@ -80,7 +75,6 @@ describe('pitr chains', () => {
     await load.stop();
     await sleep(4500);
     expect(await rep.stop()).toBe(0);
-    rep = null;
 
     const l = await cli(['list', '--pitr', '--from', target, '--name', 'fo', '--json']);
     expectOk(l, 'list --pitr');

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { RedisClient } from '../../src/net/redis-client.js';
 import { ROOT, cli, type Ran } from '../backup/cli-helper.js';
-import { debugDigest, startRedis, type TestRedis } from '../helpers/redis-server.js';
+import type { TestS3 } from '../backup/s3-server.js';
+import { debugDigest, startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
 
 /** A master for archive tests: diskless sync without delay, a ping a second (segments cut on time while idle). */
 export function startMaster(extra: Record<string, string | number> = {}): Promise<TestRedis> {
@@ -186,4 +188,22 @@ export async function restoreDigest(scratch: TestRedis, from: string, name: stri
 
 export function expectOk(r: Ran, what: string): void {
   expect(r.code, `${what}: ${r.stderr}${r.stdout}`).toBe(0);
+}
+
+/** What a test file starts (work dir, S3 endpoint, archiving replica), torn down by cleanup(); KEEP=1 keeps the dir. */
+export class Scene {
+  readonly work: string;
+  s3: TestS3 | null = null;
+  rep: ArchivingReplica | null = null;
+
+  constructor(prefix: string) {
+    this.work = mkdtempSync(join(tmpdir(), prefix));
+  }
+
+  async cleanup(): Promise<void> {
+    await this.rep?.kill9().catch(() => {});
+    await stopAllRedis();
+    await this.s3?.destroy();
+    if (!process.env.KEEP) rmSync(this.work, { recursive: true, force: true });
+  }
 }

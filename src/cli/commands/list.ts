@@ -24,7 +24,8 @@ Examples:
   tsredis-ops list --target /srv/backups/redis
   tsredis-ops list --target s3://my-bucket/redis --name cache-01
   tsredis-ops list --target /srv/backups/redis --json | jq -r '.backups[0].object'   # the newest
-  tsredis-ops list --config /etc/tsredis-ops.json          # every target of the config`,
+  tsredis-ops list --config /etc/tsredis-ops.json          # every target of the config
+  tsredis-ops list --pitr --from s3://acme-pitr/redis      # point-in-time archives: windows, gaps, bases, segments`,
   );
   cmd.action(
     action(async (flags: Record<string, unknown>) => {

@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--json', 'print every backup with keep/remove and the reasons');
   addRetentionOptions(cmd);
   addStoreOptions(cmd);
-  cmd.addHelpText('after', '\nExample:\n  tsredis-ops prune --target s3://my-bucket/redis --keep-hourly 48 --keep-daily 60 --dry-run');
+  cmd.addHelpText('after', '\nExample:\n  tsredis-ops prune --target s3://my-bucket/redis --keep-hourly 48 --keep-daily 60 --dry-run\n  tsredis-ops prune --pitr --from s3://acme-pitr/redis --name cache-01 --keep-within 7d   # archive: every second of the last 7 days stays restorable');
   cmd.action(
     action(async (flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);

@@ -34,7 +34,8 @@ Examples (the passphrase comes from a file or TSREDIS_PASSPHRASE, never an argum
   tsredis-ops verify --target s3://my-bucket/redis --all --deep --passphrase-file /etc/tsredis-ops/passphrase
   tsredis-ops verify --target /srv/backups/redis --name cache-01 --latest --deep \\
       --identity /etc/tsredis-ops/backup-secret.asc
-  tsredis-ops verify --target /srv/backups/redis cache-01-20260301T020000Z --json | jq .ok`,
+  tsredis-ops verify --target /srv/backups/redis cache-01-20260301T020000Z --json | jq .ok
+  tsredis-ops verify --pitr --from s3://acme-pitr/redis --name cache-01      # archive: objects + chain joins (--deep replays)`,
   );
   cmd.action(
     action(async (name: string | undefined, flags: Record<string, unknown>) => {
