@@ -49,7 +49,7 @@ describe('replicate --archive → restore --at', () => {
       await sleep(rand(0, 400));
       rep.start();
     };
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 9; i++) {
       cps.push(await checkpoint(load, master, c));
       step(`checkpoint ${i}`);
       await killAndRestart();
@@ -82,7 +82,7 @@ describe('replicate --archive → restore --at', () => {
     // pings (one a second here) drive the next cut within --segment-seconds.
     await sleep(4500);
     expect(await rep.stop()).toBe(0);
-    expect(kills).toBe(7);
+    expect(kills).toBe(10);
 
     step('verify');
     // No hole, one chain, every checkpoint inside the windows.
