@@ -110,6 +110,8 @@ export class Archiver implements ReplicaTap {
   private basesMade = 0;
   private appendDir = '';
   private interrupted = false;
+  /** Why the next full sync starts a new chain, when resume() found the files could not continue it. */
+  private newChainReason: string | null = null;
 
   constructor(private readonly opts: ArchiverOptions) {
     this.archiveDir = join(opts.dir, 'archive');
@@ -137,6 +139,13 @@ export class Archiver implements ReplicaTap {
 
   async resume(state: ReplicaState | null): Promise<boolean> {
     const a = (state?.archive ?? null) as ArchiveState | null;
+    if (state && state.offset < 0 && a && a.name === this.name) {
+      // The replica found its files changed under it: keep the chain's history for the record.
+      this.st = a;
+      this.newChainReason = `full sync: the replica's files in ${this.opts.dir} no longer matched its state`;
+      await this.packAll().catch(() => {});
+      return true;
+    }
     if (!state || state.offset < 0) return true; // a full sync follows anyway
     if (!a || a.name !== this.name) {
       this.opts.log(`archive ${this.name}: no archive state in ${this.opts.dir} for this name: a full sync gives the archive its base`);
@@ -147,6 +156,7 @@ export class Archiver implements ReplicaTap {
     // Pending ranges already packed before the kill are in the queue; the rest are packed now.
     a.pending = a.pending.filter((p) => !this.queue.has(p.seq));
     if (a.open.incrFile !== state.incrFile || a.open.incrPos > state.incrSize) {
+      this.newChainReason = `full sync: the open segment (offset ${a.open.offset}) was no longer in the replica's incr AOF`;
       this.opts.log(`archive ${this.name}: the open segment (offset ${a.open.offset}) is not in ${state.incrFile}: a full sync starts a new chain`);
       return false;
     }
@@ -196,7 +206,9 @@ export class Archiver implements ReplicaTap {
       a.chain = newChainId(new Date(now));
       const reason = !end
         ? 'the first sync of this archive'
-        : end.replid === info.replid
+        : this.newChainReason
+          ? this.newChainReason
+          : end.replid === info.replid
           ? `full sync: the master's backlog no longer held offset ${end.offset + 1} (it sent its data at offset ${info.offset})`
           : `full sync from another replication history (replid ${info.replid} at ${info.offset}; the archive had ${end.replid} up to ${end.offset})`;
       const record: ChainRecord = {
@@ -213,6 +225,7 @@ export class Archiver implements ReplicaTap {
       a.pending.push({ kind: 'chain', seq: a.nextSeq++, record });
       this.opts.log(`archive ${this.name}: new chain ${a.chain}: ${reason}`);
     }
+    this.newChainReason = null;
     a.replid = info.replid;
     a.linkedFrom = null;
     a.pending.push({ kind: 'base', seq: a.nextSeq++, chain: a.chain, replid: info.replid, offset: info.offset, takenAt: now, source: 'full-sync', baseFile: info.baseFile, keys: info.keys });
