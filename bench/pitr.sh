@@ -45,7 +45,7 @@ sleep 2
 read -r u0 s0 < <(awk '{print $14, $15}' /proc/$RP/stat); t0=$(now)
 off0=$(redis-cli -p "$M" INFO replication | tr -d '\r' | awk -F: '/^master_repl_offset/{print $2}')
 ( while kill -0 $RP 2>/dev/null; do
-    node -e "try{const s=JSON.parse(require('fs').readFileSync('$WORK/rep/replica-status.json','utf8'));if(s.archive)console.log(s.archive.lagSeconds)}catch{}"; sleep 0.2
+    node -e "try{const s=JSON.parse(require('fs').readFileSync('$WORK/rep/replica-status.json','utf8'));if(s.archive)console.log(Date.now()/1000, s.archive.lagSeconds)}catch{}"; sleep 0.2
   done ) > "$WORK/lag.txt" &
 SAMPLER=$!; PIDS+=($SAMPLER)
 OPS=0
@@ -61,7 +61,10 @@ kill $SAMPLER 2>/dev/null || true
 TCK=$(getconf CLK_TCK)
 echo "load: $OPS SETs in $(echo "$t1 - $t0" | bc) s = $(echo "$OPS / ($t1 - $t0)" | bc) ops/s; stream $(( (off1 - off0) / 1048576 )) MiB = $(echo "scale=1; ($off1 - $off0) / 1048576 / ($t1 - $t0)" | bc) MiB/s"
 echo "replicate --archive CPU during the load: $(echo "scale=2; (($u1 - $u0) + ($s1 - $s0)) / $TCK / ($t1 - $t0) * 100" | bc)% of one core; peak RSS $(awk '/VmHWM/{print $2, $3}' /proc/$RP/status)"
-sort -n "$WORK/lag.txt" | awk '{a[NR]=$1} END {printf "archive lag (s) over %d samples: p50 %.2f  p99 %.2f  max %.2f\n", NR, a[int(NR*0.5)+1], a[int(NR*0.99)+1], a[NR]}'
+# During the load, and in the 14 s after it (where the last, partial segment waits for --segment-seconds).
+lagstats() { sort -n | awk -v what="$1" '{a[NR]=$1} END {printf "archive lag (s) %s, %d samples: p50 %.2f  p99 %.2f  max %.2f\n", what, NR, a[int(NR*0.5)+1], a[int(NR*0.99)+1], a[NR]}'; }
+awk -v t1="$t1" '$1 <= t1 {print $2}' "$WORK/lag.txt" | lagstats "during the load"
+awk -v t1="$t1" '$1 > t1 {print $2}' "$WORK/lag.txt" | lagstats "after it"
 kill -TERM $RP; wait $RP || true
 du -sh "$WORK/archive" | awk '{print "archive on disk: " $1}'
 
