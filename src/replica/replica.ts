@@ -33,6 +33,43 @@ export interface ReplicaOptions {
   /** Reconnect delays: doubling from initial to max; back to initial after a link up for healthyMs (default 30 s). */
   backoffMs?: { initial: number; max: number; healthyMs?: number };
   log?: (line: string) => void;
+  /** Told about every sync, batch and stop (the point-in-time archive). */
+  tap?: ReplicaTap;
+}
+
+/** Where the stream stands after a batch: the offset and the incr AOF byte it ends at. */
+export interface StreamPosition {
+  replid: string;
+  offset: number;
+  incrFile: string;
+  incrPos: number;
+  /** DB and `#TS:` second the incr AOF is at (-1 / 0 when the writer has written nothing yet). */
+  db: number;
+  ts: number;
+  /** Commands applied on this link so far. */
+  commands: number;
+}
+
+/**
+ * Something that follows the stored stream (src/pitr's archiver). Its state travels in the replica
+ * state file (`snapshot()`), written in the same atomic write as the offset it refers to. Calls
+ * returning true ask for that state to be written before the stream goes on.
+ */
+export interface ReplicaTap {
+  /** After the state file was read; false: the files cannot continue what the tap had, do a full sync. */
+  resume(state: ReplicaState | null): Promise<boolean>;
+  /** Before each connection (may wait). */
+  beforeConnect(): Promise<void>;
+  onContinue(pos: StreamPosition, previousReplid: string): boolean;
+  /** Before a full sync replaces the files (the old ones are deleted after it). */
+  beforeNewGeneration(): Promise<void>;
+  onFullSync(info: { replid: string; offset: number; baseFile: string; incrFile: string; keys: number }): void;
+  /** May throw to drop the link (e.g. the tap cannot keep up). */
+  afterBatch(pos: StreamPosition): boolean;
+  onStop(): Promise<boolean>;
+  snapshot(): unknown;
+  /** The state holding snapshot() is durable. */
+  afterStateWrite(): void;
 }
 
 const SECOND = 1000;
@@ -52,7 +89,8 @@ export class Replica {
   readonly status: ReplicaStatus;
   private readonly aof: AofDirectory;
   private readonly statePath: string;
-  private readonly opts: Required<Omit<ReplicaOptions, 'tls' | 'log'>> & Pick<ReplicaOptions, 'tls'>;
+  private readonly opts: Required<Omit<ReplicaOptions, 'tls' | 'log' | 'tap'>> & Pick<ReplicaOptions, 'tls'>;
+  private readonly tap: ReplicaTap | null;
   private readonly log: (line: string) => void;
   private state: ReplicaState | null = null;
   private link: MasterLink | null = null;
@@ -68,6 +106,8 @@ export class Replica {
   /** The state write started by the stream loop (never awaited there). */
   private saving: Promise<void> | null = null;
   private backgroundError: unknown = null;
+  /** A batch (or an idle tick) is being finished: flush, tap, state. */
+  private batchBusy = false;
   /** Told how many bytes a link carried when it closes (for cumulative counters). */
   onLinkClosed: ((bytes: number) => void) | null = null;
 
@@ -84,6 +124,7 @@ export class Replica {
       ...opts,
     };
     this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.tap = opts.tap ?? null;
     this.aof = new AofDirectory(opts.dir, this.opts.appendDirName);
     this.statePath = join(opts.dir, STATE_FILE);
     this.status = newStatus(opts.endpoint.display, opts.dir);
@@ -93,6 +134,7 @@ export class Replica {
   async run(): Promise<void> {
     await this.aof.ensure();
     this.state = await this.loadResumableState();
+    if (this.tap && !(await this.tap.resume(this.state))) this.forceFull = true;
     let backoff = this.opts.backoffMs.initial;
     while (!this.stopping) {
       try {
@@ -117,7 +159,16 @@ export class Replica {
       await this.sleep(backoff);
       backoff = Math.min(backoff * 2, this.opts.backoffMs.max);
     }
+    if (this.tap && (await this.tap.onStop())) await this.persistState();
     this.setLink('stopped');
+  }
+
+  /** Writes the state as it stands (offset untouched) with the tap's part, once the writes before it are done. */
+  private async persistState(): Promise<void> {
+    await this.saving;
+    if (!this.state) return;
+    await writeState(this.statePath, { ...this.state, ...(this.tap ? { archive: this.tap.snapshot() } : {}) });
+    this.tap?.afterStateWrite();
   }
 
   /** Clean shutdown: ends the link, flushes the AOF and saves the state. */
@@ -160,6 +211,8 @@ export class Replica {
 
   /** One connection: handshake, sync, then stream until the link ends. */
   private async session(): Promise<void> {
+    await this.tap?.beforeConnect();
+    if (this.stopping) return;
     this.setLink('connecting');
     const st = this.state;
     const resume = st && st.offset >= 0 && !this.forceFull ? { replid: st.replid, offset: st.offset } : null;
@@ -178,6 +231,7 @@ export class Replica {
   }
 
   private async resumePartial(st: ReplicaState, reply: Extract<PsyncReply, { kind: 'continue' }>): Promise<void> {
+    const previousReplid = st.replid;
     if (reply.replid && reply.replid !== st.replid) {
       this.log(`master changed replication id ${st.replid} -> ${reply.replid} (failover); continuing at offset ${st.offset}`);
       st.replid = reply.replid;
@@ -189,6 +243,14 @@ export class Replica {
     this.status.replid = st.replid;
     this.status.offset = st.offset;
     this.log(`partial resync accepted: continuing at offset ${st.offset} (replid ${st.replid})`);
+    if (this.tap?.onContinue(this.position(), previousReplid)) await this.persistState();
+  }
+
+  /** The stream's position for the tap (after the writer was flushed). */
+  private position(): StreamPosition {
+    const st = this.state!;
+    const w = this.writer!;
+    return { replid: st.replid, offset: this.stream!.offset, incrFile: st.incrFile, incrPos: this.incrStart + w.bytesWritten, db: w.currentDb, ts: w.lastTimestamp, commands: this.stream!.commands };
   }
 
   /** Opens the incr AOF; with everysec the writer only writes and the fsync runs beside it. */
@@ -232,6 +294,7 @@ export class Replica {
       keepOld = this.shrinkGuard(prev, reply.replid, summary);
     });
     const rdb = summary as unknown as RdbSummary;
+    await this.tap?.beforeNewGeneration();
     const keepDir = keepOld ? join(this.opts.dir, `${this.opts.appendDirName}.before-shrink-${new Date().toISOString().replace(/[:.]/g, '-')}`) : undefined;
     await this.aof.install(gen, keepDir);
     if (keepDir) this.log(`previous generation kept in ${keepDir}`);
@@ -252,7 +315,9 @@ export class Replica {
       ...countersOf({ ...this.status, fullSyncs: this.status.fullSyncs + 1 }),
       updatedAt: '',
     };
-    await writeState(this.statePath, this.state);
+    this.tap?.onFullSync({ replid: reply.replid, offset: reply.offset, baseFile: gen.baseFile, incrFile: gen.incrFile, keys: rdb.keys });
+    await writeState(this.statePath, { ...this.state, ...(this.tap ? { archive: this.tap.snapshot() } : {}) });
+    this.tap?.afterStateWrite();
     this.forceFull = false;
     await this.openIncr(gen.incrFile, 0);
     this.incrStart = 0;
@@ -295,7 +360,10 @@ export class Replica {
     const ack = (offset: number) => link.write(['REPLCONF', 'ACK', offset]);
     // First ACK right away: after a diskless transfer the master streams nothing until it arrives.
     ack(stream.offset);
-    const ackTimer = setInterval(() => ack(stream.offset), SECOND);
+    const ackTimer = setInterval(() => {
+      ack(stream.offset);
+      void this.idleTick();
+    }, SECOND);
     ackTimer.unref();
     this.setLink('up');
     this.status.linkUpSince = new Date().toISOString();
@@ -313,7 +381,40 @@ export class Replica {
    * After each read's worth of commands: hand them to the file (a write, no fsync wait), update
    * the status, start the once-a-second state write in the background, check the incr bound.
    */
+  /**
+   * Without batches (a quiet master pings every 10 s) the tap is still told where the stream
+   * stands once a second, so it can cut on time. Never while a batch is being finished; the
+   * position is taken before the flush, which writes everything up to it.
+   */
+  private async idleTick(): Promise<void> {
+    const writer = this.writer;
+    if (!this.tap || this.batchBusy || !writer || !this.stream) return;
+    this.batchBusy = true;
+    try {
+      const pos = this.position();
+      await writer.flush();
+      if (this.writer === writer && this.tap.afterBatch(pos)) {
+        await this.saving;
+        await this.writeStateNow();
+        this.tap.afterStateWrite();
+      }
+    } catch (e) {
+      this.backgroundError ??= e;
+    } finally {
+      this.batchBusy = false;
+    }
+  }
+
   private async afterBatch(): Promise<void> {
+    this.batchBusy = true;
+    try {
+      await this.finishBatch();
+    } finally {
+      this.batchBusy = false;
+    }
+  }
+
+  private async finishBatch(): Promise<void> {
     const stream = this.stream!;
     const writer = this.writer!;
     const failure = this.backgroundError ?? this.syncer?.failure;
@@ -322,7 +423,12 @@ export class Replica {
     this.status.offset = stream.offset;
     this.status.commands = stream.commands;
     this.status.incrBytes = this.incrStart + writer.bytesWritten;
-    if (!this.saving && Date.now() - this.lastSave >= SECOND) {
+    if (this.tap?.afterBatch(this.position())) {
+      // A segment was cut: its range must be in the state file before the stream goes on.
+      await this.saving;
+      await this.writeStateNow();
+      this.tap.afterStateWrite();
+    } else if (!this.saving && Date.now() - this.lastSave >= SECOND) {
       // Everything up to stream.offset is in the file now: record exactly that.
       this.saving = this.writeStateNow()
         .catch((e: unknown) => {
@@ -357,7 +463,7 @@ export class Replica {
     st.db = stream.db;
     st.incrSize = this.incrStart + writer.bytesWritten;
     Object.assign(st, countersOf(this.status));
-    return writeState(this.statePath, st);
+    return writeState(this.statePath, this.tap ? { ...st, archive: this.tap.snapshot() } : st);
   }
 
   private async closeSession(): Promise<void> {

@@ -27,6 +27,8 @@ export interface ReplicaState {
   /** Syncs so far, across restarts (absent in state files written before they were kept). */
   fullSyncs?: number;
   partialSyncs?: number;
+  /** The point-in-time archive's own state (src/pitr/archiver.ts), kept in step with the offset. */
+  archive?: unknown;
   updatedAt: string;
 }
 

@@ -53,7 +53,7 @@ export function selectBackup(backups: CatalogEntry[], sel: BackupSelector, where
  * Downloads the stored object to a private temp file, resuming with ranged GETs after a broken
  * transfer; the sha256 covers exactly the bytes written, across attempts.
  */
-async function download(store: BackupStore, object: string, size: number, path: string): Promise<string> {
+export async function download(store: BackupStore, object: string, size: number, path: string): Promise<string> {
   const hash = createHash('sha256');
   const fh = await open(path, 'w', 0o600);
   let got = 0;

@@ -13,6 +13,8 @@ export function register(program: Command): void {
     .description('List complete backups (those with a manifest) on a target, newest first, and objects left without a manifest. A target that does not exist or cannot be listed is exit 3, never "0 backup(s)".')
     .option('--target <target>', 'directory, s3://bucket/prefix or sftp://[user@]host[:port]/path')
     .option('--name <name>', 'only backups with this name')
+    .option('--pitr', 'the point-in-time archives (replicate --archive) instead of backups: see README "Point-in-time recovery"')
+    .option('--from <target>', 'with --pitr: the target (same as --target)')
     .option('--json', 'print JSON');
   addStoreOptions(cmd);
   cmd.addHelpText(
@@ -22,11 +24,13 @@ Examples:
   tsredis-ops list --target /srv/backups/redis
   tsredis-ops list --target s3://my-bucket/redis --name cache-01
   tsredis-ops list --target /srv/backups/redis --json | jq -r '.backups[0].object'   # the newest
-  tsredis-ops list --config /etc/tsredis-ops.json          # every target of the config`,
+  tsredis-ops list --config /etc/tsredis-ops.json          # every target of the config
+  tsredis-ops list --pitr --from s3://acme-pitr/redis      # point-in-time archives: windows, gaps, bases, segments`,
   );
   cmd.action(
     action(async (flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);
+      if (flags.pitr) return (await import('./pitr.js')).listPitr(flags, cfg);
       const all: unknown[] = [];
       for (const target of targetsFrom(flags, cfg)) {
         const store = await openStore(target, storeOptionsFrom(flags, cfg, target));

@@ -18,13 +18,16 @@ export function register(program: Command): void {
     .option('--name <name>', 'only backups with this name')
     .option('--dry-run', 'show what would be removed, remove nothing')
     .option('--stale-after <duration>', `also remove leftovers of killed backups (temp files, unfinished S3 uploads, objects without a manifest) older than this (default ${DEFAULT_STALE_AFTER})`)
+    .option('--pitr', 'the point-in-time archives (replicate --archive) instead of backups: see README "Point-in-time recovery"')
+    .option('--from <target>', 'with --pitr: the target (same as --target)')
     .option('--json', 'print every backup with keep/remove and the reasons');
   addRetentionOptions(cmd);
   addStoreOptions(cmd);
-  cmd.addHelpText('after', '\nExample:\n  tsredis-ops prune --target s3://my-bucket/redis --keep-hourly 48 --keep-daily 60 --dry-run');
+  cmd.addHelpText('after', '\nExample:\n  tsredis-ops prune --target s3://my-bucket/redis --keep-hourly 48 --keep-daily 60 --dry-run\n  tsredis-ops prune --pitr --from s3://acme-pitr/redis --name cache-01 --keep-within 7d   # archive: every second of the last 7 days stays restorable');
   cmd.action(
     action(async (flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);
+      if (flags.pitr) return (await import('./pitr.js')).prunePitrCommand(flags, cfg);
       const policy = policyFrom(flags, cfg);
       if (!policy) throw new UsageError('no retention rule: give --keep-last/--keep-hourly/--keep-daily/... or --keep-within*');
       const staleAfter = flags.staleAfter as string | undefined;

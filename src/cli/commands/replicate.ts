@@ -3,6 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import type http from 'node:http';
 import { join } from 'node:path';
 import type { FsyncPolicy } from '../../codec/aof/writer.js';
+import { parseCompression } from '../../backup/compress.js';
+import { checkBackupName } from '../../backup/naming.js';
+import { addStoreOptions, collect, defaultName, encryptionFrom, loadConfig, storeOptionsFrom } from '../../backup/options.js';
+import { parseTarget } from '../../backup/store/target.js';
 import { Replica, type ShrinkPolicy } from '../../replica/replica.js';
 import { prometheusText, startMetricsServer, startStatusFile, statusDocument } from '../../replica/status.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
@@ -24,6 +28,15 @@ interface ReplicateFlags extends MasterFlags {
   once?: boolean;
   output?: string;
   json?: boolean;
+  archive?: string[];
+  name?: string;
+  segmentSeconds: number;
+  segmentBytes: string;
+  archiveQueueMax: string;
+  baseEvery: string;
+  compress?: string;
+  compressLevel?: number;
+  config?: string;
 }
 
 /** "64mb", "1g", "500000" → bytes. */
@@ -67,6 +80,16 @@ The password never goes on the command line: --password-file, REDISCLI_AUTH, or 
 in the URL with the password from those. An ACL user needs: +psync +replconf +ping.
 Stops cleanly on SIGINT/SIGTERM (flushes the AOF, saves the state).
 
+With --archive TARGET (repeatable; a directory, s3://bucket/prefix or sftp://…, as backup --to
+takes) it also ships the stream off-site for point-in-time recovery (restore --at): a base at
+every full sync and every --base-every (built here with the keyspace engine, no load on the
+master), and the stream cut into segments every --segment-seconds / --segment-bytes and at a
+clean stop; compressed and encrypted as backups are (--passphrase-file, --recipient or
+--no-encrypt). Closed objects wait in DIR/archive/queue until every target verified them (in
+order; a target that is down catches up). Past --archive-queue-max the replica stops reading
+from the master (a loud error; never silent loss). Lag, queue and targets: replica-status.json
+("archive") and /metrics (tsredis_archive_*). Layout and cut rule: README "Point-in-time recovery".
+
 Exit codes: 0 stopped by a signal, 2 usage, 3 I/O, 4 authentication/permission refused,
 5 refused to follow a shrinking master (--on-shrink stop).
 
@@ -74,10 +97,12 @@ Examples:
   REDISCLI_AUTH=... tsredis-ops replicate --master redis://10.0.0.5:6379 --dir /var/lib/tsredis
   tsredis-ops replicate --master redis://repl@10.0.0.5:6379 --password-file /etc/tsredis/pw \\
       --dir /var/lib/tsredis --fsync everysec --metrics-port 9121
-  tsredis-ops replicate --master redis://10.0.0.5:6379 --once -o dump.rdb   (like redis-cli --rdb)`;
+  tsredis-ops replicate --master redis://10.0.0.5:6379 --once -o dump.rdb   (like redis-cli --rdb)
+  tsredis-ops replicate --master redis://10.0.0.5:6379 --dir /var/lib/tsredis --name cache-01 \\
+      --archive s3://acme-pitr/redis --archive /srv/pitr --passphrase-file /etc/tsredis-ops/passphrase`;
 
 export function register(program: Command): void {
-  addMasterOptions(program.command('replicate'))
+  const cmd = addMasterOptions(program.command('replicate'))
     .description('run an embedded replica of a live master, keeping a Redis-loadable multi-part AOF directory')
     .option('--dir <dir>', 'directory for the AOF directory, state and status files')
     .option('--appenddirname <name>', 'name of the AOF directory inside --dir (as redis.conf appenddirname)', 'appendonlydir')
@@ -93,8 +118,50 @@ export function register(program: Command): void {
     .option('--once', 'take one RDB and exit (needs -o), like redis-cli --rdb')
     .option('-o, --output <file>', 'with --once: where to write the RDB')
     .option('--json', 'with --once: print one JSON object')
-    .addHelpText('after', HELP)
-    .action(action(replicate));
+    .option('--archive <target>', 'point-in-time archive to this target (repeat for several)', collect)
+    .option('--name <name>', 'with --archive: the archive name in the target (default: the master host-port)')
+    .option('--segment-seconds <n>', 'with --archive: cut a segment after this many seconds', intOption('--segment-seconds'), 10)
+    .option('--segment-bytes <size>', 'with --archive: cut a segment at this size', '64m')
+    .option('--archive-queue-max <size>', 'with --archive: local queue bound; past it the replica stops reading from the master', '10g')
+    .option('--base-every <duration>', 'with --archive: a new base at least this often (e.g. 24h, 2d, 600s)', '24h')
+    .option('--compress <gzip|none>', 'with --archive: compression (default gzip)')
+    .option('--compress-level <1-9>', 'with --archive: gzip level (default 1)', intOption('--compress-level'))
+    .option('--passphrase-file <file>', 'with --archive: encrypt with the passphrase in FILE (or TSREDIS_PASSPHRASE)')
+    .option('--recipient <key.asc>', 'with --archive: encrypt to this OpenPGP public key (repeatable)', collect)
+    .option('--no-encrypt', 'with --archive: store without encryption (must be explicit)')
+    .addHelpText('after', HELP);
+  addStoreOptions(cmd);
+  cmd.action(action(replicate));
+}
+
+/** The archiver for --archive: targets and options checked, stores opened, queue loaded. */
+async function openArchiver(flags: ReplicateFlags, appendDir: string, log: (line: string) => void) {
+  const cfg = await loadConfig(flags.config);
+  const f = flags as unknown as Record<string, unknown>;
+  for (const t of flags.archive!) parseTarget(t);
+  if (!(flags.segmentSeconds >= 1)) throw new UsageError('--segment-seconds must be at least 1');
+  const { spanMs } = await import('../../pitr/duration.js');
+  const baseEveryMs = spanMs(flags.baseEvery);
+  if (!(baseEveryMs > 0)) throw new UsageError(`--base-every must be a positive duration, got "${flags.baseEvery}"`);
+  const { openStore } = await import('../../backup/store/store.js');
+  const { Archiver } = await import('../../pitr/archiver.js');
+  const archiver = new Archiver({
+    name: checkBackupName(flags.name ?? cfg.name ?? defaultName(flags.master)),
+    dir: flags.dir!,
+    targets: await Promise.all(flags.archive!.map(async (target) => ({ target, store: await openStore(target, storeOptionsFrom(f, cfg, target)) }))),
+    pack: {
+      compression: parseCompression(flags.compress ?? cfg.compression ?? 'gzip'),
+      compressionLevel: flags.compressLevel ?? cfg.compressionLevel,
+      encryption: await encryptionFrom(f, cfg),
+    },
+    segmentSeconds: flags.segmentSeconds,
+    segmentBytes: parseSize('--segment-bytes', flags.segmentBytes),
+    queueMaxBytes: parseSize('--archive-queue-max', flags.archiveQueueMax),
+    baseEveryMs,
+    log,
+  });
+  await archiver.start(appendDir);
+  return archiver;
 }
 
 async function replicate(flags: ReplicateFlags): Promise<number> {
@@ -115,6 +182,7 @@ async function replicate(flags: ReplicateFlags): Promise<number> {
   await mkdir(flags.dir, { recursive: true });
 
   const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const archiver = flags.archive?.length ? await openArchiver(flags, join(flags.dir, flags.appenddirname), log) : null;
   const replica = new Replica({
     endpoint: ep,
     dir: flags.dir,
@@ -127,15 +195,20 @@ async function replicate(flags: ReplicateFlags): Promise<number> {
     shrinkRatio: ratio,
     maxIncrBytes: parseSize('--max-incr-size', flags.maxIncrSize),
     log,
+    ...(archiver ? { tap: archiver } : {}),
   });
 
   let received = 0;
   const live = () => ({ bytesReceived: received + replica.linkBytes, lastIoAgeSeconds: replica.lastIoAgeSeconds });
   replica.onLinkClosed = (bytes) => (received += bytes);
-  const status = startStatusFile(flags.statusFile ?? join(flags.dir, 'replica-status.json'), () => statusDocument(replica.status, live()));
+  const status = startStatusFile(flags.statusFile ?? join(flags.dir, 'replica-status.json'), () => ({
+    ...statusDocument(replica.status, live()),
+    ...(archiver ? { archive: archiver.status() } : {}),
+  }));
   let metrics: http.Server | null = null;
   if (flags.metricsPort !== undefined) {
-    metrics = await startMetricsServer(flags.metricsPort, flags.metricsHost, () => prometheusText(replica.status, live()));
+    const { archiveMetrics } = await import('../../pitr/archiver.js');
+    metrics = await startMetricsServer(flags.metricsPort, flags.metricsHost, () => prometheusText(replica.status, live()) + (archiver ? archiveMetrics(archiver.status()) : ''));
     log(`metrics on http://${flags.metricsHost}:${flags.metricsPort}/metrics`);
   }
 
@@ -156,13 +229,15 @@ async function replicate(flags: ReplicateFlags): Promise<number> {
   const onSignal = (sig: string) => {
     if (signalled) return;
     signalled = true;
-    log(`${sig}: stopping (flushing the AOF, saving the state)`);
+    log(`${sig}: stopping (flushing the AOF, saving the state${archiver ? ', cutting and uploading the open segment' : ''})`);
     replica.stop();
+    archiver?.interrupt();
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   try {
     await replica.run();
+    await archiver?.close();
     log('stopped');
     return ExitCode.OK;
   } finally {

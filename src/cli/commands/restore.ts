@@ -19,6 +19,9 @@ interface RestoreFlags {
   backup?: string;
   latest?: boolean;
   before?: string;
+  name?: string;
+  at?: string;
+  beforeFlush?: boolean;
   config?: string;
   to?: string;
   toDir?: string;
@@ -61,6 +64,13 @@ Sources:
                             shard with a README.txt of their slot ranges. The object is downloaded (resuming
                             with ranged GETs), checked against its manifest (stored size + sha256),
                             decrypted and decompressed, checked again (plain size + sha256).
+  --from TARGET --name N --at ISO|latest   (or --before-flush) a point in time from a
+                            \`replicate --archive\` archive: the newest base at or before it and
+                            the segments after it, each checked against its manifest, replayed up
+                            to the cut (every write stamped #TS: that second or earlier; a
+                            MULTI/EXEC whole or not at all). A time outside the restorable windows
+                            is refused (exit 5) naming them. --before-flush: just before the last
+                            FLUSHALL/FLUSHDB. See README "Point-in-time recovery".
 Encrypted sources are decrypted with --passphrase-file, $TSREDIS_PASSPHRASE, or --identity KEYFILE
 (a secret key for public-key backups; its own passphrase from the same places). Encrypted or
 compressed sources are decrypted into a private temp file and checked end to end (OpenPGP MDC,
@@ -99,6 +109,9 @@ export function register(program: Command): void {
     .option('--backup <name>', 'with --from: which backup (stem, object or manifest name; or a backup name for its newest)')
     .option('--latest', 'with --from: the newest backup')
     .option('--before <iso>', 'with --from: only backups taken before this time (e.g. 2026-03-01T00:00:00Z)')
+    .option('--name <name>', 'with --at / --before-flush: the archive name in --from')
+    .option('--at <iso|latest>', 'with --from and --name: restore this second of a point-in-time archive (or latest)')
+    .option('--before-flush', 'with --from and --name: the archive just before its last FLUSHALL/FLUSHDB')
     .option('--to <url>', 'running target node: redis://[user@]host:port (password from --password-file or REDISCLI_AUTH)')
     .option('--to-dir <dir>', 'write files for a node that will start from this directory')
     .addOption(new Option('--layout <layout>', 'with --to-dir: rdb (dump.rdb) or aof (appendonlydir)').choices(['rdb', 'aof']).default('rdb'))
@@ -130,6 +143,9 @@ export function register(program: Command): void {
 async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   if (!!file === !!f.from) throw new UsageError('give the source: a FILE, or --from DIR|s3://bucket/prefix with --backup NAME or --latest');
   if (!f.from && (f.backup || f.latest || f.before)) throw new UsageError('--backup, --latest and --before select a backup in --from');
+  const pitr = f.at !== undefined || !!f.beforeFlush;
+  if (pitr && (!f.from || !f.name)) throw new UsageError('--at and --before-flush need --from TARGET and --name NAME (the archive)');
+  if (pitr && (f.backup || f.latest || f.before || (f.at !== undefined && f.beforeFlush))) throw new UsageError('give one of --at, --before-flush (an archive) or --backup/--latest/--before (a backup)');
   if (!!f.to === !!f.toDir) throw new UsageError('give exactly one target: --to redis://host:port or --to-dir DIR');
   if (f.to && (f.rdbVersion !== undefined || f.redisVersion || f.layout !== 'rdb' || f.force)) {
     throw new UsageError('--rdb-version, --redis-version, --layout and --force apply to --to-dir; a running node is asked for its version');
@@ -149,7 +165,13 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   const progress = startProgress(`reading ${source}`, { quiet: f.quiet || f.json });
   let staged: StagedRdb;
   let origin: Record<string, unknown> = {};
-  if (f.from) {
+  if (pitr) {
+    const { stagePitr } = await import('../../pitr/restore-pitr.js');
+    const s = await stagePitr(f.from!, f.name!, parsePoint(f), storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
+    staged = s;
+    origin = { archive: f.name, chain: s.plan.chain, base: s.plan.base.object, segments: s.plan.segments.length, restoredTo: s.plan.describes, replayed: s.replayed };
+    progress.log(`${s.where}: ${s.plan.describes}: base ${s.plan.base.object} + ${s.plan.segments.length} segment(s), ${s.replayed.commands} commands replayed, every object checked against its manifest`);
+  } else if (f.from) {
     const before = f.before ? parseTakenAt(f.before) : undefined;
     const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
     if (s.shards) return restoreSet(s, f, target, dbMap, progress);
@@ -253,6 +275,16 @@ async function restoreSet(s: StoreStaged, f: RestoreFlags, target: RedisEndpoint
   } finally {
     await s.cleanup();
   }
+}
+
+/** --at ISO (whole seconds, a zone required) | latest, or --before-flush. */
+function parsePoint(f: RestoreFlags): { kind: 'time'; s: number } | { kind: 'latest' } | { kind: 'before-flush' } {
+  if (f.beforeFlush) return { kind: 'before-flush' };
+  if (f.at === 'latest') return { kind: 'latest' };
+  const at = f.at!;
+  const t = Date.parse(at);
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(at) || Number.isNaN(t)) throw new UsageError(`--at expects an ISO 8601 time with a zone (e.g. 2026-12-05T10:31:07Z) or latest, got "${at}"`);
+  return { kind: 'time', s: Math.floor(t / 1000) };
 }
 
 function exitCode(r: OnlineReport): number {

@@ -22,6 +22,8 @@ export function register(program: Command): void {
     .option('--deep', 'decrypt, decompress and parse the RDB too')
     .option('--passphrase-file <file>', 'passphrase for --deep (or TSREDIS_PASSPHRASE)')
     .option('--identity <secret-key.asc>', 'OpenPGP secret key for --deep on key-encrypted backups (repeatable)', collect)
+    .option('--pitr', 'the point-in-time archives (replicate --archive) instead of backups: see README "Point-in-time recovery"')
+    .option('--from <target>', 'with --pitr: the target (same as --target)')
     .option('--json', 'print results as JSON');
   addStoreOptions(cmd);
   cmd.addHelpText(
@@ -32,11 +34,13 @@ Examples (the passphrase comes from a file or TSREDIS_PASSPHRASE, never an argum
   tsredis-ops verify --target s3://my-bucket/redis --all --deep --passphrase-file /etc/tsredis-ops/passphrase
   tsredis-ops verify --target /srv/backups/redis --name cache-01 --latest --deep \\
       --identity /etc/tsredis-ops/backup-secret.asc
-  tsredis-ops verify --target /srv/backups/redis cache-01-20260301T020000Z --json | jq .ok`,
+  tsredis-ops verify --target /srv/backups/redis cache-01-20260301T020000Z --json | jq .ok
+  tsredis-ops verify --pitr --from s3://acme-pitr/redis --name cache-01      # archive: objects + chain joins (--deep replays)`,
   );
   cmd.action(
     action(async (name: string | undefined, flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);
+      if (flags.pitr) return (await import('./pitr.js')).verifyPitrCommand(flags, cfg, name);
       if ([name, flags.latest, flags.all].filter(Boolean).length > 1) throw new UsageError('give one of NAME, --latest, --all');
       const keys = flags.deep ? await decryptionKeysFrom(flags, cfg) : {};
       const { verifyEntry } = await import('../../backup/verify-backup.js');

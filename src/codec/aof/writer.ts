@@ -35,6 +35,16 @@ export class AofWriter {
   /** Bytes handed to the file (written or buffered) since open. */
   bytesWritten = 0;
 
+  /** The db the file is at (-1 until the first command since open). */
+  get currentDb(): number {
+    return this.selectedDb;
+  }
+
+  /** The last `#TS:` second written since open (0 for none). */
+  get lastTimestamp(): number {
+    return this.lastTs;
+  }
+
   private constructor(
     private readonly fh: FileHandle,
     readonly path: string,
