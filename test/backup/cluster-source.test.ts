@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-serve
 import { cli } from './cli-helper.js';
 
 // Issue 13, item 2: a node of a Redis Cluster holds one shard; backing it up alone exits 0 with a
-// partial dataset. backup and snapshot refuse it (exit 5, naming the other masters) unless --shard-only.
+// partial dataset. backup, snapshot and replicate --once refuse it (exit 5, naming the other masters) unless --shard-only.
 
 let nodes: TestRedis[];
 let work: string;
@@ -62,6 +62,24 @@ describe('a Redis Cluster node as a backup source', { timeout: 120_000 }, () => 
     const ok = await cli(['snapshot', '--master', node.url, '-o', out, '--shard-only']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(existsSync(out)).toBe(true);
+  });
+
+  it('replicate --once of a cluster node is refused with exit 5 unless --shard-only; an existing FILE unless --force', async () => {
+    const node = nodes[2]!;
+    const out = join(work, 'once.rdb');
+    const r = await cli(['replicate', '--master', node.url, '--once', '-o', out]);
+    expect(r.code, r.stderr).toBe(5);
+    for (const o of others(node)) expect(r.stderr).toContain(o);
+    expect(existsSync(out)).toBe(false);
+    const ok = await cli(['replicate', '--master', node.url, '--once', '-o', out, '--shard-only']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const first = readFileSync(out);
+    const again = await cli(['replicate', '--master', node.url, '--once', '-o', out, '--shard-only']);
+    expect(again.code).toBe(5);
+    expect(again.stderr).toMatch(/exists; use --force/);
+    expect(readFileSync(out).equals(first)).toBe(true);
+    const forced = await cli(['replicate', '--master', node.url, '--once', '-o', out, '--shard-only', '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
   });
 
   it('a standalone node is backed up without --shard-only', async () => {

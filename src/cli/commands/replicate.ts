@@ -10,8 +10,8 @@ import { parseTarget } from '../../backup/store/target.js';
 import { Replica, type ShrinkPolicy } from '../../replica/replica.js';
 import { prometheusText, startMetricsServer, startStatusFile, statusDocument } from '../../replica/status.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
-import { action, intOption, printJson } from '../run.js';
-import { addMasterOptions, masterEndpoint, snapshotJson, snapshotToFile, type MasterFlags } from './snapshot.js';
+import { action, intOption } from '../run.js';
+import { addMasterOptions, masterEndpoint, snapshotOneNode, type MasterFlags } from './snapshot.js';
 
 interface ReplicateFlags extends MasterFlags {
   dir?: string;
@@ -28,6 +28,8 @@ interface ReplicateFlags extends MasterFlags {
   once?: boolean;
   output?: string;
   json?: boolean;
+  force?: boolean;
+  shardOnly?: boolean;
   archive?: string[];
   name?: string;
   segmentSeconds: number;
@@ -91,7 +93,8 @@ from the master (a loud error; never silent loss). Lag, queue and targets: repli
 ("archive") and /metrics (tsredis_archive_*). Layout and cut rule: README "Point-in-time recovery".
 
 Exit codes: 0 stopped by a signal, 2 usage, 3 I/O, 4 authentication/permission refused,
-5 refused to follow a shrinking master (--on-shrink stop).
+5 refused to follow a shrinking master (--on-shrink stop); with --once, also: FILE exists (use
+--force) or the master is a Redis Cluster node (--shard-only takes its shard alone).
 
 Examples:
   REDISCLI_AUTH=... tsredis-ops replicate --master redis://10.0.0.5:6379 --dir /var/lib/tsredis
@@ -118,6 +121,8 @@ export function register(program: Command): void {
     .option('--once', 'take one RDB and exit (needs -o), like redis-cli --rdb')
     .option('-o, --output <file>', 'with --once: where to write the RDB')
     .option('--json', 'with --once: print one JSON object')
+    .option('--force', 'with --once: replace FILE when it exists')
+    .option('--shard-only', "with --once: a Redis Cluster node's shard alone (refused otherwise)")
     .option('--archive <target>', 'point-in-time archive to this target (repeat for several)', collect)
     .option('--name <name>', 'with --archive: the archive name in the target (default: the master host-port)')
     .option('--segment-seconds <n>', 'with --archive: cut a segment after this many seconds', intOption('--segment-seconds'), 10)
@@ -167,9 +172,8 @@ async function openArchiver(flags: ReplicateFlags, appendDir: string, log: (line
 async function replicate(flags: ReplicateFlags): Promise<number> {
   if (flags.once) {
     if (!flags.output) throw new UsageError('--once needs -o FILE');
-    const res = await snapshotToFile(flags, flags.output, !!flags.json);
-    if (flags.json) printJson(snapshotJson(flags.output, res));
-    return ExitCode.OK;
+    if (flags.master.startsWith('cluster:')) throw new UsageError('--once takes one node; for every shard of a cluster use: tsredis-ops snapshot --cluster');
+    return snapshotOneNode({ ...flags, output: flags.output });
   }
   if (!flags.dir) throw new UsageError('--dir is required (or use --once -o FILE)');
   if (flags.appenddirname.includes('/') || flags.appenddirname === '' || flags.appenddirname.startsWith('.')) {

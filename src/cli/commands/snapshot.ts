@@ -128,20 +128,36 @@ export function register(program: Command): void {
     .action(
       action(async (flags: MasterFlags & { output: string; timeout: number; json?: boolean; force?: boolean; shardOnly?: boolean; cluster?: boolean }) => {
         if (flags.cluster || flags.master.startsWith('cluster:')) return snapshotCluster(flags);
-        if (!flags.force && (await stat(flags.output).catch(() => null))) throw new RefusedError(`${flags.output}: exists; use --force to replace it`);
-        if (!flags.shardOnly) {
-          const { ep, tls } = masterEndpoint(flags);
-          await refuseClusterNode(ep, {
-            tls,
-            log: (line) => process.stderr.write(`tsredis-ops: ${line}\n`),
-            wholeCluster: 'give --cluster to take every shard (one RDB each, into a directory)',
-          });
-        }
-        const res = await snapshotToFile(flags, flags.output, !!flags.json);
-        if (flags.json) printJson(snapshotJson(flags.output, res));
-        return ExitCode.OK;
+        return snapshotOneNode(flags);
       }),
     );
+}
+
+export interface OneNodeFlags extends MasterFlags {
+  output: string;
+  timeout?: number;
+  json?: boolean;
+  force?: boolean;
+  shardOnly?: boolean;
+}
+
+/**
+ * `snapshot -o FILE` and `replicate --once -o FILE`: refused when FILE exists (unless --force) and
+ * when the master is a cluster node (unless --shard-only), since its RDB holds one shard only.
+ */
+export async function snapshotOneNode(flags: OneNodeFlags): Promise<number> {
+  if (!flags.force && (await stat(flags.output).catch(() => null))) throw new RefusedError(`${flags.output}: exists; use --force to replace it`);
+  if (!flags.shardOnly) {
+    const { ep, tls } = masterEndpoint(flags);
+    await refuseClusterNode(ep, {
+      tls,
+      log: (line) => process.stderr.write(`tsredis-ops: ${line}\n`),
+      wholeCluster: 'give --cluster to take every shard (one RDB each, into a directory)',
+    });
+  }
+  const res = await snapshotToFile(flags, flags.output, !!flags.json);
+  if (flags.json) printJson(snapshotJson(flags.output, res));
+  return ExitCode.OK;
 }
 
 /**
