@@ -1,6 +1,6 @@
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ExitCode, ToolError, oneLine } from '../util/errors.js';
+import { ExitCode, FormatError, NewerVersionError, ToolError, oneLine } from '../util/errors.js';
 import { gunzipStream } from './compress.js';
 import { decryptStream, type DecryptionKeys } from './crypto.js';
 import type { BackupManifest, CatalogEntry } from './manifest.js';
@@ -15,7 +15,17 @@ export interface VerifyResult {
   deep: boolean;
   checked: string[];
   error?: string;
+  /** Why it failed, for scripts: as rdb-check --json says it ("newer-version", "corrupt"), else "mismatch" or "io". */
+  reason?: VerifyReason;
   exitCode: number;
+}
+
+export type VerifyReason = 'newer-version' | 'corrupt' | 'mismatch' | 'io';
+
+function reasonOf(e: unknown): VerifyReason {
+  if (e instanceof NewerVersionError) return 'newer-version';
+  if (e instanceof FormatError) return 'corrupt';
+  return e instanceof ToolError ? 'mismatch' : 'io';
 }
 
 /**
@@ -45,6 +55,7 @@ export async function verifyBackup(store: BackupStore, entry: CatalogEntry, opts
   const result: VerifyResult = { object: m.object, ok: false, deep: !!opts.deep, checked: [], exitCode: ExitCode.DATA };
   const fail = (e: unknown): VerifyResult => {
     result.error = oneLine(e);
+    result.reason = reasonOf(e);
     result.exitCode = e instanceof ToolError ? e.exitCode : ExitCode.IO;
     return result;
   };
@@ -112,7 +123,7 @@ export async function verifyEntry(store: BackupStore, entry: CatalogEntry, opts:
     // The set manifest and each shard's own manifest must tell the same story.
     if (listed.object !== shard.manifest.object || listed.keys !== shard.manifest.keys.total) {
       const error = `${store.describe()}/${entry.manifestFile}: shard #${listed.index} is ${listed.object} with ${listed.keys} keys, its manifest says ${shard.manifest.object} with ${shard.manifest.keys.total}`;
-      shards.push({ object: shard.manifest.object, ok: false, deep: !!opts.deep, checked: [], error, exitCode: ExitCode.DATA });
+      shards.push({ object: shard.manifest.object, ok: false, deep: !!opts.deep, checked: [], error, reason: 'mismatch', exitCode: ExitCode.DATA });
       continue;
     }
     shards.push(await verifyBackup(store, shard, opts));
@@ -123,7 +134,7 @@ export async function verifyEntry(store: BackupStore, entry: CatalogEntry, opts:
     ok: !bad,
     deep: !!opts.deep,
     checked: [`${shards.length} shards`, ...shards[0]!.checked],
-    ...(bad ? { error: bad.error } : {}),
+    ...(bad ? { error: bad.error, ...(bad.reason ? { reason: bad.reason } : {}) } : {}),
     exitCode: bad ? bad.exitCode : ExitCode.OK,
     shards,
   };

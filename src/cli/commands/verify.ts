@@ -29,6 +29,11 @@ export function register(program: Command): void {
   cmd.addHelpText(
     'after',
     `
+Exit codes: 0 every backup checked is good, 1 damaged or not what its manifest says, 2 usage,
+3 the target cannot be read, 4 wrong passphrase or key, 6 (--deep) the RDB is of a newer version
+than this tool reads. --json gives each failed result a "reason": "corrupt", "newer-version",
+"mismatch" (size, hash or key count) or "io".
+
 Examples (the passphrase comes from a file or TSREDIS_PASSPHRASE, never an argument):
   tsredis-ops verify --target /srv/backups/redis                      # newest backup: size, sha256
   tsredis-ops verify --target s3://my-bucket/redis --all --deep --passphrase-file /etc/tsredis-ops/passphrase
