@@ -69,6 +69,11 @@ export class NewerVersionError extends ToolError {
   ) {
     super(`${file}: at byte ${offset}: ${detail ?? `${found} is newer than this tool reads (${supported}); most likely a newer server wrote it: upgrade tsredis-ops to read it`}`, ExitCode.NEWER_FORMAT);
   }
+
+  /** The `--json` report of a check that stopped here (rdb-check, aof-check). */
+  toJson(): { valid: false; file: string; reason: 'newer-version'; error: { offset: number; found: string; supported: string; message: string } } {
+    return { valid: false, file: this.file, reason: this.reason, error: { offset: this.offset, found: this.found, supported: this.supported, message: this.message } };
+  }
 }
 
 export class UsageError extends ToolError {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,23 @@ afterAll(async () => {
 });
 
 describe('aof-check CLI', () => {
+  it('an RDB preamble of a newer version: exit 6 and, with --json, the same report rdb-check gives', () => {
+    const rdb = readFileSync(join(root, 'fixtures/demo.rdb'));
+    rdb.write('0099', 5, 'latin1');
+    const file = join(work, 'newer-preamble.aof');
+    writeFileSync(file, rdb);
+    const plain = cli(['aof-check', file]);
+    expect(plain.code).toBe(6);
+    expect(plain.stderr).toMatch(/at byte 5: .*99/);
+    const json = cli(['aof-check', file, '--json']);
+    expect(json.code).toBe(6);
+    const out = JSON.parse(json.stdout);
+    expect(out).toMatchObject({ path: file, valid: false, reason: 'newer-version', error: { offset: 5 } });
+    const fix = cli(['aof-check', '--fix', '--yes', file]);
+    expect(fix.code).toBe(6);
+    expect(readFileSync(file).equals(rdb)).toBe(true);
+  });
+
   it('teaches with --help and rejects bad usage with exit 2', () => {
     const help = cli(['aof-check', '--help']);
     expect(help.code).toBe(0);

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline/promises';
 import { checkAof, type AofCheckReport, type CutPlan, type FileReport } from '../../aof/check.js';
 import { applyCut, type CutResult } from '../../aof/cut.js';
 import { analyzeUndoFlush, type UndoFlushAnalysis } from '../../aof/undo-flush.js';
-import { ExitCode, UsageError } from '../../util/errors.js';
+import { ExitCode, NewerVersionError, UsageError } from '../../util/errors.js';
 import { formatBytes, startProgress } from '../progress.js';
 import { action, printJson } from '../run.js';
 
@@ -26,7 +26,8 @@ Safer than redis-check-aof:
 last flush, if nothing was written after it (otherwise it refuses and says what came after).
 Stop Redis first, cut, start Redis again on the same directory.
 
-Exit codes: 0 valid (or repaired), 1 damaged / not fixed / refused, 2 usage.
+Exit codes: 0 valid (or repaired), 1 damaged / not fixed / refused, 2 usage, 6 an RDB preamble of
+a newer version than this tool reads (--json: "reason": "newer-version").
 
 Examples:
   tsredis-ops aof-check /var/lib/redis/appendonlydir
@@ -90,6 +91,10 @@ async function runAofCheck(path: string, flags: Flags): Promise<number> {
       const onFile = (f: { name: string }): void => progress.update(`checking ${path}: ${f.name}`);
       report = await checkAof(path, { mode: flags.fix ? 'fix' : T !== undefined ? 'timestamp' : 'check', toTimestamp: T, onFile });
     }
+  } catch (e) {
+    // Not damage (nothing to fix): scripts get the same JSON as rdb-check gives, then exit 6.
+    if (json && e instanceof NewerVersionError) printJson({ path, ...e.toJson() });
+    throw e;
   } finally {
     progress.stop();
   }

@@ -71,7 +71,7 @@ export function register(program: Command): void {
           if (flags.json && e instanceof FormatError) {
             printJson({ valid: false, file, reason: 'corrupt', error: { offset: e.offset, expected: e.expected, message: e.message } });
           } else if (flags.json && e instanceof NewerVersionError) {
-            printJson({ valid: false, file, reason: e.reason, error: { offset: e.offset, found: e.found, supported: e.supported, message: e.message } });
+            printJson(e.toJson());
           }
           throw e;
         } finally {
