@@ -17,9 +17,11 @@ export interface BackupConfig {
   name?: string;
   from?: string;
   /** Several sources in one run, each with its own name. */
-  sources?: Array<{ name?: string; from: string; passwordFile?: string; rdbPath?: string; cluster?: boolean }>;
+  sources?: Array<{ name?: string; from: string; passwordFile?: string; rdbPath?: string; cluster?: boolean; shardOnly?: boolean }>;
   /** `from` is a node of a Redis Cluster: back up every shard as one set (as --cluster). */
   cluster?: boolean;
+  /** `from` is a node of a Redis Cluster and its shard alone is wanted (as --shard-only). */
+  shardOnly?: boolean;
   preferReplica?: boolean;
   parallel?: number;
   pauseWritesMs?: number;
@@ -36,6 +38,8 @@ export interface BackupConfig {
   rdbPath?: string;
   onFailure?: string;
   webhook?: string;
+  /** Leftovers of killed runs older than this are swept by backup and prune (as --stale-after). */
+  staleAfter?: string;
 }
 
 type S3Config = { endpoint?: string; region?: string; pathStyle?: boolean; maxAttempts?: number };

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,18 @@ describe('a Redis Cluster node as a backup source', { timeout: 120_000 }, () => 
     expect(own).toBeGreaterThan(0);
     expect(out.manifest.keys.total).toBe(own);
     c.close();
+  });
+
+  it('"shardOnly": true in a cron config file takes the shard alone, as the flag does', async () => {
+    const to = join(work, 'shard-config');
+    const config = join(work, 'shard-only.json');
+    writeFileSync(config, JSON.stringify({ sources: [{ name: 'shard', from: nodes[0]!.url, shardOnly: true }], to, encryption: 'none' }));
+    const r = await cli(['backup', '--config', config, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    writeFileSync(config, JSON.stringify({ from: nodes[0]!.url, cluster: true, shardOnly: true, to, encryption: 'none' }));
+    const both = await cli(['backup', '--config', config]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--shard-only/);
   });
 
   it('snapshot of a cluster node is refused with exit 5 unless --shard-only', async () => {

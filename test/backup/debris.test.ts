@@ -105,6 +105,12 @@ describe('a directory target after kill -9', { timeout: 120_000 }, () => {
     // 3 h old: within the default 6 h grace, so only the temp file would go.
     expect(JSON.parse(dry.stdout).leftovers).toEqual([expect.stringMatching(new RegExp(`^${killed.tempFile.replace(/\./g, '\\.')} `))]);
     expect(readdirSync(dir)).toContain(killed.tempFile);
+    // The grace period from a cron config file ("staleAfter"), as from the flag.
+    const config = join(work, 'prune-config.json');
+    writeFileSync(config, JSON.stringify({ to: dir, staleAfter: '2h' }));
+    const dryConfig = await cli(['prune', '--config', config, '--keep-last', '5', '--dry-run', '--json']);
+    expect(dryConfig.code, dryConfig.stderr).toBe(0);
+    expect(JSON.parse(dryConfig.stdout).leftovers).toHaveLength(2);
 
     const real = await cli(['prune', '--target', dir, '--keep-last', '5', '--stale-after', '2h']);
     expect(real.code, real.stderr).toBe(0);

@@ -76,15 +76,15 @@ do slots that migrated between the shards' snapshots unless --pause-writes cover
     action(async (flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);
       const sources = flags.from
-        ? [{ name: (flags.name as string | undefined) ?? cfg.name, from: flags.from as string, passwordFile: undefined, rdbPath: undefined, cluster: undefined }]
-        : cfg.sources ?? (cfg.from ? [{ name: cfg.name, from: cfg.from, passwordFile: undefined, rdbPath: undefined, cluster: undefined }] : []);
+        ? [{ name: (flags.name as string | undefined) ?? cfg.name, from: flags.from as string, passwordFile: undefined, rdbPath: undefined, cluster: undefined, shardOnly: undefined }]
+        : cfg.sources ?? (cfg.from ? [{ name: cfg.name, from: cfg.from, passwordFile: undefined, rdbPath: undefined, cluster: undefined, shardOnly: undefined }] : []);
       if (sources.length === 0) throw new UsageError('no source: give --from FILE|bgsave:redis://…|redis://… (or "from"/"sources" in --config)');
       const targets = targetsFrom(flags, cfg);
       const encryption = await encryptionFrom(flags, cfg);
       const compression = parseCompression((flags.compress as string | undefined) ?? cfg.compression ?? 'gzip');
       const retention = policyFrom(flags, cfg);
       const takenAt = flags.takenAt ? parseTakenAt(flags.takenAt as string) : undefined;
-      const staleAfter = flags.staleAfter as string | undefined;
+      const staleAfter = (flags.staleAfter as string | undefined) ?? cfg.staleAfter;
       if (staleAfter !== undefined) parseDuration(staleAfter);
       const json = !!flags.json;
       const onFailure = (flags.onFailure as string | undefined) ?? cfg.onFailure;
@@ -123,8 +123,13 @@ do slots that migrated between the shards' snapshots unless --pause-writes cover
           log: (line) => progress.log(line),
         });
       };
-      if (flags.cluster && flags.shardOnly) throw new UsageError('--cluster takes every shard; --shard-only one: give one of them');
-      if (!sources.some((s) => clusterSeedOf(s.from, !!(flags.cluster ?? s.cluster ?? cfg.cluster))) && (parallel !== undefined || pauseWritesMs !== undefined || flags.preferReplica)) {
+      // Flags over the source's own entry over the config's top level.
+      const shardOnlyOf = (s: (typeof sources)[number]): boolean => !!(flags.shardOnly ?? s.shardOnly ?? cfg.shardOnly);
+      const seedOf = (s: (typeof sources)[number]): string | null => clusterSeedOf(s.from, !!(flags.cluster ?? s.cluster ?? cfg.cluster));
+      if (sources.some((s) => shardOnlyOf(s) && seedOf(s))) {
+        throw new UsageError('--cluster takes every shard; --shard-only one: give one of them');
+      }
+      if (!sources.some(seedOf) && (parallel !== undefined || pauseWritesMs !== undefined || flags.preferReplica)) {
         throw new UsageError('--parallel, --pause-writes and --prefer-replica apply to cluster sources (--cluster or cluster:redis://…)');
       }
       const outcomes: Array<BackupOutcome & { name: string; source: string }> = [];
@@ -142,7 +147,7 @@ do slots that migrated between the shards' snapshots unless --pause-writes cover
           progress.update(`backup ${name}: ${p.stage} ${formatBytes(p.plainBytes)}${of} (${formatBytes(rate)}/s), stored ${formatBytes(p.storedBytes)}`);
         };
         let outcome: BackupOutcome;
-        const clusterSeed = clusterSeedOf(s.from, !!(flags.cluster ?? s.cluster ?? cfg.cluster));
+        const clusterSeed = seedOf(s);
         try {
           outcome = clusterSeed
             ? await runClusterSource(clusterSeed, s, name, progress, started)
@@ -153,7 +158,7 @@ do slots that migrated between the shards' snapshots unless --pause-writes cover
             sourceOptions: {
               passwordFile: (flags.passwordFile as string | undefined) ?? s.passwordFile ?? cfg.passwordFile,
               rdbPath: (flags.rdbPath as string | undefined) ?? s.rdbPath ?? cfg.rdbPath,
-              shardOnly: !!flags.shardOnly,
+              shardOnly: shardOnlyOf(s),
             },
             onProgress,
             log: (line) => progress.log(line),

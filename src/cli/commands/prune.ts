@@ -30,7 +30,7 @@ export function register(program: Command): void {
       if (flags.pitr) return (await import('./pitr.js')).prunePitrCommand(flags, cfg);
       const policy = policyFrom(flags, cfg);
       if (!policy) throw new UsageError('no retention rule: give --keep-last/--keep-hourly/--keep-daily/... or --keep-within*');
-      const staleAfter = flags.staleAfter as string | undefined;
+      const staleAfter = (flags.staleAfter as string | undefined) ?? cfg.staleAfter;
       if (staleAfter !== undefined) parseDuration(staleAfter);
       const reports: Array<PruneReport & { leftovers: string[] }> = [];
       const warn = (line: string): void => void process.stderr.write(`tsredis-ops: ${line}\n`);
