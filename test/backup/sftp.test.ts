@@ -176,6 +176,30 @@ describe('sftp:// target', { timeout: 180_000 }, () => {
     expect(later.code, later.stderr).toBe(0);
   });
 
+  it('wildcard and negated known_hosts patterns match as OpenSSH matches them', async () => {
+    const key = readFileSync(sshd.knownHosts, 'utf8').trim().split(' ').slice(1, 3).join(' ');
+    const other = readFileSync(`${makeKey(work, 'wild_other_key')}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    const list = (known: string) => cli(['list', '--target', sshd.url('cycle/redis'), '--ssh-key', sshd.clientKey, '--ssh-known-hosts', known], { env });
+    const file = (name: string, text: string): string => {
+      writeFileSync(join(work, name), text);
+      return join(work, name);
+    };
+    // `?` and `*` inside the bracketed [host]:port name; names compare without case.
+    const wild = await list(file('known_wild', `[127.0.0.?]:*,NOT-THIS-HOST ${key}
+`));
+    expect(wild.code, wild.stderr).toBe(0);
+    // A negation excludes the host even though a wildcard of the same line matches: unknown, exit 3.
+    const negated = await list(file('known_negated', `[127.0.0.*]:*,![127.0.0.1]:${sshd.port} ${key}
+`));
+    expect(negated.code).toBe(3);
+    expect(negated.stderr).toMatch(/unknown host key/);
+    // A wildcard line with another key is a known host showing a changed key.
+    const changed = await list(file('known_wild_changed', `[127.*]:${sshd.port} ${other}
+`));
+    expect(changed.code).toBe(3);
+    expect(changed.stderr).toMatch(/HOST KEY MISMATCH/);
+  });
+
   it('a server with several host keys is checked against the one known_hosts holds (an RSA key beside ed25519)', async () => {
     const multi = await startSshd({ rsaHostKey: true });
     try {

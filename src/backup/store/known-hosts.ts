@@ -4,8 +4,9 @@ import { dirname } from 'node:path';
 
 /**
  * OpenSSH known_hosts, checked the way `ssh` does with StrictHostKeyChecking: plain and hashed
- * (`|1|salt|hmac`) host names, `[host]:port` for ports other than 22, `@revoked` markers. Patterns
- * with wildcards and `@cert-authority` lines are not used (a backup target is one named host).
+ * (`|1|salt|hmac`) host names, `[host]:port` for ports other than 22, `*`/`?` wildcard patterns and
+ * `!` negations (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"), `@revoked` markers. `@cert-authority`
+ * lines are skipped: ssh2 does not hand its caller the host certificate to check against them.
  * ssh2 leaves host key checking to its caller; no maintained npm package parses this file, and it
  * is a few lines of a stable format.
  */
@@ -31,15 +32,25 @@ export function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
+/** An OpenSSH pattern: `*` any run, `?` one character, host names compared without case. */
+function patternMatches(pattern: string, name: string): boolean {
+  if (!/[*?]/.test(pattern)) return pattern.toLowerCase() === name.toLowerCase();
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 'i').test(name);
+}
+
+/** A line's host field: any positive pattern (or hashed name) matches and no `!` pattern does. */
 function nameMatches(field: string, name: string): boolean {
-  return field.split(',').some((p) => {
-    if (p.startsWith('|1|')) {
+  let matched = false;
+  for (const p of field.split(',')) {
+    if (p.startsWith('!')) {
+      if (patternMatches(p.slice(1), name)) return false;
+    } else if (p.startsWith('|1|')) {
       const [, , salt, mac] = p.split('|');
-      if (!salt || !mac) return false;
-      return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === mac;
-    }
-    return p === name;
-  });
+      if (salt && mac && createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === mac) matched = true;
+    } else if (patternMatches(p, name)) matched = true;
+  }
+  return matched;
 }
 
 interface Entry {
