@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -147,6 +147,26 @@ describe('sftp:// target', { timeout: 180_000 }, () => {
     } finally {
       await locked.destroy();
     }
+  });
+
+  it("a remote temp file nobody wrote for 30 minutes is a dead run's and goes; a younger one stays", async () => {
+    const url = sshd.url('dead-writer');
+    const first = await cli(['backup', '--from', DEMO_RDB, '--to', url, ...ssh(), '--no-encrypt', '--name', 'dw', '--taken-at', '2026-01-01T00:00:00Z'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    const dir = join(sshd.root, 'dead-writer');
+    // Pids mean nothing on another host: the age of the temp file decides (default --stale-after 6h).
+    const old = '.dw-20260101T010000Z.rdb.tmp-4242-0a0b0c0d';
+    const young = '.dw-20260101T020000Z.rdb.tmp-4243-0a0b0c0e';
+    for (const [name, ageMin] of [[old, 31], [young, 10]] as const) {
+      writeFileSync(join(dir, name), 'partial upload');
+      const t = new Date(Date.now() - ageMin * 60_000);
+      utimesSync(join(dir, name), t, t);
+    }
+    const r = await cli(['backup', '--from', DEMO_RDB, '--to', url, ...ssh(), '--no-encrypt', '--name', 'dw', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).targets[0].cleaned).toEqual([expect.stringMatching(new RegExp(`^${old.replace(/\./g, '\\.')} \\(temp file of an interrupted upload`))]);
+    expect(readdirSync(dir)).toContain(young);
+    expect(readdirSync(dir)).not.toContain(old);
   });
 
   it('a changed host key is exit 3 with a clear message, and nothing is written', async () => {
