@@ -114,8 +114,8 @@ export class KeyJsonSink implements ValueSink {
     this.out = out;
   }
 
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
-    const type = redisTypeOf(rdbType);
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
+    const type = redisTypeOf(rdbType, valkey);
     if (!keySelected(this.filter, db, b, start, end, type)) return false;
     this.lineStart = this.out.pos;
     this.rdbType = rdbType;

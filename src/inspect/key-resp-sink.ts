@@ -78,8 +78,8 @@ export class KeyRespSink implements ValueSink {
     this.db = db;
   }
 
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
-    const type = redisTypeOf(rdbType);
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
+    const type = redisTypeOf(rdbType, valkey);
     if (!keySelected(this.filter, db, b, start, end, type)) return false;
     this.keyStart = this.out.pos;
     this.dbBefore = this.db;

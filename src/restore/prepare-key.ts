@@ -32,15 +32,17 @@ export function unrepresentable(value: RedisValue, targetRdb: number): string | 
   if (value.type === 'stream' && value.value.idmpRaw && value.value.idmpRaw.length > 0 && targetRdb < 13) return 'stream IDMP state needs RDB 13 (Redis 8.6+)';
   if (value.type === 'stream' && targetRdb < 14 && value.value.groups.some((g) => g.nacked?.length)) return 'stream NACK zone entries need RDB 14 (Redis 8.8+)';
   if (value.type === 'array' && targetRdb < 14) return 'arrays need RDB 14 (Redis 8.8+)';
+  // Valkey RDB numbers start at 80: every Redis target (up to 15) and Valkey 9.0 (80) lack the type.
+  if (value.type === 'pathhash' && targetRdb < 81) return 'path hashes need VALKEY081 (Valkey 9.2+)';
   return null;
 }
 
 /**
  * The value without what `unrepresentable` named: fields already expired go, the rest lose their
- * TTL; null when nothing of the key remains (an array: the whole key is skipped).
+ * TTL; null when nothing of the key remains (an array or a path hash: the whole key is skipped).
  */
 export function dropUnrepresentable(value: RedisValue, now: number): RedisValue | null {
-  if (value.type === 'array') return null;
+  if (value.type === 'array' || value.type === 'pathhash') return null;
   if (value.type === 'hash' && value.expires) {
     const expires = value.expires;
     return { type: 'hash', value: value.value.filter(([f]) => (expires.get(hashFieldKey(f)) ?? Infinity) > now) };

@@ -10,7 +10,7 @@ import { intsetDecode } from './intset.js';
 import { lpDecode, lpWalk } from './listpack.js';
 import { packedScore, strtodPrefix } from './score-text.js';
 import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
-import { hashFieldKey, type ArrayElement, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry, type StreamValue } from './model.js';
+import { hashFieldKey, type ArrayElement, type PathHashPath, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry, type StreamValue } from './model.js';
 import { zipmapDecode } from './zipmap.js';
 import { UniqueBytes } from './unique-bytes.js';
 import type { ValueSink } from './value-sink.js';
@@ -398,7 +398,8 @@ class RecordParser {
         return n;
       }
     }
-    // Rare or small types (zipmap, module, hash-field TTL listpacks), and what a sink takes decoded: the full decoder checks them.
+    // Rare or small types (zipmap, module, hash-field TTL listpacks, Valkey path hashes), and what a
+    // sink takes decoded: the full decoder checks them (the record is held whole in the window).
     const v = this.value(type, start);
     if (v !== null) this.out?.value(v);
     return v === null ? 0 : 1;
@@ -1064,7 +1065,7 @@ class RecordParser {
       keyEnd = this.p;
       this.valueType = type;
       const sink = this.sink;
-      this.out = sink !== null && sink.key(this.db, this.rb, this.rs, this.re, type, this.expireAt) ? sink : null;
+      this.out = sink !== null && sink.key(this.db, this.rb, this.rs, this.re, type, this.expireAt, this.valkey) ? sink : null;
       // Module values are decoded even here (rdb-check reports their names), unless a sink takes them.
       if (sink === null && type === RdbType.MODULE_2) value = this.value(type, start);
       else value = this.checkValue(type, start, keyAt) === 0 ? null : CHECKED;
@@ -1262,9 +1263,8 @@ class RecordParser {
       }
       case VALKEY_TYPE_HASH_2: // also Redis 7.4-rc HASH_METADATA_PRE_GA
         return this.valkey ? this.valkeyHash2() : this.hashMetadata(false);
-      case 23:
-        if (this.valkey) throw this.unreadable(start, 'Valkey value type 23 (PATH_HASH, RDB 81)');
-        return this.hashListpackEx(false);
+      case 23: // Valkey PATH_HASH; Redis 7.4-rc HASH_LISTPACK_EX_PRE_GA
+        return this.valkey ? this.pathHash() : this.hashListpackEx(false);
       case RdbType.HASH_METADATA:
         return this.hashMetadata(true);
       case RdbType.HASH_LISTPACK_EX:
@@ -1272,6 +1272,37 @@ class RecordParser {
       default:
         throw new BadData(start, `a known RDB value type, found ${type}`);
     }
+  }
+
+  /**
+   * Valkey RDB 81 path hash (valkey rdb.c rdbLoadObject): LEN path count, then per path a STRING
+   * path, LEN field count (> 0) and that many STRING field, STRING value pairs. Paths are unique,
+   * fields unique within their path, as Valkey's loader requires. No paths is a valid value (Valkey
+   * keeps a path hash whose last path was deleted, and loads it back).
+   */
+  private pathHash(): RedisValue {
+    const n = this.len();
+    const paths: PathHashPath[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const at = this.p;
+      const path = this.str();
+      const name = path.toString('latin1');
+      if (seen.has(name)) throw new BadData(at, `unique path hash paths, found ${shown(path)} twice`);
+      seen.add(name);
+      const mAt = this.p;
+      const m = this.len();
+      if (m === 0) throw new BadData(mAt, `a path hash path with at least one field, found 0 for path ${shown(path)}`);
+      const fAt = this.p;
+      const fields: Array<[Buffer, Buffer]> = [];
+      for (let j = 0; j < m; j++) {
+        const f = this.str();
+        fields.push([f, this.str()]);
+      }
+      this.checkUnique(fields, first, fAt, `fields of path hash path ${shown(path)}`);
+      paths.push({ path, fields });
+    }
+    return { type: 'pathhash', value: { paths } };
   }
 
   /**

@@ -1,6 +1,6 @@
 import { RdbType, redisTypeOf } from '../../codec/rdb/constants.js';
 import { formatG17 } from '../../codec/rdb/format-g17.js';
-import type { RedisType, RedisValue, StreamEntry } from '../../codec/rdb/model.js';
+import type { PathHashValue, RedisType, RedisValue, StreamEntry } from '../../codec/rdb/model.js';
 import type { StreamMeta, ValueSink } from '../../codec/rdb/value-sink.js';
 import { DictSim } from './dict-sim.js';
 import { jemallocSize as sc } from './jemalloc.js';
@@ -93,6 +93,8 @@ export class MemoryModel implements ValueSink {
   private curCount = 0;
   private moduleBytes = 0;
   private streamBytes = 0;
+  /** A path hash's estimate (pathHash). */
+  private pathBytes = 0;
   private rax: RaxNodes | null = null;
   private readonly idKey = new Uint8Array(16);
   private readonly idView = new DataView(this.idKey.buffer);
@@ -111,13 +113,13 @@ export class MemoryModel implements ValueSink {
     this.rules = rules;
   }
 
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
     this.open = true;
     this.db = db;
     this.name = Buffer.allocUnsafe(end - start);
     b.copy(this.name, 0, start, end);
     this.rdbType = rdbType;
-    this.type = redisTypeOf(rdbType);
+    this.type = redisTypeOf(rdbType, valkey);
     this.expireAtMs = expireAtMs;
     this.n = 0;
     this.largest = 0;
@@ -135,6 +137,7 @@ export class MemoryModel implements ValueSink {
     this.curCount = 0;
     this.moduleBytes = 0;
     this.streamBytes = 0;
+    this.pathBytes = 0;
     this.rax = null;
     const zipNodes = this.rules.packed === 'ziplist';
     this.listNodes =
@@ -284,9 +287,49 @@ export class MemoryModel implements ValueSink {
         // Only when nodes came out of key order (never written by Redis): no node sizes, groups only.
         this.streamEnd(v.value);
         return;
+      case 'pathhash':
+        this.pathHash(v.value);
+        return;
       default:
         // Zipmaps arrive as hashes; nothing else is handed over decoded.
     }
+  }
+
+  /**
+   * A Valkey path hash (radixTypeMemUsage in valkey t_path_hash.c): the radixObject (rax pointer
+   * and field count), the rax of paths, and each path's payload, a hash object costed with the
+   * hash rules (listpack while small, else a table). An estimate: Valkey 9's hashtable differs
+   * from the dict the rules model.
+   */
+  private pathHash(v: PathHashValue): void {
+    const r = this.rules;
+    const rax = new RaxNodes();
+    let bytes = ROBJ + sc(16);
+    for (const { path, fields } of v.paths) {
+      rax.insert(path);
+      if (path.length > this.largest) this.largest = path.length;
+      let lp = LP_EMPTY;
+      let sds = 0;
+      let small = fields.length <= r.hashMaxEntries;
+      for (const [f, val] of fields) {
+        for (const b of [f, val]) {
+          if (b.length > this.largest) this.largest = b.length;
+          if (b.length > r.hashMaxValue) small = false;
+          const n = b.length <= 20 ? strictInt(b, 0, b.length) : null;
+          lp += n === null ? lpStrEntry(b.length) : lpIntEntry(n);
+          sds += sc(sdsAlloc(b.length));
+        }
+      }
+      this.n += fields.length;
+      if (small) bytes += ROBJ + sc(lp);
+      else {
+        const d = new DictSim();
+        d.expand(fields.length);
+        d.addMany(fields.length);
+        bytes += ROBJ + r.dict + 8 * d.slots + fields.length * DICT_ENTRY + sds;
+      }
+    }
+    this.pathBytes = bytes + raxUsage(rax);
   }
 
   streamListpack(bytes: number, ms: bigint, seq: bigint): void {
@@ -333,7 +376,7 @@ export class MemoryModel implements ValueSink {
       type: this.type,
       encoding,
       bytes: bytes + keyOverhead(this.name.length),
-      elements: this.type === 'hash' ? this.n >> 1 : this.n,
+      elements: this.type === 'hash' ? this.n >> 1 : this.n, // a path hash: its fields
       largest: this.largest,
       expireAtMs: this.expireAtMs,
     });
@@ -422,6 +465,8 @@ export class MemoryModel implements ValueSink {
       }
       case 'stream':
         return { bytes: this.streamBytes, encoding: 'stream' };
+      case 'pathhash':
+        return { bytes: this.pathBytes, encoding: 'path-hash' };
       default:
         // A module's own mem_usage callback cannot be known from the file: its serialized size stands in.
         return { bytes: ROBJ + this.moduleBytes, encoding: 'module' };
