@@ -299,14 +299,16 @@ export class MemoryModel implements ValueSink {
    * A Valkey path hash (radixTypeMemUsage in valkey t_path_hash.c): the radixObject (rax pointer
    * and field count), the rax of paths, and each path's payload, a hash object costed with the
    * hash rules (listpack while small, else a table). An estimate: Valkey 9's hashtable differs
-   * from the dict the rules model.
+   * from the dict the rules model, and the tree is costed without shared prefixes (each path a
+   * compressed node holding its bytes, its child pointer and value pointer, plus a leaf), so it is
+   * an upper bound of raxAllocSize.
    */
   private pathHash(v: PathHashValue): void {
     const r = this.rules;
-    const rax = new RaxNodes();
-    let bytes = ROBJ + sc(16);
+    // The object, the radixObject (rax pointer, field count), the rax struct and its root node.
+    let bytes = ROBJ + sc(16) + sc(24) + sc(4);
     for (const { path, fields } of v.paths) {
-      rax.insert(path);
+      bytes += sc(4 + path.length + 16) + sc(4 + 8);
       if (path.length > this.largest) this.largest = path.length;
       let lp = LP_EMPTY;
       let sds = 0;
@@ -329,7 +331,7 @@ export class MemoryModel implements ValueSink {
         bytes += ROBJ + r.dict + 8 * d.slots + fields.length * DICT_ENTRY + sds;
       }
     }
-    this.pathBytes = bytes + raxUsage(rax);
+    this.pathBytes = bytes;
   }
 
   streamListpack(bytes: number, ms: bigint, seq: bigint): void {

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { decodeDump, encodeDump } from '../../../src/codec/rdb/dump.js';
+import type { RdbKey } from '../../../src/codec/rdb/model.js';
+import { decodeValueBytes } from '../../../src/codec/rdb/raw-value.js';
 import { RdbDecoder } from '../../../src/codec/rdb/reader.js';
 import { dumpRdb } from '../../../src/inspect/rdb-dump.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
@@ -35,7 +38,7 @@ const bad = names.filter((n) => side(n, 'error.json'));
 
 describe('constructed RDB 14/15, Valkey 81 and Enterprise fixtures', () => {
   it('has good and damaged fixtures for every new type and opcode', () => {
-    for (const prefix of ['array_v14', 'stream_xnack_v14', 'hash_template_v15', 'valkey_081', 'enterprise_opcodes', 'newer_redis_16', 'newer_valkey_082', 'gcra_v14']) {
+    for (const prefix of ['array_v14', 'stream_xnack_v14', 'hash_template_v15', 'valkey_081', 'valkey_081_path_hash', 'valkey_081_path_hash_corrupt', 'enterprise_opcodes', 'newer_redis_16', 'newer_valkey_082', 'gcra_v14']) {
       expect(names.filter((n) => n.startsWith(prefix)).length, prefix).toBeGreaterThan(0);
     }
     expect(good.length).toBeGreaterThanOrEqual(5);
@@ -125,7 +128,7 @@ describe('constructed RDB 14/15, Valkey 81 and Enterprise fixtures', () => {
   }, 120_000);
 
   it('templates reach every piece: rdb-dump cut into tiny pieces (worker threads) prints the same', async () => {
-    for (const name of ['hash_template_v15', 'array_v14', 'stream_xnack_v14', 'valkey_081_update']) {
+    for (const name of ['hash_template_v15', 'array_v14', 'stream_xnack_v14', 'valkey_081_update', 'valkey_081_path_hash']) {
       const bytes = readFileSync(join(DIR, `${name}.rdb`));
       for (const format of ['jsonl', 'resp'] as const) {
         const parts: Buffer[] = [];
@@ -141,6 +144,77 @@ describe('constructed RDB 14/15, Valkey 81 and Enterprise fixtures', () => {
     const seen: Array<[string, number, boolean]> = [];
     for (let b = await dec.nextBatch(); b; b = await dec.nextBatch()) for (const r of b) if (r.kind === 'key') seen.push([r.entry.key.toString(), r.entry.rdbType, r.entry.value?.type === 'hash']);
     expect(seen).toEqual([['user:1', 30, true], ['user:2', 32, true], ['geo:1', 30, true], ['self:lp', 29, false], ['self:arr', 31, false]]);
+  });
+});
+
+describe('Valkey RDB 81 path hashes (type 23)', () => {
+  const file = join(DIR, 'valkey_081_path_hash.rdb');
+  async function keys(opts: { raw?: boolean } = {}): Promise<RdbKey[]> {
+    const dec = new RdbDecoder(ByteSource.fromBuffer(readFileSync(file), file), opts);
+    const out: RdbKey[] = [];
+    for (let b = await dec.nextBatch(); b; b = await dec.nextBatch()) for (const r of b) if (r.kind === 'key') out.push(r.entry);
+    return out;
+  }
+  const t = (s: string) => Buffer.from(s);
+
+  it('decode into the model: paths and fields in file order, an empty one, a TTL and a binary path', async () => {
+    const ks = await keys();
+    expect(ks.map((k) => [k.key.toString(), k.rdbType, k.value!.type, k.expireAtMs])).toEqual([
+      ['k1', 0, 'string', null],
+      ['ph:1', 23, 'pathhash', null],
+      ['ph:empty', 23, 'pathhash', null],
+      ['ph:ttl', 23, 'pathhash', 1893456000000],
+    ]);
+    expect(ks[1]!.value).toEqual({
+      type: 'pathhash',
+      value: {
+        paths: [
+          { path: t('/a'), fields: [[t('f1'), t('v1')]] },
+          { path: t('/a/b'), fields: [[t('z'), t('last')], [t('n'), t('7')], [t('a'), t('')]] },
+          { path: t('/b'), fields: [[t('f1'), t('other')]] },
+        ],
+      },
+    });
+    expect(ks[2]!.value).toEqual({ type: 'pathhash', value: { paths: [] } });
+    expect(ks[3]!.value).toEqual({ type: 'pathhash', value: { paths: [{ path: Buffer.from([0, 0xff, 0x2f]), fields: [[t('k'), t('v')]] }] } });
+  });
+
+  it('a DUMP payload stamped 81 carries it to Valkey 9.2 and back; RDB 80 and every Redis version cannot hold it', async () => {
+    for (const k of (await keys()).slice(1)) {
+      const payload = encodeDump(k.value!, 81, k.key);
+      expect(payload[0]).toBe(23);
+      expect(payload.readUInt16LE(payload.length - 10)).toBe(81);
+      const d = await decodeDump(payload);
+      expect(d).toEqual({ value: k.value, rdbType: 23, version: 81 });
+      for (const v of [80, 15, 12, 10]) expect(() => encodeDump(k.value!, v, k.key), String(v)).toThrow(`key "${k.key.toString()}": a DUMP payload for RDB ${v} cannot represent a Valkey path hash (VALKEY081, Valkey 9.2+)`);
+    }
+    // The stored bytes (raw mode, as restore reads a backup) decode alone, as a Valkey 81 value, to the same value.
+    const raw = (await keys({ raw: true }))[1]!;
+    expect(raw.rdbType).toBe(23);
+    expect(await decodeValueBytes(23, raw.raw!, 81, 'ph:1')).toEqual((await keys())[1]!.value);
+  });
+
+  it('rdb-memory: one row per path hash with its field count, the path-hash encoding, and an estimate that grows with the data', () => {
+    const r = run('rdb-memory', '--csv', file);
+    expect(r.code, r.err).toBe(0);
+    const rows = r.out.toString().trim().split('\n').slice(1).map((l) => l.split(','));
+    const by = new Map(rows.map((c) => [c[2], c]));
+    expect([...by.keys()]).toEqual(['k1', 'ph:1', 'ph:empty', 'ph:ttl']);
+    for (const k of ['ph:1', 'ph:empty', 'ph:ttl']) expect(by.get(k)!.slice(0, 2).concat(by.get(k)![4]!)).toEqual(['0', 'pathhash', 'path-hash']);
+    expect(['ph:1', 'ph:empty', 'ph:ttl'].map((k) => Number(by.get(k)![5]))).toEqual([5, 0, 1]);
+    // Longest element: "other" in ph:1 (5 bytes); the 3-byte binary path in ph:ttl.
+    expect(['ph:1', 'ph:ttl'].map((k) => Number(by.get(k)![6]))).toEqual([5, 3]);
+    const bytes = (k: string) => Number(by.get(k)![3]);
+    expect(bytes('ph:empty')).toBeGreaterThan(0);
+    expect(bytes('ph:ttl')).toBeGreaterThan(bytes('ph:empty'));
+    expect(bytes('ph:1')).toBeGreaterThan(bytes('ph:ttl'));
+    expect(by.get('ph:ttl')![7]).toBe('2030-01-01T00:00:00.000Z');
+  });
+
+  it('rdb-dump --type pathhash selects them', () => {
+    const r = run('rdb-dump', '--type', 'pathhash', file);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.toString().trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key)).toEqual(['ph:1', 'ph:empty', 'ph:ttl']);
   });
 });
 
