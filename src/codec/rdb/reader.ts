@@ -212,6 +212,8 @@ class RecordParser {
   private readonly zsetCheck = new CheckVisitor(2, true);
   /** Members/fields seen in the current hashtable-encoded value. */
   private readonly unique = new UniqueBytes();
+  /** Fields seen in the current path of a path hash checked in steps (its paths go in `unique`). */
+  private readonly pathFields = new UniqueBytes();
   /** File offset of b[0]. */
   private base = 0;
   /** The big value being checked in steps, while its record is not complete; null otherwise. */
@@ -386,6 +388,10 @@ class RecordParser {
         this.out?.arrayStart!(insertIdx);
         return this.beginSteps(type, start, keyAt, false, n);
       }
+      case VALKEY_TYPE_PATH_HASH: // in REDIS files 23 is the 7.4-rc HASH_LISTPACK_EX, decoded below
+        // Checked path by path in resumable steps when nothing takes the value; a sink gets it decoded.
+        if (!this.valkey || this.out !== null) break;
+        return this.beginSteps(type, start, keyAt, false);
       case RdbType.ZSET_ZIPLIST:
       case RdbType.HASH_ZIPLIST:
       case RdbType.ZSET_LISTPACK:
@@ -398,8 +404,8 @@ class RecordParser {
         return n;
       }
     }
-    // Rare or small types (zipmap, module, hash-field TTL listpacks, Valkey path hashes), and what a
-    // sink takes decoded: the full decoder checks them (the record is held whole in the window).
+    // Rare or small types (zipmap, module, hash-field TTL listpacks), and what a sink takes decoded
+    // (Valkey path hashes among them): the full decoder checks them.
     const v = this.value(type, start);
     if (v !== null) this.out?.value(v);
     return v === null ? 0 : 1;
@@ -410,7 +416,8 @@ class RecordParser {
     const n = count ?? this.len();
     // Sized for the members of a set, hash or zset up front (n counts bytes, nodes or elements otherwise).
     const members =
-      type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY;
+      type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY ||
+      type === VALKEY_TYPE_PATH_HASH; // its paths (checkValue takes 23 in steps only in VALKEY files)
     this.unique.reset(members ? n : 0);
     this.steps = {
       type,
@@ -511,6 +518,35 @@ class RecordParser {
           this.mark = this.p;
         }
         return s.n;
+      case VALKEY_TYPE_PATH_HASH: {
+        // A step is one path with its fields (the window holds one path, not the key): stepped over
+        // first, so nothing is recorded until it is whole. Same checks and offsets as pathHash().
+        const paths = this.unique;
+        const fields = this.pathFields;
+        for (; s.i < s.n; s.i++) {
+          const at = this.p;
+          this.span(true);
+          const m = this.len();
+          for (let j = 0; j < 2 * m; j++) this.span(true);
+          this.p = at;
+          this.span();
+          if (!this.skim && !paths.add(this.rb, this.rs, this.re)) throw new BadData(at, `unique path hash paths, found ${shown(this.keyAt(at))} twice`);
+          const mAt = this.p;
+          this.len();
+          if (m === 0) throw new BadData(mAt, `a path hash path with at least one field, found 0 for path ${shown(this.keyAt(at))}`);
+          const fAt = this.p;
+          fields.reset(m);
+          for (let j = 0; j < m; j++) {
+            this.span();
+            if (!this.skim && !fields.add(this.rb, this.rs, this.re)) throw new BadData(fAt, `unique fields of path hash path ${shown(this.keyAt(at))}, found a duplicate`);
+            this.span();
+          }
+          s.total += m;
+          this.mark = this.p;
+        }
+        // Fields counted; a path hash without paths is still a key (Valkey loads it).
+        return Math.max(1, s.total);
+      }
       case RdbType.LIST_QUICKLIST:
       case RdbType.LIST_QUICKLIST_2: {
         const v2 = s.type === RdbType.LIST_QUICKLIST_2;
@@ -1295,11 +1331,12 @@ class RecordParser {
       if (m === 0) throw new BadData(mAt, `a path hash path with at least one field, found 0 for path ${shown(path)}`);
       const fAt = this.p;
       const fields: Array<[Buffer, Buffer]> = [];
+      const unique = m > 1 ? this.unique.reset(m) : null;
       for (let j = 0; j < m; j++) {
         const f = this.str();
+        if (unique !== null && !unique.add(f, 0, f.length)) throw new BadData(fAt, `unique fields of path hash path ${shown(path)}, found a duplicate`);
         fields.push([f, this.str()]);
       }
-      this.checkUnique(fields, first, fAt, `fields of path hash path ${shown(path)}`);
       paths.push({ path, fields });
     }
     return { type: 'pathhash', value: { paths } };

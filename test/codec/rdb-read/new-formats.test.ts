@@ -264,4 +264,44 @@ describe('big RDB 14/15 values go through in steps', () => {
       })(),
     ).rejects.toThrow(`dup.rdb: at byte ${dup.dupOffset}: expected unique array indexes, found 0 twice`);
   }, 120_000);
+
+  it('rdb-check streams a Valkey path hash of 300k paths path by path; a late duplicate path is found at its offset; rdb-dump prints it whole', async () => {
+    // Layout as in fixtures/rdb-new/gen-valkey-081.mjs: 23, key, LEN paths, per path STRING path, LEN fields, pairs.
+    function pathFile(dupAt = -1): { file: Buffer; dupOffset: number } {
+      const parts: Buffer[] = [Buffer.from('VALKEY081'), Buffer.from([0xfe]), len(0), Buffer.from([23]), str('bigph'), len(N)];
+      let at = parts.reduce((n, p) => n + p.length, 0);
+      let dupOffset = -1;
+      for (let i = 0; i < N; i++) {
+        if (i === dupAt) dupOffset = at;
+        const p = Buffer.concat([str(`/p/${String(i === dupAt ? 0 : i).padStart(6, '0')}`), len(2), str('a'), str(`v${i}`), str('b'), str('')]);
+        parts.push(p);
+        at += p.length;
+      }
+      parts.push(Buffer.from([0xff]));
+      return { file: Buffer.concat([...parts, Buffer.alloc(8)]), dupOffset };
+    }
+    const chunks = (file: Buffer) =>
+      ByteSource.fromStream((async function* () {
+        for (let i = 0; i < file.length; i += 65536) yield file.subarray(i, i + 65536);
+      })(), 'bigph.rdb');
+    const { file } = pathFile();
+    const dec = new RdbDecoder(chunks(file), { validateOnly: true });
+    let keys = 0;
+    for (let b = await dec.nextBatch(); b; b = await dec.nextBatch()) keys += b.filter((r) => r.kind === 'key').length;
+    expect(keys).toBe(1);
+    const parts: Buffer[] = [];
+    await dumpRdb(ByteSource.fromBuffer(file, 'bigph.rdb'), { format: 'jsonl', encoding: 'utf8', pieceBytes: 1 << 20 }, (c) => void parts.push(Buffer.from(c)));
+    const line = JSON.parse(Buffer.concat(parts).toString('utf8')) as { type: string; value: { paths: Record<string, Record<string, string>> } };
+    expect(line.type).toBe('pathhash');
+    const paths = Object.keys(line.value.paths);
+    expect(paths).toHaveLength(N);
+    expect(line.value.paths[paths[N - 1]!]).toEqual({ a: `v${N - 1}`, b: '' });
+    const dup = pathFile(N - 5);
+    await expect(
+      (async () => {
+        const d = new RdbDecoder(chunks(dup.file), { validateOnly: true });
+        while (await d.nextBatch());
+      })(),
+    ).rejects.toThrow(`bigph.rdb: at byte ${dup.dupOffset}: expected unique path hash paths, found "/p/000000" twice`);
+  }, 120_000);
 });
