@@ -389,8 +389,8 @@ class RecordParser {
         return this.beginSteps(type, start, keyAt, false, n);
       }
       case VALKEY_TYPE_PATH_HASH: // in REDIS files 23 is the 7.4-rc HASH_LISTPACK_EX, decoded below
-        // Checked path by path in resumable steps when nothing takes the value; a sink gets it decoded.
-        if (!this.valkey || this.out !== null) break;
+        // Checked path by path in resumable steps (and handed to a sink that takes paths); other sinks get value().
+        if (!this.valkey || (this.out !== null && this.out.pathHashPath === undefined)) break;
         return this.beginSteps(type, start, keyAt, false);
       case RdbType.ZSET_ZIPLIST:
       case RdbType.HASH_ZIPLIST:
@@ -542,6 +542,7 @@ class RecordParser {
             this.span();
           }
           s.total += m;
+          if (out !== null) this.pathToSink(out, at, m);
           this.mark = this.p;
         }
         // Fields counted; a path hash without paths is still a key (Valkey loads it).
@@ -570,6 +571,21 @@ class RecordParser {
       default:
         return this.streamSteps(s, this.out);
     }
+  }
+
+  /** The checked path at window index `at` (m fields) read again as Buffers for the sink; p ends where it was. */
+  private pathToSink(out: ValueSink, at: number, m: number): void {
+    const end = this.p;
+    this.p = at;
+    const path = this.str();
+    this.len();
+    const fields: Array<[Buffer, Buffer]> = [];
+    for (let j = 0; j < m; j++) {
+      const f = this.str();
+      fields.push([f, this.str()]);
+    }
+    this.p = end;
+    out.pathHashPath!(path, fields);
   }
 
   /** The length of the plain (not int or LZF encoded) string at p, or -1; p does not move. */

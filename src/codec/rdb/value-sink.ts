@@ -53,6 +53,12 @@ export interface ValueSink extends ElementSink {
   arrayStart?(insertIdx: bigint | null): void;
   arrayElement?(index: bigint, b: Buffer, start: number, end: number): void;
   /**
+   * Optional: a Valkey path hash one path at a time (its fields in file order), instead of one
+   * value(): the key is checked in resumable steps and never held whole. No call before end(): a
+   * path hash without paths. The buffers are only valid during the call.
+   */
+  pathHashPath?(path: Buffer, fields: ReadonlyArray<readonly [Buffer, Buffer]>): void;
+  /**
    * Optional: a packed blob (ziplist, listpack, intset, quicklist node) of `bytes` bytes once
    * decompressed starts; its elements follow. Lets a sink see a value's stored layout.
    */

@@ -1,6 +1,6 @@
 import { RdbType, redisTypeOf } from '../../codec/rdb/constants.js';
 import { formatG17 } from '../../codec/rdb/format-g17.js';
-import type { PathHashValue, RedisType, RedisValue, StreamEntry } from '../../codec/rdb/model.js';
+import type { RedisType, RedisValue, StreamEntry } from '../../codec/rdb/model.js';
 import type { StreamMeta, ValueSink } from '../../codec/rdb/value-sink.js';
 import { DictSim } from './dict-sim.js';
 import { jemallocSize as sc } from './jemalloc.js';
@@ -137,7 +137,8 @@ export class MemoryModel implements ValueSink {
     this.curCount = 0;
     this.moduleBytes = 0;
     this.streamBytes = 0;
-    this.pathBytes = 0;
+    // A path hash: the object, the radixObject (rax pointer, field count), the rax struct and its root node.
+    this.pathBytes = ROBJ + sc(16) + sc(24) + sc(4);
     this.rax = null;
     const zipNodes = this.rules.packed === 'ziplist';
     this.listNodes =
@@ -288,7 +289,7 @@ export class MemoryModel implements ValueSink {
         this.streamEnd(v.value);
         return;
       case 'pathhash':
-        this.pathHash(v.value);
+        for (const p of v.value.paths) this.pathHashPath(p.path, p.fields);
         return;
       default:
         // Zipmaps arrive as hashes; nothing else is handed over decoded.
@@ -296,42 +297,38 @@ export class MemoryModel implements ValueSink {
   }
 
   /**
-   * A Valkey path hash (radixTypeMemUsage in valkey t_path_hash.c): the radixObject (rax pointer
-   * and field count), the rax of paths, and each path's payload, a hash object costed with the
-   * hash rules (listpack while small, else a table). An estimate: Valkey 9's hashtable differs
-   * from the dict the rules model, and the tree is costed without shared prefixes (each path a
-   * compressed node holding its bytes, its child pointer and value pointer, plus a leaf), so it is
-   * an upper bound of raxAllocSize.
+   * One path of a Valkey path hash (radixTypeMemUsage in valkey t_path_hash.c counts the
+   * radixObject, the rax of paths and each path's payload): the path's share of the tree and its
+   * payload, a hash object costed with the hash rules (listpack while small, else a table). An
+   * estimate: Valkey 9's hashtable differs from the dict the rules model, and the tree is costed
+   * without shared prefixes (each path a compressed node holding its bytes, child and value
+   * pointers, plus a leaf), so it is an upper bound of raxAllocSize.
    */
-  private pathHash(v: PathHashValue): void {
+  pathHashPath(path: Buffer, fields: ReadonlyArray<readonly [Buffer, Buffer]>): void {
     const r = this.rules;
-    // The object, the radixObject (rax pointer, field count), the rax struct and its root node.
-    let bytes = ROBJ + sc(16) + sc(24) + sc(4);
-    for (const { path, fields } of v.paths) {
-      bytes += sc(4 + path.length + 16) + sc(4 + 8);
-      if (path.length > this.largest) this.largest = path.length;
-      let lp = LP_EMPTY;
-      let sds = 0;
-      let small = fields.length <= r.hashMaxEntries;
-      for (const [f, val] of fields) {
-        for (const b of [f, val]) {
-          if (b.length > this.largest) this.largest = b.length;
-          if (b.length > r.hashMaxValue) small = false;
-          const n = b.length <= 20 ? strictInt(b, 0, b.length) : null;
-          lp += n === null ? lpStrEntry(b.length) : lpIntEntry(n);
-          sds += sc(sdsAlloc(b.length));
-        }
-      }
-      this.n += fields.length;
-      if (small) bytes += ROBJ + sc(lp);
-      else {
-        const d = new DictSim();
-        d.expand(fields.length);
-        d.addMany(fields.length);
-        bytes += ROBJ + r.dict + 8 * d.slots + fields.length * DICT_ENTRY + sds;
+    let bytes = sc(4 + path.length + 16) + sc(4 + 8);
+    if (path.length > this.largest) this.largest = path.length;
+    let lp = LP_EMPTY;
+    let sds = 0;
+    let small = fields.length <= r.hashMaxEntries;
+    for (const [f, val] of fields) {
+      for (const b of [f, val]) {
+        if (b.length > this.largest) this.largest = b.length;
+        if (b.length > r.hashMaxValue) small = false;
+        const n = b.length <= 20 ? strictInt(b, 0, b.length) : null;
+        lp += n === null ? lpStrEntry(b.length) : lpIntEntry(n);
+        sds += sc(sdsAlloc(b.length));
       }
     }
-    this.pathBytes = bytes;
+    this.n += fields.length;
+    if (small) bytes += ROBJ + sc(lp);
+    else {
+      const d = new DictSim();
+      d.expand(fields.length);
+      d.addMany(fields.length);
+      bytes += ROBJ + r.dict + 8 * d.slots + fields.length * DICT_ENTRY + sds;
+    }
+    this.pathBytes += bytes;
   }
 
   streamListpack(bytes: number, ms: bigint, seq: bigint): void {

@@ -265,7 +265,7 @@ describe('big RDB 14/15 values go through in steps', () => {
     ).rejects.toThrow(`dup.rdb: at byte ${dup.dupOffset}: expected unique array indexes, found 0 twice`);
   }, 120_000);
 
-  it('rdb-check streams a Valkey path hash of 300k paths path by path; a late duplicate path is found at its offset; rdb-dump prints it whole', async () => {
+  it('rdb-check streams a Valkey path hash of 300k paths path by path; a late duplicate path is found at its offset; rdb-dump prints it path by path', async () => {
     // Layout as in fixtures/rdb-new/gen-valkey-081.mjs: 23, key, LEN paths, per path STRING path, LEN fields, pairs.
     function pathFile(dupAt = -1): { file: Buffer; dupOffset: number } {
       const parts: Buffer[] = [Buffer.from('VALKEY081'), Buffer.from([0xfe]), len(0), Buffer.from([23]), str('bigph'), len(N)];
