@@ -237,6 +237,10 @@ describe('restore of a Valkey 81 file with path hashes', () => {
     const big = await prepareKey(paths[0]!, { sourceRdb: 81, targetRdb: 81, lossy: false, bigKeyBytes: 8, now: 0 });
     expect(big.kind).toBe('commands');
     if (big.kind === 'commands') expect(big.frames.toString('latin1')).toContain('$5\r\nPHSET\r\n$4\r\nph:1\r\n$4\r\n/a/b\r\n$6\r\nFIELDS\r\n$1\r\n3\r\n');
+    // ... and for an older node the big-key path refuses it too (with or without --lossy: skipped, never sent).
+    for (const lossy of [false, true]) {
+      expect(await prepareKey(paths[0]!, { sourceRdb: 81, targetRdb: 10, lossy, bigKeyBytes: 8, now: 0 })).toEqual({ kind: 'unrepresentable', reason: 'path hashes need VALKEY081 (Valkey 9.2+)' });
+    }
   });
 
   it('onto Redis 7.0: refused before anything is written (exit 5); with --lossy the other keys go and the path hashes are listed', async () => {

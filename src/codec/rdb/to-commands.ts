@@ -100,18 +100,23 @@ function hashCommands(out: Out, key: Buffer, value: Extract<RedisValue, { type: 
  * path, then PHDEL of it (valkey t_path_hash.c rewriteRadixObject).
  */
 function pathHashCommands(out: Out, key: Buffer, v: PathHashValue): void {
-  if (v.paths.length === 0) {
-    out.push([b('PHSET'), key, EMPTY, b('FIELDS'), b('1'), EMPTY, EMPTY]);
-    out.push([b('PHDEL'), key, EMPTY]);
-    return;
-  }
-  for (const { path, fields } of v.paths) {
-    for (let i = 0; i < fields.length; i += ITEMS_PER_COMMAND) {
-      const end = Math.min(fields.length, i + ITEMS_PER_COMMAND);
-      const argv: Buffer[] = [b('PHSET'), key, path, b('FIELDS'), num(end - i)];
-      for (let j = i; j < end; j++) argv.push(...fields[j]!);
-      out.push(argv);
-    }
+  if (v.paths.length === 0) emptyPathHashCommands(out, key);
+  for (const { path, fields } of v.paths) pathCommands(out, key, path, fields);
+}
+
+/** An empty path hash: a placeholder path set, then deleted. */
+export function emptyPathHashCommands(out: Out, key: Buffer): void {
+  out.push([b('PHSET'), key, EMPTY, b('FIELDS'), b('1'), EMPTY, EMPTY]);
+  out.push([b('PHDEL'), key, EMPTY]);
+}
+
+/** PHSET of one path's fields, 64 per command. */
+export function pathCommands(out: Out, key: Buffer, path: Buffer, fields: ReadonlyArray<readonly [Buffer, Buffer]>): void {
+  for (let i = 0; i < fields.length; i += ITEMS_PER_COMMAND) {
+    const end = Math.min(fields.length, i + ITEMS_PER_COMMAND);
+    const argv: Buffer[] = [b('PHSET'), key, path, b('FIELDS'), num(end - i)];
+    for (let j = i; j < end; j++) argv.push(...fields[j]!);
+    out.push(argv);
   }
 }
 

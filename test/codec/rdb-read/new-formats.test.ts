@@ -296,6 +296,11 @@ describe('big RDB 14/15 values go through in steps', () => {
     const paths = Object.keys(line.value.paths);
     expect(paths).toHaveLength(N);
     expect(line.value.paths[paths[N - 1]!]).toEqual({ a: `v${N - 1}`, b: '' });
+    const resp: Buffer[] = [];
+    await dumpRdb(ByteSource.fromBuffer(file, 'bigph.rdb'), { format: 'resp', encoding: 'utf8' }, (c) => void resp.push(Buffer.from(c)));
+    const text = Buffer.concat(resp).toString('latin1');
+    expect(text.split('$5\r\nPHSET\r\n$5\r\nbigph\r\n').length - 1).toBe(N);
+    expect(text.endsWith(`$${String(N - 1).length + 1}\r\nv${N - 1}\r\n$1\r\nb\r\n$0\r\n\r\n`)).toBe(true);
     const dup = pathFile(N - 5);
     await expect(
       (async () => {
