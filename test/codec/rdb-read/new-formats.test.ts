@@ -211,6 +211,13 @@ describe('Valkey RDB 81 path hashes (type 23)', () => {
     expect(by.get('ph:ttl')![7]).toBe('2030-01-01T00:00:00.000Z');
   });
 
+  it('rdb-check counts them by type and encoding', () => {
+    const r = run('rdb-check', file);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.toString()).toContain('db 0: 4 keys (1 expiring, 0 already expired): string 1, pathhash 3');
+    expect(r.out.toString()).toContain('encodings: string 1, path-hash 3');
+  });
+
   it('rdb-dump --type pathhash selects them', () => {
     const r = run('rdb-dump', '--type', 'pathhash', file);
     expect(r.code, r.err).toBe(0);
