@@ -29,6 +29,8 @@ export function rdbTypeOf(v: RedisValue): number {
       return 7;
     case 'array':
       return 28;
+    case 'pathhash':
+      return 23; // Valkey RDB 81
   }
 }
 
@@ -60,6 +62,9 @@ export function valueFromModel(m: RedisValue): Value {
     case 'array':
       // No public command recreates an RDB 14 array: the engine (AOF rewrite, replay) cannot hold one.
       throw new ToolError('an array value (RDB 14, Redis 8.8+) cannot be rewritten as commands: no public command recreates it');
+    case 'pathhash':
+      // The engine models Redis types only; a path hash reaches Valkey 9.2 as a DUMP payload or PHSET commands.
+      throw new ToolError('a Valkey path hash (VALKEY081) cannot be held by the command engine: restore it onto Valkey 9.2+ or with --lossy');
   }
 }
 

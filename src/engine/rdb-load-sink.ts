@@ -26,13 +26,13 @@ export class RdbLoadSink implements ValueSink {
 
   constructor(private readonly ks: Keyspace) {}
 
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
     this.db = db;
     this.name = b.toString('latin1', start, end);
     this.expireAt = expireAtMs;
     this.whole = null;
     this.pending = null;
-    switch (redisTypeOf(rdbType)) {
+    switch (redisTypeOf(rdbType, valkey)) {
       case 'list':
         this.building = { type: 'list', v: List.from([]) };
         break;

@@ -28,6 +28,8 @@ const enum Shape {
   Stream,
   /** An RDB 14 array whose elements are being written (arrayElement). */
   Array,
+  /** A Valkey path hash whose paths are being written (pathHashPath). */
+  PathHash,
   Model,
 }
 
@@ -114,8 +116,8 @@ export class KeyJsonSink implements ValueSink {
     this.out = out;
   }
 
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
-    const type = redisTypeOf(rdbType);
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
+    const type = redisTypeOf(rdbType, valkey);
     if (!keySelected(this.filter, db, b, start, end, type)) return false;
     this.lineStart = this.out.pos;
     this.rdbType = rdbType;
@@ -133,6 +135,8 @@ export class KeyJsonSink implements ValueSink {
               ? Shape.Hash
               : type === 'array'
                 ? Shape.Array
+              : type === 'pathhash'
+                ? Shape.PathHash
               : type !== 'zset'
                 ? Shape.Model
                 : rdbType === RdbType.ZSET_ZIPLIST || rdbType === RdbType.ZSET_LISTPACK
@@ -221,6 +225,23 @@ export class KeyJsonSink implements ValueSink {
     this.boundary();
   }
 
+  /** One path of a path hash (same JSON as valueJson's: `{"paths":{path:{field:value}}}`). */
+  pathHashPath(path: Buffer, fields: ReadonlyArray<readonly [Buffer, Buffer]>): void {
+    const w = this.out;
+    w.ascii(this.index++ ? ',' : '{"paths":{');
+    objectKey(w, path, this.encoding);
+    w.ascii(':{');
+    for (let j = 0; j < fields.length; j++) {
+      const [f, v] = fields[j]!;
+      if (j) w.byte(0x2c);
+      objectKey(w, f, this.encoding);
+      w.byte(0x3a);
+      bytes(w, v, this.encoding);
+    }
+    w.byte(0x7d);
+    this.boundary();
+  }
+
   streamNode(entries: readonly StreamEntry[]): void {
     if (this.shape !== Shape.Stream) this.streamStart();
     streamEntriesJson(this.out, entries, this.index, this.encoding);
@@ -251,6 +272,9 @@ export class KeyJsonSink implements ValueSink {
         break;
       case Shape.Array:
         w.ascii(']}');
+        break;
+      case Shape.PathHash:
+        w.ascii(this.index ? '}}' : '{"paths":{}}');
         break;
       case Shape.Set: {
         const ms = this.members;

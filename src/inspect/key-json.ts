@@ -205,6 +205,23 @@ export function valueJson(w: JsonOut, v: RedisValue, rdbType: number, encoding: 
       w.ascii(']}');
       return;
     }
+    case 'pathhash':
+      // {"paths":{path:{field:value}}}: paths in file order (Valkey writes them in byte order).
+      w.ascii('{"paths":{');
+      v.value.paths.forEach((p, i) => {
+        if (i) w.byte(0x2c);
+        objectKey(w, p.path, encoding);
+        w.ascii(':{');
+        p.fields.forEach(([f, val], j) => {
+          if (j) w.byte(0x2c);
+          objectKey(w, f, encoding);
+          w.byte(0x3a);
+          bytes(w, val, encoding);
+        });
+        w.byte(0x7d);
+      });
+      w.ascii('}}');
+      return;
   }
 }
 
@@ -227,7 +244,7 @@ export function keyHeadJson(w: JsonOut, db: number, key: Buffer, start: number, 
 }
 
 const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
-const types = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module', 'array'] as const;
+const types = ['string', 'list', 'set', 'zset', 'hash', 'stream', 'module', 'array', 'pathhash'] as const;
 /** Up to the key, for the 16 databases of a default config. */
 const HEAD_OPEN = Array.from({ length: 16 }, (_, db) => enc(`{"db":${db},"key":`));
 const KEY_BASE64 = enc(',"key_base64":true');

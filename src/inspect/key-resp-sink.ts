@@ -1,7 +1,7 @@
 import { redisTypeOf } from '../codec/rdb/constants.js';
 import { formatScore } from '../codec/rdb/encoding.js';
 import type { RedisValue, StreamEntry } from '../codec/rdb/model.js';
-import { forEachCommand, functionToCommand, ITEMS_PER_COMMAND, streamTailCommands } from '../codec/rdb/to-commands.js';
+import { emptyPathHashCommands, forEachCommand, functionToCommand, ITEMS_PER_COMMAND, pathCommands, streamTailCommands, type Out } from '../codec/rdb/to-commands.js';
 import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
 import { keySelected, type KeyFilter } from './key-filter.js';
 import { JsonOut } from './json-out.js';
@@ -34,6 +34,8 @@ const enum Shape {
   Pair,
   /** ZADD: member then score arrive; written score, member. */
   Zset,
+  /** PHSET per path (pathHashPath). */
+  PathHash,
 }
 
 export class KeyRespSink implements ValueSink {
@@ -78,8 +80,8 @@ export class KeyRespSink implements ValueSink {
     this.db = db;
   }
 
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
-    const type = redisTypeOf(rdbType);
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
+    const type = redisTypeOf(rdbType, valkey);
     if (!keySelected(this.filter, db, b, start, end, type)) return false;
     this.keyStart = this.out.pos;
     this.dbBefore = this.db;
@@ -117,6 +119,9 @@ export class KeyRespSink implements ValueSink {
         this.shape = Shape.Pair;
         this.name = NAMES.HMSET;
         break;
+      case 'pathhash':
+        this.shape = Shape.PathHash;
+        break;
       default:
         this.shape = Shape.None;
     }
@@ -147,6 +152,7 @@ export class KeyRespSink implements ValueSink {
         b.copy(this.member, 0, start, end);
         return;
       case Shape.None:
+      case Shape.PathHash:
         return;
     }
   }
@@ -210,7 +216,17 @@ export class KeyRespSink implements ValueSink {
     streamTailCommands({ push: (argv) => this.command(argv) }, this.keyBuf.subarray(0, this.keyLen), v.value, this.index > 0);
   }
 
+  /** Commands written as they are made. */
+  private readonly commands: Out = { push: (argv) => this.command(argv) };
+
+  /** PHSET of one path of a path hash (64 fields per command). */
+  pathHashPath(path: Buffer, fields: ReadonlyArray<readonly [Buffer, Buffer]>): void {
+    this.index++;
+    pathCommands(this.commands, this.keyBuf.subarray(0, this.keyLen), path, fields);
+  }
+
   end(): void {
+    if (this.shape === Shape.PathHash && this.index === 0) emptyPathHashCommands(this.commands, this.keyBuf.subarray(0, this.keyLen));
     this.close();
     if (this.expireAtMs !== null) {
       this.out.ascii('*3\r\n');

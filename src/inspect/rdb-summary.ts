@@ -117,7 +117,7 @@ export async function summarizeRdb(
           const k = r.entry;
           const d = dbOf(k.db);
           d.keys++;
-          const t = redisTypeOf(k.rdbType);
+          const t = redisTypeOf(k.rdbType, valkey);
           d.types[t] = (d.types[t] ?? 0) + 1;
           const enc = encodingNames[k.rdbType] ?? (encodingNames[k.rdbType] = rdbTypeName(k.rdbType, valkey));
           d.encodings[enc] = (d.encodings[enc] ?? 0) + 1;

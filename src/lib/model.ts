@@ -4,6 +4,8 @@ export {
   type ArrayElement,
   type ArrayValue,
   type ModuleValue,
+  type PathHashPath,
+  type PathHashValue,
   type RdbKey,
   type RdbRecord,
   type RedisType,

@@ -63,14 +63,14 @@ export class DigestSink implements ValueSink {
     private readonly adapt: (v: RedisValue) => RedisValue | null = (v) => v,
   ) {}
 
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
     const key = Buffer.from(b.subarray(start, end));
     if (!this.select(db, key, expireAtMs)) return false;
     this.open = { db, key, expireAtMs };
     this.whole = undefined;
     this.negZero = false;
     this.pairIndex = 0;
-    const type = redisTypeOf(rdbType);
+    const type = redisTypeOf(rdbType, valkey);
     this.shape = SHAPES[type] ?? Shape.None;
     if (this.shape === Shape.None) return true;
     this.g.start(this.d, type);

@@ -1,3 +1,4 @@
+import { VALKEY_TYPE_PATH_HASH } from '../codec/rdb/constants.js';
 import { decodeDump, encodeDump } from '../codec/rdb/dump.js';
 import { hashFieldKey, type RdbKey, type RedisValue } from '../codec/rdb/model.js';
 import { oneKeyHead, ONE_KEY_TAIL } from '../codec/rdb/raw-value.js';
@@ -26,21 +27,25 @@ export type PreparedKey =
   | { kind: 'payload'; payload: Buffer; bytes: number; lossy?: string }
   | { kind: 'commands'; frames: Buffer; bytes: number; lossy?: string };
 
+const PATH_HASH_NEEDS = 'path hashes need VALKEY081 (Valkey 9.2+)';
+
 /** What a target cannot hold of a decoded value, or null when it can hold all of it. */
 export function unrepresentable(value: RedisValue, targetRdb: number): string | null {
   if (value.type === 'hash' && value.expires && value.expires.size > 0 && targetRdb < 12) return 'hash field TTLs need RDB 12 (Redis 7.4+)';
   if (value.type === 'stream' && value.value.idmpRaw && value.value.idmpRaw.length > 0 && targetRdb < 13) return 'stream IDMP state needs RDB 13 (Redis 8.6+)';
   if (value.type === 'stream' && targetRdb < 14 && value.value.groups.some((g) => g.nacked?.length)) return 'stream NACK zone entries need RDB 14 (Redis 8.8+)';
   if (value.type === 'array' && targetRdb < 14) return 'arrays need RDB 14 (Redis 8.8+)';
+  // Valkey RDB numbers start at 80: every Redis target (up to 15) and Valkey 9.0 (80) lack the type.
+  if (value.type === 'pathhash' && targetRdb < 81) return PATH_HASH_NEEDS;
   return null;
 }
 
 /**
  * The value without what `unrepresentable` named: fields already expired go, the rest lose their
- * TTL; null when nothing of the key remains (an array: the whole key is skipped).
+ * TTL; null when nothing of the key remains (an array or a path hash: the whole key is skipped).
  */
 export function dropUnrepresentable(value: RedisValue, now: number): RedisValue | null {
-  if (value.type === 'array') return null;
+  if (value.type === 'array' || value.type === 'pathhash') return null;
   if (value.type === 'hash' && value.expires) {
     const expires = value.expires;
     return { type: 'hash', value: value.value.filter(([f]) => (expires.get(hashFieldKey(f)) ?? Infinity) > now) };
@@ -109,6 +114,8 @@ const lossyNote = (why: string): string => why.replace(/ need.*/, ' dropped');
  * whole (streams, hash-field TTLs) are checked against the target on the way.
  */
 async function storedCommands(k: RdbKey, p: KeyPolicy, bytes: number): Promise<PreparedKey> {
+  // The sink takes a path hash path by path, past `adapt`: refused (or skipped) here for older targets.
+  if (k.rdbType === VALKEY_TYPE_PATH_HASH && p.sourceRdb >= 81 && p.targetRdb < 81) return { kind: 'unrepresentable', reason: PATH_HASH_NEEDS };
   let refused: string | null = null;
   let lossy: string | undefined;
   const adapt = (v: RedisValue): RedisValue => {

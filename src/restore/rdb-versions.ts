@@ -1,3 +1,4 @@
+import { VALKEY_TYPE_PATH_HASH } from '../codec/rdb/constants.js';
 import { typeLoadableIn } from '../codec/rdb/value-writer.js';
 import { UsageError } from '../util/errors.js';
 
@@ -73,6 +74,9 @@ export function stampAccepted(stamp: number, targetRdb: number): boolean {
  * they are and the value must be re-encoded.
  */
 export function payloadStamp(rdbType: number, sourceRdb: number, targetRdb: number): number | null {
+  // A Valkey path hash's bytes (type 23 of a VALKEY081 file; 23 means another type in Redis) go
+  // as they are to Valkey 9.2+ only; any other target re-encodes, which refuses or drops it.
+  if (rdbType === VALKEY_TYPE_PATH_HASH && sourceRdb >= 81) return targetRdb >= 81 ? Math.min(sourceRdb, targetRdb) : null;
   // The source's own version when the target takes it, else the newest stamp the target takes.
   for (const stamp of [sourceRdb, targetRdb, 11]) {
     if (typeLoadableIn(rdbType, Math.min(stamp, targetRdb)) && stampAccepted(stamp, targetRdb)) return stamp;

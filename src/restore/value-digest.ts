@@ -9,8 +9,8 @@ import { Sha1 } from './sha1.js';
  * elements without a decoded value.
  */
 
-const OBJ_TYPE: Record<RedisValue['type'], number> = { string: 0, list: 1, set: 2, zset: 3, hash: 4, module: 5, stream: 6, array: 7 };
-// array: Redis 8.8's object type number is not public here; arrays are never digested (null below).
+const OBJ_TYPE: Record<RedisValue['type'], number> = { string: 0, list: 1, set: 2, zset: 3, hash: 4, module: 5, stream: 6, array: 7, pathhash: 8 };
+// array, pathhash: their object type numbers are not checked against a server here; never digested (null below).
 
 export const EXPIRE_MARK = Buffer.from('!!expire!!');
 
@@ -115,6 +115,7 @@ function digestOf(value: RedisValue, hasTtl: boolean, scoreFormat: (x: number) =
       break;
     case 'module':
     case 'array':
+    case 'pathhash':
       return null;
   }
   if (hasTtl) g.xor(d, EXPIRE_MARK);

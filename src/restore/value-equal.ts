@@ -48,6 +48,18 @@ export function valueDifference(a: RedisValue, b: RedisValue): string | null {
       for (const e of a.value.elements) if (!other.get(e.index)?.equals(e.value)) return 'array elements differ';
       return null;
     }
+    case 'pathhash': {
+      // Paths and fields are maps: compared by name, whatever order each side stored them in.
+      const other = new Map((b as typeof a).value.paths.map((p) => [hashFieldKey(p.path), p.fields]));
+      if (other.size !== a.value.paths.length) return `path hash has ${other.size} paths, expected ${a.value.paths.length}`;
+      for (const p of a.value.paths) {
+        const fields = other.get(hashFieldKey(p.path));
+        if (!fields) return 'path hash paths differ';
+        const why = valueDifference({ type: 'hash', value: p.fields }, { type: 'hash', value: fields });
+        if (why) return `path hash path ${JSON.stringify(p.path.toString('latin1'))}: ${why}`;
+      }
+      return null;
+    }
   }
 }
 

@@ -119,6 +119,30 @@ describe('restore --to-dir of RDB 14/15 data for Redis 7.0 (RDB 10)', () => {
     await b.stop();
   }, 60_000);
 
+  it('Valkey 81 path hashes (no Redis type holds one): refused at RDB 12, 11 and 10; with --lossy each is named and the rest loads in 7.0 as written natively', async () => {
+    const ph = ['ph:1', 'ph:empty', 'ph:ttl'];
+    for (const v of [12, 11]) {
+      const refused = convert('valkey_081_path_hash', v, false);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain(`key "ph:1" (db 0): RDB ${v} cannot represent a Valkey path hash (VALKEY081, Valkey 9.2+); use --lossy to drop it`);
+      const c = convert('valkey_081_path_hash', v, true);
+      expect(c.code, c.err).toBe(0);
+      expect(cli('rdb-check', join(c.dir, 'dump.rdb')).out).toContain(`REDIS RDB version ${v}`);
+      expect(cli('rdb-dump', join(c.dir, 'dump.rdb')).out).toBe('{"db":0,"key":"k1","type":"string","expire_at_ms":null,"value":"v1"}\n');
+    }
+    const r = refusedThenLossy(
+      'valkey_081_path_hash',
+      'key "ph:1" (db 0): RDB 10 cannot represent a Valkey path hash (VALKEY081, Valkey 9.2+); use --lossy to drop it',
+      ph.map((k) => `db 0 "${k}": a Valkey path hash (VALKEY081, Valkey 9.2+) (key dropped)`),
+    );
+    const a = await loaded(r.dir);
+    const b = await native(Buffer.from('*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$2\r\nv1\r\n'));
+    expect(await call(a, 'DBSIZE')).toBe(1);
+    expect(await debugDigest(a)).toBe(await debugDigest(b));
+    await a.stop();
+    await b.stop();
+  }, 60_000);
+
   it('Valkey 81 UPDATE commands cannot be replayed into an older file: refused, and named with --lossy', () => {
     const r = refusedThenLossy('valkey_081_update', 'cannot represent a Valkey forkless-save UPDATE command (SET, at byte', []);
     expect(r.err).toMatch(/dropped \(--lossy\): db 0 a Valkey forkless-save UPDATE command \(DEL, at byte \d+\) \(not applied\)/);
@@ -185,6 +209,55 @@ describe('restore --to a running node: DUMP payloads as stored for a node of the
     expect(await debugDigest(s.target)).toBe(await debugDigest(ns));
     expect(((await call(s.target, 'XPENDING', 's1', 'mygroup')) as unknown[])[0]).toBe(2);
     await stopAllRedis();
+  }, 60_000);
+});
+
+describe('restore of a Valkey 81 file with path hashes', () => {
+  it('a Valkey 9.2 node (RDB 81) gets the stored bytes as DUMP payloads stamped 81; Valkey 9.0 and Redis nodes cannot take them', async () => {
+    const { version, keys } = await rawKeys('valkey_081_path_hash');
+    expect(version).toBe(81);
+    const paths = keys.filter((k) => k.rdbType === 23);
+    expect(paths.map((k) => k.key.toString())).toEqual(['ph:1', 'ph:empty', 'ph:ttl']);
+    for (const k of paths) {
+      const p = await prepareKey(k, { sourceRdb: 81, targetRdb: 81, lossy: false, bigKeyBytes: 1 << 20, now: 0 });
+      expect(p.kind, k.key.toString()).toBe('payload');
+      if (p.kind !== 'payload') continue;
+      const d = await decodeDump(p.payload);
+      expect([d.rdbType, d.version]).toEqual([23, 81]);
+      expect(p.payload.subarray(1, p.payload.length - 10).equals(k.raw!), k.key.toString()).toBe(true);
+      expect(d.value.type).toBe('pathhash');
+      for (const target of [80, 15, 10]) {
+        for (const lossy of [false, true]) {
+          const q = await prepareKey(k, { sourceRdb: 81, targetRdb: target, lossy, bigKeyBytes: 1 << 20, now: 0 });
+          expect(q, `${k.key.toString()} -> ${target}`).toEqual({ kind: 'unrepresentable', reason: 'path hashes need VALKEY081 (Valkey 9.2+)' });
+        }
+      }
+    }
+    // Bigger than the RESTORE threshold: PHSET commands for the Valkey node instead.
+    const big = await prepareKey(paths[0]!, { sourceRdb: 81, targetRdb: 81, lossy: false, bigKeyBytes: 8, now: 0 });
+    expect(big.kind).toBe('commands');
+    if (big.kind === 'commands') expect(big.frames.toString('latin1')).toContain('$5\r\nPHSET\r\n$4\r\nph:1\r\n$4\r\n/a/b\r\n$6\r\nFIELDS\r\n$1\r\n3\r\n');
+    // ... and for an older node the big-key path refuses it too (with or without --lossy: skipped, never sent).
+    for (const lossy of [false, true]) {
+      expect(await prepareKey(paths[0]!, { sourceRdb: 81, targetRdb: 10, lossy, bigKeyBytes: 8, now: 0 })).toEqual({ kind: 'unrepresentable', reason: 'path hashes need VALKEY081 (Valkey 9.2+)' });
+    }
+  });
+
+  it('onto Redis 7.0: refused before anything is written (exit 5); with --lossy the other keys go and the path hashes are listed', async () => {
+    const target = await startRedis();
+    const refused = cli('restore', join(FIX, 'valkey_081_path_hash.rdb'), '--to', target.url);
+    expect(refused.code).toBe(5);
+    expect(refused.err).toContain('3 key(s) cannot be represented on the target (first: db 0 "ph:1": path hashes need VALKEY081 (Valkey 9.2+)); nothing was written');
+    expect(await call(target, 'DBSIZE')).toBe(0);
+    const r = cli('restore', join(FIX, 'valkey_081_path_hash.rdb'), '--to', target.url, '--lossy', '--verify');
+    expect(r.code, r.err).toBe(0);
+    for (const k of ['ph:1', 'ph:empty', 'ph:ttl']) expect(r.out + r.err).toContain(`skipped (--lossy): db 0 "${k}": path hashes need VALKEY081 (Valkey 9.2+)`);
+    expect(await call(target, 'DBSIZE')).toBe(1);
+    expect(String(await call(target, 'GET', 'k1'))).toBe('v1');
+    const n = await native(Buffer.from('*3\r\n$3\r\nSET\r\n$2\r\nk1\r\n$2\r\nv1\r\n'));
+    expect(await debugDigest(target)).toBe(await debugDigest(n));
+    await target.stop();
+    await n.stop();
   }, 60_000);
 });
 

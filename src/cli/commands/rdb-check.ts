@@ -14,13 +14,13 @@ fields (redis-ver, ctime, used-mem, repl-id/offset), key counts per db and type,
 and keys already expired (a master drops those at load), function libraries, checksum status.
 
 Reads RDB 1-15 (Redis 2.x-8.10: arrays, stream NACK zones, hash templates) and Valkey 9
-(VALKEY080, VALKEY081 with forkless-save UPDATE commands) files. "-" reads standard input.
+(VALKEY080, VALKEY081 with path hashes and forkless-save UPDATE commands) files. "-" reads standard input.
 Redis Enterprise opcodes 107 (RAM_LRU) and 121 (SLOT_NUM) are skipped with a note.
 
 A newer version than that exits 6 naming the version found and those read; --allow-newer reads it
 anyway as the newest known version and stops (exit 6) at the first type or opcode it does not know,
 naming its byte offset. Types named in public sources whose layout is not public (33 GCRA, 34-35
-set-member TTLs, Valkey 23 PATH_HASH) also exit 6 with their offset.
+set-member TTLs) also exit 6 with their offset.
 
 Exit codes: 0 valid, 1 corrupt (one line: file, byte offset, what was expected), 2 usage,
 3 the file cannot be read, 6 an RDB version newer than this tool reads (--json: "reason":

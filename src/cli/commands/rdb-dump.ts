@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'resp']).default('jsonl'))
     .addOption(new Option('--encoding <encoding>', 'how byte strings print in jsonl').choices(['utf8', 'base64']).default('utf8'))
     .option('--db <n>', 'only keys of this database', dbNumber)
-    .addOption(new Option('--type <type>', 'only keys of this type').choices(['string', 'list', 'set', 'zset', 'hash', 'stream', 'module', 'array']))
+    .addOption(new Option('--type <type>', 'only keys of this type').choices(['string', 'list', 'set', 'zset', 'hash', 'stream', 'module', 'array', 'pathhash']))
     .option('--match <glob>', 'only keys matching this Redis glob pattern (as SCAN MATCH)')
     .option('--allow-newer', 'read a newer RDB version as the newest known; stop (exit 6) at the first unknown type')
     .addHelpText('after', HELP)

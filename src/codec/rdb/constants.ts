@@ -1,3 +1,5 @@
+import type { RedisType } from './model.js';
+
 /** RDB value type and opcode numbers (redis:src/rdb.h, valkey:src/rdb.h); see formats digest §2.2, §2.7. */
 
 export const RdbType = {
@@ -38,13 +40,21 @@ export const RdbType = {
   HASH_TMPL_LP_REF: 30,
   HASH_TMPL_ARRAY: 31,
   HASH_TMPL_ARRAY_REF: 32,
-  /** RDB 14 GCRA rate-limiter state: named in public sources, layout not public (refused). */
+  /**
+   * GCRA rate-limiter state, compile-gated (ENABLE_GCRA) in Redis unstable: named in public sources,
+   * but no public rdb.c with its serialization was found (refused with its offset).
+   */
   GCRA: 33,
 } as const;
 
 /** Highest Redis type byte this tool decodes (33 and above are refused with their offset). */
 export const MAX_REDIS_VALUE_TYPE = RdbType.HASH_TMPL_ARRAY_REF;
-/** Valkey RDB 81 type 23 PATH_HASH: named in valkey:src/rdb.h, layout not public here (refused). */
+/**
+ * Valkey RDB 81 (9.2) type 23 PATH_HASH (valkey:src/rdb.h, rdb.c, t_path_hash.c): a radix tree of
+ * paths, each holding a non-empty field/value map. LEN path count, then per path: STRING path,
+ * LEN field count (> 0), that many STRING field, STRING value pairs. Paths are unique within the
+ * key, fields unique within their path. In REDIS files 23 is HASH_LISTPACK_EX_PRE_GA.
+ */
 export const VALKEY_TYPE_PATH_HASH = 23;
 
 /** Valkey 9 (RDB 80+) reuses 22 for its own hash-with-field-TTL encoding. */
@@ -88,12 +98,14 @@ export const VALKEY_RDB_VERSIONS: readonly number[] = [80, 81];
 /** Human name of each value type byte, for reports. */
 export function rdbTypeName(type: number, valkey = false): string {
   if (valkey && type === VALKEY_TYPE_HASH_2) return 'hash-2';
+  if (valkey && type === VALKEY_TYPE_PATH_HASH) return 'path-hash';
   for (const [name, n] of Object.entries(RdbType)) if (n === type) return name.toLowerCase().replace(/_/g, '-');
   return `type-${type}`;
 }
 
-/** The logical type (TYPE command) of a value stored with RDB type byte `type`. */
-export function redisTypeOf(type: number): 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module' | 'array' {
+/** The logical type of a value stored with RDB type byte `type` (in a VALKEY-magic file when `valkey`). */
+export function redisTypeOf(type: number, valkey = false): RedisType {
+  if (valkey && type === VALKEY_TYPE_PATH_HASH) return 'pathhash';
   switch (type) {
     case RdbType.STRING:
       return 'string';

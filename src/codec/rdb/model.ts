@@ -3,7 +3,7 @@
  * the replica. Byte strings stay Buffers (binary-safe); 64-bit identifiers are bigint.
  */
 
-export type RedisType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module' | 'array';
+export type RedisType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream' | 'module' | 'array' | 'pathhash';
 
 export interface StreamId {
   ms: bigint;
@@ -85,6 +85,19 @@ export interface ArrayElement {
   value: Buffer;
 }
 
+/**
+ * Valkey 9.2 path hash (RDB 81 type 23): paths, each with a non-empty field/value map. Paths and
+ * fields in file order (Valkey writes paths in byte order, fields in its hash's iteration order).
+ */
+export interface PathHashValue {
+  paths: PathHashPath[];
+}
+
+export interface PathHashPath {
+  path: Buffer;
+  fields: Array<[Buffer, Buffer]>;
+}
+
 export type RedisValue =
   | { type: 'string'; value: Buffer }
   | { type: 'list'; value: Buffer[] }
@@ -95,7 +108,8 @@ export type RedisValue =
   | { type: 'hash'; value: Array<[Buffer, Buffer]>; expires?: Map<string, number> }
   | { type: 'stream'; value: StreamValue }
   | { type: 'module'; value: ModuleValue }
-  | { type: 'array'; value: ArrayValue };
+  | { type: 'array'; value: ArrayValue }
+  | { type: 'pathhash'; value: PathHashValue };
 
 /** The `expires` map key of a hash field: its bytes as latin1 (lossless, one char per byte). */
 export function hashFieldKey(field: Buffer): string {

@@ -10,7 +10,7 @@ import { intsetDecode } from './intset.js';
 import { lpDecode, lpWalk } from './listpack.js';
 import { packedScore, strtodPrefix } from './score-text.js';
 import { LzfError, lzfDecompress, lzfDecompressInto } from './lzf.js';
-import { hashFieldKey, type ArrayElement, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry, type StreamValue } from './model.js';
+import { hashFieldKey, type ArrayElement, type PathHashPath, type ModuleValue, type RdbKey, type RdbRecord, type RedisValue, type StreamConsumer, type StreamEntry, type StreamGroup, type StreamId, type StreamPendingEntry, type StreamValue } from './model.js';
 import { zipmapDecode } from './zipmap.js';
 import { UniqueBytes } from './unique-bytes.js';
 import type { ValueSink } from './value-sink.js';
@@ -212,6 +212,8 @@ class RecordParser {
   private readonly zsetCheck = new CheckVisitor(2, true);
   /** Members/fields seen in the current hashtable-encoded value. */
   private readonly unique = new UniqueBytes();
+  /** Fields seen in the current path of a path hash checked in steps (its paths go in `unique`). */
+  private readonly pathFields = new UniqueBytes();
   /** File offset of b[0]. */
   private base = 0;
   /** The big value being checked in steps, while its record is not complete; null otherwise. */
@@ -386,6 +388,10 @@ class RecordParser {
         this.out?.arrayStart!(insertIdx);
         return this.beginSteps(type, start, keyAt, false, n);
       }
+      case VALKEY_TYPE_PATH_HASH: // in REDIS files 23 is the 7.4-rc HASH_LISTPACK_EX, decoded below
+        // Checked path by path in resumable steps (and handed to a sink that takes paths); other sinks get value().
+        if (!this.valkey || (this.out !== null && this.out.pathHashPath === undefined)) break;
+        return this.beginSteps(type, start, keyAt, false);
       case RdbType.ZSET_ZIPLIST:
       case RdbType.HASH_ZIPLIST:
       case RdbType.ZSET_LISTPACK:
@@ -398,7 +404,8 @@ class RecordParser {
         return n;
       }
     }
-    // Rare or small types (zipmap, module, hash-field TTL listpacks), and what a sink takes decoded: the full decoder checks them.
+    // Rare or small types (zipmap, module, hash-field TTL listpacks), and what a sink takes decoded
+    // (Valkey path hashes among them): the full decoder checks them.
     const v = this.value(type, start);
     if (v !== null) this.out?.value(v);
     return v === null ? 0 : 1;
@@ -409,7 +416,8 @@ class RecordParser {
     const n = count ?? this.len();
     // Sized for the members of a set, hash or zset up front (n counts bytes, nodes or elements otherwise).
     const members =
-      type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY;
+      type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY ||
+      type === VALKEY_TYPE_PATH_HASH; // its paths (checkValue takes 23 in steps only in VALKEY files)
     this.unique.reset(members ? n : 0);
     this.steps = {
       type,
@@ -510,6 +518,36 @@ class RecordParser {
           this.mark = this.p;
         }
         return s.n;
+      case VALKEY_TYPE_PATH_HASH: {
+        // A step is one path with its fields (the window holds one path, not the key): stepped over
+        // first, so nothing is recorded until it is whole. Same checks and offsets as pathHash().
+        const paths = this.unique;
+        const fields = this.pathFields;
+        for (; s.i < s.n; s.i++) {
+          const at = this.p;
+          this.span(true);
+          const m = this.len();
+          for (let j = 0; j < 2 * m; j++) this.span(true);
+          this.p = at;
+          this.span();
+          if (!this.skim && !paths.add(this.rb, this.rs, this.re)) throw new BadData(at, `unique path hash paths, found ${shown(this.keyAt(at))} twice`);
+          const mAt = this.p;
+          this.len();
+          if (m === 0) throw new BadData(mAt, `a path hash path with at least one field, found 0 for path ${shown(this.keyAt(at))}`);
+          const fAt = this.p;
+          fields.reset(m);
+          for (let j = 0; j < m; j++) {
+            this.span();
+            if (!this.skim && !fields.add(this.rb, this.rs, this.re)) throw new BadData(fAt, `unique fields of path hash path ${shown(this.keyAt(at))}, found a duplicate`);
+            this.span();
+          }
+          s.total += m;
+          if (out !== null) this.pathToSink(out, at, m);
+          this.mark = this.p;
+        }
+        // Fields counted; a path hash without paths is still a key (Valkey loads it).
+        return Math.max(1, s.total);
+      }
       case RdbType.LIST_QUICKLIST:
       case RdbType.LIST_QUICKLIST_2: {
         const v2 = s.type === RdbType.LIST_QUICKLIST_2;
@@ -533,6 +571,21 @@ class RecordParser {
       default:
         return this.streamSteps(s, this.out);
     }
+  }
+
+  /** The checked path at window index `at` (m fields) read again as Buffers for the sink; p ends where it was. */
+  private pathToSink(out: ValueSink, at: number, m: number): void {
+    const end = this.p;
+    this.p = at;
+    const path = this.str();
+    this.len();
+    const fields: Array<[Buffer, Buffer]> = [];
+    for (let j = 0; j < m; j++) {
+      const f = this.str();
+      fields.push([f, this.str()]);
+    }
+    this.p = end;
+    out.pathHashPath!(path, fields);
   }
 
   /** The length of the plain (not int or LZF encoded) string at p, or -1; p does not move. */
@@ -1064,7 +1117,7 @@ class RecordParser {
       keyEnd = this.p;
       this.valueType = type;
       const sink = this.sink;
-      this.out = sink !== null && sink.key(this.db, this.rb, this.rs, this.re, type, this.expireAt) ? sink : null;
+      this.out = sink !== null && sink.key(this.db, this.rb, this.rs, this.re, type, this.expireAt, this.valkey) ? sink : null;
       // Module values are decoded even here (rdb-check reports their names), unless a sink takes them.
       if (sink === null && type === RdbType.MODULE_2) value = this.value(type, start);
       else value = this.checkValue(type, start, keyAt) === 0 ? null : CHECKED;
@@ -1262,9 +1315,8 @@ class RecordParser {
       }
       case VALKEY_TYPE_HASH_2: // also Redis 7.4-rc HASH_METADATA_PRE_GA
         return this.valkey ? this.valkeyHash2() : this.hashMetadata(false);
-      case 23:
-        if (this.valkey) throw this.unreadable(start, 'Valkey value type 23 (PATH_HASH, RDB 81)');
-        return this.hashListpackEx(false);
+      case 23: // Valkey PATH_HASH; Redis 7.4-rc HASH_LISTPACK_EX_PRE_GA
+        return this.valkey ? this.pathHash() : this.hashListpackEx(false);
       case RdbType.HASH_METADATA:
         return this.hashMetadata(true);
       case RdbType.HASH_LISTPACK_EX:
@@ -1272,6 +1324,38 @@ class RecordParser {
       default:
         throw new BadData(start, `a known RDB value type, found ${type}`);
     }
+  }
+
+  /**
+   * Valkey RDB 81 path hash (valkey rdb.c rdbLoadObject): LEN path count, then per path a STRING
+   * path, LEN field count (> 0) and that many STRING field, STRING value pairs. Paths are unique,
+   * fields unique within their path, as Valkey's loader requires. No paths is a valid value (Valkey
+   * keeps a path hash whose last path was deleted, and loads it back).
+   */
+  private pathHash(): RedisValue {
+    const n = this.len();
+    const paths: PathHashPath[] = [];
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const at = this.p;
+      const path = this.str();
+      const name = path.toString('latin1');
+      if (seen.has(name)) throw new BadData(at, `unique path hash paths, found ${shown(path)} twice`);
+      seen.add(name);
+      const mAt = this.p;
+      const m = this.len();
+      if (m === 0) throw new BadData(mAt, `a path hash path with at least one field, found 0 for path ${shown(path)}`);
+      const fAt = this.p;
+      const fields: Array<[Buffer, Buffer]> = [];
+      const unique = m > 1 ? this.unique.reset(m) : null;
+      for (let j = 0; j < m; j++) {
+        const f = this.str();
+        if (unique !== null && !unique.add(f, 0, f.length)) throw new BadData(fAt, `unique fields of path hash path ${shown(path)}, found a duplicate`);
+        fields.push([f, this.str()]);
+      }
+      paths.push({ path, fields });
+    }
+    return { type: 'pathhash', value: { paths } };
   }
 
   /**

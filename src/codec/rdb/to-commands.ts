@@ -1,7 +1,7 @@
 import { ToolError } from '../../util/errors.js';
 import { encodeDump } from './dump.js';
 import { formatScore } from './encoding.js';
-import { hashFieldKey, type RedisValue, type StreamEntry, type StreamId, type StreamValue } from './model.js';
+import { hashFieldKey, type PathHashValue, type RedisValue, type StreamEntry, type StreamId, type StreamValue } from './model.js';
 import type { StreamMeta } from './value-sink.js';
 
 /**
@@ -55,6 +55,9 @@ export function forEachCommand(key: Buffer, value: RedisValue, expireAtMs: numbe
       // (RDB 14) recreates it on a Redis 8.8+ node.
       out.push([b('RESTORE'), key, b('0'), encodeDump(value, 14, key), b('REPLACE')]);
       break;
+    case 'pathhash':
+      pathHashCommands(out, key, value.value);
+      break;
   }
   if (expireAtMs !== null) out.push([b('PEXPIREAT'), key, num(expireAtMs)]);
 }
@@ -90,6 +93,34 @@ function hashCommands(out: Out, key: Buffer, value: Extract<RedisValue, { type: 
     if (at !== undefined) out.push([b('HPEXPIREAT'), key, num(at), b('FIELDS'), b('1'), f]);
   }
 }
+
+/**
+ * A Valkey 9.2 path hash as PHSET key path FIELDS n field value ..., 64 fields per command. An
+ * empty one (no paths) is made the way Valkey's own AOF rewrite makes it: PHSET of a placeholder
+ * path, then PHDEL of it (valkey t_path_hash.c rewriteRadixObject).
+ */
+function pathHashCommands(out: Out, key: Buffer, v: PathHashValue): void {
+  if (v.paths.length === 0) emptyPathHashCommands(out, key);
+  for (const { path, fields } of v.paths) pathCommands(out, key, path, fields);
+}
+
+/** An empty path hash: a placeholder path set, then deleted. */
+export function emptyPathHashCommands(out: Out, key: Buffer): void {
+  out.push([b('PHSET'), key, EMPTY, b('FIELDS'), b('1'), EMPTY, EMPTY]);
+  out.push([b('PHDEL'), key, EMPTY]);
+}
+
+/** PHSET of one path's fields, 64 per command. */
+export function pathCommands(out: Out, key: Buffer, path: Buffer, fields: ReadonlyArray<readonly [Buffer, Buffer]>): void {
+  for (let i = 0; i < fields.length; i += ITEMS_PER_COMMAND) {
+    const end = Math.min(fields.length, i + ITEMS_PER_COMMAND);
+    const argv: Buffer[] = [b('PHSET'), key, path, b('FIELDS'), num(end - i)];
+    for (let j = i; j < end; j++) argv.push(...fields[j]!);
+    out.push(argv);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 function streamCommands(out: Out, key: Buffer, s: StreamValue): void {
   for (const e of s.entries) out.push(streamEntryCommand(key, e));

@@ -16,8 +16,11 @@ export type StreamMeta = Omit<StreamValue, 'entries'>;
  * bytes arrive.
  */
 export interface ValueSink extends ElementSink {
-  /** A key of RDB type `rdbType` starts; false skips it (its value is still validated). */
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean;
+  /**
+   * A key of RDB type `rdbType` starts; false skips it (its value is still validated). `valkey`:
+   * the file has the VALKEY magic, where some type bytes mean other types (redisTypeOf).
+   */
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey: boolean): boolean;
   /**
    * An element's bytes. Strings, list elements, set members, hash fields and values (field then
    * value), zset members.
@@ -27,7 +30,7 @@ export interface ValueSink extends ElementSink {
   int(v: number | bigint): void;
   /** The score of the zset member just given (every encoding: packed scores arrive parsed). */
   score(x: number): void;
-  /** The whole value, for the types the reader decodes into the model (modules, zipmaps, hash-field TTLs; streams unless the sink takes them in nodes). */
+  /** The whole value, for the types the reader decodes into the model (modules, zipmaps, hash-field TTLs, path hashes; streams unless the sink takes them in nodes). */
   value(v: RedisValue): void;
   /**
    * Optional, with streamEnd: a stream's live entries one listpack node at a time, in ID order
@@ -49,6 +52,12 @@ export interface ValueSink extends ElementSink {
    */
   arrayStart?(insertIdx: bigint | null): void;
   arrayElement?(index: bigint, b: Buffer, start: number, end: number): void;
+  /**
+   * Optional: a Valkey path hash one path at a time (its fields in file order), instead of one
+   * value(): the key is checked in resumable steps and never held whole. No call before end(): a
+   * path hash without paths. The buffers are only valid during the call.
+   */
+  pathHashPath?(path: Buffer, fields: ReadonlyArray<readonly [Buffer, Buffer]>): void;
   /**
    * Optional: a packed blob (ziplist, listpack, intset, quicklist node) of `bytes` bytes once
    * decompressed starts; its elements follow. Lets a sink see a value's stored layout.

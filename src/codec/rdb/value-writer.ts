@@ -1,9 +1,9 @@
 import { ToolError } from '../../util/errors.js';
-import { RdbType, QuicklistContainer } from './constants.js';
+import { RdbType, QuicklistContainer, VALKEY_TYPE_PATH_HASH } from './constants.js';
 import { binaryDouble, canonicalInt, formatScore, lenBytes, strBytes, u64le, type StringEncodeOptions } from './encoding.js';
 import { intsetEncode } from './intset-writer.js';
 import { ListpackBuilder, lpEntrySize } from './listpack-writer.js';
-import { hashFieldKey, type ArrayValue, type RedisValue, type StreamValue } from './model.js';
+import { hashFieldKey, type ArrayValue, type PathHashValue, type RedisValue, type StreamValue } from './model.js';
 import { encodeStream } from './stream-writer.js';
 import { ZiplistBuilder } from './ziplist-writer.js';
 
@@ -101,6 +101,26 @@ export function encodeValue(v: RedisValue, ctx: EncodeContext): EncodedValue | n
         return null;
       }
       return { type: RdbType.ARRAY, parts: arrayParts(v.value) };
+    case 'pathhash':
+      // Only Valkey 9.2+ (RDB 81) has the type; no other type holds a path's field map per path.
+      if (ctx.version < 81) {
+        ctx.loss('a Valkey path hash (VALKEY081, Valkey 9.2+)', 'key dropped');
+        return null;
+      }
+      return { type: VALKEY_TYPE_PATH_HASH, parts: pathHashParts(v.value, ctx) };
+  }
+}
+
+/** Valkey RDB 81 type 23 (see VALKEY_TYPE_PATH_HASH): path count, then path, field count, pairs. */
+function* pathHashParts(v: PathHashValue, ctx: EncodeContext): Generator<Buffer> {
+  yield lenBytes(v.paths.length);
+  for (const { path, fields } of v.paths) {
+    yield* strBytes(path, ctx);
+    yield lenBytes(fields.length);
+    for (const [f, val] of fields) {
+      yield* strBytes(f, ctx);
+      yield* strBytes(val, ctx);
+    }
   }
 }
 

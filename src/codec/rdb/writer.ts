@@ -143,7 +143,7 @@ export class RdbWriter {
     const value = key.value ?? (await this.decodeRaw(key));
     const enc = value && encodeValue(value, this.enc(key));
     // An array below RDB 14 was reported dropped by encodeValue itself (it is not empty).
-    if (!enc) return value?.type === 'array' ? undefined : this.dropEmpty(key, value?.type ?? 'value');
+    if (!enc) return value?.type === 'array' || value?.type === 'pathhash' ? undefined : this.dropEmpty(key, value?.type ?? 'value');
     return this.emitKey(key, enc.type, enc.parts);
   }
 

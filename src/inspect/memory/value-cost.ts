@@ -93,6 +93,8 @@ export class MemoryModel implements ValueSink {
   private curCount = 0;
   private moduleBytes = 0;
   private streamBytes = 0;
+  /** A path hash's estimate (pathHash). */
+  private pathBytes = 0;
   private rax: RaxNodes | null = null;
   private readonly idKey = new Uint8Array(16);
   private readonly idView = new DataView(this.idKey.buffer);
@@ -111,13 +113,13 @@ export class MemoryModel implements ValueSink {
     this.rules = rules;
   }
 
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean {
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
     this.open = true;
     this.db = db;
     this.name = Buffer.allocUnsafe(end - start);
     b.copy(this.name, 0, start, end);
     this.rdbType = rdbType;
-    this.type = redisTypeOf(rdbType);
+    this.type = redisTypeOf(rdbType, valkey);
     this.expireAtMs = expireAtMs;
     this.n = 0;
     this.largest = 0;
@@ -135,6 +137,8 @@ export class MemoryModel implements ValueSink {
     this.curCount = 0;
     this.moduleBytes = 0;
     this.streamBytes = 0;
+    // A path hash: the object, the radixObject (rax pointer, field count), the rax struct and its root node.
+    this.pathBytes = ROBJ + sc(16) + sc(24) + sc(4);
     this.rax = null;
     const zipNodes = this.rules.packed === 'ziplist';
     this.listNodes =
@@ -284,9 +288,47 @@ export class MemoryModel implements ValueSink {
         // Only when nodes came out of key order (never written by Redis): no node sizes, groups only.
         this.streamEnd(v.value);
         return;
+      case 'pathhash':
+        for (const p of v.value.paths) this.pathHashPath(p.path, p.fields);
+        return;
       default:
         // Zipmaps arrive as hashes; nothing else is handed over decoded.
     }
+  }
+
+  /**
+   * One path of a Valkey path hash (radixTypeMemUsage in valkey t_path_hash.c counts the
+   * radixObject, the rax of paths and each path's payload): the path's share of the tree and its
+   * payload, a hash object costed with the hash rules (listpack while small, else a table). An
+   * estimate: Valkey 9's hashtable differs from the dict the rules model, and the tree is costed
+   * without shared prefixes (each path a compressed node holding its bytes, child and value
+   * pointers, plus a leaf), so it is an upper bound of raxAllocSize.
+   */
+  pathHashPath(path: Buffer, fields: ReadonlyArray<readonly [Buffer, Buffer]>): void {
+    const r = this.rules;
+    let bytes = sc(4 + path.length + 16) + sc(4 + 8);
+    if (path.length > this.largest) this.largest = path.length;
+    let lp = LP_EMPTY;
+    let sds = 0;
+    let small = fields.length <= r.hashMaxEntries;
+    for (const [f, val] of fields) {
+      for (const b of [f, val]) {
+        if (b.length > this.largest) this.largest = b.length;
+        if (b.length > r.hashMaxValue) small = false;
+        const n = b.length <= 20 ? strictInt(b, 0, b.length) : null;
+        lp += n === null ? lpStrEntry(b.length) : lpIntEntry(n);
+        sds += sc(sdsAlloc(b.length));
+      }
+    }
+    this.n += fields.length;
+    if (small) bytes += ROBJ + sc(lp);
+    else {
+      const d = new DictSim();
+      d.expand(fields.length);
+      d.addMany(fields.length);
+      bytes += ROBJ + r.dict + 8 * d.slots + fields.length * DICT_ENTRY + sds;
+    }
+    this.pathBytes += bytes;
   }
 
   streamListpack(bytes: number, ms: bigint, seq: bigint): void {
@@ -333,7 +375,7 @@ export class MemoryModel implements ValueSink {
       type: this.type,
       encoding,
       bytes: bytes + keyOverhead(this.name.length),
-      elements: this.type === 'hash' ? this.n >> 1 : this.n,
+      elements: this.type === 'hash' ? this.n >> 1 : this.n, // a path hash: its fields
       largest: this.largest,
       expireAtMs: this.expireAtMs,
     });
@@ -422,6 +464,8 @@ export class MemoryModel implements ValueSink {
       }
       case 'stream':
         return { bytes: this.streamBytes, encoding: 'stream' };
+      case 'pathhash':
+        return { bytes: this.pathBytes, encoding: 'path-hash' };
       default:
         // A module's own mem_usage callback cannot be known from the file: its serialized size stands in.
         return { bytes: ROBJ + this.moduleBytes, encoding: 'module' };

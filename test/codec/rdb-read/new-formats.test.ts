@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { decodeDump, encodeDump } from '../../../src/codec/rdb/dump.js';
+import type { RdbKey } from '../../../src/codec/rdb/model.js';
+import { decodeValueBytes } from '../../../src/codec/rdb/raw-value.js';
 import { RdbDecoder } from '../../../src/codec/rdb/reader.js';
 import { dumpRdb } from '../../../src/inspect/rdb-dump.js';
 import { ByteSource } from '../../../src/util/byte-source.js';
@@ -35,7 +38,7 @@ const bad = names.filter((n) => side(n, 'error.json'));
 
 describe('constructed RDB 14/15, Valkey 81 and Enterprise fixtures', () => {
   it('has good and damaged fixtures for every new type and opcode', () => {
-    for (const prefix of ['array_v14', 'stream_xnack_v14', 'hash_template_v15', 'valkey_081', 'enterprise_opcodes', 'newer_redis_16', 'newer_valkey_082', 'gcra_v14']) {
+    for (const prefix of ['array_v14', 'stream_xnack_v14', 'hash_template_v15', 'valkey_081', 'valkey_081_path_hash', 'valkey_081_path_hash_corrupt', 'enterprise_opcodes', 'newer_redis_16', 'newer_valkey_082', 'gcra_v14']) {
       expect(names.filter((n) => n.startsWith(prefix)).length, prefix).toBeGreaterThan(0);
     }
     expect(good.length).toBeGreaterThanOrEqual(5);
@@ -125,7 +128,7 @@ describe('constructed RDB 14/15, Valkey 81 and Enterprise fixtures', () => {
   }, 120_000);
 
   it('templates reach every piece: rdb-dump cut into tiny pieces (worker threads) prints the same', async () => {
-    for (const name of ['hash_template_v15', 'array_v14', 'stream_xnack_v14', 'valkey_081_update']) {
+    for (const name of ['hash_template_v15', 'array_v14', 'stream_xnack_v14', 'valkey_081_update', 'valkey_081_path_hash']) {
       const bytes = readFileSync(join(DIR, `${name}.rdb`));
       for (const format of ['jsonl', 'resp'] as const) {
         const parts: Buffer[] = [];
@@ -141,6 +144,84 @@ describe('constructed RDB 14/15, Valkey 81 and Enterprise fixtures', () => {
     const seen: Array<[string, number, boolean]> = [];
     for (let b = await dec.nextBatch(); b; b = await dec.nextBatch()) for (const r of b) if (r.kind === 'key') seen.push([r.entry.key.toString(), r.entry.rdbType, r.entry.value?.type === 'hash']);
     expect(seen).toEqual([['user:1', 30, true], ['user:2', 32, true], ['geo:1', 30, true], ['self:lp', 29, false], ['self:arr', 31, false]]);
+  });
+});
+
+describe('Valkey RDB 81 path hashes (type 23)', () => {
+  const file = join(DIR, 'valkey_081_path_hash.rdb');
+  async function keys(opts: { raw?: boolean } = {}): Promise<RdbKey[]> {
+    const dec = new RdbDecoder(ByteSource.fromBuffer(readFileSync(file), file), opts);
+    const out: RdbKey[] = [];
+    for (let b = await dec.nextBatch(); b; b = await dec.nextBatch()) for (const r of b) if (r.kind === 'key') out.push(r.entry);
+    return out;
+  }
+  const t = (s: string) => Buffer.from(s);
+
+  it('decode into the model: paths and fields in file order, an empty one, a TTL and a binary path', async () => {
+    const ks = await keys();
+    expect(ks.map((k) => [k.key.toString(), k.rdbType, k.value!.type, k.expireAtMs])).toEqual([
+      ['k1', 0, 'string', null],
+      ['ph:1', 23, 'pathhash', null],
+      ['ph:empty', 23, 'pathhash', null],
+      ['ph:ttl', 23, 'pathhash', 1893456000000],
+    ]);
+    expect(ks[1]!.value).toEqual({
+      type: 'pathhash',
+      value: {
+        paths: [
+          { path: t('/a'), fields: [[t('f1'), t('v1')]] },
+          { path: t('/a/b'), fields: [[t('z'), t('last')], [t('n'), t('7')], [t('a'), t('')]] },
+          { path: t('/b'), fields: [[t('f1'), t('other')]] },
+        ],
+      },
+    });
+    expect(ks[2]!.value).toEqual({ type: 'pathhash', value: { paths: [] } });
+    expect(ks[3]!.value).toEqual({ type: 'pathhash', value: { paths: [{ path: Buffer.from([0, 0xff, 0x2f]), fields: [[t('k'), t('v')]] }] } });
+  });
+
+  it('a DUMP payload stamped 81 carries it to Valkey 9.2 and back; RDB 80 and every Redis version cannot hold it', async () => {
+    for (const k of (await keys()).slice(1)) {
+      const payload = encodeDump(k.value!, 81, k.key);
+      expect(payload[0]).toBe(23);
+      expect(payload.readUInt16LE(payload.length - 10)).toBe(81);
+      const d = await decodeDump(payload);
+      expect(d).toEqual({ value: k.value, rdbType: 23, version: 81 });
+      for (const v of [80, 15, 12, 10]) expect(() => encodeDump(k.value!, v, k.key), String(v)).toThrow(`key "${k.key.toString()}": a DUMP payload for RDB ${v} cannot represent a Valkey path hash (VALKEY081, Valkey 9.2+)`);
+    }
+    // The stored bytes (raw mode, as restore reads a backup) decode alone, as a Valkey 81 value, to the same value.
+    const raw = (await keys({ raw: true }))[1]!;
+    expect(raw.rdbType).toBe(23);
+    expect(await decodeValueBytes(23, raw.raw!, 81, 'ph:1')).toEqual((await keys())[1]!.value);
+  });
+
+  it('rdb-memory: one row per path hash with its field count, the path-hash encoding, and an estimate that grows with the data', () => {
+    const r = run('rdb-memory', '--csv', file);
+    expect(r.code, r.err).toBe(0);
+    const rows = r.out.toString().trim().split('\n').slice(1).map((l) => l.split(','));
+    const by = new Map(rows.map((c) => [c[2], c]));
+    expect([...by.keys()]).toEqual(['k1', 'ph:1', 'ph:empty', 'ph:ttl']);
+    for (const k of ['ph:1', 'ph:empty', 'ph:ttl']) expect(by.get(k)!.slice(0, 2).concat(by.get(k)![4]!)).toEqual(['0', 'pathhash', 'path-hash']);
+    expect(['ph:1', 'ph:empty', 'ph:ttl'].map((k) => Number(by.get(k)![5]))).toEqual([5, 0, 1]);
+    // Longest element: "other" in ph:1 (5 bytes); the 3-byte binary path in ph:ttl.
+    expect(['ph:1', 'ph:ttl'].map((k) => Number(by.get(k)![6]))).toEqual([5, 3]);
+    const bytes = (k: string) => Number(by.get(k)![3]);
+    expect(bytes('ph:empty')).toBeGreaterThan(0);
+    expect(bytes('ph:ttl')).toBeGreaterThan(bytes('ph:empty'));
+    expect(bytes('ph:1')).toBeGreaterThan(bytes('ph:ttl'));
+    expect(by.get('ph:ttl')![7]).toBe('2030-01-01T00:00:00.000Z');
+  });
+
+  it('rdb-check counts them by type and encoding', () => {
+    const r = run('rdb-check', file);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.toString()).toContain('db 0: 4 keys (1 expiring, 0 already expired): string 1, pathhash 3');
+    expect(r.out.toString()).toContain('encodings: string 1, path-hash 3');
+  });
+
+  it('rdb-dump --type pathhash selects them', () => {
+    const r = run('rdb-dump', '--type', 'pathhash', file);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.toString().trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key)).toEqual(['ph:1', 'ph:empty', 'ph:ttl']);
   });
 });
 
@@ -189,5 +270,50 @@ describe('big RDB 14/15 values go through in steps', () => {
         while (await d.nextBatch());
       })(),
     ).rejects.toThrow(`dup.rdb: at byte ${dup.dupOffset}: expected unique array indexes, found 0 twice`);
+  }, 120_000);
+
+  it('rdb-check streams a Valkey path hash of 300k paths path by path; a late duplicate path is found at its offset; rdb-dump prints it path by path', async () => {
+    // Layout as in fixtures/rdb-new/gen-valkey-081.mjs: 23, key, LEN paths, per path STRING path, LEN fields, pairs.
+    function pathFile(dupAt = -1): { file: Buffer; dupOffset: number } {
+      const parts: Buffer[] = [Buffer.from('VALKEY081'), Buffer.from([0xfe]), len(0), Buffer.from([23]), str('bigph'), len(N)];
+      let at = parts.reduce((n, p) => n + p.length, 0);
+      let dupOffset = -1;
+      for (let i = 0; i < N; i++) {
+        if (i === dupAt) dupOffset = at;
+        const p = Buffer.concat([str(`/p/${String(i === dupAt ? 0 : i).padStart(6, '0')}`), len(2), str('a'), str(`v${i}`), str('b'), str('')]);
+        parts.push(p);
+        at += p.length;
+      }
+      parts.push(Buffer.from([0xff]));
+      return { file: Buffer.concat([...parts, Buffer.alloc(8)]), dupOffset };
+    }
+    const chunks = (file: Buffer) =>
+      ByteSource.fromStream((async function* () {
+        for (let i = 0; i < file.length; i += 65536) yield file.subarray(i, i + 65536);
+      })(), 'bigph.rdb');
+    const { file } = pathFile();
+    const dec = new RdbDecoder(chunks(file), { validateOnly: true });
+    let keys = 0;
+    for (let b = await dec.nextBatch(); b; b = await dec.nextBatch()) keys += b.filter((r) => r.kind === 'key').length;
+    expect(keys).toBe(1);
+    const parts: Buffer[] = [];
+    await dumpRdb(ByteSource.fromBuffer(file, 'bigph.rdb'), { format: 'jsonl', encoding: 'utf8', pieceBytes: 1 << 20 }, (c) => void parts.push(Buffer.from(c)));
+    const line = JSON.parse(Buffer.concat(parts).toString('utf8')) as { type: string; value: { paths: Record<string, Record<string, string>> } };
+    expect(line.type).toBe('pathhash');
+    const paths = Object.keys(line.value.paths);
+    expect(paths).toHaveLength(N);
+    expect(line.value.paths[paths[N - 1]!]).toEqual({ a: `v${N - 1}`, b: '' });
+    const resp: Buffer[] = [];
+    await dumpRdb(ByteSource.fromBuffer(file, 'bigph.rdb'), { format: 'resp', encoding: 'utf8' }, (c) => void resp.push(Buffer.from(c)));
+    const text = Buffer.concat(resp).toString('latin1');
+    expect(text.split('$5\r\nPHSET\r\n$5\r\nbigph\r\n').length - 1).toBe(N);
+    expect(text.endsWith(`$${String(N - 1).length + 1}\r\nv${N - 1}\r\n$1\r\nb\r\n$0\r\n\r\n`)).toBe(true);
+    const dup = pathFile(N - 5);
+    await expect(
+      (async () => {
+        const d = new RdbDecoder(chunks(dup.file), { validateOnly: true });
+        while (await d.nextBatch());
+      })(),
+    ).rejects.toThrow(`bigph.rdb: at byte ${dup.dupOffset}: expected unique path hash paths, found "/p/000000" twice`);
   }, 120_000);
 });
