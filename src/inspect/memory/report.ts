@@ -4,7 +4,7 @@ import { nextSize } from './dict-sim.js';
 import { PrefixTree, type PrefixRow, type PrefixTreeJson } from './prefix-tree.js';
 import { TopHeap } from './top-heap.js';
 import { DICT_ENTRY } from './rules.js';
-import type { KeyMemory } from './value-cost.js';
+import type { CostedKey, KeyMemory } from './value-cost.js';
 
 export interface ReportOptions {
   top: number;
@@ -128,7 +128,8 @@ export class MemoryReport {
     for (const b of ['none', 'expired', '<1h', '<1d', '<7d', '>=7d'] as const) this.ttl.set(b, { keys: 0, bytes: 0 });
   }
 
-  add(k: KeyMemory): void {
+  /** Folds in one key (valid only during the call: a key kept in a list is copied). */
+  add(k: CostedKey): void {
     this.keys++;
     this.bytes += k.bytes;
     bump(this.dbs, k.db, k.bytes);
@@ -136,9 +137,15 @@ export class MemoryReport {
     let encs = this.encodings.get(k.type);
     if (!encs) this.encodings.set(k.type, (encs = new Map()));
     bump(encs, k.encoding, k.bytes);
-    this.topBytes.offer(k);
-    if (k.type !== 'string') this.topElements.offer(k);
-    this.prefixes.add(k.key, k.bytes);
+    // Most keys enter neither top list: only those that do are copied out.
+    const byBytes = this.topBytes.accepts(k.bytes);
+    const byElements = k.type !== 'string' && this.topElements.accepts(k.elements);
+    if (byBytes || byElements) {
+      const kept = k.toKeyMemory();
+      if (byBytes) this.topBytes.offer(kept);
+      if (byElements) this.topElements.offer(kept);
+    }
+    this.prefixes.add(k.key, k.bytes, k.keyLength);
     const left = k.expireAtMs === null ? null : k.expireAtMs - this.opts.now;
     const bucket = left === null ? 'none' : left <= 0 ? 'expired' : left < HOUR ? '<1h' : left < 24 * HOUR ? '<1d' : left < 168 * HOUR ? '<7d' : '>=7d';
     const t = this.ttl.get(bucket)!;
@@ -152,11 +159,11 @@ export class MemoryReport {
     const reasons = this.bigReasons(k);
     if (reasons.length > 0) {
       this.bigTotal++;
-      if (this.big.accepts(k.bytes)) this.big.offer({ ...this.row(k), reasons });
+      if (this.big.accepts(k.bytes)) this.big.offer({ ...this.row(k.toKeyMemory()), reasons });
     }
   }
 
-  private bigReasons(k: KeyMemory): string[] {
+  private bigReasons(k: CostedKey): string[] {
     const o = this.opts;
     if (k.bytes < o.bigKeyBytes && k.bytes <= PROTO_MAX_BULK_LEN && (k.type === 'string' ? k.largest <= PROTO_MAX_BULK_LEN : k.elements < o.bigKeyElements)) return NONE;
     const r: string[] = [];
