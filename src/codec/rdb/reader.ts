@@ -411,6 +411,7 @@ class RecordParser {
     const members =
       type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY;
     this.unique.reset(members ? n : 0);
+    if (members) this.out?.memberCount?.(n);
     this.steps = {
       type,
       n,

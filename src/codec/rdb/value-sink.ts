@@ -54,6 +54,11 @@ export interface ValueSink extends ElementSink {
    * decompressed starts; its elements follow. Lets a sink see a value's stored layout.
    */
   packed?(bytes: number): void;
+  /**
+   * Optional: the member count a set, hash (fields), zset or array stored element by element
+   * declares, before its elements. Lets a sink skip work that only matters for small values.
+   */
+  memberCount?(n: number): void;
   /** Optional, with streamNode: every stream node's key (master ID) and listpack size once decompressed, before its entries. */
   streamListpack?(bytes: number, masterMs: bigint, masterSeq: bigint): void;
   /** The key is complete. */

@@ -44,7 +44,10 @@ export class CostedKey {
   setName(b: Buffer, start: number, end: number): void {
     const len = end - start;
     if (this.key.length < len) this.key = Buffer.allocUnsafe(Math.max(len, 2 * this.key.length));
-    b.copy(this.key, 0, start, end);
+    const key = this.key;
+    // Byte by byte: Buffer#copy's argument checks cost more than a short key's bytes.
+    if (len <= 64) for (let i = 0; i < len; i++) key[i] = b[start + i]!;
+    else b.copy(key, 0, start, end);
     this.keyLength = len;
   }
 
@@ -201,6 +204,15 @@ export class MemoryModel implements ValueSink {
     }
     this.wantsScores = this.type === 'zset' && this.packLimit > 0;
     return true;
+  }
+
+  /** A value with more members than a packed encoding holds stays a hashtable/skiplist on load: no entry sizes (nor scores) to sum. */
+  memberCount(n: number): void {
+    const r = this.rules;
+    const packable = this.type === 'zset' ? n <= r.zsetMaxEntries : this.type === 'hash' ? n <= r.hashMaxEntries : this.type === 'set' ? n <= r.setMaxListpackEntries : true;
+    if (packable) return;
+    this.packLimit = 0;
+    this.wantsScores = false;
   }
 
   packed(bytes: number): void {
