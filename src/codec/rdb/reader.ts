@@ -191,7 +191,8 @@ class RecordParser {
   private scratch = Buffer.allocUnsafe(1 << 16);
   /**
    * str() decompresses LZF into the scratch: blobCheck without a sink walks the blob before the
-   * next string is read (a sink may keep views of the blob's elements, so it gets a fresh one).
+   * next string is read (a sink may keep views of the blob's elements, so it gets a fresh one
+   * unless it says it keeps none).
    */
   private lzfIntoScratch = false;
   /** Decimal text of an array index (up to 20 digits), for the uniqueness check. */
@@ -302,7 +303,7 @@ class RecordParser {
     if (this.skim) return this.skimBlob();
     const at = this.p;
     let n: number;
-    this.lzfIntoScratch = this.out === null;
+    this.lzfIntoScratch = this.out === null || this.out.keepsNoViews === true;
     try {
       n = this.blob((b) => {
         this.out?.packed?.(b.length);

@@ -41,6 +41,12 @@ export interface ValueSink extends ElementSink {
    * like any big value, never held whole in the window.
    */
   readonly nodesInFileOrder?: boolean;
+  /**
+   * Optional: true when the sink keeps no view of an element past the call that handed it over;
+   * compressed packed blobs are then decompressed into the reader's reused scratch space instead
+   * of a fresh buffer each.
+   */
+  readonly keepsNoViews?: boolean;
   /** After the stream's last streamNode: its state (`entries` is what a decoded value would hold). */
   streamEnd?(meta: StreamMeta): void;
   /**

@@ -151,6 +151,9 @@ export class MemoryModel implements ValueSink {
   /** Stream nodes in file order suit the model (only a radix-tree node count depends on the order): no stream is held whole. */
   readonly nodesInFileOrder = true;
 
+  /** Only lengths and running sums are kept of an element, never its bytes. */
+  readonly keepsNoViews = true;
+
   setRules(rules: MemoryRules): void {
     this.rules = rules;
   }
