@@ -7,6 +7,12 @@ export interface ElementSink extends EntryVisitor {
   score(x: number): void;
   /** A score stored as text that formatScore would print unchanged (isCanonicalScore): never parsed. */
   scoreText(b: Buffer, start: number, end: number): void;
+  /**
+   * False while the sink has no use for the current value's scores (a memory estimate of a zset
+   * kept as stored): packed scores stored as text are then neither parsed nor handed over.
+   * Absent means true.
+   */
+  readonly wantsScores?: boolean;
 }
 
 const DUPLICATE = 'unique members/fields, found a duplicate';
@@ -43,7 +49,7 @@ export class CheckVisitor implements EntryVisitor {
       // Any text is a score to Redis (strtod, 0 without a number, even NaN): nothing to check, and
       // nothing to read unless a sink wants it. Most stored scores are in canonical form already.
       const next = this.next;
-      if (next === null) return;
+      if (next === null || next.wantsScores === false) return;
       if (isCanonicalScore(blob, start, end)) next.scoreText(blob, start, end);
       else next.score(packedScore(latin1(blob, start, end)));
       return;

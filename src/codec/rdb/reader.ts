@@ -191,7 +191,8 @@ class RecordParser {
   private scratch = Buffer.allocUnsafe(1 << 16);
   /**
    * str() decompresses LZF into the scratch: blobCheck without a sink walks the blob before the
-   * next string is read (a sink may keep views of the blob's elements, so it gets a fresh one).
+   * next string is read (a sink may keep views of the blob's elements, so it gets a fresh one
+   * unless it says it keeps none).
    */
   private lzfIntoScratch = false;
   /** Decimal text of an array index (up to 20 digits), for the uniqueness check. */
@@ -304,7 +305,7 @@ class RecordParser {
     if (this.skim) return this.skimBlob();
     const at = this.p;
     let n: number;
-    this.lzfIntoScratch = this.out === null;
+    this.lzfIntoScratch = this.out === null || this.out.keepsNoViews === true;
     try {
       n = this.blob((b) => {
         this.out?.packed?.(b.length);
@@ -419,6 +420,7 @@ class RecordParser {
       type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY ||
       type === VALKEY_TYPE_PATH_HASH; // its paths (checkValue takes 23 in steps only in VALKEY files)
     this.unique.reset(members ? n : 0);
+    if (members) this.out?.memberCount?.(n);
     this.steps = {
       type,
       n,

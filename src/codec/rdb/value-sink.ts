@@ -44,6 +44,12 @@ export interface ValueSink extends ElementSink {
    * like any big value, never held whole in the window.
    */
   readonly nodesInFileOrder?: boolean;
+  /**
+   * Optional: true when the sink keeps no view of an element past the call that handed it over;
+   * compressed packed blobs are then decompressed into the reader's reused scratch space instead
+   * of a fresh buffer each.
+   */
+  readonly keepsNoViews?: boolean;
   /** After the stream's last streamNode: its state (`entries` is what a decoded value would hold). */
   streamEnd?(meta: StreamMeta): void;
   /**
@@ -63,6 +69,11 @@ export interface ValueSink extends ElementSink {
    * decompressed starts; its elements follow. Lets a sink see a value's stored layout.
    */
   packed?(bytes: number): void;
+  /**
+   * Optional: the member count a set, hash (fields), zset or array stored element by element
+   * declares, before its elements. Lets a sink skip work that only matters for small values.
+   */
+  memberCount?(n: number): void;
   /** Optional, with streamNode: every stream node's key (master ID) and listpack size once decompressed, before its entries. */
   streamListpack?(bytes: number, masterMs: bigint, masterSeq: bigint): void;
   /** The key is complete. */

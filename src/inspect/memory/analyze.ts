@@ -26,7 +26,7 @@ export async function analyzeRdb(src: ByteSource, opts: AnalyzeOptions): Promise
   let rules: MemoryRules | null = fixed;
   const model = new MemoryModel(fixed ?? rulesFor('7.0'), (k) => {
     report.add(k);
-    onKey?.(k);
+    onKey?.(k.toKeyMemory());
   });
   const dec = new RdbDecoder(src, { sink: model, crc: crcAccumulator() });
   let rdbVersion = 0;

@@ -39,6 +39,15 @@ function bytesOfInt(v: number | bigint): number {
   return 8;
 }
 
+/** Characters in the decimal text of the integer v (String(v).length without building the string). */
+export function decimalLength(v: number | bigint): number {
+  if (typeof v === 'bigint') return String(v).length;
+  let n = v < 0 ? 2 : 1;
+  const a = Math.abs(v);
+  for (let p = 10; a >= p; p *= 10) n++;
+  return n;
+}
+
 /** Listpack: one integer entry (encoding + value + backlen). */
 export function lpIntEntry(v: number | bigint): number {
   const n = Number(v);

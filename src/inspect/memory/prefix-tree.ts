@@ -43,16 +43,17 @@ export class PrefixTree {
     for (const c of Buffer.from(separators, 'latin1')) this.isSep[c] = 1;
   }
 
-  add(key: Buffer, bytes: number): void {
+  /** Counts a key of `bytes` bytes whose name is key[0, length). */
+  add(key: Buffer, bytes: number, length = key.length): void {
     let node = this.root;
     node.keys++;
     node.bytes += bytes;
     let level = 0;
     let from = 0;
-    for (let i = 0; i < key.length && level < this.depth; i++) {
+    for (let i = 0; i < length && level < this.depth; i++) {
       if (this.isSep[key[i]!] === 0) continue;
       // A run of separators ("a::b") belongs to one prefix.
-      while (i + 1 < key.length && this.isSep[key[i + 1]!] === 1) i++;
+      while (i + 1 < length && this.isSep[key[i + 1]!] === 1) i++;
       let child: PrefixNode | undefined = node.last ?? undefined;
       if (child === undefined || !sameSeg(key, from, i + 1, child.seg)) {
         const seg = key.toString('latin1', from, i + 1);

@@ -4,7 +4,7 @@ import { nextSize } from './dict-sim.js';
 import { PrefixTree, type PrefixRow, type PrefixTreeJson } from './prefix-tree.js';
 import { TopHeap } from './top-heap.js';
 import { DICT_ENTRY } from './rules.js';
-import type { KeyMemory } from './value-cost.js';
+import type { CostedKey, KeyMemory } from './value-cost.js';
 
 export interface ReportOptions {
   top: number;
@@ -90,13 +90,18 @@ interface Tally {
   bytes: number;
 }
 
-function bump<K>(m: Map<K, Tally>, name: K, bytes: number): void {
-  const t = m.get(name);
-  if (t) {
-    t.keys++;
-    t.bytes += bytes;
-  } else m.set(name, { keys: 1, bytes });
+/** A type's keys and bytes, and by encoding within it. */
+interface TypeTally extends Tally {
+  encodings: Map<string, Tally>;
 }
+
+function tallyOf<K>(m: Map<K, Tally>, name: K): Tally {
+  let t = m.get(name);
+  if (!t) m.set(name, (t = { keys: 0, bytes: 0 }));
+  return t;
+}
+
+const TTL_BUCKETS = ['none', 'expired', '<1h', '<1d', '<7d', '>=7d'] as const;
 
 /**
  * The aggregations of the memory report, fed one KeyMemory at a time in file order: totals by db,
@@ -107,16 +112,19 @@ export class MemoryReport {
   private keys = 0;
   private bytes = 0;
   private readonly dbs = new Map<number, Tally>();
-  private readonly types = new Map<string, Tally>();
+  /** The current db's tally: keys come db by db. */
+  private db: Tally | null = null;
+  private dbNumber = -1;
   /** By type, then encoding (no string built per key). */
-  private readonly encodings = new Map<string, Map<string, Tally>>();
+  private readonly types = new Map<string, TypeTally>();
   private readonly expiresPerDb = new Map<number, number>();
   private readonly topBytes: TopHeap<KeyMemory>;
   private readonly topElements: TopHeap<KeyMemory>;
   private readonly big: TopHeap<BigKey>;
   private bigTotal = 0;
   private readonly prefixes: PrefixTree;
-  private readonly ttl = new Map<TtlBucket['bucket'], Tally>();
+  /** By TTL_BUCKETS. */
+  private readonly ttl: Tally[] = TTL_BUCKETS.map(() => ({ keys: 0, bytes: 0 }));
   private expiringBytes = 0;
   private expiredBytes = 0;
 
@@ -125,23 +133,37 @@ export class MemoryReport {
     this.topElements = new TopHeap(opts.top, (k) => k.elements);
     this.big = new TopHeap(BIG_KEYS_KEPT, (k) => k.bytes);
     this.prefixes = new PrefixTree(opts.separators, opts.depth, opts.maxPrefixes);
-    for (const b of ['none', 'expired', '<1h', '<1d', '<7d', '>=7d'] as const) this.ttl.set(b, { keys: 0, bytes: 0 });
   }
 
-  add(k: KeyMemory): void {
+  /** Folds in one key (valid only during the call: a key kept in a list is copied). */
+  add(k: CostedKey): void {
     this.keys++;
     this.bytes += k.bytes;
-    bump(this.dbs, k.db, k.bytes);
-    bump(this.types, k.type, k.bytes);
-    let encs = this.encodings.get(k.type);
-    if (!encs) this.encodings.set(k.type, (encs = new Map()));
-    bump(encs, k.encoding, k.bytes);
-    this.topBytes.offer(k);
-    if (k.type !== 'string') this.topElements.offer(k);
-    this.prefixes.add(k.key, k.bytes);
+    if (k.db !== this.dbNumber || this.db === null) {
+      this.db = tallyOf(this.dbs, k.db);
+      this.dbNumber = k.db;
+    }
+    this.db.keys++;
+    this.db.bytes += k.bytes;
+    let type = this.types.get(k.type);
+    if (!type) this.types.set(k.type, (type = { keys: 0, bytes: 0, encodings: new Map() }));
+    type.keys++;
+    type.bytes += k.bytes;
+    const enc = tallyOf(type.encodings, k.encoding);
+    enc.keys++;
+    enc.bytes += k.bytes;
+    // Most keys enter neither top list: only those that do are copied out.
+    const byBytes = this.topBytes.accepts(k.bytes);
+    const byElements = k.type !== 'string' && this.topElements.accepts(k.elements);
+    if (byBytes || byElements) {
+      const kept = k.toKeyMemory();
+      if (byBytes) this.topBytes.offer(kept);
+      if (byElements) this.topElements.offer(kept);
+    }
+    this.prefixes.add(k.key, k.bytes, k.keyLength);
     const left = k.expireAtMs === null ? null : k.expireAtMs - this.opts.now;
-    const bucket = left === null ? 'none' : left <= 0 ? 'expired' : left < HOUR ? '<1h' : left < 24 * HOUR ? '<1d' : left < 168 * HOUR ? '<7d' : '>=7d';
-    const t = this.ttl.get(bucket)!;
+    const bucket = left === null ? 0 : left <= 0 ? 1 : left < HOUR ? 2 : left < 24 * HOUR ? 3 : left < 168 * HOUR ? 4 : 5;
+    const t = this.ttl[bucket]!;
     t.keys++;
     t.bytes += k.bytes;
     if (left !== null) {
@@ -152,11 +174,11 @@ export class MemoryReport {
     const reasons = this.bigReasons(k);
     if (reasons.length > 0) {
       this.bigTotal++;
-      if (this.big.accepts(k.bytes)) this.big.offer({ ...this.row(k), reasons });
+      if (this.big.accepts(k.bytes)) this.big.offer({ ...this.row(k.toKeyMemory()), reasons });
     }
   }
 
-  private bigReasons(k: KeyMemory): string[] {
+  private bigReasons(k: CostedKey): string[] {
     const o = this.opts;
     if (k.bytes < o.bigKeyBytes && k.bytes <= PROTO_MAX_BULK_LEN && (k.type === 'string' ? k.largest <= PROTO_MAX_BULK_LEN : k.elements < o.bigKeyElements)) return NONE;
     const r: string[] = [];
@@ -187,8 +209,12 @@ export class MemoryReport {
       [...m.entries()].sort(sort).map(([name, t]) => ({ name, keys: t.keys, bytes: t.bytes, share: this.bytes > 0 ? t.bytes / this.bytes : 0 }));
     const bySize = (a: [string, Tally], b: [string, Tally]) => b[1].bytes - a[1].bytes;
     const dbs = new Map([...this.dbs].map(([db, t]) => [String(db), t]));
+    const types = new Map<string, Tally>();
     const encodings = new Map<string, Tally>();
-    for (const [type, m] of this.encodings) for (const [enc, t] of m) encodings.set(`${type}/${enc}`, t);
+    for (const [type, t] of this.types) {
+      types.set(type, { keys: t.keys, bytes: t.bytes });
+      for (const [enc, e] of t.encodings) encodings.set(`${type}/${enc}`, e);
+    }
     // The main dict of each db is sized to its key count by RESIZEDB/growth (8 bytes a bucket);
     // the expires dict holds a dictEntry per key with a TTL and its own buckets.
     let overhead = 0;
@@ -204,14 +230,14 @@ export class MemoryReport {
       bytes: this.bytes,
       keyspaceOverhead: overhead,
       byDb: shares(dbs, (a, b) => Number(a[0]) - Number(b[0])),
-      byType: shares(this.types, bySize),
+      byType: shares(types, bySize),
       byEncoding: shares(encodings, bySize),
       topByBytes: this.topBytes.sorted().map((k) => this.row(k)),
       topByElements: this.topElements.sorted().map((k) => this.row(k)),
       prefixes: this.prefixes.rows(Math.max(o.top, 50)).map((r) => ({ ...r, prefix: keyText(Buffer.from(r.prefix, 'latin1')) })),
       prefixTree: textTree(this.prefixes.tree(400)),
       prefixesFolded: { ...this.prefixes.folded },
-      ttl: [...this.ttl.entries()].map(([bucket, t]) => ({ bucket, keys: t.keys, bytes: t.bytes })),
+      ttl: TTL_BUCKETS.map((bucket, i) => ({ bucket, keys: this.ttl[i]!.keys, bytes: this.ttl[i]!.bytes })),
       expiringBytes: this.expiringBytes,
       expiredBytes: this.expiredBytes,
       bigKeys: this.big.sorted(),

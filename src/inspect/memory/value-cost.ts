@@ -4,7 +4,7 @@ import type { RedisType, RedisValue, StreamEntry } from '../../codec/rdb/model.j
 import type { StreamMeta, ValueSink } from '../../codec/rdb/value-sink.js';
 import { DictSim } from './dict-sim.js';
 import { jemallocSize as sc } from './jemalloc.js';
-import { intsetBytes, intWidth, LP_EMPTY, lpIntEntry, lpStrEntry, sdsAlloc, strictInt, ZL_EMPTY, zlIntBody, zlPrevLen, zlStrBody } from './packed-size.js';
+import { decimalLength, intsetBytes, intWidth, LP_EMPTY, lpIntEntry, lpStrEntry, sdsAlloc, strictInt, ZL_EMPTY, zlIntBody, zlPrevLen, zlStrBody } from './packed-size.js';
 import { RaxNodes } from './rax-nodes.js';
 import { DICT_ENTRY, type MemoryRules, QUICKLIST, QUICKLIST_NODE, ROBJ, STREAM_NACK, ZSET, ZSKIPLIST } from './rules.js';
 
@@ -22,6 +22,47 @@ export interface KeyMemory {
   /** Length of the longest element (a string's length). */
   largest: number;
   expireAtMs: number | null;
+}
+
+/**
+ * The key just costed, as the model hands it over: one object for every key, its name in a scratch
+ * buffer (key[0, keyLength)), valid only during the callback. Most keys only add to totals; what
+ * outlives the callback (top lists, warnings, CSV rows) takes a lasting copy with toKeyMemory().
+ */
+export class CostedKey {
+  db = 0;
+  key: Buffer = Buffer.allocUnsafe(64);
+  keyLength = 0;
+  type: RedisType = 'string';
+  encoding = '';
+  bytes = 0;
+  elements = 0;
+  largest = 0;
+  expireAtMs: number | null = null;
+
+  /** Copies b[start, end) in as the key's name. */
+  setName(b: Buffer, start: number, end: number): void {
+    const len = end - start;
+    if (this.key.length < len) this.key = Buffer.allocUnsafe(Math.max(len, 2 * this.key.length));
+    const key = this.key;
+    // Byte by byte: Buffer#copy's argument checks cost more than a short key's bytes.
+    if (len <= 64) for (let i = 0; i < len; i++) key[i] = b[start + i]!;
+    else b.copy(key, 0, start, end);
+    this.keyLength = len;
+  }
+
+  toKeyMemory(): KeyMemory {
+    return {
+      db: this.db,
+      key: Buffer.from(this.key.subarray(0, this.keyLength)),
+      type: this.type,
+      encoding: this.encoding,
+      bytes: this.bytes,
+      elements: this.elements,
+      largest: this.largest,
+      expireAtMs: this.expireAtMs,
+    };
+  }
 }
 
 /** zslCreateNode(32): the skiplist header, 24 + 32 levels of 16 bytes. */
@@ -66,11 +107,10 @@ type ListNodes = 'kept' | 'per-blob' | 'fill';
 export class MemoryModel implements ValueSink {
   private rules: MemoryRules;
   private open = false;
-  private db = 0;
-  private name: Buffer = Buffer.alloc(0);
+  /** The key being read; handed to onKey once costed. */
+  private readonly k = new CostedKey();
   private rdbType = 0;
   private type: RedisType = 'string';
-  private expireAtMs: number | null = null;
   // Running sums of the current value.
   private n = 0;
   private largest = 0;
@@ -98,10 +138,14 @@ export class MemoryModel implements ValueSink {
   private rax: RaxNodes | null = null;
   private readonly idKey = new Uint8Array(16);
   private readonly idView = new DataView(this.idKey.buffer);
+  /** A computed score's text, to be sized as the listpack/ziplist entry it would be. */
+  private readonly scoreBuf = Buffer.allocUnsafe(40);
+  /** Scores matter only while the value may be rebuilt as a listpack/ziplist (ElementSink.wantsScores). */
+  wantsScores = false;
 
   constructor(
     rules: MemoryRules,
-    private readonly onKey: (k: KeyMemory) => void,
+    private readonly onKey: (k: CostedKey) => void,
   ) {
     this.rules = rules;
   }
@@ -109,18 +153,21 @@ export class MemoryModel implements ValueSink {
   /** Stream nodes in file order suit the model (only a radix-tree node count depends on the order): no stream is held whole. */
   readonly nodesInFileOrder = true;
 
+  /** Only lengths and running sums are kept of an element, never its bytes. */
+  readonly keepsNoViews = true;
+
   setRules(rules: MemoryRules): void {
     this.rules = rules;
   }
 
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
     this.open = true;
-    this.db = db;
-    this.name = Buffer.allocUnsafe(end - start);
-    b.copy(this.name, 0, start, end);
+    const k = this.k;
+    k.db = db;
+    k.setName(b, start, end);
     this.rdbType = rdbType;
-    this.type = redisTypeOf(rdbType, valkey);
-    this.expireAtMs = expireAtMs;
+    this.type = k.type = redisTypeOf(rdbType, valkey);
+    k.expireAtMs = expireAtMs;
     this.n = 0;
     this.largest = 0;
     this.lp = LP_EMPTY;
@@ -162,7 +209,17 @@ export class MemoryModel implements ValueSink {
       default:
         this.packLimit = 0;
     }
+    this.wantsScores = this.type === 'zset' && this.packLimit > 0;
     return true;
+  }
+
+  /** A value with more members than a packed encoding holds stays a hashtable/skiplist on load: no entry sizes (nor scores) to sum. */
+  memberCount(n: number): void {
+    const r = this.rules;
+    const packable = this.type === 'zset' ? n <= r.zsetMaxEntries : this.type === 'hash' ? n <= r.hashMaxEntries : this.type === 'set' ? n <= r.setMaxListpackEntries : true;
+    if (packable) return;
+    this.packLimit = 0;
+    this.wantsScores = false;
   }
 
   packed(bytes: number): void {
@@ -186,12 +243,13 @@ export class MemoryModel implements ValueSink {
       this.n = len;
       return;
     }
-    const v = len <= 20 ? strictInt(b, start, end) : null;
+    // Whether it spells an integer matters only for a packed entry's size and an intset candidate.
+    const v = len <= 20 && (this.n < this.packLimit || (this.type === 'set' && this.allInt)) ? strictInt(b, start, end) : null;
     this.element(len, v);
   }
 
   int(v: number | bigint): void {
-    this.element(String(v).length, v);
+    this.element(decimalLength(v), v);
   }
 
   /** One element (a set member, list item, hash field or value, zset member) of `len` bytes; `v` when it spells an integer. */
@@ -260,7 +318,7 @@ export class MemoryModel implements ValueSink {
     if (this.n > this.packLimit) return;
     const r = this.rules;
     const text = Number.isInteger(x) && Math.abs(x) < 2 ** 52 ? String(x) : r.scores === 'g17' ? formatG17(x) : shortest(x);
-    this.scoreEntry(Buffer.from(text, 'latin1'), 0, text.length);
+    this.scoreEntry(this.scoreBuf, 0, this.scoreBuf.write(text, 0, 'latin1'));
   }
 
   scoreText(b: Buffer, start: number, end: number): void {
@@ -368,17 +426,11 @@ export class MemoryModel implements ValueSink {
   end(): void {
     if (!this.open) return;
     this.open = false;
-    const { bytes, encoding } = this.cost();
-    this.onKey({
-      db: this.db,
-      key: this.name,
-      type: this.type,
-      encoding,
-      bytes: bytes + keyOverhead(this.name.length),
-      elements: this.type === 'hash' ? this.n >> 1 : this.n, // a path hash: its fields
-      largest: this.largest,
-      expireAtMs: this.expireAtMs,
-    });
+    const k = this.k;
+    k.bytes = this.cost() + keyOverhead(k.keyLength);
+    k.elements = this.type === 'hash' ? this.n >> 1 : this.n; // a path hash: its fields
+    k.largest = this.largest;
+    this.onKey(k);
   }
 
   discard(): void {
@@ -387,28 +439,28 @@ export class MemoryModel implements ValueSink {
 
   func(): void {}
 
-  /** The value's cost in the encoding the target gives it on load. */
-  private cost(): { bytes: number; encoding: string } {
+  /** The value's cost in the encoding the target gives it on load (the encoding goes to the key). */
+  private cost(): number {
     const r = this.rules;
     const t = this.rdbType;
     const packedName = r.packed;
     switch (this.type) {
       case 'string':
-        return { bytes: this.strBytes, encoding: this.strEnc };
+        return this.costs(this.strBytes, this.strEnc);
       case 'list': {
         this.closeNode();
         if (r.listpackLists && this.nodeCount === 1 && this.nodeAlloc - QUICKLIST_NODE <= r.listNodeBytes / 2) {
-          return { bytes: ROBJ + this.nodeAlloc - QUICKLIST_NODE, encoding: 'listpack' };
+          return this.costs(ROBJ + this.nodeAlloc - QUICKLIST_NODE, 'listpack');
         }
-        return { bytes: ROBJ + QUICKLIST + this.nodeAlloc, encoding: 'quicklist' };
+        return this.costs(ROBJ + QUICKLIST + this.nodeAlloc, 'quicklist');
       }
       case 'set': {
         const n = this.n;
-        if (t === RdbType.SET_INTSET && n <= r.setMaxIntset) return { bytes: ROBJ + sc(this.packedBytes), encoding: 'intset' };
-        if (t === RdbType.SET_LISTPACK && r.listpackSets && n <= r.setMaxListpackEntries) return { bytes: ROBJ + sc(this.packedBytes), encoding: 'listpack' };
-        if (t === RdbType.SET && this.allInt && n <= r.setMaxIntset) return { bytes: ROBJ + sc(intsetBytes(n, this.width)), encoding: 'intset' };
+        if (t === RdbType.SET_INTSET && n <= r.setMaxIntset) return this.costs(ROBJ + sc(this.packedBytes), 'intset');
+        if (t === RdbType.SET_LISTPACK && r.listpackSets && n <= r.setMaxListpackEntries) return this.costs(ROBJ + sc(this.packedBytes), 'listpack');
+        if (t === RdbType.SET && this.allInt && n <= r.setMaxIntset) return this.costs(ROBJ + sc(intsetBytes(n, this.width)), 'intset');
         if (t === RdbType.SET && r.listpackSets && n <= r.setMaxListpackEntries && this.largest <= r.setMaxListpackValue) {
-          return { bytes: ROBJ + sc(this.lp), encoding: 'listpack' };
+          return this.costs(ROBJ + sc(this.lp), 'listpack');
         }
         const d = new DictSim();
         if (t === RdbType.SET && n <= r.setMaxIntset && this.firstOdd >= 0) {
@@ -422,14 +474,14 @@ export class MemoryModel implements ValueSink {
           if (n > 4) d.expand(n);
           d.addMany(n);
         }
-        return { bytes: ROBJ + r.dict + 8 * d.slots + n * DICT_ENTRY + this.sdsSum, encoding: 'hashtable' };
+        return this.costs(ROBJ + r.dict + 8 * d.slots + n * DICT_ENTRY + this.sdsSum, 'hashtable');
       }
       case 'hash': {
         const pairs = this.n >> 1;
         const stored = t === RdbType.HASH_LISTPACK || (t === RdbType.HASH_ZIPLIST && packedName === 'ziplist');
         if (pairs <= r.hashMaxEntries) {
-          if (stored) return { bytes: ROBJ + sc(this.packedBytes), encoding: packedName };
-          if (this.firstOdd < 0) return { bytes: ROBJ + sc(packedName === 'listpack' ? this.lp : this.zl), encoding: packedName };
+          if (stored) return this.costs(ROBJ + sc(this.packedBytes), packedName);
+          if (this.firstOdd < 0) return this.costs(ROBJ + sc(packedName === 'listpack' ? this.lp : this.zl), packedName);
         }
         const d = new DictSim();
         if (pairs <= r.hashMaxEntries && this.firstOdd >= 0 && t === RdbType.HASH) {
@@ -445,31 +497,33 @@ export class MemoryModel implements ValueSink {
           if (t === RdbType.HASH && pairs > 4) d.expand(pairs);
           d.addMany(pairs);
         }
-        return { bytes: ROBJ + r.dict + 8 * d.slots + pairs * DICT_ENTRY + this.sdsSum, encoding: 'hashtable' };
+        return this.costs(ROBJ + r.dict + 8 * d.slots + pairs * DICT_ENTRY + this.sdsSum, 'hashtable');
       }
       case 'zset': {
         const n = this.n;
         const stored = t === RdbType.ZSET_LISTPACK || (t === RdbType.ZSET_ZIPLIST && packedName === 'ziplist');
         if (n <= r.zsetMaxEntries) {
-          if (stored) return { bytes: ROBJ + sc(this.packedBytes), encoding: packedName };
-          if (this.largest <= r.zsetMaxValue) return { bytes: ROBJ + sc(packedName === 'listpack' ? this.lp : this.zl), encoding: packedName };
+          if (stored) return this.costs(ROBJ + sc(this.packedBytes), packedName);
+          if (this.largest <= r.zsetMaxValue) return this.costs(ROBJ + sc(packedName === 'listpack' ? this.lp : this.zl), packedName);
         }
         const d = new DictSim();
         if ((t === RdbType.ZSET || t === RdbType.ZSET_2) && n > 4) d.expand(n);
         d.addMany(n);
-        return {
-          bytes: Math.round(ROBJ + ZSET + ZSKIPLIST + r.dict + 8 * d.slots + SKIPLIST_HEADER + this.sdsSum + n * (DICT_ENTRY + SKIPLIST_NODE)),
-          encoding: 'skiplist',
-        };
+        return this.costs(Math.round(ROBJ + ZSET + ZSKIPLIST + r.dict + 8 * d.slots + SKIPLIST_HEADER + this.sdsSum + n * (DICT_ENTRY + SKIPLIST_NODE)), 'skiplist');
       }
       case 'stream':
-        return { bytes: this.streamBytes, encoding: 'stream' };
+        return this.costs(this.streamBytes, 'stream');
       case 'pathhash':
-        return { bytes: this.pathBytes, encoding: 'path-hash' };
+        return this.costs(this.pathBytes, 'path-hash');
       default:
         // A module's own mem_usage callback cannot be known from the file: its serialized size stands in.
-        return { bytes: ROBJ + this.moduleBytes, encoding: 'module' };
+        return this.costs(ROBJ + this.moduleBytes, 'module');
     }
+  }
+
+  private costs(bytes: number, encoding: string): number {
+    this.k.encoding = encoding;
+    return bytes;
   }
 }
 
