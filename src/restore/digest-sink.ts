@@ -1,8 +1,8 @@
 import { latin1 } from '../codec/rdb/blob-error.js';
 import { redisTypeOf } from '../codec/rdb/constants.js';
-import type { RedisValue } from '../codec/rdb/model.js';
+import type { RedisValue, StreamEntry } from '../codec/rdb/model.js';
 import { packedScore } from '../codec/rdb/score-text.js';
-import type { ValueSink } from '../codec/rdb/value-sink.js';
+import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
 import { acceptableDigests, Digester, EXPIRE_MARK } from './value-digest.js';
 
 /** A key the sink has digested: what DEBUG DIGEST-VALUE may answer for it (null: not digestable). */
@@ -25,15 +25,18 @@ const enum Shape {
   Hash,
   /** Per member: mix member, mix score text into an element digest, xor that in. */
   Zset,
+  /** Per entry, in ID order: mix "ms.seq", then each field and value (node by node, streamNode). */
+  Stream,
 }
 
-const SHAPES: Partial<Record<RedisValue['type'], Shape>> = { string: Shape.String, list: Shape.List, set: Shape.Set, hash: Shape.Hash, zset: Shape.Zset };
+const SHAPES: Partial<Record<RedisValue['type'], Shape>> = { string: Shape.String, list: Shape.List, set: Shape.Set, hash: Shape.Hash, zset: Shape.Zset, stream: Shape.Stream };
 
 /**
  * The DEBUG DIGEST-VALUE of each key (the same as valueDigest of its decoded value) straight from
  * the reader's validating pass (ReadRdbOptions.sink), element by element: memory is two 20-byte
- * digests per open key whatever its size. Types the reader decodes whole (streams, modules,
- * zipmaps, hash-field TTLs) go through acceptableDigests. Completed keys collect in `done` until
+ * digests per open key whatever its size; streams arrive node by node (streamNode), never
+ * decoded whole (unless their nodes are out of ID order in the file, which Redis never writes).
+ * Types the reader decodes whole (modules, zipmaps, hash-field TTLs) go through acceptableDigests. Completed keys collect in `done` until
  * the caller takes them (after each reader batch).
  */
 export class DigestSink implements ValueSink {
@@ -135,6 +138,20 @@ export class DigestSink implements ValueSink {
       return;
     }
     this.score(packedScore(latin1(b, start, end)));
+  }
+
+  streamNode(entries: readonly StreamEntry[]): void {
+    if (this.shape !== Shape.Stream) return;
+    const g = this.g;
+    for (const e of entries) {
+      g.mix(this.d, this.tmp, 0, this.tmp.write(`${e.id.ms}.${e.id.seq}`, 0, 'latin1'));
+      for (const f of e.fields) g.mix(this.d, f);
+    }
+  }
+
+  streamEnd(meta: StreamMeta): void {
+    // adapt() judges a whole value: what follows the entries (groups, IDMP state) is all it weighs.
+    if (this.open && this.adapt({ type: 'stream', value: { entries: [], ...meta } }) === null) this.whole = 'drop';
   }
 
   value(v: RedisValue): void {
