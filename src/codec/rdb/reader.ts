@@ -42,8 +42,18 @@ export interface ReadRdbOptions {
   /**
    * Hand every key to this sink element by element while validating (implies validateOnly; every
    * key record is one shared stand-in, to be counted only). Function libraries go to the sink too.
+   * With `raw`, key records are whole (RdbKey.raw set) and the sink sees each key's elements as
+   * well, in the same pass (see rawUpTo).
    */
   sink?: ValueSink;
+  /**
+   * With raw and sink: a key record longer than this many bytes is not kept raw. It goes to the
+   * sink (ValueSink.key's `streamed`) element by element, in resumable steps like any big value,
+   * its elements handed over once and never held whole; its RdbKey has `streamed` set and no
+   * `raw`. A record found longer only once parsed (or cut by the window) is parsed again from its
+   * start, streamed: at most this many bytes parsed twice. Default: no limit.
+   */
+  rawUpTo?: number;
   /**
    * Check only the structure (lengths, opcodes, record boundaries) and the CRC: no LZF, no blob
    * walks, no uniqueness. Implies validateOnly; key records are a shared stand-in, as with a
@@ -220,6 +230,10 @@ class RecordParser {
   mark = 0;
   /** Decompressed size of the last stream node listpack read (ValueSink.streamListpack). */
   private nodeBytes = 0;
+  /** Raw mode with a sink: the absolute offset of the key record to stream (see ReadRdbOptions.rawUpTo), and whether the open key is it. */
+  streamAbs = -1;
+  streaming = false;
+  rawUpTo = Infinity;
 
   constructor(
     readonly raw: boolean,
@@ -1073,12 +1087,22 @@ class RecordParser {
       key = this.str();
       keyEnd = this.p;
       this.valueType = type;
+      const sink = this.sink;
+      if (sink !== null) {
+        // Raw mode with a sink: the same pass hands the elements over (rawUpTo).
+        this.streaming = this.streamAbs === base + start;
+        this.out = sink.key(this.db, key, 0, key.length, type, this.expireAt, this.streaming) ? sink : null;
+      }
       // Raw mode keeps the stored bytes: validated as rdb-check does, no model built to be dropped.
       // A _REF template hash is decoded too: its stored bytes mean nothing without the file's template section.
       if (this.raw && type !== RdbType.HASH_TMPL_LP_REF && type !== RdbType.HASH_TMPL_ARRAY_REF) {
         value = this.checkValue(type, start, keyAt) === 0 ? null : CHECKED;
+        if (sink !== null && !this.streaming && this.p - start > this.rawUpTo) throw new Restream();
         this.steps = null;
-      } else value = this.value(type, start);
+      } else {
+        value = this.value(type, start);
+        if (value !== null) this.out?.value(value);
+      }
     }
     return this.endKey(type, base + start, key, keyEnd, value, keyAt);
   }
@@ -1105,8 +1129,10 @@ class RecordParser {
    */
   private endKey(type: number, startAbs: number, key: Buffer, keyEnd: number, value: RedisValue | null, nameAt: number | Buffer): RdbRecord | null {
     // A sink or a skim wants no record per key (millions of objects): they get a shared stand-in.
-    const lean = this.sink !== null || this.skim;
-    const entry: RdbKey | null = lean ? null : { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : startAbs };
+    const lean = (this.sink !== null && !this.raw) || this.skim;
+    const streamed = this.streaming;
+    this.streaming = false;
+    const entry: RdbKey | null = lean ? null : { db: this.db, key: typeof nameAt !== 'number' ? nameAt : key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : startAbs };
     if (entry !== null) {
       if (this.idle !== undefined) entry.idleSeconds = this.idle;
       if (this.freq !== undefined) entry.freq = this.freq;
@@ -1127,7 +1153,8 @@ class RecordParser {
     this.out?.end();
     this.out = null;
     if (entry === null) return LEAN_KEY;
-    if (this.raw) entry.raw = this.b.subarray(keyEnd, this.p);
+    if (streamed) entry.streamed = true;
+    else if (this.raw) entry.raw = this.b.subarray(keyEnd, this.p);
     if (value !== CHECKED) entry.value = value;
     return { kind: 'key', entry };
   }
@@ -1673,6 +1700,9 @@ const self = (b: Buffer): Buffer => b;
 const first = <T>(pair: [Buffer, T]): Buffer => pair[0];
 /** Stand-in value of a key that was validated but not decoded. */
 const CHECKED: RedisValue = { type: 'string', value: EMPTY };
+/** A key record found longer than rawUpTo once parsed whole: parse it again from its start, streamed. */
+class Restream {}
+
 /** The one record every key gets in sink and skim modes (only to be counted). */
 const LEAN_KEY: RdbRecord = { kind: 'key', entry: { db: -1, key: EMPTY, expireAtMs: null, rdbType: -1, offset: -1 } };
 
@@ -1769,7 +1799,8 @@ export class RdbDecoder {
     const notice = opts.onNotice;
     const sink = opts.sink ?? null;
     const skim = opts.skim === true;
-    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || sink !== null || skim, (msg, at) => notice?.(msg, at), sink, skim, opts.allowNewer === true);
+    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || (sink !== null && opts.raw !== true) || skim, (msg, at) => notice?.(msg, at), sink, skim, opts.allowNewer === true);
+    if (opts.rawUpTo !== undefined) this.parser.rawUpTo = opts.rawUpTo;
     this.piece = opts.piece !== undefined;
     this.verify = opts.verifyChecksum !== false && !this.piece;
     this.onBytes = opts.onBytes;
@@ -1900,10 +1931,20 @@ export class RdbDecoder {
         // mode wants the record's bytes in one window): a sink never sees its elements twice.
         // Any other record is parsed again once more bytes arrive (or not at all): its partial
         // key is dropped.
-        const keep = e instanceof NeedMore && p.steps !== null && !p.raw;
+        // Raw mode with a sink: a key record that outgrows rawUpTo is parsed again, streamed.
+        if (e instanceof Restream || (e instanceof NeedMore && p.raw && p.sink !== null && p.valueType >= 0 && !p.streaming && e.need - q > p.rawUpTo)) p.streamAbs = base + q;
+        const keep = e instanceof NeedMore && p.steps !== null && (!p.raw || p.streaming);
         if (!keep) {
           p.steps = null;
+          p.streaming = false;
           p.sink?.discard();
+        }
+        if (e instanceof Restream) {
+          this.commit(win, crcFrom, q);
+          src.advance(q);
+          this.want = this.need = 1;
+          if (out.length > 0) return out;
+          continue;
         }
         if (e instanceof NeedMore) {
           if (keep) {

@@ -16,8 +16,12 @@ export type StreamMeta = Omit<StreamValue, 'entries'>;
  * bytes arrive.
  */
 export interface ValueSink extends ElementSink {
-  /** A key of RDB type `rdbType` starts; false skips it (its value is still validated). */
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null): boolean;
+  /**
+   * A key of RDB type `rdbType` starts; false skips it (its value is still validated). `streamed`
+   * (raw mode with rawUpTo only): the key's record is too long to come raw, the sink is its only
+   * consumer.
+   */
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, streamed?: boolean): boolean;
   /**
    * An element's bytes. Strings, list elements, set members, hash fields and values (field then
    * value), zset members.
