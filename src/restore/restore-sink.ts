@@ -48,10 +48,8 @@ export class RestoreSink implements ValueSink {
     private readonly outFor: (db: number, key: Buffer, expireAtMs: number | null) => BigKeyOut,
   ) {}
 
-  /** Streams: node by node in file order for a streamed key (Redis writes them in ID order; its XADDs need that). */
-  get nodesInFileOrder(): boolean {
-    return this.streamed !== null;
-  }
+  /** Streams node by node in file order (Redis writes them in ID order; DigestSink and the XADDs of a streamed key need that). */
+  readonly nodesInFileOrder = true;
 
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, streamed?: boolean): boolean {
     this.digesting = this.digest?.key(db, b, start, end, rdbType, expireAtMs) ?? false;

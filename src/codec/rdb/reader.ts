@@ -153,6 +153,12 @@ interface Steps {
   firstEntry: StreamId | null;
   /** Template hashes (types 31, 32): the field names the values pair with. */
   fields?: Buffer[];
+  /**
+   * Raw mode: the absolute offset of the next step. The window keeps the record from its start
+   * (its raw bytes are wanted whole), and the steps go on from there instead of the record being
+   * parsed again: a big record is parsed once, and a sink sees its elements once.
+   */
+  resumeAbs?: number;
 }
 
 export function moduleTypeName(id: bigint): string {
@@ -234,6 +240,8 @@ class RecordParser {
   streamAbs = -1;
   streaming = false;
   rawUpTo = Infinity;
+  /** Raw mode: the absolute offset where the open key's value starts (its raw bytes). */
+  private rawValueAbs = -1;
 
   constructor(
     readonly raw: boolean,
@@ -1086,6 +1094,7 @@ class RecordParser {
     } else {
       key = this.str();
       keyEnd = this.p;
+      this.rawValueAbs = base + keyEnd;
       this.valueType = type;
       const sink = this.sink;
       if (sink !== null) {
@@ -1117,10 +1126,14 @@ class RecordParser {
   resume(base: number): RdbRecord | null {
     this.base = base;
     const s = this.steps!;
+    // Raw mode: the window starts at the record, the steps go on where they stopped.
+    const inPlace = s.resumeAbs !== undefined;
+    if (inPlace) this.p = s.resumeAbs! - base;
     this.mark = this.p;
     const n = this.runSteps(s);
+    if (inPlace && this.sink !== null && !this.streaming && this.p - (s.startAbs - base) > this.rawUpTo) throw new Restream();
     this.steps = null;
-    return this.endKey(s.type, s.startAbs, EMPTY, -1, n === 0 ? null : CHECKED, s.name!);
+    return this.endKey(s.type, s.startAbs, EMPTY, inPlace ? this.rawValueAbs - base : -1, n === 0 ? null : CHECKED, s.name!);
   }
 
   /**
@@ -1928,18 +1941,20 @@ export class RdbDecoder {
         return out;
       } catch (e) {
         // A big value keeps its whole steps and goes on from there, in this call or the next (raw
-        // mode wants the record's bytes in one window): a sink never sees its elements twice.
+        // mode keeps the record's bytes in the window from its start): a sink never sees its
+        // elements twice.
         // Any other record is parsed again once more bytes arrive (or not at all): its partial
         // key is dropped.
         // Raw mode with a sink: a key record that outgrows rawUpTo is parsed again, streamed.
-        if (e instanceof Restream || (e instanceof NeedMore && p.raw && p.sink !== null && p.valueType >= 0 && !p.streaming && e.need - q > p.rawUpTo)) p.streamAbs = base + q;
-        const keep = e instanceof NeedMore && p.steps !== null && (!p.raw || p.streaming);
+        const restream = e instanceof Restream || (e instanceof NeedMore && p.raw && p.sink !== null && p.valueType >= 0 && !p.streaming && e.need - q > p.rawUpTo);
+        if (restream) p.streamAbs = base + q;
+        const keep = !restream && e instanceof NeedMore && p.steps !== null;
         if (!keep) {
           p.steps = null;
           p.streaming = false;
           p.sink?.discard();
         }
-        if (e instanceof Restream) {
+        if (restream) {
           this.commit(win, crcFrom, q);
           src.advance(q);
           this.want = this.need = 1;
@@ -1949,7 +1964,9 @@ export class RdbDecoder {
         if (e instanceof NeedMore) {
           if (keep) {
             p.suspend();
-            q = p.mark;
+            // Raw mode (not streamed) wants the record's bytes whole: the window keeps them from its start.
+            if (p.raw && !p.streaming) p.steps!.resumeAbs = base + p.mark;
+            else q = p.mark;
           }
           this.commit(win, crcFrom, q);
           src.advance(q);
