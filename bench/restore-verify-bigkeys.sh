@@ -6,11 +6,12 @@
 # --big-key-size 1000000 (big keys rebuilt with commands) with and without --verify; and the
 # server's own cost of verifying: DEBUG DIGEST-VALUE of each big key, timed with redis-cli on the
 # loaded source server (a floor for --verify, which asks the same of the target).
-# Usage: bench/restore-verify-bigkeys.sh [rounds=1]   (build first: npx tsc -p .; BASE=path/to/tsredis-ops.js
+# Usage: bench/restore-verify-bigkeys.sh [rounds=1]   (build first: npx tsc -p .; BIN=path/to/tsredis-ops.js measures
+# another build instead of bin/tsredis-ops.js; BASE=path/to/tsredis-ops.js
 # also measures another build, e.g. an older commit's, in the same rounds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=bin/tsredis-ops.js
+BIN=${BIN:-bin/tsredis-ops.js}
 ROUNDS=${1:-1}
 WORK=$(mktemp -d /tmp/tsredis-bench-verify.XXXXXX)
 PIDS=()
