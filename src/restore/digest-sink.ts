@@ -1,8 +1,8 @@
 import { latin1 } from '../codec/rdb/blob-error.js';
 import { redisTypeOf } from '../codec/rdb/constants.js';
-import type { RedisValue } from '../codec/rdb/model.js';
+import type { RedisValue, StreamEntry } from '../codec/rdb/model.js';
 import { packedScore } from '../codec/rdb/score-text.js';
-import type { ValueSink } from '../codec/rdb/value-sink.js';
+import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
 import { acceptableDigests, Digester, EXPIRE_MARK } from './value-digest.js';
 
 /** A key the sink has digested: what DEBUG DIGEST-VALUE may answer for it (null: not digestable). */
@@ -25,15 +25,19 @@ const enum Shape {
   Hash,
   /** Per member: mix member, mix score text into an element digest, xor that in. */
   Zset,
+  /** Per entry, in ID order: mix "ms.seq", then each field and value (node by node, streamNode). */
+  Stream,
 }
 
-const SHAPES: Partial<Record<RedisValue['type'], Shape>> = { string: Shape.String, list: Shape.List, set: Shape.Set, hash: Shape.Hash, zset: Shape.Zset };
+const SHAPES: Partial<Record<RedisValue['type'], Shape>> = { string: Shape.String, list: Shape.List, set: Shape.Set, hash: Shape.Hash, zset: Shape.Zset, stream: Shape.Stream };
 
 /**
  * The DEBUG DIGEST-VALUE of each key (the same as valueDigest of its decoded value) straight from
  * the reader's validating pass (ReadRdbOptions.sink), element by element: memory is two 20-byte
- * digests per open key whatever its size. Types the reader decodes whole (streams, modules,
- * zipmaps, hash-field TTLs) go through acceptableDigests. Completed keys collect in `done` until
+ * digests per open key whatever its size; streams arrive node by node in file order (streamNode),
+ * never decoded whole: nodes out of ID order (Redis never writes them; it would load them sorted)
+ * leave the stream without an expected digest (its key is counted, not compared).
+ * Types the reader decodes whole (modules, zipmaps, hash-field TTLs) go through acceptableDigests. Completed keys collect in `done` until
  * the caller takes them (after each reader batch).
  */
 export class DigestSink implements ValueSink {
@@ -53,6 +57,13 @@ export class DigestSink implements ValueSink {
   private readonly member = Buffer.alloc(20);
   private pairIndex = 0;
   private readonly tmp = Buffer.allocUnsafe(32);
+  /** The last stream entry digested, and whether the nodes came in ID order so far. */
+  private lastMs = -1n;
+  private lastSeq = 0n;
+  private ordered = true;
+
+  /** Streams come node by node as the file holds them, in resumable steps (bounded memory). */
+  readonly nodesInFileOrder = true;
 
   constructor(
     /** The target's score text (DIGEST-VALUE prints scores as ZSCORE does). */
@@ -70,6 +81,8 @@ export class DigestSink implements ValueSink {
     this.whole = undefined;
     this.negZero = false;
     this.pairIndex = 0;
+    this.lastMs = -1n;
+    this.ordered = true;
     const type = redisTypeOf(rdbType, valkey);
     this.shape = SHAPES[type] ?? Shape.None;
     if (this.shape === Shape.None) return true;
@@ -137,6 +150,25 @@ export class DigestSink implements ValueSink {
     this.score(packedScore(latin1(b, start, end)));
   }
 
+  streamNode(entries: readonly StreamEntry[]): void {
+    if (this.shape !== Shape.Stream) return;
+    const g = this.g;
+    const first = entries[0]!.id;
+    if (first.ms < this.lastMs || (first.ms === this.lastMs && first.seq <= this.lastSeq)) this.ordered = false;
+    const last = entries[entries.length - 1]!.id;
+    this.lastMs = last.ms;
+    this.lastSeq = last.seq;
+    for (const e of entries) {
+      g.mix(this.d, this.tmp, 0, this.tmp.write(`${e.id.ms}.${e.id.seq}`, 0, 'latin1'));
+      for (const f of e.fields) g.mix(this.d, f);
+    }
+  }
+
+  streamEnd(meta: StreamMeta): void {
+    // adapt() judges a whole value: what follows the entries (groups, IDMP state) is all it weighs.
+    if (this.open && this.adapt({ type: 'stream', value: { entries: [], ...meta } }) === null) this.whole = 'drop';
+  }
+
   value(v: RedisValue): void {
     const open = this.open;
     if (!open) return;
@@ -152,7 +184,7 @@ export class DigestSink implements ValueSink {
     if (this.whole === 'drop') return;
     let want: string[] | null;
     if (this.whole !== undefined) want = this.whole;
-    else if (this.shape === Shape.None) want = null; // a module the reader did not decode
+    else if (this.shape === Shape.None || !this.ordered) want = null; // a module the reader did not decode, a stream out of order
     else {
       const ttl = open.expireAtMs !== null;
       want = [this.hex(this.d, ttl)];

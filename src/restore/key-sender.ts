@@ -4,6 +4,7 @@ import type { ClusterTopology } from './cluster-topology.js';
 import { keySlot } from './hash-slot.js';
 import type { Conn, NodePool } from './node-pool.js';
 import { encodeRestore } from './restore-command.js';
+import type { KeyCheck, LiveChecks } from './verify.js';
 
 /** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it (RESP, one after another). */
 export interface KeyJob {
@@ -16,6 +17,16 @@ export interface KeyJob {
   commands?: Buffer;
   /** Bytes this key puts on the wire (for progress and reports). */
   bytes: number;
+  /** restore --verify: compared right behind the write (LiveChecks). */
+  check?: KeyCheck;
+}
+
+/** A key's commands, written as they are made (KeySender.streamKey). */
+export interface KeyStream {
+  /** Whole RESP commands (copied: the caller may reuse the memory). */
+  write(frames: Buffer): void;
+  /** The last commands are written; resolves once every reply is in. */
+  end(): Promise<void>;
 }
 
 export interface SendStats {
@@ -53,10 +64,13 @@ export class KeySender {
   private drainWaiters: Array<() => void> = [];
   private fatal: Error | null = null;
 
+  /** Pipelines a big key's commands are being written to (back-pressure: writable()). */
+  private readonly streaming = new Set<Conn>();
+
   constructor(
     private readonly pool: NodePool,
     private readonly topology: ClusterTopology | null,
-    private readonly opts: { window: number; replace: boolean },
+    private readonly opts: { window: number; replace: boolean; checks?: LiveChecks },
   ) {}
 
   private addressFor(key: Buffer): string {
@@ -74,13 +88,30 @@ export class KeySender {
   submit(job: KeyJob): Promise<void> | undefined {
     this.check();
     const address = this.addressFor(job.key);
-    if (job.commands) return this.runCommands(job, address, false, 0);
+    if (job.commands) {
+      const st = this.streamKey(job);
+      st.write(job.commands);
+      return st.end();
+    }
     const conn = this.pool.pickReady(address);
     if (conn && conn.pipe.inFlight < this.opts.window && conn.db === job.db) {
       this.restoreOn(conn, job, false, 0);
       return undefined;
     }
     return this.sendRestore(job, address, false, 0);
+  }
+
+  /**
+   * Null while the pipelines big keys are written to have less than STREAM_BUFFER bytes queued,
+   * else a promise that resolves once they drain: the reader waits on it between reads, so a big
+   * key's commands never pile up in memory when the server is slower than the reader.
+   */
+  writable(): Promise<void> | null {
+    for (const conn of this.streaming) {
+      const socket = conn.pipe.socket;
+      if (socket.writableLength > STREAM_BUFFER) return new Promise<void>((r) => socket.once('drain', r).once('close', r));
+    }
+    return null;
   }
 
   /** Waits for every reply. */
@@ -144,7 +175,9 @@ export class KeySender {
     this.select(conn, job.db);
     if (asking) this.send(conn, ASKING, () => {});
     const frame = encodeRestore(job.key, job.expireAtMs, job.payload!, this.opts.replace, job.idleSeconds, job.freq);
+    let written = false;
     this.send(conn, frame, (ok, text) => {
+      written = ok;
       if (ok) {
         this.stats.restored++;
         this.stats.bytes += job.bytes;
@@ -157,10 +190,24 @@ export class KeySender {
       void again
         .then(([addr, ask]) => this.sendRestore(job, addr, ask, attempt + 1))
         .catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))))
-        .finally(() => {
-          if (--this.pending === 0) for (const w of this.drainWaiters.splice(0)) w();
-        });
+        .finally(() => this.settled());
     });
+    this.sendCheck(conn, job, () => written);
+  }
+
+  /** One reply or stream less to wait for. */
+  private settled(): void {
+    if (--this.pending === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** restore --verify: the key's DIGEST-VALUE and TTL, behind its write on the same pipeline. */
+  private sendCheck(conn: Conn, job: KeyJob, written: () => boolean): void {
+    const checks = this.opts.checks;
+    if (!checks || !job.check) return;
+    const [digest, ttl] = checks.handlers(job.db, job.key, job.check, written);
+    const frame = checks.frames(job.key);
+    let replies = 0;
+    this.send(conn, frame, (ok, text) => (replies++ === 0 ? digest(ok, text) : ttl(ok, text)), 2);
   }
 
   /**
@@ -197,79 +244,142 @@ export class KeySender {
   }
 
   /**
-   * A big key as plain commands on a pipeline, in order: EXISTS first (a conflict unless
-   * --replace, which DELs), then all the commands written at once (they are in memory already):
-   * the server works through them while this thread reads the next keys. Other keys may share
-   * the pipeline after them (commands run in order); the caller awaits one big key before the next.
+   * A key rebuilt with plain commands on a pipeline, in order: EXISTS first (a conflict unless
+   * --replace, which DELs), then the commands as they are written to the stream: queued until that
+   * reply is in, then handed to the socket as they come, while the reader goes on (a big key is
+   * never held whole). Nothing is sent before the first write (a key dropped on the way costs
+   * nothing). Other keys may share the pipeline (commands run in order).
    */
-  private async runCommands(job: KeyJob, address: string, asking: boolean, attempt: number): Promise<void> {
-    const conn = await this.acquire(address, job.db);
-    const [ok, text] = await new Promise<[boolean, string]>((resolve) => {
-      // Other keys may have SELECTed another db on this pipeline since acquire() returned.
-      this.select(conn, job.db);
-      if (asking) this.send(conn, ASKING, () => {});
-      this.send(conn, encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]), (...reply) => resolve(reply));
-    });
-    if (!ok) {
-      const again = this.settle(job, text, attempt);
-      if (again) {
-        const [addr, ask] = await again;
-        return this.runCommands(job, addr, ask, attempt + 1);
-      }
-      return;
-    }
-    if (!this.opts.replace && text === '1') {
-      this.stats.conflicts++;
-      this.problem(job, CONFLICT);
-      return;
-    }
-    const frames = job.commands!;
+  streamKey(job: KeyJob): KeyStream {
+    this.check();
+    let conn: Conn | null = null;
+    let asking = false;
+    /** opening: waiting for the pipeline and the EXISTS/DEL reply; closed: nothing more is sent (a conflict, a failed EXISTS). */
+    let state: 'idle' | 'opening' | 'open' | 'closed' = 'idle';
+    const queue: Buffer[] = [];
     let outstanding = 0;
     let failure: string | null = null;
-    let done: (() => void) | null = null;
+    let ended = false;
+    let finished = false;
+    let finish: () => void = () => {};
+    const done = new Promise<void>((r) => (finish = r));
     const onReply = (ok: boolean, text: string): void => {
       if (!ok) failure ??= text;
-      if (--outstanding === 0) done?.();
+      outstanding--;
+      maybeFinish();
     };
-    // The same while EXISTS was answered.
-    this.select(conn, job.db);
-    for (let pos = 0; pos < frames.length; ) {
-      let end = pos;
-      let count = 0;
-      while (end < frames.length && end - pos < COMMAND_CHUNK) {
-        end = commandEnd(frames, end);
-        count++;
-      }
-      outstanding += count;
-      if (!asking) this.send(conn, frames.subarray(pos, end), onReply, count);
-      else {
-        // ASKING holds for one command only.
-        for (let p = pos; p < end; ) {
-          const next = commandEnd(frames, p);
-          this.send(conn, ASKING, () => {});
-          this.send(conn, frames.subarray(p, next), onReply);
-          p = next;
+    const maybeFinish = (): void => {
+      if (finished || !ended || state === 'opening' || outstanding > 0) return;
+      finished = true;
+      if (conn) this.streaming.delete(conn);
+      if (state === 'open') {
+        if (failure === null) {
+          this.stats.restored++;
+          this.stats.asCommands++;
+          this.stats.bytes += job.bytes;
+        } else if (FATAL.has(codeOf(failure))) this.fail(new IoError(`${this.pool.seed.display}: target refused a command: ${failure}`));
+        else {
+          this.stats.failed++;
+          this.problem(job, `rebuilding with commands failed: ${failure}`);
         }
       }
-      pos = end;
-    }
-    if (outstanding > 0) await new Promise<void>((r) => (done = r));
-    if (failure !== null) {
-      const reason: string = failure;
-      if (FATAL.has(codeOf(reason))) throw new IoError(`${this.pool.seed.display}: target refused a command: ${reason}`);
-      this.stats.failed++;
-      this.problem(job, `rebuilding with commands failed: ${reason}`);
-      return;
-    }
-    this.stats.restored++;
-    this.stats.asCommands++;
-    this.stats.bytes += job.bytes;
+      if (state !== 'idle') this.settled();
+      finish();
+    };
+    const put = (frames: Buffer): void => {
+      const c = conn!;
+      // Other keys may have SELECTed another db on this pipeline since the last commands.
+      this.select(c, job.db);
+      for (let pos = 0; pos < frames.length; ) {
+        let end = pos;
+        let count = 0;
+        while (end < frames.length && end - pos < COMMAND_CHUNK) {
+          end = commandEnd(frames, end);
+          count++;
+        }
+        outstanding += count;
+        if (!asking) this.send(c, frames.subarray(pos, end), onReply, count);
+        else {
+          // ASKING holds for one command only.
+          for (let p = pos; p < end; ) {
+            const next = commandEnd(frames, p);
+            this.send(c, ASKING, () => {});
+            this.send(c, frames.subarray(p, next), onReply);
+            p = next;
+          }
+        }
+        pos = end;
+      }
+    };
+    const close = (): void => {
+      if (!failure) this.sendCheck(conn!, job, () => failure === null);
+    };
+    const open = async (): Promise<void> => {
+      let address = this.addressFor(job.key);
+      for (let attempt = 0; ; attempt++) {
+        const c = await this.acquire(address, job.db);
+        const [ok, text] = await new Promise<[boolean, string]>((resolve) => {
+          // Other keys may have SELECTed another db on this pipeline since acquire() returned.
+          this.select(c, job.db);
+          if (asking) this.send(c, ASKING, () => {});
+          this.send(c, encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]), (...reply) => resolve(reply));
+        });
+        if (!ok) {
+          const again = this.settle(job, text, attempt);
+          if (!again) break;
+          [address, asking] = await again;
+          continue;
+        }
+        if (!this.opts.replace && text === '1') {
+          this.stats.conflicts++;
+          this.problem(job, CONFLICT);
+          break;
+        }
+        conn = c;
+        this.streaming.add(c);
+        state = 'open';
+        for (const frames of queue.splice(0)) put(frames);
+        if (ended) close();
+        maybeFinish();
+        return;
+      }
+      state = 'closed';
+      queue.length = 0;
+      maybeFinish();
+    };
+    return {
+      write: (frames) => {
+        if (state === 'closed' || frames.length === 0) return;
+        if (state === 'open') {
+          put(Buffer.from(frames));
+          return;
+        }
+        queue.push(Buffer.from(frames));
+        if (state === 'idle') {
+          state = 'opening';
+          this.pending++;
+          open().catch((e: unknown) => {
+            this.fail(e instanceof Error ? e : new Error(String(e)));
+            state = 'closed';
+            maybeFinish();
+          });
+        }
+      },
+      end: () => {
+        ended = true;
+        if (state === 'open') close();
+        maybeFinish();
+        return done;
+      },
+    };
   }
 }
 
 const ASKING = encodeCommand(['ASKING']);
 /** A big key's commands are handed to the socket about this many bytes at a time. */
 const COMMAND_CHUNK = 256 << 10;
+/** Bytes a big key's pipeline may have queued before the reader waits (writable()). */
+const STREAM_BUFFER = 16 << 20;
 
 /** Where the RESP command (`*n` then n bulk strings) that starts at `pos` ends; the frames are our own. */
 function commandEnd(b: Buffer, pos: number): number {

@@ -1,16 +1,21 @@
+import { createReadStream } from 'node:fs';
+import { RdbDecoder } from '../codec/rdb/reader.js';
 import { RespError } from '../codec/resp/types.js';
 import { RedisClient } from '../net/redis-client.js';
 import type { RedisEndpoint } from '../net/redis-url.js';
+import { ByteSource } from '../util/byte-source.js';
 import { IoError, UsageError } from '../util/errors.js';
 import { ClusterTopology } from './cluster-topology.js';
 import { mapDb, type DbMap } from './db-map.js';
 import { showKey } from './key-name.js';
 import { KeySender, type KeyJob, type SendStats } from './key-sender.js';
 import { NodePool } from './node-pool.js';
-import { checkPlan, checkRdbFile, PlanBuilder, planRestore, readBackup, type RestorePlan } from './plan.js';
-import { prepareFast, prepareKey, type KeyPolicy } from './prepare-key.js';
+import { checkPlan, checkRdbFile, PlanBuilder, planRestore, type RestorePlan } from './plan.js';
+import { dropUnrepresentable, prepareFast, prepareKey, unrepresentable, type KeyPolicy, type PreparedKey } from './prepare-key.js';
 import { probeTarget, type TargetInfo } from './target.js';
-import { verifyRestore, type VerifyReport } from './verify.js';
+import { DigestSink } from './digest-sink.js';
+import { RestoreSink } from './restore-sink.js';
+import { LiveChecks, targetFormats, verifyRestore, type VerifyReport } from './verify.js';
 
 export interface OnlineOptions {
   /** A plain RDB file (sources are decrypted/decompressed and checked before this point). */
@@ -145,43 +150,80 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
     if (plan) await addFunctions(plan.functions);
     const tally = plan ? null : new PlanBuilder(opts.dbMap);
     const total = plan?.keys ?? 0;
-    const sender = new KeySender(pool, topology, { window: opts.window, replace: opts.replace });
+    // --verify (DEBUG allowed, every key): each key's DIGEST-VALUE pipelined behind its write,
+    // compared with the digest this one read computes; otherwise a second read after the restore.
+    const formats = targetFormats(info);
+    const checks = opts.verify && info.debugDigest && !opts.verifySample ? new LiveChecks(formats.hasExpireTime) : null;
+    const sender = new KeySender(pool, topology, { window: opts.window, replace: opts.replace, checks: checks ?? undefined });
+    const targetDb = (db: number): number => {
+      const to = mapDb(opts.dbMap, db);
+      if (to >= info.databases) throw new UsageError(`db ${db} maps to db ${to} but ${opts.target.display} has ${info.databases} databases (keys of lower dbs were restored); use --db-map`);
+      return to;
+    };
+    const digest = checks
+      ? new DigestSink(
+          formats.scoreFormat,
+          (_db, _key, expireAtMs) => expireAtMs === null || expireAtMs > keyPolicy.now,
+          (value) => (!unrepresentable(value, keyPolicy.targetRdb) ? value : keyPolicy.lossy ? dropUnrepresentable(value, keyPolicy.now) : null),
+        )
+      : null;
+    // One read: keys come raw (one RESTORE each) unless their record passes the big-key size;
+    // those are rebuilt with commands made as they are read, and every key's digest is computed
+    // on the way (no second parse of anything).
+    const sink = new RestoreSink(digest, keyPolicy, (db, key, expireAtMs) => {
+      const job: KeyJob = { db: targetDb(db), key, expireAtMs, bytes: 0 };
+      const stream = sender.streamKey(job);
+      return {
+        write: (chunk) => {
+          job.bytes += chunk.length;
+          stream.write(chunk);
+        },
+        end: (expected) => {
+          if (expected) job.check = { want: expected.want, expireAtMs };
+          void stream.end();
+        },
+      };
+    });
+    const dec = new RdbDecoder(gatedFile(opts.rdbPath, () => sender.writable()), { raw: true, verifyChecksum: true, sink, rawUpTo: policy.bigKeyBytes - 11 });
     let seen = 0;
     let lastTick = 0;
-    let bigKey: Promise<void> = Promise.resolve();
-    for await (const recs of readBackup(opts.rdbPath)) for (const rec of recs) {
-      if (rec.kind !== 'key') {
-        if (rec.kind === 'function' && tally) {
-          tally.plan.functions.push(rec.code);
-          await addFunctions([rec.code]);
+    for (let recs = await dec.nextBatch(4096); recs; recs = await dec.nextBatch(4096)) {
+      const digests = digest?.take() ?? [];
+      let di = 0;
+      for (const rec of recs) {
+        if (rec.kind !== 'key') {
+          if (rec.kind === 'function' && tally) {
+            tally.plan.functions.push(rec.code);
+            await addFunctions([rec.code]);
+          }
+          continue;
         }
-        continue;
-      }
-      const k = rec.entry;
-      const prep = prepareFast(k, keyPolicy) ?? (await prepareKey(k, keyPolicy));
-      tally?.key(k, prep);
-      if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
-      const db = mapDb(opts.dbMap, k.db);
-      if (db >= info.databases) throw new UsageError(`db ${k.db} maps to db ${db} but ${opts.target.display} has ${info.databases} databases (keys of lower dbs were restored); use --db-map`);
-      const job: KeyJob = { db, key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
-      if (prep.kind === 'payload') job.payload = prep.payload;
-      else job.commands = prep.frames;
-      if (job.commands) {
-        // One big key on the wire while the next is read and prepared: two keys' commands in memory at most.
-        await bigKey;
-        bigKey = sender.submit(job)!;
-        bigKey.catch(() => {}); // awaited later: the failure is thrown then
-      } else {
+        const k = rec.entry;
+        seen++;
+        if (opts.onProgress && (seen & 1023) === 0 && Date.now() - lastTick > 200) {
+          lastTick = Date.now();
+          opts.onProgress({ keys: sender.stats.restored, total, bytes: sender.stats.bytes });
+        }
+        if (k.streamed) {
+          // Already on the wire (RestoreSink), or skipped there.
+          const st = sink.takeStreamed();
+          tally?.key(k, st.skipped === 'expired' ? { kind: 'expired' } : st.skipped ? { kind: 'unrepresentable', reason: st.skipped.unrepresentable } : { kind: 'commands', frames: EMPTY, bytes: st.bytes, lossy: st.lossy });
+          continue;
+        }
+        const d = digests[di];
+        const expected = d && d.db === k.db && d.key.equals(k.key) ? digests[di++] : undefined;
+        const prep: PreparedKey = prepareFast(k, keyPolicy) ?? (await prepareKey(k, keyPolicy));
+        tally?.key(k, prep);
+        if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
+        const job: KeyJob = { db: targetDb(k.db), key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
+        if (expected) job.check = { want: expected.want, expireAtMs: k.expireAtMs };
+        if (prep.kind === 'payload') job.payload = prep.payload;
+        else job.commands = prep.frames;
         const queued = sender.submit(job);
-        if (queued) await queued;
-      }
-      seen++;
-      if (opts.onProgress && (seen & 1023) === 0 && Date.now() - lastTick > 200) {
-        lastTick = Date.now();
-        opts.onProgress({ keys: sender.stats.restored, total, bytes: sender.stats.bytes });
+        // A key rebuilt with commands (a conversion grown past the big-key size) needs no wait: drain() has its replies.
+        if (queued && !job.commands) await queued;
       }
     }
-    await bigKey;
     await sender.drain();
     if (tally) {
       plan = tally.finish();
@@ -201,12 +243,27 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
       problems: [...fn.problems, ...s.problems.map((p) => ({ db: p.db, key: showKey(p.key), reason: p.reason }))],
       seconds: (Date.now() - started) / 1000,
     };
-    if (opts.verify) {
-      const skip = new Set(s.problems.map((p) => `${p.db}\0${p.key.toString('latin1')}`));
+    const skip = new Set(s.problems.map((p) => `${p.db}\0${p.key.toString('latin1')}`));
+    if (checks) report.verify = await checks.report({ pool, masters, plan: plan!, skip });
+    else if (opts.verify) {
       report.verify = await verifyRestore({ rdbPath: opts.rdbPath, pool, topology, masters, info, policy: keyPolicy, dbMap: opts.dbMap, plan: plan!, skip, sample: opts.verifySample });
     }
     return report;
   } finally {
     await pool.close();
   }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The backup's bytes, read on only while the pipelines big keys are written to keep up (KeySender.writable). */
+function gatedFile(path: string, writable: () => Promise<void> | null): ByteSource {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      const wait = writable();
+      if (wait) await wait;
+      yield chunk;
+    }
+  }
+  return ByteSource.fromStream(chunks(), path, true);
 }

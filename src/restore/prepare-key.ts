@@ -106,7 +106,7 @@ export async function prepareKey(k: RdbKey, p: KeyPolicy, estimateOnly = false):
   return { kind: 'payload', payload, bytes: payload.length, lossy };
 }
 
-const lossyNote = (why: string): string => why.replace(/ need.*/, ' dropped');
+export const lossyNote = (why: string): string => why.replace(/ need.*/, ' dropped');
 
 /**
  * A big key's commands (RESP, 64 items each) made by the reader's validating pass over its stored

@@ -11,7 +11,8 @@ export type ReplyHandler = (ok: boolean, text: string) => void;
  * A bare pipelined connection for the restore hot path: nearly every command sent on it (RESTORE,
  * SELECT, ASKING, RPUSH...) answers with one line (+OK, :n or -ERR), so replies are split on CRLF
  * and handed to callbacks in order — no promise and no general RESP parse per key. Bulk and array
- * replies (stream commands) are only stepped over. Hand-written for speed.
+ * replies (stream commands, DEBUG DIGEST-VALUE) give the text of their first bulk string, the
+ * rest is stepped over. Hand-written for speed.
  */
 export class RestorePipe {
   private handlers: ReplyHandler[] = [];
@@ -74,11 +75,11 @@ export class RestorePipe {
       const kind = buf[pos];
       const h = this.handlers[this.head];
       if (h && (kind === 0x24 || kind === 0x2a)) {
-        // A bulk or array reply (XADD, XCLAIM of a big stream rebuilt with commands): success, unread.
+        // A bulk or array reply (XADD, XCLAIM of a big stream rebuilt with commands, DEBUG DIGEST-VALUE).
         const end = replyEnd(buf, pos);
         if (end < 0) break;
         this.head++;
-        h(true, '');
+        h(true, firstBulk(buf, pos));
         pos = end;
         continue;
       }
@@ -114,6 +115,23 @@ export class RestorePipe {
     this.failure ??= new IoError(`${this.endpoint.display}: closed`);
     this.socket.destroy();
   }
+}
+
+/**
+ * The text of the bulk string at `pos`, or of an array's first element when that is a bulk or
+ * status string (DIGEST-VALUE answers an array of status strings); '' otherwise. The reply is whole.
+ */
+function firstBulk(b: Buffer, pos: number): string {
+  if (b[pos] === 0x2a) {
+    const head = b.indexOf(13, pos);
+    if (Number(b.toString('latin1', pos + 1, head)) < 1) return '';
+    pos = head + 2;
+    if (b[pos] === 0x2b) return b.toString('latin1', pos + 1, b.indexOf(13, pos));
+    if (b[pos] !== 0x24) return '';
+  }
+  const cr = b.indexOf(13, pos);
+  const n = Number(b.toString('latin1', pos + 1, cr));
+  return n < 0 ? '' : b.toString('latin1', cr + 2, cr + 2 + n);
 }
 
 /** The end of the RESP2 reply at `pos`, or -1 when it is not all in `b`. */

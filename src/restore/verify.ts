@@ -3,6 +3,7 @@ import { RdbDecoder } from '../codec/rdb/reader.js';
 import { ByteSource } from '../util/byte-source.js';
 import { formatG17 } from '../codec/rdb/format-g17.js';
 import type { RedisValue } from '../codec/rdb/model.js';
+import { encodeCommand } from '../codec/resp/encoder.js';
 import { RespError, type RespValue } from '../codec/resp/types.js';
 import type { RedisClient } from '../net/redis-client.js';
 import type { ClusterTopology } from './cluster-topology.js';
@@ -16,6 +17,7 @@ import type { TargetInfo } from './target.js';
 import { formatShortest } from './value-digest.js';
 import { DigestSink } from './digest-sink.js';
 import { valueDifference } from './value-equal.js';
+import type { ReplyHandler } from './restore-pipe.js';
 
 export interface VerifyReport {
   method: 'digest' | 'dump';
@@ -44,6 +46,92 @@ interface VerifyInput {
 const BATCH = 256;
 const MAX_LISTED = 1000;
 
+/** The score text the target's DIGEST-VALUE hashes (Redis 7.2 switched to shortest round-trip digits), and whether it has PEXPIRETIME (7.0). */
+export function targetFormats(info: TargetInfo): { scoreFormat: (x: number) => string; hasExpireTime: boolean } {
+  const [major, minor] = info.server.version.split('.').map(Number) as [number, number];
+  const valkey = info.server.flavor === 'valkey';
+  return { scoreFormat: valkey || major > 7 || (major === 7 && minor >= 2) ? formatShortest : formatG17, hasExpireTime: valkey || major >= 7 };
+}
+
+/**
+ * Per target db: keys expected from the plan (less `skip`), keys the target holds (summed over
+ * masters). Keys the target held before are not ours to judge: fewer than restored is the failure.
+ */
+async function countKeys(v: Pick<VerifyInput, 'pool' | 'masters' | 'plan' | 'skip'>): Promise<VerifyReport['counts']> {
+  const expected = new Map<number, number>();
+  for (const d of v.plan.dbs) expected.set(d.to, (expected.get(d.to) ?? 0) + d.keys);
+  for (const s of v.skip) {
+    const db = Number(s.slice(0, s.indexOf('\0')));
+    expected.set(db, (expected.get(db) ?? 0) - 1);
+  }
+  const counts: VerifyReport['counts'] = [];
+  for (const [db, exp] of [...expected].sort((a, b) => a[0] - b[0])) {
+    let actual = 0;
+    for (const m of v.masters) {
+      const c = await v.pool.control(m);
+      await c.call('SELECT', db);
+      actual += Number(await c.call('DBSIZE'));
+    }
+    counts.push({ db, expected: exp, actual, ok: actual >= exp });
+  }
+  return counts;
+}
+
+/** Why a DIGEST-VALUE reply `got` is not one of `want` (null: matches, or not digestable here: covered by the count). */
+function digestDifference(want: string[] | null, got: string): string | null {
+  if (want === null) return null;
+  if (/^0+$/.test(got)) return 'missing on the target';
+  return want.includes(got) ? null : `DEBUG DIGEST-VALUE ${got}, expected ${want[0]}`;
+}
+
+/** What a key restored online is compared with: its expected digests (null: not digestable) and expiry. */
+export interface KeyCheck {
+  want: string[] | null;
+  expireAtMs: number | null;
+}
+
+/**
+ * restore --verify without a second read: DEBUG DIGEST-VALUE and the TTL of each key are
+ * pipelined on the key's connection right behind its write (so the server digests it as soon as
+ * it is written, while this thread reads on), and compared with the digests the restore's one
+ * read computed (DigestSink) as the replies come in.
+ */
+export class LiveChecks {
+  checked = 0;
+  mismatched = 0;
+  readonly mismatches: VerifyReport['mismatches'] = [];
+
+  constructor(private readonly hasExpireTime: boolean) {}
+
+  /** The check's two commands for `key`. */
+  frames(key: Buffer): Buffer {
+    return Buffer.concat([encodeCommand(['DEBUG', 'DIGEST-VALUE', key]), encodeCommand([this.hasExpireTime ? 'PEXPIRETIME' : 'PTTL', key])]);
+  }
+
+  /** Handlers for the two replies; `written()` (asked once they arrive) says whether the write they follow took effect. */
+  handlers(db: number, key: Buffer, check: KeyCheck, written: () => boolean): [ReplyHandler, ReplyHandler] {
+    let why: string | null = null;
+    const digest: ReplyHandler = (ok, text) => {
+      why = ok ? digestDifference(check.want, text) : `target error: ${text}`;
+    };
+    const ttl: ReplyHandler = (ok, text) => {
+      if (!written()) return; // a conflict, a failure or a redirect: not ours, or checked after the retry
+      this.checked++;
+      why ??= ok ? ttlDifference(check.expireAtMs, Number(text), this.hasExpireTime) : `target error: ${text}`;
+      if (why === null) return;
+      this.mismatched++;
+      if (this.mismatches.length < MAX_LISTED) this.mismatches.push({ db, key: showKey(key), reason: why });
+    };
+    return [digest, ttl];
+  }
+
+  /** The report, with the key counts read now. */
+  async report(v: Pick<VerifyInput, 'pool' | 'masters' | 'plan' | 'skip'>): Promise<VerifyReport> {
+    const counts = await countKeys(v);
+    return { method: 'digest', counts, checked: this.checked, mismatched: this.mismatched, mismatches: this.mismatches, ok: this.mismatched === 0 && counts.every((c) => c.ok) };
+  }
+}
+
 /**
  * Reads the target back: per-db key counts, then per key (all, or every n-th for a sample of
  * about `sample`) DEBUG DIGEST-VALUE against the digest of the backup's value where DEBUG is
@@ -51,35 +139,15 @@ const MAX_LISTED = 1000;
  */
 export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
   const method: VerifyReport['method'] = v.info.debugDigest ? 'digest' : 'dump';
-  const [major, minor] = v.info.server.version.split('.').map(Number) as [number, number];
-  const newer72 = v.info.server.flavor === 'valkey' || major > 7 || (major === 7 && minor >= 2);
-  const scoreFormat = newer72 ? formatShortest : formatG17;
-  const hasExpireTime = v.info.server.flavor === 'valkey' || major >= 7;
+  const { scoreFormat, hasExpireTime } = targetFormats(v.info);
   const clientFor = (addr: string): Promise<RedisClient> => v.pool.control(addr);
   const report: VerifyReport = { method, counts: [], checked: 0, mismatched: 0, mismatches: [], ok: true };
   const mismatch = (db: number, key: Buffer, reason: string): void => {
     report.mismatched++;
     if (report.mismatches.length < MAX_LISTED) report.mismatches.push({ db, key: showKey(key), reason });
   };
-  // Key counts per target db, summed over masters.
-  const expected = new Map<number, number>();
-  for (const d of v.plan.dbs) expected.set(d.to, (expected.get(d.to) ?? 0) + d.keys);
-  for (const s of v.skip) {
-    const db = Number(s.slice(0, s.indexOf('\0')));
-    expected.set(db, (expected.get(db) ?? 0) - 1);
-  }
-  for (const [db, exp] of [...expected].sort((a, b) => a[0] - b[0])) {
-    let actual = 0;
-    for (const m of v.masters) {
-      const c = await clientFor(m);
-      await c.call('SELECT', db);
-      actual += Number(await c.call('DBSIZE'));
-    }
-    // Keys the target held before are not ours to judge: fewer than restored is the failure.
-    const ok = actual >= exp;
-    report.counts.push({ db, expected: exp, actual, ok });
-    if (!ok) report.ok = false;
-  }
+  report.counts = await countKeys(v);
+  if (report.counts.some((c) => !c.ok)) report.ok = false;
 
   // A batch keeps each key's expected digest (digest method) or its decoded value (DUMP method).
   let batch: Array<{ db: number; key: Buffer; want: string[] | null; value: RedisValue | null; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
@@ -97,7 +165,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
         mismatch(item.db, item.key, 'missing on the target');
         continue;
       }
-      const why = method === 'digest' ? digestDifference(item, body) : await dumpDifference(item, body);
+      const why = method === 'digest' ? digestDifference(item.want, Array.isArray(body) ? String(body[0]) : String(body)) : await dumpDifference(item, body);
       if (why) {
         mismatch(item.db, item.key, why);
         continue;
@@ -106,13 +174,6 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
       if (ttlWhy) mismatch(item.db, item.key, ttlWhy);
     }
     batch = [];
-  };
-  const digestDifference = (item: (typeof batch)[number], body: RespValue): string | null => {
-    const want = item.want;
-    const got = Array.isArray(body) ? String(body[0]) : String(body);
-    if (want === null) return null; // not digestable here (module, field TTLs): covered by the count
-    if (/^0+$/.test(got)) return 'missing on the target';
-    return want.includes(got) ? null : `DEBUG DIGEST-VALUE ${got}, expected ${want[0]}`;
   };
   const dumpDifference = async (item: (typeof batch)[number], body: RespValue): Promise<string | null> => {
     if (!Buffer.isBuffer(body)) return 'DUMP gave no payload';

@@ -2,6 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bigKeyRdb } from '../inspect/big-key-rdb.js';
+import { encodeCommand } from '../../src/codec/resp/encoder.js';
+import { parseRedisUrl } from '../../src/net/redis-url.js';
+import { framePayload } from '../../src/restore/dump-payload.js';
+import { KeySender } from '../../src/restore/key-sender.js';
+import { NodePool } from '../../src/restore/node-pool.js';
+import { LiveChecks } from '../../src/restore/verify.js';
 import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
 import { cli, tempDir } from './helpers.js';
 
@@ -46,4 +52,42 @@ describe('restore --to with big keys', () => {
     expect((JSON.parse(replaced.stdout) as Report).result).toMatchObject({ restored: 6, asCommands: 5, failed: 0 });
     expect(await debugDigest(target)).toBe(digest);
   }, 180_000);
+});
+
+describe('restore --verify checks pipelined behind the writes', () => {
+  it('report a key whose DIGEST-VALUE or TTL differs from the expected, for RESTORE and for streamed commands; conflicts are not judged', async () => {
+    const target = await startRedis();
+    const c = await target.client();
+    await c.call('SET', 'taken', 'theirs');
+    await c.call('SET', 'x', 'v');
+    const right = String(await c.call('DEBUG', 'DIGEST-VALUE', 'x'));
+    await c.call('PEXPIREAT', 'x', 4102444800000);
+    const rightTtl = String(await c.call('DEBUG', 'DIGEST-VALUE', 'x'));
+    await c.call('DEL', 'x');
+    c.close();
+    const pool = new NodePool(parseRedisUrl(target.url, { env: {} }), 1);
+    const checks = new LiveChecks(true);
+    const sender = new KeySender(pool, null, { window: 64, replace: false, checks });
+    const wrong = '0123456789012345678901234567890123456789';
+    // A string "v" as a DUMP payload for RDB 10 (type 0, length-prefixed bytes).
+    const payload = framePayload(0, Buffer.from([1, 0x76]), 10);
+    const job = (key: string, want: string[], expireAtMs: number | null = null) => ({ db: 0, key: Buffer.from(key), expireAtMs, payload, bytes: 13, check: { want, expireAtMs } });
+    for (const j of [job('ok', [right]), job('bad', [wrong]), job('ttl', [rightTtl], 4102444800000), job('taken', [wrong])]) {
+      const q = sender.submit(j);
+      if (q) await q;
+    }
+    // The same through a stream of commands: the expiry the check expects is not the one written.
+    const st = sender.streamKey({ db: 0, key: Buffer.from('cmd'), expireAtMs: null, bytes: 0, check: { want: [right], expireAtMs: 4102444800000 } });
+    st.write(encodeCommand(['SET', 'cmd', 'v']));
+    await st.end();
+    await sender.drain();
+    await pool.close();
+    // "ttl" was written with its expiry (RESTORE ... ABSTTL): equal. "taken" is a conflict: not judged.
+    expect(sender.stats).toMatchObject({ restored: 4, conflicts: 1 });
+    expect(checks.checked).toBe(4);
+    expect(checks.mismatches).toEqual([
+      { db: 0, key: 'bad', reason: `DEBUG DIGEST-VALUE ${right}, expected ${wrong}` },
+      { db: 0, key: 'cmd', reason: 'expires at -1, expected 4102444800000' },
+    ]);
+  }, 60_000);
 });

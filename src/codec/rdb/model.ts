@@ -132,6 +132,8 @@ export interface RdbKey {
   value?: RedisValue;
   /** The value's encoded bytes exactly as in the file (type byte excluded); set in raw mode. */
   raw?: Buffer;
+  /** Raw mode with a sink (ReadRdbOptions.rawUpTo): the value went to the sink element by element instead of into `raw`. */
+  streamed?: true;
   /** RDB 13 KEY_META payload (class count + class specs and module opcode streams), kept opaque. */
   keyMeta?: Buffer;
   /** Absolute offset of the record's first byte (its first prefix opcode or type byte). */

@@ -42,8 +42,18 @@ export interface ReadRdbOptions {
   /**
    * Hand every key to this sink element by element while validating (implies validateOnly; every
    * key record is one shared stand-in, to be counted only). Function libraries go to the sink too.
+   * With `raw`, key records are whole (RdbKey.raw set) and the sink sees each key's elements as
+   * well, in the same pass (see rawUpTo).
    */
   sink?: ValueSink;
+  /**
+   * With raw and sink: a key record longer than this many bytes is not kept raw. It goes to the
+   * sink (ValueSink.key's `streamed`) element by element, in resumable steps like any big value,
+   * its elements handed over once and never held whole; its RdbKey has `streamed` set and no
+   * `raw`. A record found longer only once parsed (or cut by the window) is parsed again from its
+   * start, streamed: at most this many bytes parsed twice. Default: no limit.
+   */
+  rawUpTo?: number;
   /**
    * Check only the structure (lengths, opcodes, record boundaries) and the CRC: no LZF, no blob
    * walks, no uniqueness. Implies validateOnly; key records are a shared stand-in, as with a
@@ -143,6 +153,12 @@ interface Steps {
   firstEntry: StreamId | null;
   /** Template hashes (types 31, 32): the field names the values pair with. */
   fields?: Buffer[];
+  /**
+   * Raw mode: the absolute offset of the next step. The window keeps the record from its start
+   * (its raw bytes are wanted whole), and the steps go on from there instead of the record being
+   * parsed again: a big record is parsed once, and a sink sees its elements once.
+   */
+  resumeAbs?: number;
 }
 
 export function moduleTypeName(id: bigint): string {
@@ -223,6 +239,12 @@ class RecordParser {
   mark = 0;
   /** Decompressed size of the last stream node listpack read (ValueSink.streamListpack). */
   private nodeBytes = 0;
+  /** Raw mode with a sink: the absolute offset of the key record to stream (see ReadRdbOptions.rawUpTo), and whether the open key is it. */
+  streamAbs = -1;
+  streaming = false;
+  rawUpTo = Infinity;
+  /** Raw mode: the absolute offset where the open key's value starts (its raw bytes). */
+  private rawValueAbs = -1;
 
   constructor(
     readonly raw: boolean,
@@ -1127,13 +1149,24 @@ class RecordParser {
     } else {
       key = this.str();
       keyEnd = this.p;
+      this.rawValueAbs = base + keyEnd;
       this.valueType = type;
+      const sink = this.sink;
+      if (sink !== null) {
+        // Raw mode with a sink: the same pass hands the elements over (rawUpTo).
+        this.streaming = this.streamAbs === base + start;
+        this.out = sink.key(this.db, key, 0, key.length, type, this.expireAt, this.valkey, this.streaming) ? sink : null;
+      }
       // Raw mode keeps the stored bytes: validated as rdb-check does, no model built to be dropped.
       // A _REF template hash is decoded too: its stored bytes mean nothing without the file's template section.
       if (this.raw && type !== RdbType.HASH_TMPL_LP_REF && type !== RdbType.HASH_TMPL_ARRAY_REF) {
         value = this.checkValue(type, start, keyAt) === 0 ? null : CHECKED;
+        if (sink !== null && !this.streaming && this.p - start > this.rawUpTo) throw new Restream();
         this.steps = null;
-      } else value = this.value(type, start);
+      } else {
+        value = this.value(type, start);
+        if (value !== null) this.out?.value(value);
+      }
     }
     return this.endKey(type, base + start, key, keyEnd, value, keyAt);
   }
@@ -1148,10 +1181,14 @@ class RecordParser {
   resume(base: number): RdbRecord | null {
     this.base = base;
     const s = this.steps!;
+    // Raw mode: the window starts at the record, the steps go on where they stopped.
+    const inPlace = s.resumeAbs !== undefined;
+    if (inPlace) this.p = s.resumeAbs! - base;
     this.mark = this.p;
     const n = this.runSteps(s);
+    if (inPlace && this.sink !== null && !this.streaming && this.p - (s.startAbs - base) > this.rawUpTo) throw new Restream();
     this.steps = null;
-    return this.endKey(s.type, s.startAbs, EMPTY, -1, n === 0 ? null : CHECKED, s.name!);
+    return this.endKey(s.type, s.startAbs, EMPTY, inPlace ? this.rawValueAbs - base : -1, n === 0 ? null : CHECKED, s.name!);
   }
 
   /**
@@ -1160,8 +1197,10 @@ class RecordParser {
    */
   private endKey(type: number, startAbs: number, key: Buffer, keyEnd: number, value: RedisValue | null, nameAt: number | Buffer): RdbRecord | null {
     // A sink or a skim wants no record per key (millions of objects): they get a shared stand-in.
-    const lean = this.sink !== null || this.skim;
-    const entry: RdbKey | null = lean ? null : { db: this.db, key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : startAbs };
+    const lean = (this.sink !== null && !this.raw) || this.skim;
+    const streamed = this.streaming;
+    this.streaming = false;
+    const entry: RdbKey | null = lean ? null : { db: this.db, key: typeof nameAt !== 'number' ? nameAt : key, expireAtMs: this.expireAt, rdbType: type, offset: this.prefixAbs >= 0 ? this.prefixAbs : startAbs };
     if (entry !== null) {
       if (this.idle !== undefined) entry.idleSeconds = this.idle;
       if (this.freq !== undefined) entry.freq = this.freq;
@@ -1182,7 +1221,8 @@ class RecordParser {
     this.out?.end();
     this.out = null;
     if (entry === null) return LEAN_KEY;
-    if (this.raw) entry.raw = this.b.subarray(keyEnd, this.p);
+    if (streamed) entry.streamed = true;
+    else if (this.raw) entry.raw = this.b.subarray(keyEnd, this.p);
     if (value !== CHECKED) entry.value = value;
     return { kind: 'key', entry };
   }
@@ -1759,6 +1799,9 @@ const self = (b: Buffer): Buffer => b;
 const first = <T>(pair: [Buffer, T]): Buffer => pair[0];
 /** Stand-in value of a key that was validated but not decoded. */
 const CHECKED: RedisValue = { type: 'string', value: EMPTY };
+/** A key record found longer than rawUpTo once parsed whole: parse it again from its start, streamed. */
+class Restream {}
+
 /** The one record every key gets in sink and skim modes (only to be counted). */
 const LEAN_KEY: RdbRecord = { kind: 'key', entry: { db: -1, key: EMPTY, expireAtMs: null, rdbType: -1, offset: -1 } };
 
@@ -1855,7 +1898,8 @@ export class RdbDecoder {
     const notice = opts.onNotice;
     const sink = opts.sink ?? null;
     const skim = opts.skim === true;
-    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || sink !== null || skim, (msg, at) => notice?.(msg, at), sink, skim, opts.allowNewer === true);
+    this.parser = new RecordParser(opts.raw === true, opts.validateOnly === true || (sink !== null && opts.raw !== true) || skim, (msg, at) => notice?.(msg, at), sink, skim, opts.allowNewer === true);
+    if (opts.rawUpTo !== undefined) this.parser.rawUpTo = opts.rawUpTo;
     this.piece = opts.piece !== undefined;
     this.verify = opts.verifyChecksum !== false && !this.piece;
     this.onBytes = opts.onBytes;
@@ -1983,18 +2027,32 @@ export class RdbDecoder {
         return out;
       } catch (e) {
         // A big value keeps its whole steps and goes on from there, in this call or the next (raw
-        // mode wants the record's bytes in one window): a sink never sees its elements twice.
+        // mode keeps the record's bytes in the window from its start): a sink never sees its
+        // elements twice.
         // Any other record is parsed again once more bytes arrive (or not at all): its partial
         // key is dropped.
-        const keep = e instanceof NeedMore && p.steps !== null && !p.raw;
+        // Raw mode with a sink: a key record that outgrows rawUpTo is parsed again, streamed.
+        const restream = e instanceof Restream || (e instanceof NeedMore && p.raw && p.sink !== null && p.valueType >= 0 && !p.streaming && e.need - q > p.rawUpTo);
+        if (restream) p.streamAbs = base + q;
+        const keep = !restream && e instanceof NeedMore && p.steps !== null;
         if (!keep) {
           p.steps = null;
+          p.streaming = false;
           p.sink?.discard();
+        }
+        if (restream) {
+          this.commit(win, crcFrom, q);
+          src.advance(q);
+          this.want = this.need = 1;
+          if (out.length > 0) return out;
+          continue;
         }
         if (e instanceof NeedMore) {
           if (keep) {
             p.suspend();
-            q = p.mark;
+            // Raw mode (not streamed) wants the record's bytes whole: the window keeps them from its start.
+            if (p.raw && !p.streaming) p.steps!.resumeAbs = base + p.mark;
+            else q = p.mark;
           }
           this.commit(win, crcFrom, q);
           src.advance(q);

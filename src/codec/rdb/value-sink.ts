@@ -18,9 +18,11 @@ export type StreamMeta = Omit<StreamValue, 'entries'>;
 export interface ValueSink extends ElementSink {
   /**
    * A key of RDB type `rdbType` starts; false skips it (its value is still validated). `valkey`:
-   * the file has the VALKEY magic, where some type bytes mean other types (redisTypeOf).
+   * the file has the VALKEY magic, where some type bytes mean other types (redisTypeOf). `streamed`
+   * (raw mode with rawUpTo only): the key's record is too long to come raw, the sink is its only
+   * consumer.
    */
-  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey: boolean): boolean;
+  key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey: boolean, streamed?: boolean): boolean;
   /**
    * An element's bytes. Strings, list elements, set members, hash fields and values (field then
    * value), zset members.
