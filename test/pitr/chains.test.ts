@@ -112,7 +112,7 @@ describe('pitr chains', () => {
         if (layout === 'aof') {
           const incr = readFileSync(join(out, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1');
           if (point[0] === '--before-flush') expect(incr).not.toMatch(/FLUSHALL/i);
-          expect(incr).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n/);
+          expect(incr).toMatch(/^(#TS:\d+\r\n)?\*2\r\n\$6\r\nSELECT\r\n/);
         }
       }
     }
@@ -192,5 +192,5 @@ describe('pitr chains', () => {
     const mfa = mf(a).replace(/[.]/g, '\\.');
     await check(reordered, /manifest names object .* which is not its own/, new RegExp(`(${mfa}|${mf(b).replace(/[.]/g, '\\.')}): manifest names object`), 1);
     nodeClient.close();
-  }, 60_000);
+  }, 240_000);
 });
