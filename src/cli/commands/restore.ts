@@ -71,7 +71,11 @@ Sources:
                             to the cut (every write stamped #TS: that second or earlier; a
                             MULTI/EXEC whole or not at all). A time outside the restorable windows
                             is refused (exit 5) naming them. --before-flush: just before the last
-                            FLUSHALL/FLUSHDB. See README "Point-in-time recovery".
+                            FLUSHALL/FLUSHDB. --layout aof writes the base + the stream as a
+                            multi-part AOF and --to (a standalone node, empty or --flush) gets the
+                            base then the commands, both in constant memory; --layout rdb, a
+                            cluster, --db-map and --verify replay in memory with the keyspace
+                            engine. See README "Point-in-time recovery".
 Encrypted sources are decrypted with --passphrase-file, $TSREDIS_PASSPHRASE, or --identity KEYFILE
 (a secret key for public-key backups; its own passphrase from the same places). Encrypted or
 compressed sources are decrypted into a private temp file and checked end to end (OpenPGP MDC,
