@@ -41,7 +41,7 @@ export async function whyNotStreamed(target: RedisEndpoint, o: Pick<OnlineOption
  * Sends the cut stream's commands to `target` on one pipelined connection, `window` in flight.
  * Error replies are counted (an EXEC's array is not looked into: Redis answered the transaction).
  */
-async function sendStream(f: PitrFetched, target: RedisEndpoint, window: number): Promise<StreamedReplay> {
+async function sendStream(f: PitrFetched, target: RedisEndpoint, window: number, onProgress?: (commands: number) => void): Promise<StreamedReplay> {
   const cut = newCut();
   const pipe = await RestorePipe.open(target);
   const out: StreamedReplay = { commands: 0, lastTimestampS: null, errors: 0, firstError: null };
@@ -72,6 +72,7 @@ async function sendStream(f: PitrFetched, target: RedisEndpoint, window: number)
       if (!frames.length) continue;
       pipe.send(Buffer.concat(frames), onReply, frames.length);
       await settle(window);
+      onProgress?.(cut.commands);
     }
     await settle(0);
   } finally {
@@ -88,12 +89,12 @@ async function sendStream(f: PitrFetched, target: RedisEndpoint, window: number)
  * commands in order, as Redis loads an AOF. When a base key could not be restored the stream is
  * not sent (it would meet a different key than on the master) and `streamed` is null.
  */
-export async function restorePitrOnline(f: PitrFetched, opts: Omit<OnlineOptions, 'rdbPath'>): Promise<{ report: OnlineReport; streamed: StreamedReplay | null }> {
+export async function restorePitrOnline(f: PitrFetched, opts: Omit<OnlineOptions, 'rdbPath'>, onStream?: (commands: number) => void): Promise<{ report: OnlineReport; streamed: StreamedReplay | null }> {
   const report = await restoreOnline({ ...opts, rdbPath: f.base });
   const r = report.result!;
   if (r.conflicts || r.failed || r.functions.conflicts || r.functions.skipped) return { report, streamed: null };
   const started = Date.now();
-  const streamed = await sendStream(f, opts.target, opts.window);
+  const streamed = await sendStream(f, opts.target, opts.window, onStream);
   r.seconds += (Date.now() - started) / 1000;
   return { report, streamed };
 }

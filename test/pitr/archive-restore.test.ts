@@ -71,7 +71,7 @@ describe('replicate --archive → restore --at', () => {
     const during = rep.status()!.archive;
     // The rest of the 30 s outage under load: checkpoints keep coming, the queue keeps growing.
     while (Date.now() - outageStart < 24_000) {
-      await sleep(2000);
+      await sleep(4000);
       cps.push(await checkpoint(load, master, c));
     }
     await sleep(Math.max(0, 30_000 - (Date.now() - outageStart)));
@@ -110,7 +110,7 @@ describe('replicate --archive → restore --at', () => {
       expect(doc.windows[0].from <= cps[0]!.iso && cps.at(-1)!.iso <= doc.windows[0].to).toBe(true);
     }
 
-    step('restores');
+    step(`restores of ${cps.length} checkpoints`);
     // Every checkpoint from both targets, through restore --to (RESTORE into a running node).
     for (const cp of cps) {
       for (const [target, flags] of [[dirTarget, []], [s3Target, s3Flags]] as const) {
@@ -142,5 +142,5 @@ describe('replicate --archive → restore --at', () => {
     expect(text).toMatch(/#TS:\d+\r\n/);
     expect(readFileSync(join(work, 'rep.log'), 'utf8')).not.toMatch(/internal error|packing failed/);
     c.close();
-  }, 300_000);
+  }, 600_000);
 });

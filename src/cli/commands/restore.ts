@@ -335,7 +335,7 @@ async function restorePitrStreamed(fetched: PitrFetched, f: RestoreFlags, target
       const s = (Date.now() - started) / 1000;
       progress.update(`restoring the base: ${keys}${total ? `/${total}` : ''} keys, ${formatBytes(bytes)}, ${Math.round(keys / Math.max(s, 0.001))} keys/s`);
     },
-  });
+  }, (commands) => progress.update(`replaying the stream: ${commands} commands`));
   if (f.json) printJson({ source, ...origin, mode: 'stream', replayed: streamed, layers: ['pitr base + stream'], ...report });
   else {
     printReport(report, progress);
