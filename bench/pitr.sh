@@ -17,6 +17,7 @@
 # DEBUG POPULATE (VALUE bytes, zero-padded: compressible), or with BASE_VALUE, KEYS keys of
 # BASE_VALUE random bytes (incompressible, sent with redis-cli --pipe).
 # The load is redis-benchmark SET (-c 4 -P PIPELINE, random keys, VALUE bytes) in rounds of 200,000.
+# --max-incr-size 16g: a 1 GB stream must not make the replica start a new base (a full sync) mid-run.
 # Run `npx tsc -p .` first. Needs redis-server, redis-cli, redis-benchmark.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -61,7 +62,7 @@ fi
 echo "master :$M: $(redis-cli -p "$M" DBSIZE) keys ($BASEDESC), $(redis-server --version | cut -d' ' -f3), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 node "$ROOT/bin/tsredis-ops.js" replicate --master "redis://127.0.0.1:$M" --dir "$WORK/rep" --archive "$WORK/archive" --name bench \
-  --passphrase-file "$WORK/pass" --segment-seconds 10 2>"$WORK/replicate.log" &
+  --passphrase-file "$WORK/pass" --segment-seconds 10 --max-incr-size 16g 2>"$WORK/replicate.log" &
 RP=$!; PIDS+=($RP)
 until grep -q 'link up' "$WORK/replicate.log" 2>/dev/null; do sleep 0.2; done
 sleep 2
