@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { DecryptionKeys } from '../backup/crypto.js';
 import type { BackupStore } from '../backup/store/store.js';
 import { Keyspace } from '../engine/keyspace.js';
-import { replay } from '../engine/replay.js';
+import { replay, type ReplayItem } from '../engine/replay.js';
+import { readAofBatches } from '../codec/aof/reader.js';
 import { download } from '../restore/store-source.js';
 import { ExitCode, ToolError, oneLine } from '../util/errors.js';
 import { fetchObject } from './fetch.js';
@@ -72,10 +73,14 @@ export async function verifyPitr(store: BackupStore, name: string, opts: { deep?
     }
     if (opts.deep && report.problems.length === 0) {
       for (const r of t.runs) {
-        const files = [{ path: plainOf.get(r.bases[0]!.base.object)!, m: null }, ...r.segments.slice(r.bases[0]!.segIndex).map((s) => ({ path: plainOf.get(s.object)!, m: s }))];
+        const segments = r.segments.slice(r.bases[0]!.segIndex).map((s) => ({ path: plainOf.get(s.object)!, m: s }));
+        async function* items(): AsyncGenerator<readonly ReplayItem[]> {
+          yield* readAofBatches(plainOf.get(r.bases[0]!.base.object)!);
+          yield* cutItems(segments, { kind: 'none' });
+        }
         try {
           const ks = new Keyspace();
-          const stats = await replay(ks, cutItems(files, { kind: 'none' }));
+          const stats = await replay(ks, items());
           report.replayed.push({ chain: r.chain, commands: stats.commands, keys: ks.size, errors: stats.errors });
         } catch (e) {
           report.problems.push(`chain ${r.chain}: replay failed: ${oneLine(e)}`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { formatManifest } from '../codec/aof/manifest.js';
 import { RdbWriter } from '../codec/rdb/writer.js';
 import { fsyncDir, tempPathFor, withAtomicFile } from '../util/atomic-file.js';
-import { IoError, RefusedError } from '../util/errors.js';
+import { IoError, RefusedError, UsageError } from '../util/errors.js';
 import { readBackup } from './plan.js';
 
 export interface OfflineOptions {
@@ -15,6 +15,11 @@ export interface OfflineOptions {
   lossy: boolean;
   force: boolean;
   dryRun: boolean;
+  /**
+   * With layout aof: the incr AOF's content (commands to apply after the base, e.g. a point in
+   * time's stream), written as it streams; without it the incr file is empty.
+   */
+  incr?: () => AsyncIterable<Buffer>;
   /** Names Redis uses: dbfilename, appenddirname, appendfilename. */
   names?: { dbfilename?: string; appenddirname?: string; appendfilename?: string };
 }
@@ -28,6 +33,8 @@ export interface OfflineReport {
   converted: boolean;
   dropped: string[];
   keptAside?: string;
+  /** Bytes of the incr AOF written (layout aof with `incr`). */
+  incrBytes?: number;
   dryRun: boolean;
 }
 
@@ -99,6 +106,7 @@ async function headerVersion(path: string): Promise<number> {
 }
 
 export async function restoreToDir(o: OfflineOptions): Promise<OfflineReport> {
+  if (o.incr && o.layout !== 'aof') throw new UsageError('commands after the base need --layout aof');
   const names = { dbfilename: 'dump.rdb', appenddirname: 'appendonlydir', appendfilename: 'appendonly.aof', ...o.names };
   const st = await stat(o.dir).catch(() => null);
   if (st && !st.isDirectory()) throw new IoError(`${o.dir} is not a directory`);
@@ -134,7 +142,7 @@ export async function restoreToDir(o: OfflineOptions): Promise<OfflineReport> {
     }
     return report;
   }
-  // AOF layout: a complete appendonlydir (base RDB + empty incr + manifest) built aside, then renamed in.
+  // AOF layout: a complete appendonlydir (base RDB + incr AOF + manifest) built aside, then renamed in.
   const tmpDir = join(o.dir, `.${names.appenddirname}.restore-${process.pid}`);
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir);
@@ -143,7 +151,15 @@ export async function restoreToDir(o: OfflineOptions): Promise<OfflineReport> {
     const incr = `${names.appendfilename}.1.incr.aof`;
     const r = await writeRdb(o, join(tmpDir, base), sourceRdb);
     report.dropped = r.dropped;
-    await withAtomicFile(join(tmpDir, incr), async () => {});
+    report.incrBytes = await withAtomicFile(join(tmpDir, incr), async (fh) => {
+      let n = 0;
+      if (!o.incr) return n;
+      for await (const chunk of o.incr()) {
+        for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
+        n += chunk.length;
+      }
+      return n;
+    });
     const manifest = formatManifest({ entries: [{ file: base, seq: 1, type: 'b' }, { file: incr, seq: 1, type: 'i' }] });
     await withAtomicFile(join(tmpDir, `${names.appendfilename}.manifest`), async (fh) => {
       await fh.writeFile(manifest);

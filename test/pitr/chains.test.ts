@@ -89,8 +89,33 @@ describe('pitr chains', () => {
     expect(linked.filter((x) => x.linkedFrom !== null).map((x) => x.chain)).toEqual([doc.chains[0].chain]);
     expectOk(await cli(['verify', '--pitr', '--from', target, '--name', 'fo', '--deep']), 'verify --pitr --deep');
 
+    // Onto a running node (flushed): the base by RESTORE, then the stream's commands (no engine).
     for (const cp of [cp1, cp2, cp3]) expect((await restoreDigest(scratch, target, 'fo', ['--at', cp.iso], {})).digest, cp.iso).toBe(cp.digest);
-    expect((await restoreDigest(scratch, target, 'fo', ['--before-flush'], {})).digest).toBe(beforeFlush);
+    const bf = await restoreDigest(scratch, target, 'fo', ['--before-flush'], {}, ['--json']);
+    expect(bf.digest).toBe(beforeFlush);
+    expect(JSON.parse(bf.ran.stdout)).toMatchObject({ mode: 'stream', replayed: { errors: 0 } });
+    expect(JSON.parse(bf.ran.stdout).replayed.commands).toBeGreaterThan(0);
+    // With --verify the whole dataset is built by the engine, and every key compared.
+    const ver = await restoreDigest(scratch, target, 'fo', ['--at', cp2.iso], {}, ['--verify', '--json']);
+    expect(ver.digest).toBe(cp2.digest);
+    expect(JSON.parse(ver.ran.stdout)).toMatchObject({ mode: 'engine', verify: { ok: true } });
+    // As files: --layout aof (the base + the cut stream as the incr AOF) and --layout rdb (engine)
+    // load in redis-server with the same digests, the FLUSHALL and everything after it left out.
+    for (const [point, digest] of [[['--before-flush'], beforeFlush], [['--at', cp3.iso], cp3.digest], [['--at', cp1.iso], cp1.digest]] as const) {
+      for (const layout of ['aof', 'rdb']) {
+        const out = join(work, `files-${layout}-${point.join('')}`.replace(/[^\w-]/g, '_'));
+        const ran = await cli(['restore', '--from', target, '--name', 'fo', ...point, '--to-dir', out, '--layout', layout, '--json']);
+        expectOk(ran, `restore ${point.join(' ')} --layout ${layout}`);
+        expect(JSON.parse(ran.stdout).mode).toBe(layout === 'aof' ? 'aof' : 'engine');
+        const loaded = await startRedis({ dir: out, config: layout === 'aof' ? { appendonly: 'yes' } : {} });
+        expect(await debugDigest(loaded), `${point.join(' ')} --layout ${layout}`).toBe(digest);
+        if (layout === 'aof') {
+          const incr = readFileSync(join(out, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'latin1');
+          if (point[0] === '--before-flush') expect(incr).not.toMatch(/FLUSHALL/i);
+          expect(incr).toMatch(/^(#TS:\d+\r\n)?\*2\r\n\$6\r\nSELECT\r\n/);
+        }
+      }
+    }
     const inGap = await cli(['restore', '--from', target, '--name', 'fo', '--at', gapAt, '--to-dir', join(work, 'never'), '--quiet']);
     expect(inGap.code).toBe(5);
     expect(inGap.stderr).toMatch(new RegExp(`${gapAt} is outside the restorable windows: ${doc.windows[0].from} → ${doc.windows[0].to}, ${doc.windows[1].from} → ${doc.windows[1].to}`));
@@ -111,14 +136,25 @@ describe('pitr chains', () => {
       const v = await cli(['verify', '--pitr', '--from', dir, '--name', 'fo']);
       expect(v.code, v.stderr).toBe(1);
       expect(v.stderr).toMatch(verifyRe);
-      const out = join(dir, 'restored');
-      const r = await cli(['restore', '--from', dir, '--name', 'fo', '--at', 'latest', '--to-dir', out, '--quiet']);
+      // Every restore path: files by the engine, files as base + stream, a running node.
+      for (const layout of ['rdb', 'aof']) {
+        const out = join(dir, `restored-${layout}`);
+        const r = await cli(['restore', '--from', dir, '--name', 'fo', '--at', 'latest', '--to-dir', out, '--layout', layout, '--quiet']);
+        expect(r.code, r.stderr).toBe(restoreCode);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(restoreRe);
+        expect(existsSync(out)).toBe(false);
+      }
+      const r = await cli(['restore', '--from', dir, '--name', 'fo', '--at', 'latest', '--to', node.url, '--flush', '--quiet']);
       expect(r.code, r.stderr).toBe(restoreCode);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(restoreRe);
-      expect(existsSync(out)).toBe(false);
+      expect((await nodeClient.call('GET', 'sentinel'))?.toString()).toBe('untouched');
+      expect(await nodeClient.call('DBSIZE')).toBe(1);
     };
     const last = segs(target).at(-2)!;
+    const node = await startRedis();
+    const nodeClient = await node.client();
+    await nodeClient.call('SET', 'sentinel', 'untouched');
 
     const tampered = copy('tampered');
     const buf = readFileSync(join(tampered, last));
@@ -155,5 +191,6 @@ describe('pitr chains', () => {
     }
     const mfa = mf(a).replace(/[.]/g, '\\.');
     await check(reordered, /manifest names object .* which is not its own/, new RegExp(`(${mfa}|${mf(b).replace(/[.]/g, '\\.')}): manifest names object`), 1);
-  }, 60_000);
+    nodeClient.close();
+  }, 240_000);
 });

@@ -7,7 +7,8 @@ import { Keyspace } from '../../src/engine/keyspace.js';
 import { replay } from '../../src/engine/replay.js';
 import type { PitrManifest } from '../../src/pitr/manifest.js';
 import { segmentFacts, segmentPrelude } from '../../src/pitr/pack.js';
-import { cutItems } from '../../src/pitr/restore-pitr.js';
+import { cutBytes, cutItems, newCut } from '../../src/pitr/restore-pitr.js';
+import { readAofBatches } from '../../src/codec/aof/reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsredis-pitr-cut-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,10 +40,24 @@ function segment(name: string): string {
   return p;
 }
 
+/**
+ * The keys left by replaying the cut items with the engine, after checking that the bytes the cut
+ * takes (what --layout aof writes and --to sends) replay to the same keys.
+ */
 async function keysAfter(cut: Parameters<typeof cutItems>[1], m: Partial<PitrManifest>): Promise<string[]> {
+  const segs = [{ path: segment(`${Math.random()}.aof`), m: m as PitrManifest }, { path: segment(`${Math.random()}.aof`), m: { object: 'next' } as PitrManifest }];
   const ks = new Keyspace();
-  await replay(ks, cutItems([{ path: segment(`${Math.random()}.aof`), m: m as PitrManifest }], cut));
-  return [...ks.dbs[0]!.keys()].map(String).sort();
+  const out = newCut();
+  await replay(ks, cutItems(segs, cut, out));
+  const keys = [...ks.dbs[0]!.keys()].map(String).sort();
+  const chunks: Buffer[] = [];
+  for await (const c of cutBytes(out)) chunks.push(c);
+  const incr = join(dir, `${Math.random()}.incr.aof`);
+  writeFileSync(incr, Buffer.concat(chunks));
+  const ks2 = new Keyspace();
+  await replay(ks2, readAofBatches(incr));
+  expect([...ks2.dbs[0]!.keys()].map(String).sort()).toEqual(keys);
+  return keys;
 }
 
 describe('the cut rule', () => {
@@ -52,7 +67,9 @@ describe('the cut rule', () => {
     expect(await keysAfter({ kind: 'time', s: 100 }, { object: 'x' })).toEqual(['a', 'b', 'c']);
     // 101: d too, then the transaction holding FLUSHALL is applied whole.
     expect(await keysAfter({ kind: 'time', s: 101 }, { object: 'x' })).toEqual([]);
+    // 102: the whole first segment, then the second (its own SELECT and #TS prelude) whole too.
     expect(await keysAfter({ kind: 'time', s: 102 }, { object: 'x' })).toEqual(['e']);
+    expect(await keysAfter({ kind: 'none' }, { object: 'x' })).toEqual(['e']);
   });
 
   it('segment facts put the flush at its MULTI, and a position cut there keeps everything before it', async () => {

@@ -8,6 +8,7 @@ import { stageLocalFile, type StagedRdb } from '../../restore/local-source.js';
 import { stageFromStore, type StoreStaged } from '../../restore/store-source.js';
 import { stat } from 'node:fs/promises';
 import { restoreToDir } from '../../restore/offline.js';
+import type { PitrFetched } from '../../pitr/restore-pitr.js';
 import { restoreOnline, type OnlineOptions, type OnlineReport } from '../../restore/online.js';
 import { rdbVersionForRelease } from '../../restore/rdb-versions.js';
 import { ExitCode, UsageError } from '../../util/errors.js';
@@ -70,7 +71,11 @@ Sources:
                             to the cut (every write stamped #TS: that second or earlier; a
                             MULTI/EXEC whole or not at all). A time outside the restorable windows
                             is refused (exit 5) naming them. --before-flush: just before the last
-                            FLUSHALL/FLUSHDB. See README "Point-in-time recovery".
+                            FLUSHALL/FLUSHDB. --layout aof writes the base + the stream as a
+                            multi-part AOF and --to (a standalone node, empty or --flush) gets the
+                            base then the commands, both in constant memory; --layout rdb, a
+                            cluster, --db-map and --verify replay in memory with the keyspace
+                            engine. See README "Point-in-time recovery".
 Encrypted sources are decrypted with --passphrase-file, $TSREDIS_PASSPHRASE, or --identity KEYFILE
 (a secret key for public-key backups; its own passphrase from the same places). Encrypted or
 compressed sources are decrypted into a private temp file and checked end to end (OpenPGP MDC,
@@ -166,11 +171,36 @@ async function run(file: string | undefined, f: RestoreFlags): Promise<number> {
   let staged: StagedRdb;
   let origin: Record<string, unknown> = {};
   if (pitr) {
-    const { stagePitr } = await import('../../pitr/restore-pitr.js');
-    const s = await stagePitr(f.from!, f.name!, parsePoint(f), storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
+    const { fetchPitr, replayPitr } = await import('../../pitr/restore-pitr.js');
+    const { whyNotStreamed } = await import('../../pitr/restore-pitr-online.js');
+    // Decided before the download: base + commands where the target takes them, else the engine.
+    const engineWhy = f.toDir ? (f.layout === 'rdb' ? '--layout rdb is one RDB of the whole dataset' : null) : await whyNotStreamed(target!, onlineOptions(f, target!, dbMap));
+    const fetched = await fetchPitr(f.from!, f.name!, parsePoint(f), storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
+    const p = fetched.plan;
+    const what = `${fetched.where}: ${p.describes}: base ${p.base.object} + ${p.segments.length} segment(s), every object checked against its manifest`;
+    origin = { archive: f.name, chain: p.chain, base: p.base.object, segments: p.segments.length, restoredTo: p.describes };
+    if (engineWhy === null) {
+      try {
+        progress.log(what);
+        return await restorePitrStreamed(fetched, f, target, dbMap, origin, progress);
+      } catch (e) {
+        progress.fail('restore failed');
+        throw e;
+      } finally {
+        await fetched.cleanup();
+      }
+    }
+    progress.log(`${what}; replaying with the keyspace engine (${engineWhy})`);
+    let s: Awaited<ReturnType<typeof replayPitr>>;
+    try {
+      s = await replayPitr(fetched);
+    } catch (e) {
+      await fetched.cleanup();
+      throw e;
+    }
     staged = s;
-    origin = { archive: f.name, chain: s.plan.chain, base: s.plan.base.object, segments: s.plan.segments.length, restoredTo: s.plan.describes, replayed: s.replayed };
-    progress.log(`${s.where}: ${s.plan.describes}: base ${s.plan.base.object} + ${s.plan.segments.length} segment(s), ${s.replayed.commands} commands replayed, every object checked against its manifest`);
+    origin = { ...origin, mode: 'engine', replayed: s.replayed };
+    progress.log(`${s.replayed.baseKeys} base keys and ${s.replayed.commands} commands replayed`);
   } else if (f.from) {
     const before = f.before ? parseTakenAt(f.before) : undefined;
     const s = await stageFromStore(f.from, { backup: f.backup, latest: f.latest, before }, storeOptionsFrom(f as unknown as Record<string, unknown>, cfg, f.from), keys, f.tmpDir);
@@ -275,6 +305,45 @@ async function restoreSet(s: StoreStaged, f: RestoreFlags, target: RedisEndpoint
   } finally {
     await s.cleanup();
   }
+}
+
+/**
+ * A point in time written without the engine: --layout aof as the base RDB + the cut stream as the
+ * incr AOF, or --to as the base restored online + the cut stream's commands.
+ */
+async function restorePitrStreamed(fetched: PitrFetched, f: RestoreFlags, target: RedisEndpoint | undefined, dbMap: DbMap, origin: Record<string, unknown>, progress: ReturnType<typeof startProgress>): Promise<number> {
+  const source = f.from!;
+  if (f.toDir) {
+    const { findCut, cutBytes } = await import('../../pitr/restore-pitr.js');
+    const cut = await findCut(fetched);
+    const rdbVersion = f.redisVersion ? rdbVersionForRelease(f.redisVersion) : f.rdbVersion;
+    const r = await restoreToDir({ rdbPath: fetched.base, incr: () => cutBytes(cut), dir: f.toDir, layout: 'aof', rdbVersion, lossy: !!f.lossy, force: !!f.force, dryRun: !!f.dryRun });
+    const replayed = { commands: cut.commands, lastTimestampS: cut.lastTimestampS };
+    if (f.json) printJson({ source, ...origin, mode: 'aof', replayed, layers: ['pitr base + stream'], ...r });
+    else {
+      progress.succeed(`${r.dryRun ? 'would write' : 'wrote'} ${r.files.join(', ')} in ${r.dir}: the base (RDB ${r.writtenRdb}${r.converted ? `, converted from ${r.sourceRdb}` : ''}) + ${cut.commands} commands (${formatBytes(r.incrBytes ?? 0)} incr AOF)`);
+      if (r.keptAside) progress.log(`previous files kept in ${r.keptAside}`);
+      for (const d of r.dropped) progress.log(`dropped (--lossy): ${d}`);
+    }
+    return ExitCode.OK;
+  }
+  const { restorePitrOnline } = await import('../../pitr/restore-pitr-online.js');
+  const started = Date.now();
+  const { report, streamed } = await restorePitrOnline(fetched, {
+    ...onlineOptions(f, target!, dbMap),
+    onProgress: ({ keys, total, bytes }) => {
+      const s = (Date.now() - started) / 1000;
+      progress.update(`restoring the base: ${keys}${total ? `/${total}` : ''} keys, ${formatBytes(bytes)}, ${Math.round(keys / Math.max(s, 0.001))} keys/s`);
+    },
+  }, (commands) => progress.update(`replaying the stream: ${commands} commands`));
+  if (f.json) printJson({ source, ...origin, mode: 'stream', replayed: streamed, layers: ['pitr base + stream'], ...report });
+  else {
+    printReport(report, progress);
+    if (streamed) progress.log(`  then ${streamed.commands} commands of the stream replayed in order${streamed.errors ? `; ${streamed.errors} answered with an error (first: ${streamed.firstError})` : ''}`);
+    else progress.fail('the base did not restore whole: the stream was not replayed onto it');
+  }
+  if (!streamed || streamed.errors) return ExitCode.DATA;
+  return exitCode(report);
 }
 
 /** --at ISO (whole seconds, a zone required) | latest, or --before-flush. */
