@@ -97,14 +97,15 @@ export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettin
       streamed = true;
     };
   }
-  const error = await parse(job, input, s, sink);
+  // Checked already: the print pass builds no duplicate-member table (a second one of tens of MB).
+  const error = await parse(job, input, s, sink, stream);
   const resp = sink instanceof KeyRespSink ? { firstSelect: streamed ? null : sink.firstSelect, lastDb: sink.db } : { firstSelect: null, lastDb: -1 };
   return { out: sink.out.written(), keys: sink.keys, error, ...resp };
 }
 
 /** Runs the reader's validating pass over the piece into `sink`: the first defect, or null. */
-async function parse(job: PieceJob, input: Uint8Array, s: PieceSettings, sink: ValueSink): Promise<SerializedError | null> {
-  const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume }, allowNewer: s.allowNewer });
+async function parse(job: PieceJob, input: Uint8Array, s: PieceSettings, sink: ValueSink, checked = false): Promise<SerializedError | null> {
+  const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume }, allowNewer: s.allowNewer, checked });
   try {
     while (await dec.nextBatch(1 << 16));
   } catch (e) {

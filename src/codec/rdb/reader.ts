@@ -63,6 +63,12 @@ export interface ReadRdbOptions {
    */
   onBytes?: (b: Buffer, from: number, to: number) => void;
   /**
+   * The same bytes passed a full check already (rdb-dump checks a big piece before printing it):
+   * big sets, hashes, zsets and arrays build no table of their members to find duplicates, which
+   * for a key of millions costs tens of MB.
+   */
+  checked?: boolean;
+  /**
    * Read a file of a newer version than this tool knows as the newest it knows (as Valkey's
    * relaxed version check does): the first type or opcode it does not know stops the read with a
    * NewerVersionError naming its offset, the records before it having been yielded.
@@ -212,6 +218,8 @@ class RecordParser {
   private readonly zsetCheck = new CheckVisitor(2, true);
   /** Members/fields seen in the current hashtable-encoded value. */
   private readonly unique = new UniqueBytes();
+  /** False when the bytes were checked already (ReadRdbOptions.checked): big values skip `unique`. */
+  uniqueCheck = true;
   /** File offset of b[0]. */
   private base = 0;
   /** The big value being checked in steps, while its record is not complete; null otherwise. */
@@ -410,7 +418,7 @@ class RecordParser {
     // Sized for the members of a set, hash or zset up front (n counts bytes, nodes or elements otherwise).
     const members =
       type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY;
-    this.unique.reset(members ? n : 0);
+    this.unique.reset(members && this.uniqueCheck ? n : 0);
     this.steps = {
       type,
       n,
@@ -469,7 +477,7 @@ class RecordParser {
           if (type !== RdbType.SET) this.pairPresent(type, ttlFirst, ttlAfter);
           if (ttlFirst) this.len();
           this.span();
-          if (!this.skim && !seen.add(this.rb, this.rs, this.re))
+          if (!this.skim && this.uniqueCheck && !seen.add(this.rb, this.rs, this.re))
             throw new BadData(s.firstAbs - this.base, `unique ${type === RdbType.SET ? 'set members' : zset ? 'zset members' : 'hash fields'}, found a duplicate`);
           out?.str(this.rb, this.rs, this.re);
           if (zset) {
@@ -505,7 +513,7 @@ class RecordParser {
           // Indexes are unique: their decimal text goes into the member set.
           const text = this.indexText.write(index.toString(), 0, 'latin1');
           this.arrayElement();
-          if (!this.unique.add(this.indexText, 0, text)) throw new BadData(at, `unique array indexes, found ${index} twice`);
+          if (this.uniqueCheck && !this.unique.add(this.indexText, 0, text)) throw new BadData(at, `unique array indexes, found ${index} twice`);
           out?.arrayElement!(index, this.rb, this.rs, this.re);
           this.mark = this.p;
         }
@@ -1773,6 +1781,7 @@ export class RdbDecoder {
     this.piece = opts.piece !== undefined;
     this.verify = opts.verifyChecksum !== false && !this.piece;
     this.onBytes = opts.onBytes;
+    this.parser.uniqueCheck = opts.checked !== true;
     this.crc = opts.crc ?? new Crc64();
     const resume = opts.piece?.resume;
     if (resume) {
