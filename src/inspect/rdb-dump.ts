@@ -67,6 +67,7 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
   let respDb = -1;
   const dec = new RdbDecoder(src, {
     skim: true,
+    returnInSteps: true,
     allowNewer: opts.allowNewer,
     onBytes: (b, from, to) => {
       parts.push(b.subarray(from, to));

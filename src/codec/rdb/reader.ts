@@ -69,6 +69,12 @@ export interface ReadRdbOptions {
    */
   checked?: boolean;
   /**
+   * nextBatch() also returns (with no records, or those before it) each time a big value checked
+   * in steps needs more bytes, rather than reading on to its end: its caller can act between
+   * windows (rdb-dump's splitter moves a big key's bytes out as they come).
+   */
+  returnInSteps?: boolean;
+  /**
    * Read a file of a newer version than this tool knows as the newest it knows (as Valkey's
    * relaxed version check does): the first type or opcode it does not know stops the read with a
    * NewerVersionError naming its offset, the records before it having been yielded.
@@ -1762,6 +1768,7 @@ export class RdbDecoder {
   private readonly crc: CrcAccumulator;
   private readonly verify: boolean;
   private readonly piece: boolean;
+  private readonly returnInSteps: boolean;
   private readonly onBytes: ((b: Buffer, from: number, to: number) => void) | undefined;
   private started = false;
   private done = false;
@@ -1782,6 +1789,7 @@ export class RdbDecoder {
     this.verify = opts.verifyChecksum !== false && !this.piece;
     this.onBytes = opts.onBytes;
     this.parser.uniqueCheck = opts.checked !== true;
+    this.returnInSteps = opts.returnInSteps === true;
     this.crc = opts.crc ?? new Crc64();
     const resume = opts.piece?.resume;
     if (resume) {
@@ -1921,7 +1929,7 @@ export class RdbDecoder {
           }
           this.commit(win, crcFrom, q);
           src.advance(q);
-          if (out.length > 0) {
+          if (out.length > 0 || (keep && this.returnInSteps)) {
             this.want = this.need = e.need - q;
             return out;
           }
