@@ -100,6 +100,8 @@ export class KeyJsonSink implements ValueSink {
   readonly out: JsonOut;
   /** Keys written (selected and complete). */
   keys = 0;
+  /** Set when the stream nodes are known to be in key order (rdb-dump checked the piece first): they are taken node by node in steps, never held whole (ValueSink.nodesInFileOrder). */
+  nodesInFileOrder = false;
   /** Output offset where the open key's line starts, -1 when none is open. */
   private lineStart = -1;
   private shape = Shape.Model;

@@ -38,10 +38,25 @@ export interface PieceJob {
 /** A chunk of a huge piece's output (a view valid during the call), with the piece's first SELECT when it is the first chunk. */
 export type PieceChunk = (out: Buffer, firstSelect: PieceOutput['firstSelect']) => void;
 
-/** Takes the keys and prints nothing: the checking pass before a huge piece is streamed. */
+/**
+ * Takes the keys and prints nothing: the checking pass before a huge piece is streamed. It takes
+ * streams node by node in file order (one pass, never held whole) and notes whether every
+ * stream's nodes are in key order, as Redis writes them: the printing pass may then take them in
+ * file order too (a stream out of order is printed sorted, from its decoded value).
+ */
 class CheckOnly implements ValueSink {
+  readonly nodesInFileOrder = true;
+  ordered = true;
+  private lastMs = -1n;
+  private lastSeq = 0n;
   key(): boolean {
+    this.lastMs = -1n;
     return true;
+  }
+  streamListpack(_bytes: number, ms: bigint, seq: bigint): void {
+    if (ms < this.lastMs || (ms === this.lastMs && seq < this.lastSeq)) this.ordered = false;
+    this.lastMs = ms;
+    this.lastSeq = seq;
   }
   str(): void {}
   int(): void {}
@@ -79,7 +94,8 @@ export interface PieceOutput {
  * stops the output exactly before its key (the piece is then printed whole, as any other).
  */
 export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettings, reuse?: ArrayBufferLike, shared = false, chunk?: PieceChunk): Promise<PieceOutput> {
-  const stream = job.streamAt !== undefined && chunk !== undefined && (await parse(job, input, s, new CheckOnly())) === null;
+  const check = new CheckOnly();
+  const stream = job.streamAt !== undefined && chunk !== undefined && (await parse(job, input, s, check)) === null;
   const match = s.match ? Buffer.from(s.match.buffer, s.match.byteOffset, s.match.byteLength) : undefined;
   const filter = { db: s.db, type: s.type, match };
   // Room for the output of a piece that holds a big key, so it need not grow by doubling (a copy
@@ -89,6 +105,7 @@ export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettin
   const room = stream ? 2 * job.streamAt! : Math.max(1 << 22, job.length * (s.format === 'resp' ? 5 : 3));
   const out = new JsonOut(room, reuse, shared);
   const sink = s.format === 'resp' ? new KeyRespSink(filter, out) : new KeyJsonSink(s.encoding, filter, out);
+  sink.nodesInFileOrder = stream && check.ordered;
   let streamed = false;
   if (stream) {
     out.flushAt = job.streamAt!;
