@@ -2,6 +2,7 @@ import type { RedisType } from '../codec/rdb/model.js';
 import { RdbDecoder, type PieceState } from '../codec/rdb/reader.js';
 import type { ValueSink } from '../codec/rdb/value-sink.js';
 import { ByteSource } from '../util/byte-source.js';
+import { collectGarbage } from '../util/collect-garbage.js';
 import { serializeError, type SerializedError } from '../util/thread-error.js';
 import { JsonOut } from './json-out.js';
 import { KeyJsonSink } from './key-json-sink.js';
@@ -96,6 +97,8 @@ export interface PieceOutput {
 export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettings, reuse?: ArrayBufferLike, shared = false, chunk?: PieceChunk): Promise<PieceOutput> {
   const check = new CheckOnly();
   const stream = job.streamAt !== undefined && chunk !== undefined && (await parse(job, input, s, check)) === null;
+  // The check's duplicate-member table (tens of MB for a key of millions) goes before printing starts.
+  if (stream) collectGarbage();
   const match = s.match ? Buffer.from(s.match.buffer, s.match.byteOffset, s.match.byteLength) : undefined;
   const filter = { db: s.db, type: s.type, match };
   // Room for the output of a piece that holds a big key, so it need not grow by doubling (a copy
@@ -116,6 +119,8 @@ export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettin
   }
   // Checked already: the print pass builds no duplicate-member table (a second one of tens of MB).
   const error = await parse(job, input, s, sink, stream);
+  // And the printing's (member arrays of a set or zset sorted for jsonl) before the next big key.
+  if (stream) collectGarbage();
   const resp = sink instanceof KeyRespSink ? { firstSelect: streamed ? null : sink.firstSelect, lastDb: sink.db } : { firstSelect: null, lastDb: -1 };
   return { out: sink.out.written(), keys: sink.keys, error, ...resp };
 }

@@ -4,6 +4,7 @@ import type { ByteSource } from '../util/byte-source.js';
 import type { ByteEncoding } from './key-json.js';
 import { ChunkQueue, PiecePool, type PieceResult, type Slot } from './piece-pool.js';
 import type { PieceSettings } from './rdb-dump-piece.js';
+import { collectGarbage } from '../util/collect-garbage.js';
 import { deserializeError } from '../util/thread-error.js';
 
 /** rdb-dump: every key of an RDB as jsonl, or as the commands that recreate it (RESP). */
@@ -129,6 +130,8 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
     await write(r.out, r.firstSelect);
     if (r.lastDb >= 0) respDb = r.lastDb;
     pool!.release(r.slot);
+    // A big key's read windows, copied into its slot, are garbage: collected before the next one's pile up.
+    if (p.chunks) collectGarbage();
     keys += r.keys;
     if (r.error) throw deserializeError(r.error);
   };
