@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpRdb } from '../../src/inspect/rdb-dump.js';
@@ -87,4 +88,27 @@ describe('rdb-dump of a 1M-field hash', () => {
     expect(fields[`f${FIELDS}`]).toBe(`v${FIELDS}`);
     expect(peak).toBeLessThan(BOUND);
   }, 120_000);
+
+  // The splitter reads a big value window by window (returnInSteps): cut short, it is an error
+  // naming the record, never an endless wait for more bytes; nothing of the key is printed.
+  it('a file cut inside the hash fails with the truncation error, from a file and from memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rdb-dump-cut-'));
+    try {
+      const cut = rdb.subarray(0, Math.floor(rdb.length / 2));
+      const file = join(dir, 'cut.rdb');
+      writeFileSync(file, cut);
+      const sources = [(): ByteSource => ByteSource.fromFile(file), (): ByteSource => ByteSource.fromBuffer(cut, file)];
+      for (const source of sources) {
+        for (const format of ['jsonl', 'resp'] as const) {
+          const parts: Buffer[] = [];
+          await expect(dumpRdb(source(), { format, encoding: 'utf8' }, (c) => void parts.push(Buffer.from(c)))).rejects.toThrow(
+            /expected the rest of the record starting at byte \d+, found end of file/,
+          );
+          expect(Buffer.concat(parts).toString('latin1')).not.toContain('f1');
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1929,7 +1929,8 @@ export class RdbDecoder {
           }
           this.commit(win, crcFrom, q);
           src.advance(q);
-          if (out.length > 0 || (keep && this.returnInSteps)) {
+          // (Not at the end of the input: a value cut short there is an error, below.)
+          if (out.length > 0 || (keep && this.returnInSteps && !src.exhausted)) {
             this.want = this.need = e.need - q;
             return out;
           }
