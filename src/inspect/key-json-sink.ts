@@ -4,6 +4,7 @@ import type { RedisValue, StreamEntry } from '../codec/rdb/model.js';
 import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
 import { keySelected, type KeyFilter } from './key-filter.js';
 import { JsonOut } from './json-out.js';
+import { sortIndexes } from '../util/sort-indexes.js';
 import { bytes, bytesArray, functionJsonLine, keyHeadJson, objectKey, scoreJson, streamEntriesJson, streamTailJson, valueJson, type ByteEncoding } from './key-json.js';
 
 /**
@@ -43,7 +44,8 @@ class PendingMembers {
   len = 0;
   /** Member i is bytes[starts[i], starts[i + 1]) (the last ends at `len`). */
   starts = new Uint32Array(256);
-  scores = new Float64Array(256);
+  /** Zsets only (a set's members have none). */
+  scores = new Float64Array(0);
   n = 0;
 
   add(b: Buffer, start: number, end: number): void {
@@ -57,9 +59,6 @@ class PendingMembers {
       const ns = new Uint32Array(this.n * 2);
       ns.set(this.starts);
       this.starts = ns;
-      const nf = new Float64Array(this.n * 2);
-      nf.set(this.scores);
-      this.scores = nf;
     }
     this.starts[this.n++] = this.len;
     this.len += b.copy(this.bytes, this.len, start, end);
@@ -67,6 +66,11 @@ class PendingMembers {
 
   /** The score of the member added last. */
   score(x: number): void {
+    if (this.scores.length < this.starts.length) {
+      const nf = new Float64Array(this.starts.length);
+      nf.set(this.scores);
+      this.scores = nf;
+    }
     this.scores[this.n - 1] = x;
   }
 
@@ -90,7 +94,7 @@ class PendingMembers {
       for (let i = this.starts[x]!, j = this.starts[y]!; i < xe && j < ye; i++, j++) if (b[i] !== b[j]) return b[i]! - b[j]!;
       return xe - this.starts[x]! - (ye - this.starts[y]!);
     };
-    return idx.sort(byScore ? (x, y) => scores[x]! - scores[y]! || bytesOrder(x, y) : bytesOrder);
+    return sortIndexes(idx, byScore ? (x, y) => scores[x]! - scores[y]! || bytesOrder(x, y) : bytesOrder);
   }
 }
 
@@ -98,6 +102,8 @@ export class KeyJsonSink implements ValueSink {
   readonly out: JsonOut;
   /** Keys written (selected and complete). */
   keys = 0;
+  /** Set when the stream nodes are known to be in key order (rdb-dump checked the piece first): they are taken node by node in steps, never held whole (ValueSink.nodesInFileOrder). */
+  nodesInFileOrder = false;
   /** Output offset where the open key's line starts, -1 when none is open. */
   private lineStart = -1;
   private shape = Shape.Model;

@@ -42,6 +42,8 @@ export class KeyRespSink implements ValueSink {
   readonly out: JsonOut;
   /** Keys written (selected and complete). */
   keys = 0;
+  /** Set when the stream nodes are known to be in key order (rdb-dump checked the piece first): they are taken node by node in steps, never held whole (ValueSink.nodesInFileOrder). */
+  nodesInFileOrder = false;
   /** The database the output has SELECTed last, -1 before the first SELECT. */
   db: number;
   /** Where the first SELECT of this output is, and which db it selects: a concatenation may drop it. */

@@ -12,7 +12,16 @@ export interface Slot {
   readonly id: number;
   input: Buffer;
   output: ArrayBufferLike | null;
+  /** The input grows in place (a big key's slot, see PiecePool.hold). */
+  growable?: boolean;
 }
+
+/**
+ * A big key's input memory is reserved at this size and committed as it grows: the splitter
+ * copies the record in as it reads it, once (a second copy held until the record's end, then a
+ * grown copy, cost two or three times its size), and the worker's view of it follows.
+ */
+const GROWABLE_MAX = 2 ** 32;
 
 /** What a piece printed, and the slot to release once its output is written. */
 export interface PieceResult extends PieceOutput {
@@ -134,23 +143,45 @@ export class PiecePool {
     return this.workers.length * 2 + 1;
   }
 
-  /** A free slot whose input holds at least `n` bytes (the big one kept for huge keys, if any, when `n` is big). */
+  /** A free slot whose input holds at least `n` bytes (a growable one when `n` is big). */
   acquire(n: number): Slot {
-    const big = this.big !== null && n > this.pieceBytes * 4 ? this.big : null;
-    if (big) this.big = null;
-    const slot = big ?? this.free.pop() ?? { id: this.slots++, input: Buffer.alloc(0), output: null };
+    if (n > this.pieceBytes * 4) {
+      const slot = this.hold();
+      this.fit(slot, n);
+      return slot;
+    }
+    const slot = this.free.pop() ?? { id: this.slots++, input: Buffer.alloc(0), output: null };
     // Some room above the piece size: a piece ends at the first key boundary past it.
     if (slot.input.length < n) slot.input = this.memory(Math.max(n, this.pieceBytes + (this.pieceBytes >>> 1)));
     return slot;
   }
 
+  /** A slot for a big key whose input grows (fit) as its bytes arrive: the one kept from the last big key, or a new one. */
+  hold(): Slot {
+    const kept = this.big;
+    this.big = null;
+    if (kept) return kept;
+    const memory = this.workers.length > 0 ? new SharedArrayBuffer(0, { maxByteLength: GROWABLE_MAX }) : new ArrayBuffer(0, { maxByteLength: GROWABLE_MAX });
+    return { id: this.slots++, input: Buffer.from(memory), output: null, growable: true };
+  }
+
+  /** Grows a held slot's input to at least `n` bytes (in place: a worker's view of it follows). */
+  fit(slot: Slot, n: number): void {
+    if (slot.input.length >= n) return;
+    const memory = slot.input.buffer;
+    const size = Math.min(GROWABLE_MAX, Math.max(n, 2 * memory.byteLength, 4 * this.pieceBytes));
+    if (memory instanceof SharedArrayBuffer) memory.grow(size);
+    else (memory as ArrayBuffer).resize(size);
+    slot.input = Buffer.from(memory, 0, size);
+  }
+
   /** The writer is done with the slot's output. */
   release(slot: Slot): void {
-    if (slot.input.length <= 4 * this.pieceBytes) {
+    if (!slot.growable) {
       this.free.push(slot);
       return;
     }
-    // Huge keys are printed one at a time (see rdb-dump): one slot grown for them is kept for the
+    // Big keys are printed one at a time (see rdb-dump): one slot grown for them is kept for the
     // next (fresh memory for each would wait for garbage collection in two threads); a smaller
     // one gives its memory back.
     const drop = this.big === null || this.big.input.length < slot.input.length ? this.big : slot;

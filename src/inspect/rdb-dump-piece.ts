@@ -2,6 +2,7 @@ import type { RedisType } from '../codec/rdb/model.js';
 import { RdbDecoder, type PieceState } from '../codec/rdb/reader.js';
 import type { ValueSink } from '../codec/rdb/value-sink.js';
 import { ByteSource } from '../util/byte-source.js';
+import { collectGarbage } from '../util/collect-garbage.js';
 import { serializeError, type SerializedError } from '../util/thread-error.js';
 import { JsonOut } from './json-out.js';
 import { KeyJsonSink } from './key-json-sink.js';
@@ -38,10 +39,25 @@ export interface PieceJob {
 /** A chunk of a huge piece's output (a view valid during the call), with the piece's first SELECT when it is the first chunk. */
 export type PieceChunk = (out: Buffer, firstSelect: PieceOutput['firstSelect']) => void;
 
-/** Takes the keys and prints nothing: the checking pass before a huge piece is streamed. */
+/**
+ * Takes the keys and prints nothing: the checking pass before a huge piece is streamed. It takes
+ * streams node by node in file order (one pass, never held whole) and notes whether every
+ * stream's nodes are in key order, as Redis writes them: the printing pass may then take them in
+ * file order too (a stream out of order is printed sorted, from its decoded value).
+ */
 class CheckOnly implements ValueSink {
+  readonly nodesInFileOrder = true;
+  ordered = true;
+  private lastMs = -1n;
+  private lastSeq = 0n;
   key(): boolean {
+    this.lastMs = -1n;
     return true;
+  }
+  streamListpack(_bytes: number, ms: bigint, seq: bigint): void {
+    if (ms < this.lastMs || (ms === this.lastMs && seq < this.lastSeq)) this.ordered = false;
+    this.lastMs = ms;
+    this.lastSeq = seq;
   }
   str(): void {}
   int(): void {}
@@ -79,7 +95,10 @@ export interface PieceOutput {
  * stops the output exactly before its key (the piece is then printed whole, as any other).
  */
 export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettings, reuse?: ArrayBufferLike, shared = false, chunk?: PieceChunk): Promise<PieceOutput> {
-  const stream = job.streamAt !== undefined && chunk !== undefined && (await parse(job, input, s, new CheckOnly())) === null;
+  const check = new CheckOnly();
+  const stream = job.streamAt !== undefined && chunk !== undefined && (await parse(job, input, s, check)) === null;
+  // The check's duplicate-member table (tens of MB for a key of millions) goes before printing starts.
+  if (stream) collectGarbage();
   const match = s.match ? Buffer.from(s.match.buffer, s.match.byteOffset, s.match.byteLength) : undefined;
   const filter = { db: s.db, type: s.type, match };
   // Room for the output of a piece that holds a big key, so it need not grow by doubling (a copy
@@ -89,6 +108,7 @@ export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettin
   const room = stream ? 2 * job.streamAt! : Math.max(1 << 22, job.length * (s.format === 'resp' ? 5 : 3));
   const out = new JsonOut(room, reuse, shared);
   const sink = s.format === 'resp' ? new KeyRespSink(filter, out) : new KeyJsonSink(s.encoding, filter, out);
+  sink.nodesInFileOrder = stream && check.ordered;
   let streamed = false;
   if (stream) {
     out.flushAt = job.streamAt!;
@@ -97,14 +117,17 @@ export async function dumpPiece(job: PieceJob, input: Uint8Array, s: PieceSettin
       streamed = true;
     };
   }
-  const error = await parse(job, input, s, sink);
+  // Checked already: the print pass builds no duplicate-member table (a second one of tens of MB).
+  const error = await parse(job, input, s, sink, stream);
+  // And the printing's (member arrays of a set or zset sorted for jsonl) before the next big key.
+  if (stream) collectGarbage();
   const resp = sink instanceof KeyRespSink ? { firstSelect: streamed ? null : sink.firstSelect, lastDb: sink.db } : { firstSelect: null, lastDb: -1 };
   return { out: sink.out.written(), keys: sink.keys, error, ...resp };
 }
 
 /** Runs the reader's validating pass over the piece into `sink`: the first defect, or null. */
-async function parse(job: PieceJob, input: Uint8Array, s: PieceSettings, sink: ValueSink): Promise<SerializedError | null> {
-  const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume }, allowNewer: s.allowNewer });
+async function parse(job: PieceJob, input: Uint8Array, s: PieceSettings, sink: ValueSink, checked = false): Promise<SerializedError | null> {
+  const dec = new RdbDecoder(ByteSource.fromBuffer(input.subarray(0, job.length), s.name, job.base), { sink, piece: { resume: job.resume }, allowNewer: s.allowNewer, checked });
   try {
     while (await dec.nextBatch(1 << 16));
   } catch (e) {

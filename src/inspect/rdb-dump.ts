@@ -2,8 +2,9 @@ import type { RedisType } from '../codec/rdb/model.js';
 import { RdbDecoder, type PieceState } from '../codec/rdb/reader.js';
 import type { ByteSource } from '../util/byte-source.js';
 import type { ByteEncoding } from './key-json.js';
-import { ChunkQueue, PiecePool, type PieceResult } from './piece-pool.js';
+import { ChunkQueue, PiecePool, type PieceResult, type Slot } from './piece-pool.js';
 import type { PieceSettings } from './rdb-dump-piece.js';
+import { collectGarbage } from '../util/collect-garbage.js';
 import { deserializeError } from '../util/thread-error.js';
 
 /** rdb-dump: every key of an RDB as jsonl, or as the commands that recreate it (RESP). */
@@ -51,6 +52,10 @@ export async function dumpRdb(src: ByteSource, opts: DumpOptions, sink: Sink): P
  */
 async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceBytes: number): Promise<{ keys: number }> {
   const settings: PieceSettings = { name: src.name, format: opts.format, encoding: opts.encoding, db: opts.db, type: opts.type, match: opts.match, allowNewer: opts.allowNewer };
+  // The bytes not yet cut into a piece: those of a big key held in a growable slot (copied in as
+  // they arrive, so this thread holds them once), then views of the source's windows.
+  let held: Slot | null = null;
+  let heldLen = 0;
   let parts: Buffer[] = [];
   let partsLen = 0;
   let base = src.offset;
@@ -63,31 +68,47 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
   let respDb = -1;
   const dec = new RdbDecoder(src, {
     skim: true,
+    returnInSteps: true,
     allowNewer: opts.allowNewer,
     onBytes: (b, from, to) => {
       parts.push(b.subarray(from, to));
       partsLen += to - from;
     },
   });
-  /** Cuts the first `n` bytes of the parts (all by default) into a piece; the rest stays for the next. */
-  const cut = (last: boolean, n = partsLen): void => {
-    if (n === 0) return;
-    pool ??= new PiecePool(settings, pieceBytes, !last);
-    const slot = pool.acquire(n);
-    let at = 0;
-    while (at < n) {
+  /** Copies the parts' first `n` bytes into `slot` from its byte `at` on; the rest stays. */
+  const move = (slot: Slot, at: number, n: number): void => {
+    partsLen -= n;
+    for (const end = at + n; at < end; ) {
       const part = parts[0]!;
-      const take = Math.min(part.length, n - at);
+      const take = Math.min(part.length, end - at);
       at += part.copy(slot.input, at, 0, take);
       if (take === part.length) parts.shift();
       else parts[0] = part.subarray(take);
     }
+  };
+  /** Moves the parts into the held slot: the big key being read is kept once, in memory a worker can read. */
+  const hold = (): void => {
+    pool ??= new PiecePool(settings, pieceBytes, true);
+    held ??= pool.hold();
+    pool.fit(held, heldLen + partsLen);
+    const n = partsLen;
+    move(held, heldLen, n);
+    heldLen += n;
+  };
+  /** Cuts the first `n` pending bytes (all by default) into a piece; the rest stays for the next. */
+  const cut = (last: boolean, n = heldLen + partsLen): void => {
+    if (n === 0) return;
+    pool ??= new PiecePool(settings, pieceBytes, !last);
+    const slot = held ?? pool.acquire(n);
+    if (held) pool.fit(held, n);
+    move(slot, heldLen, n - heldLen);
+    held = null;
+    heldLen = 0;
     // A huge piece (a big key) streams its output in chunks of a few pieces' size.
     const streamAt = n > HUGE_PIECES * pieceBytes ? HUGE_PIECES * pieceBytes : undefined;
     pending.push({ ...pool.run(slot, { seq: seq++, length: n, base, resume, streamAt }), bytes: n });
     inFlight += n;
     base += n;
-    partsLen -= n;
   };
   const drainOne = async (): Promise<void> => {
     const p = pending.shift()!;
@@ -109,6 +130,8 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
     await write(r.out, r.firstSelect);
     if (r.lastDb >= 0) respDb = r.lastDb;
     pool!.release(r.slot);
+    // A big key's read windows, copied into its slot, are garbage: collected before the next one's pile up.
+    if (p.chunks) collectGarbage();
     keys += r.keys;
     if (r.error) throw deserializeError(r.error);
   };
@@ -127,19 +150,23 @@ async function dumpPieces(src: ByteSource, opts: DumpOptions, sink: Sink, pieceB
       if (!batch) break;
       opts.onProgress?.(src.offset);
       const next = dec.pieceState();
-      if (next && partsLen >= pieceBytes) {
+      let big: ReturnType<RdbDecoder['bigRecordStart']> = null;
+      if (next && heldLen + partsLen >= pieceBytes) {
         cut(false);
         resume = next;
       } else if (!next) {
         // A batch ends inside a big value: the keys before it are a piece of their own, so the
         // big key is one alone (printed by streaming, see PieceJob.streamAt).
-        const big = dec.bigRecordStart();
+        big = dec.bigRecordStart();
         if (big && big.at > base) {
           cut(false, big.at - base);
           resume = big.state;
         }
       }
-      while (pending.length > (pool?.capacity ?? 1) || inFlight > IN_FLIGHT_BYTES) await drainOne();
+      // Bytes not yet cut count as in flight: a big key is read on once the one before it is
+      // printed, so no more than one is in memory at a time.
+      while (pending.length > 0 && (pending.length > (pool?.capacity ?? 1) || inFlight + heldLen + partsLen > IN_FLIGHT_BYTES)) await drainOne();
+      if (big && heldLen + partsLen >= pieceBytes) hold();
     }
     cut(true);
     while (pending.length > 0) await drainOne();

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { dumpRdb } from '../../src/inspect/rdb-dump.js';
 import { ByteSource } from '../../src/util/byte-source.js';
 import { debugDigest, startRedis } from '../helpers/redis-server.js';
@@ -51,7 +49,4 @@ export async function dumpWithHeapPeak(rdb: Buffer, format: 'jsonl' | 'resp'): P
 }
 
 /** Collects garbage (so earlier garbage neither hides heap growth nor passes for it). */
-export function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
+export { collectGarbage } from '../../src/util/collect-garbage.js';

@@ -73,6 +73,18 @@ export interface ReadRdbOptions {
    */
   onBytes?: (b: Buffer, from: number, to: number) => void;
   /**
+   * The same bytes passed a full check already (rdb-dump checks a big piece before printing it):
+   * big sets, hashes, zsets and arrays build no table of their members to find duplicates, which
+   * for a key of millions costs tens of MB.
+   */
+  checked?: boolean;
+  /**
+   * nextBatch() also returns (with no records, or those before it) each time a big value checked
+   * in steps needs more bytes, rather than reading on to its end: its caller can act between
+   * windows (rdb-dump's splitter moves a big key's bytes out as they come).
+   */
+  returnInSteps?: boolean;
+  /**
    * Read a file of a newer version than this tool knows as the newest it knows (as Valkey's
    * relaxed version check does): the first type or opcode it does not know stops the read with a
    * NewerVersionError naming its offset, the records before it having been yielded.
@@ -231,6 +243,8 @@ class RecordParser {
   private readonly unique = new UniqueBytes();
   /** Fields seen in the current path of a path hash checked in steps (its paths go in `unique`). */
   private readonly pathFields = new UniqueBytes();
+  /** False when the bytes were checked already (ReadRdbOptions.checked): big values skip `unique`. */
+  uniqueCheck = true;
   /** File offset of b[0]. */
   private base = 0;
   /** The big value being checked in steps, while its record is not complete; null otherwise. */
@@ -441,7 +455,7 @@ class RecordParser {
     const members =
       type === RdbType.SET || type === RdbType.HASH || type === RdbType.ZSET || type === RdbType.ZSET_2 || type === RdbType.HASH_METADATA || type === RdbType.HASH_METADATA_PRE_GA || type === RdbType.ARRAY ||
       type === VALKEY_TYPE_PATH_HASH; // its paths (checkValue takes 23 in steps only in VALKEY files)
-    this.unique.reset(members ? n : 0);
+    this.unique.reset(members && this.uniqueCheck ? n : 0);
     if (members) this.out?.memberCount?.(n);
     this.steps = {
       type,
@@ -501,7 +515,7 @@ class RecordParser {
           if (type !== RdbType.SET) this.pairPresent(type, ttlFirst, ttlAfter);
           if (ttlFirst) this.len();
           this.span();
-          if (!this.skim && !seen.add(this.rb, this.rs, this.re))
+          if (!this.skim && this.uniqueCheck && !seen.add(this.rb, this.rs, this.re))
             throw new BadData(s.firstAbs - this.base, `unique ${type === RdbType.SET ? 'set members' : zset ? 'zset members' : 'hash fields'}, found a duplicate`);
           out?.str(this.rb, this.rs, this.re);
           if (zset) {
@@ -537,7 +551,7 @@ class RecordParser {
           // Indexes are unique: their decimal text goes into the member set.
           const text = this.indexText.write(index.toString(), 0, 'latin1');
           this.arrayElement();
-          if (!this.unique.add(this.indexText, 0, text)) throw new BadData(at, `unique array indexes, found ${index} twice`);
+          if (this.uniqueCheck && !this.unique.add(this.indexText, 0, text)) throw new BadData(at, `unique array indexes, found ${index} twice`);
           out?.arrayElement!(index, this.rb, this.rs, this.re);
           this.mark = this.p;
         }
@@ -554,7 +568,7 @@ class RecordParser {
           for (let j = 0; j < 2 * m; j++) this.span(true);
           this.p = at;
           this.span();
-          if (!this.skim && !paths.add(this.rb, this.rs, this.re)) throw new BadData(at, `unique path hash paths, found ${shown(this.keyAt(at))} twice`);
+          if (!this.skim && this.uniqueCheck && !paths.add(this.rb, this.rs, this.re)) throw new BadData(at, `unique path hash paths, found ${shown(this.keyAt(at))} twice`);
           const mAt = this.p;
           this.len();
           if (m === 0) throw new BadData(mAt, `a path hash path with at least one field, found 0 for path ${shown(this.keyAt(at))}`);
@@ -1883,6 +1897,7 @@ export class RdbDecoder {
   private readonly crc: CrcAccumulator;
   private readonly verify: boolean;
   private readonly piece: boolean;
+  private readonly returnInSteps: boolean;
   private readonly onBytes: ((b: Buffer, from: number, to: number) => void) | undefined;
   private started = false;
   private done = false;
@@ -1903,6 +1918,8 @@ export class RdbDecoder {
     this.piece = opts.piece !== undefined;
     this.verify = opts.verifyChecksum !== false && !this.piece;
     this.onBytes = opts.onBytes;
+    this.parser.uniqueCheck = opts.checked !== true;
+    this.returnInSteps = opts.returnInSteps === true;
     this.crc = opts.crc ?? new Crc64();
     const resume = opts.piece?.resume;
     if (resume) {
@@ -2056,7 +2073,8 @@ export class RdbDecoder {
           }
           this.commit(win, crcFrom, q);
           src.advance(q);
-          if (out.length > 0) {
+          // (Not at the end of the input: a value cut short there is an error, below.)
+          if (out.length > 0 || (keep && this.returnInSteps && !src.exhausted)) {
             this.want = this.need = e.need - q;
             return out;
           }
