@@ -1,5 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { collectGarbage } from '../util/collect-garbage.js';
 
 /**
  * Keeps the resident size of a long streaming run flat. Every chunk that passes through the
@@ -7,19 +6,6 @@ import { runInNewContext } from 'node:vm';
  * them once ~64 MB of external memory has piled up, which alone would push a backup past its
  * 200 MB RSS budget. A full collection every few tens of MB costs a few ms each and caps that.
  */
-let collect: (() => void) | null | undefined;
-
-function gcFunction(): (() => void) | null {
-  if (collect === undefined) {
-    try {
-      setFlagsFromString('--expose-gc');
-      collect = runInNewContext('gc') as () => void;
-    } catch {
-      collect = null;
-    }
-  }
-  return collect;
-}
 
 /** Returns a function to call with each chunk's size; it collects every `everyBytes`. */
 export function gcEvery(everyBytes = 32 << 20): (bytes: number) => void {
@@ -28,6 +14,6 @@ export function gcEvery(everyBytes = 32 << 20): (bytes: number) => void {
     since += bytes;
     if (since < everyBytes) return;
     since = 0;
-    gcFunction()?.();
+    collectGarbage();
   };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RedisClient } from '../../src/net/redis-client.js';
 import { dumpRdb } from '../../src/inspect/rdb-dump.js';
 import { ByteSource } from '../../src/util/byte-source.js';
 import { debugDigest, startRedis } from '../helpers/redis-server.js';
@@ -14,9 +15,7 @@ export const BIG = { list: 1_000_000, zset: 200_000, hash: 200_000, set: 200_000
  * the hash, `bigstream` (BIG.stream entries, a group with 10 pending entries), and a small key in db 3. Returns the file and the server's DEBUG DIGEST.
  */
 export async function bigKeyRdb(): Promise<{ rdb: Buffer; digest: string }> {
-  const server = await startRedis({ config: { rdbcompression: 'no' } });
-  try {
-    const c = await server.client();
+  return savedRdb(async (c) => {
     const fill = (cmd: string, key: string, n: number, item: string): Promise<unknown> =>
       c.call('EVAL', `for i=1,${n / 1000} do local t={} for j=1,1000 do local n=(i-1)*1000+j ${item} end redis.call('${cmd}',KEYS[1],unpack(t)) end`, 1, key);
     await fill('RPUSH', 'biglist', BIG.list, "t[j]='e'..n");
@@ -29,6 +28,15 @@ export async function bigKeyRdb(): Promise<{ rdb: Buffer; digest: string }> {
     await c.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 10, 'STREAMS', 'bigstream', '>');
     await c.call('SELECT', 3);
     await c.call('SET', 'small', 'x');
+  });
+}
+
+/** The RDB a real redis-server (rdbcompression no) SAVEs after `fill`, and its DEBUG DIGEST. */
+export async function savedRdb(fill: (c: RedisClient) => Promise<void>): Promise<{ rdb: Buffer; digest: string }> {
+  const server = await startRedis({ config: { rdbcompression: 'no' } });
+  try {
+    const c = await server.client();
+    await fill(c);
     await c.call('SAVE');
     c.close();
     return { rdb: readFileSync(join(server.dir, 'dump.rdb')), digest: await debugDigest(server) };

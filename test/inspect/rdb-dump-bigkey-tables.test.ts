@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dumpRdb } from '../../src/inspect/rdb-dump.js';
 import { ByteSource } from '../../src/util/byte-source.js';
 import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
-import { collectGarbage } from './big-key-rdb.js';
+import { collectGarbage, savedRdb } from './big-key-rdb.js';
 
 /**
  * rdb-dump of a hash of 1M fields written by a real server (hashtable encoding: checked in steps
@@ -23,14 +23,9 @@ afterAll(stopAllRedis);
 let rdb: Buffer;
 let digest: string;
 beforeAll(async () => {
-  const server = await startRedis({ config: { rdbcompression: 'no' } });
-  const c = await server.client();
-  await c.call('EVAL', `for i=0,${FIELDS / 1000 - 1} do local t={} for j=1,1000 do local n=i*1000+j t[2*j-1]='f'..n t[2*j]='v'..n end redis.call('HSET',KEYS[1],unpack(t)) end`, 1, 'h');
-  await c.call('SAVE');
-  c.close();
-  rdb = readFileSync(join(server.dir, 'dump.rdb'));
-  digest = await debugDigest(server);
-  await server.stop();
+  ({ rdb, digest } = await savedRdb(async (c) => {
+    await c.call('EVAL', `for i=0,${FIELDS / 1000 - 1} do local t={} for j=1,1000 do local n=i*1000+j t[2*j-1]='f'..n t[2*j]='v'..n end redis.call('HSET',KEYS[1],unpack(t)) end`, 1, 'h');
+  }));
 }, 120_000);
 
 /** The dump, and the highest memory outside the heap (ArrayBuffers) above `base` seen at its chunks, garbage collected first. */

@@ -1,6 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RdbKey } from '../../src/codec/rdb/model.js';
 import { parseFrameAt } from '../../src/codec/resp/parser.js';
@@ -9,7 +7,7 @@ import { writeKeyJson } from '../../src/inspect/key-json.js';
 import { ByteSource } from '../../src/util/byte-source.js';
 import { keysOf, readAll } from '../codec/rdb-read/corpus-helpers.js';
 import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
-import { collectGarbage, dumpWithHeapPeak } from './big-key-rdb.js';
+import { collectGarbage, dumpWithHeapPeak, savedRdb } from './big-key-rdb.js';
 
 /**
  * rdb-dump of one big stream written by a real server (ENTRIES entries, a few deleted, a group
@@ -25,21 +23,16 @@ afterAll(stopAllRedis);
 let rdb: Buffer;
 let digest: string;
 beforeAll(async () => {
-  const server = await startRedis({ config: { rdbcompression: 'no' } });
-  const c = await server.client();
-  await c.call('EVAL', `for i=1,${ENTRIES} do redis.call('XADD',KEYS[1],'*','f',tostring(i)) end`, 1, 's');
-  await c.call('XGROUP', 'CREATE', 's', 'g', '0');
-  await c.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 40, 'STREAMS', 's', '>');
-  await c.call('XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', 25, 'STREAMS', 's', '>');
-  await c.call('XGROUP', 'CREATECONSUMER', 's', 'g', 'idle');
-  // Deleted entries stay in their nodes (flagged) and set max_deleted_entry_id.
-  const ids = (await c.call('XRANGE', 's', '-', '+', 'COUNT', 1000)) as Array<[Buffer | string, unknown]>;
-  await c.call('XDEL', 's', String(ids[500]![0]), String(ids[999]![0]));
-  await c.call('SAVE');
-  c.close();
-  rdb = readFileSync(join(server.dir, 'dump.rdb'));
-  digest = await debugDigest(server);
-  await server.stop();
+  ({ rdb, digest } = await savedRdb(async (c) => {
+    await c.call('EVAL', `for i=1,${ENTRIES} do redis.call('XADD',KEYS[1],'*','f',tostring(i)) end`, 1, 's');
+    await c.call('XGROUP', 'CREATE', 's', 'g', '0');
+    await c.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 40, 'STREAMS', 's', '>');
+    await c.call('XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', 25, 'STREAMS', 's', '>');
+    await c.call('XGROUP', 'CREATECONSUMER', 's', 'g', 'idle');
+    // Deleted entries stay in their nodes (flagged) and set max_deleted_entry_id.
+    const ids = (await c.call('XRANGE', 's', '-', '+', 'COUNT', 1000)) as Array<[Buffer | string, unknown]>;
+    await c.call('XDEL', 's', String(ids[500]![0]), String(ids[999]![0]));
+  }));
 }, 120_000);
 
 const dump = (format: 'jsonl' | 'resp'): Promise<{ out: Buffer; heapPeak: number }> => dumpWithHeapPeak(rdb, format);

@@ -1395,9 +1395,7 @@ class RecordParser {
     for (let i = 0; i < n; i++) {
       const at = this.p;
       const path = this.str();
-      const name = path.toString('latin1');
-      if (seen.has(name)) throw new BadData(at, `unique path hash paths, found ${shown(path)} twice`);
-      seen.add(name);
+      if (!unseen(seen, path)) throw new BadData(at, `unique path hash paths, found ${shown(path)} twice`);
       const mAt = this.p;
       const m = this.len();
       if (m === 0) throw new BadData(mAt, `a path hash path with at least one field, found 0 for path ${shown(path)}`);
