@@ -5,6 +5,7 @@ import { emptyPathHashCommands, forEachCommand, functionToCommand, ITEMS_PER_COM
 import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
 import { keySelected, type KeyFilter } from './key-filter.js';
 import { JsonOut } from './json-out.js';
+import { writeDecimal } from '../util/decimal-text.js';
 
 /**
  * Writes the commands that recreate each key (valueToCommands' form: SELECT when the database
@@ -160,25 +161,7 @@ export class KeyRespSink implements ValueSink {
   }
 
   int(v: number | bigint): void {
-    // Digits written straight into tmp: a string per integer element was a tenth of the dump's time.
-    let n = typeof v === 'number' && Number.isSafeInteger(v) ? v : NaN;
-    if (Number.isNaN(n)) {
-      this.str(this.tmp, 0, this.tmp.write(String(v), 0, 'latin1'));
-      return;
-    }
-    const t = this.tmp;
-    let end = 0;
-    if (n < 0) {
-      t[end++] = 0x2d;
-      n = -n;
-    }
-    const from = end;
-    do {
-      t[end++] = 48 + (n % 10);
-      n = Math.floor(n / 10);
-    } while (n > 0);
-    t.subarray(from, end).reverse();
-    this.str(t, 0, end);
+    this.str(this.tmp, 0, writeDecimal(v, this.tmp));
   }
 
   score(x: number): void {

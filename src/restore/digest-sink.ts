@@ -3,15 +3,25 @@ import { redisTypeOf } from '../codec/rdb/constants.js';
 import type { RedisValue, StreamEntry } from '../codec/rdb/model.js';
 import { packedScore } from '../codec/rdb/score-text.js';
 import type { StreamMeta, ValueSink } from '../codec/rdb/value-sink.js';
+import { ContentPrint } from './content-print.js';
 import { acceptableDigests, Digester, EXPIRE_MARK } from './value-digest.js';
+import { writeDecimal } from '../util/decimal-text.js';
 
-/** A key the sink has digested: what DEBUG DIGEST-VALUE may answer for it (null: not digestable). */
+/**
+ * A key the sink has digested: what DEBUG DIGEST-VALUE may answer for it (null: not digestable),
+ * or for an aggregate of more than `printFrom` elements its content print instead (checked
+ * against the target's DUMP of it, which costs the target far less than DIGEST-VALUE).
+ */
 export interface DigestedKey {
   db: number;
   key: Buffer;
   expireAtMs: number | null;
   want: string[] | null;
+  print: string | null;
 }
+
+/** Aggregates with more elements than this are checked by content print, not DIGEST-VALUE. */
+export const PRINT_FROM = 1024;
 
 const enum Shape {
   /** Skipped, or a value the reader decodes whole (value()). */
@@ -61,6 +71,10 @@ export class DigestSink implements ValueSink {
   private lastMs = -1n;
   private lastSeq = 0n;
   private ordered = true;
+  /** Every aggregate's content print; once it passes printFrom elements the SHA-1 work stops (big). */
+  private readonly p = new ContentPrint();
+  private printing = false;
+  private big = false;
 
   /** Streams come node by node as the file holds them, in resumable steps (bounded memory). */
   readonly nodesInFileOrder = true;
@@ -72,6 +86,7 @@ export class DigestSink implements ValueSink {
     private readonly select: (db: number, key: Buffer, expireAtMs: number | null) => boolean = () => true,
     /** Applied to a value the reader decoded whole; null drops the key (not restored). */
     private readonly adapt: (v: RedisValue) => RedisValue | null = (v) => v,
+    private readonly printFrom = PRINT_FROM,
   ) {}
 
   key(db: number, b: Buffer, start: number, end: number, rdbType: number, expireAtMs: number | null, valkey = false): boolean {
@@ -85,6 +100,8 @@ export class DigestSink implements ValueSink {
     this.ordered = true;
     const type = redisTypeOf(rdbType, valkey);
     this.shape = SHAPES[type] ?? Shape.None;
+    this.big = false;
+    this.printing = this.shape !== Shape.None && this.p.start(type);
     if (this.shape === Shape.None) return true;
     this.g.start(this.d, type);
     this.d.copy(this.alt);
@@ -92,6 +109,10 @@ export class DigestSink implements ValueSink {
   }
 
   str(b: Buffer, start: number, end: number): void {
+    if (this.printing) {
+      this.p.str(b, start, end);
+      if (this.bigNow()) return;
+    }
     const g = this.g;
     switch (this.shape) {
       case Shape.String:
@@ -121,11 +142,15 @@ export class DigestSink implements ValueSink {
 
   int(v: number | bigint): void {
     // Redis digests integer-encoded elements as their decimal text (ll2string).
-    this.str(this.tmp, 0, this.tmp.write(String(v), 0, 'latin1'));
+    this.str(this.tmp, 0, writeDecimal(v, this.tmp));
   }
 
   score(x: number): void {
     if (this.shape !== Shape.Zset) return;
+    if (this.printing) {
+      this.p.score(x);
+      if (this.big) return;
+    }
     const text = this.scoreFormat(x);
     this.memberScore(this.tmp, this.tmp.write(text, 0, 'latin1'), this.ele);
     this.g.xor(this.d, this.ele);
@@ -140,6 +165,10 @@ export class DigestSink implements ValueSink {
     // Canonical for formatScore, which is not the target's format beyond plain integers: short
     // integers print the same in every format, the rest are parsed and printed again.
     if (this.shape === Shape.Zset && plainInteger(b, start, end)) {
+      if (this.printing) {
+        this.p.scoreText(b, start, end);
+        if (this.big) return;
+      }
       const n = end - start;
       b.copy(this.tmp, 0, start, end);
       this.memberScore(this.tmp, n, this.ele);
@@ -158,6 +187,10 @@ export class DigestSink implements ValueSink {
     const last = entries[entries.length - 1]!.id;
     this.lastMs = last.ms;
     this.lastSeq = last.seq;
+    if (this.printing) {
+      for (const e of entries) this.p.streamEntry(e.id.ms, e.id.seq, e.fields);
+      if (this.bigNow()) return;
+    }
     for (const e of entries) {
       g.mix(this.d, this.tmp, 0, this.tmp.write(`${e.id.ms}.${e.id.seq}`, 0, 'latin1'));
       for (const f of e.fields) g.mix(this.d, f);
@@ -173,6 +206,7 @@ export class DigestSink implements ValueSink {
     const open = this.open;
     if (!open) return;
     this.shape = Shape.None;
+    this.printing = false;
     const adapted = this.adapt(v);
     this.whole = adapted === null ? 'drop' : acceptableDigests(adapted, open.expireAtMs !== null, this.scoreFormat);
   }
@@ -183,20 +217,25 @@ export class DigestSink implements ValueSink {
     this.open = null;
     if (this.whole === 'drop') return;
     let want: string[] | null;
+    let print: string | null = null;
     if (this.whole !== undefined) want = this.whole;
     else if (this.shape === Shape.None || !this.ordered) want = null; // a module the reader did not decode, a stream out of order
-    else {
+    else if (this.big) {
+      want = null;
+      print = this.p.result();
+    } else {
       const ttl = open.expireAtMs !== null;
       want = [this.hex(this.d, ttl)];
       if (this.negZero) want.push(this.hex(this.alt, ttl));
     }
     this.shape = Shape.None;
-    this.done.push({ db: open.db, key: open.key, expireAtMs: open.expireAtMs, want });
+    this.done.push({ db: open.db, key: open.key, expireAtMs: open.expireAtMs, want, print });
   }
 
   discard(): void {
     this.open = null;
     this.shape = Shape.None;
+    this.printing = false;
   }
 
   func(): void {}
@@ -206,6 +245,12 @@ export class DigestSink implements ValueSink {
     const out = this.done;
     this.done = [];
     return out;
+  }
+
+  /** True once the open aggregate has passed printFrom elements: its SHA-1 digest is dropped. */
+  private bigNow(): boolean {
+    if (!this.big && this.p.elements > this.printFrom) this.big = true;
+    return this.big;
   }
 
   /** ele = mixDigest(mixDigest(0, member), score text), from the member digest kept by str(). */

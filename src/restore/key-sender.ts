@@ -4,6 +4,7 @@ import type { ClusterTopology } from './cluster-topology.js';
 import { keySlot } from './hash-slot.js';
 import type { Conn, NodePool } from './node-pool.js';
 import { encodeRestore } from './restore-command.js';
+import type { ReplyHandler } from './restore-pipe.js';
 import type { KeyCheck, LiveChecks } from './verify.js';
 
 /** One key ready to go: a RESTORE payload, or (big keys) plain commands that rebuild it (RESP, one after another). */
@@ -64,9 +65,6 @@ export class KeySender {
   private drainWaiters: Array<() => void> = [];
   private fatal: Error | null = null;
 
-  /** Pipelines a big key's commands are being written to (back-pressure: writable()). */
-  private readonly streaming = new Set<Conn>();
-
   constructor(
     private readonly pool: NodePool,
     private readonly topology: ClusterTopology | null,
@@ -102,12 +100,12 @@ export class KeySender {
   }
 
   /**
-   * Null while the pipelines big keys are written to have less than STREAM_BUFFER bytes queued,
-   * else a promise that resolves once they drain: the reader waits on it between reads, so a big
-   * key's commands never pile up in memory when the server is slower than the reader.
+   * Null while every pipeline has less than STREAM_BUFFER bytes queued, else a promise that
+   * resolves once it drains: the reader waits on it between reads, so big keys' commands and
+   * RESTORE payloads never pile up in memory when the server is slower than the reader.
    */
   writable(): Promise<void> | null {
-    for (const conn of this.streaming) {
+    for (const conn of this.pool.openPipes()) {
       const socket = conn.pipe.socket;
       if (socket.writableLength > STREAM_BUFFER) return new Promise<void>((r) => socket.once('drain', r).once('close', r));
     }
@@ -132,17 +130,18 @@ export class KeySender {
   }
 
   /** Sends a frame of `replies` commands (one by default), each counted in flight until its reply. */
-  private send(conn: Conn, frame: Buffer, onReply: (ok: boolean, text: string) => void, replies = 1): void {
+  private send(conn: Conn, frame: Buffer, onReply: ReplyHandler, replies = 1, bytes = false): void {
     this.cork(conn);
     this.pending += replies;
     conn.pipe.send(
       frame,
-      (ok, text) => {
-        onReply(ok, text);
+      (ok, text, bulk) => {
+        onReply(ok, text, bulk);
         if (conn.waiters.length) conn.waiters.shift()!();
         if (--this.pending === 0 && this.drainWaiters.length) for (const w of this.drainWaiters.splice(0)) w();
       },
       replies,
+      bytes,
     );
   }
 
@@ -200,14 +199,14 @@ export class KeySender {
     if (--this.pending === 0) for (const w of this.drainWaiters.splice(0)) w();
   }
 
-  /** restore --verify: the key's DIGEST-VALUE and TTL, behind its write on the same pipeline. */
+  /** restore --verify: the key's DIGEST-VALUE (or DUMP) and TTL, behind its write on the same pipeline. */
   private sendCheck(conn: Conn, job: KeyJob, written: () => boolean): void {
     const checks = this.opts.checks;
     if (!checks || !job.check) return;
-    const [digest, ttl] = checks.handlers(job.db, job.key, job.check, written);
-    const frame = checks.frames(job.key);
+    const [content, ttl] = checks.handlers(job.db, job.key, job.check, written);
+    const frame = checks.frames(job.key, job.check);
     let replies = 0;
-    this.send(conn, frame, (ok, text) => (replies++ === 0 ? digest(ok, text) : ttl(ok, text)), 2);
+    this.send(conn, frame, (ok, text, bulk) => (replies++ === 0 ? content(ok, text, bulk) : ttl(ok, text)), 2, job.check.print !== null);
   }
 
   /**
@@ -271,7 +270,6 @@ export class KeySender {
     const maybeFinish = (): void => {
       if (finished || !ended || state === 'opening' || outstanding > 0) return;
       finished = true;
-      if (conn) this.streaming.delete(conn);
       if (state === 'open') {
         if (failure === null) {
           this.stats.restored++;
@@ -322,7 +320,7 @@ export class KeySender {
           // Other keys may have SELECTed another db on this pipeline since acquire() returned.
           this.select(c, job.db);
           if (asking) this.send(c, ASKING, () => {});
-          this.send(c, encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]), (...reply) => resolve(reply));
+          this.send(c, encodeCommand(this.opts.replace ? ['DEL', job.key] : ['EXISTS', job.key]), (ok, text) => resolve([ok, text]));
         });
         if (!ok) {
           const again = this.settle(job, text, attempt);
@@ -336,7 +334,6 @@ export class KeySender {
           break;
         }
         conn = c;
-        this.streaming.add(c);
         state = 'open';
         for (const frames of queue.splice(0)) put(frames);
         if (ended) close();
@@ -378,7 +375,7 @@ export class KeySender {
 const ASKING = encodeCommand(['ASKING']);
 /** A big key's commands are handed to the socket about this many bytes at a time. */
 const COMMAND_CHUNK = 256 << 10;
-/** Bytes a big key's pipeline may have queued before the reader waits (writable()). */
+/** Bytes a pipeline may have queued before the reader waits (writable()). */
 const STREAM_BUFFER = 16 << 20;
 
 /** Where the RESP command (`*n` then n bulk strings) that starts at `pos` ends; the frames are our own. */

@@ -60,6 +60,11 @@ export class NodePool {
     return p;
   }
 
+  /** Every open pipeline, of every node. */
+  *openPipes(): Iterable<Conn> {
+    for (const list of this.ready.values()) yield* list;
+  }
+
   /** The next open pipeline of a node without waiting, or null when it is not connected yet. */
   pickReady(address: string): Conn | null {
     const list = this.ready.get(address);

@@ -179,12 +179,12 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
           stream.write(chunk);
         },
         end: (expected) => {
-          if (expected) job.check = { want: expected.want, expireAtMs };
+          if (expected) job.check = { want: expected.want, print: expected.print, expireAtMs };
           void stream.end();
         },
       };
     });
-    const dec = new RdbDecoder(gatedFile(opts.rdbPath, () => sender.writable()), { raw: true, verifyChecksum: true, sink, rawUpTo: policy.bigKeyBytes - 11 });
+    const dec = new RdbDecoder(gatedFile(opts.rdbPath, () => sender.writable() ?? checks?.ready() ?? null), { raw: true, verifyChecksum: true, sink, rawUpTo: policy.bigKeyBytes - 11 });
     let seen = 0;
     let lastTick = 0;
     for (let recs = await dec.nextBatch(4096); recs; recs = await dec.nextBatch(4096)) {
@@ -216,7 +216,7 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
         tally?.key(k, prep);
         if (prep.kind === 'expired' || prep.kind === 'unrepresentable') continue;
         const job: KeyJob = { db: targetDb(k.db), key: k.key, expireAtMs: k.expireAtMs, idleSeconds: k.idleSeconds, freq: k.freq, bytes: prep.bytes };
-        if (expected) job.check = { want: expected.want, expireAtMs: k.expireAtMs };
+        if (expected) job.check = { want: expected.want, print: expected.print, expireAtMs: k.expireAtMs };
         if (prep.kind === 'payload') job.payload = prep.payload;
         else job.commands = prep.frames;
         const queued = sender.submit(job);
@@ -256,12 +256,14 @@ export async function restoreOnline(opts: OnlineOptions): Promise<OnlineReport> 
 
 const EMPTY = Buffer.alloc(0);
 
-/** The backup's bytes, read on only while the pipelines big keys are written to keep up (KeySender.writable). */
+/**
+ * The backup's bytes, read on only while the pipelines big keys are written to keep up
+ * (KeySender.writable) and, with --verify, while few big keys' DUMPs wait to be printed (LiveChecks.ready).
+ */
 function gatedFile(path: string, writable: () => Promise<void> | null): ByteSource {
   async function* chunks(): AsyncGenerator<Buffer> {
     for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      const wait = writable();
-      if (wait) await wait;
+      for (let wait = writable(); wait; wait = writable()) await wait;
       yield chunk;
     }
   }

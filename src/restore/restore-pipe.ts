@@ -4,20 +4,31 @@ import { openSocket } from '../net/redis-client.js';
 import type { RedisEndpoint } from '../net/redis-url.js';
 import { IoError } from '../util/errors.js';
 
-/** Called with a status/integer reply (ok) or an error reply's text. */
-export type ReplyHandler = (ok: boolean, text: string) => void;
+/**
+ * Called with a status/integer reply (ok) or an error reply's text; for a handler sent with
+ * `bytes`, a bulk reply comes as `bulk`, its bytes in pieces as they arrived (views; null for a
+ * null bulk), instead of its text.
+ */
+export type ReplyHandler = (ok: boolean, text: string, bulk?: Buffer[] | null) => void;
 
 /**
  * A bare pipelined connection for the restore hot path: nearly every command sent on it (RESTORE,
  * SELECT, ASKING, RPUSH...) answers with one line (+OK, :n or -ERR), so replies are split on CRLF
  * and handed to callbacks in order — no promise and no general RESP parse per key. Bulk and array
  * replies (stream commands, DEBUG DIGEST-VALUE) give the text of their first bulk string, the
- * rest is stepped over. Hand-written for speed.
+ * rest is stepped over; a DUMP reply (restore --verify of a big key) gives its bytes. Hand-written
+ * for speed.
  */
 export class RestorePipe {
   private handlers: ReplyHandler[] = [];
   private head = 0;
-  private partial: Buffer | null = null;
+  /** Handlers that take bulk replies as bytes. */
+  private readonly wantBytes = new WeakSet<ReplyHandler>();
+  /** The bytes of an incomplete reply, as they came: joined once it is whole (`need`), not per chunk. */
+  private parts: Buffer[] = [];
+  private have = 0;
+  /** What the incomplete reply needs in all (a bulk string's known length), or 0: try at every chunk. */
+  private need = 0;
   private failure: Error | null = null;
   private onFail: ((e: Error) => void) | null = null;
 
@@ -55,19 +66,39 @@ export class RestorePipe {
     if (this.failure) fn(this.failure);
   }
 
-  /** Writes `frame`, which holds `replies` commands (one by default): `onReply` gets each reply. */
-  send(frame: Buffer, onReply: ReplyHandler, replies = 1): void {
+  /**
+   * Writes `frame`, which holds `replies` commands (one by default): `onReply` gets each reply,
+   * bulk replies as bytes with `bytes`.
+   */
+  send(frame: Buffer, onReply: ReplyHandler, replies = 1, bytes = false): void {
     if (this.failure) {
       for (let i = 0; i < replies; i++) onReply(false, `IOERR ${this.failure.message}`);
       return;
     }
+    if (bytes) this.wantBytes.add(onReply);
     for (let i = 0; i < replies; i++) this.handlers.push(onReply);
     this.socket.write(frame);
   }
 
   private data(chunk: Buffer): void {
-    const buf = this.partial ? Buffer.concat([this.partial, chunk]) : chunk;
-    this.partial = null;
+    let buf = chunk;
+    if (this.parts.length > 0) {
+      this.parts.push(chunk);
+      this.have += chunk.length;
+      if (this.have < this.need) return;
+      const parts = this.parts;
+      this.parts = [];
+      const h = this.handlers[this.head];
+      if (this.need > 0 && h && this.wantBytes.has(h)) {
+        // A big bulk (a DUMP) goes out in its pieces, never joined.
+        this.head++;
+        const head = parts[0]!.indexOf(13) + 2;
+        h(true, '', pieces(parts, head, this.need - 2));
+        const last = parts[parts.length - 1]!;
+        buf = last.subarray(last.length - (this.have - this.need));
+        if (buf.length === 0) return;
+      } else buf = Buffer.concat(parts, this.have);
+    }
     let pos = 0;
     for (;;) {
       const cr = buf.indexOf(13, pos);
@@ -79,7 +110,8 @@ export class RestorePipe {
         const end = replyEnd(buf, pos);
         if (end < 0) break;
         this.head++;
-        h(true, firstBulk(buf, pos));
+        if (kind === 0x24 && this.wantBytes.has(h)) h(true, '', bulkPieces(buf, pos, end));
+        else h(true, firstBulk(buf, pos));
         pos = end;
         continue;
       }
@@ -94,7 +126,12 @@ export class RestorePipe {
       else h(kind !== 0x2d, buf.toString('utf8', pos + 1, cr));
       pos = cr + 2;
     }
-    if (pos < buf.length) this.partial = Buffer.from(buf.subarray(pos));
+    if (pos < buf.length) {
+      const rest = buf.subarray(pos);
+      this.parts = [rest];
+      this.have = rest.length;
+      this.need = bulkLength(rest);
+    }
     if (this.head > 4096 && this.head * 2 > this.handlers.length) {
       this.handlers = this.handlers.slice(this.head);
       this.head = 0;
@@ -132,6 +169,34 @@ function firstBulk(b: Buffer, pos: number): string {
   const cr = b.indexOf(13, pos);
   const n = Number(b.toString('latin1', pos + 1, cr));
   return n < 0 ? '' : b.toString('latin1', cr + 2, cr + 2 + n);
+}
+
+/** The bytes of the bulk string reply b[pos, end) (one view), or null for a null bulk. */
+function bulkPieces(b: Buffer, pos: number, end: number): Buffer[] | null {
+  const cr = b.indexOf(13, pos);
+  return b[pos + 1] === 0x2d ? null : [b.subarray(cr + 2, end - 2)];
+}
+
+/** Views of bytes [from, to) of `parts` taken end to end. */
+export function pieces(parts: readonly Buffer[], from: number, to: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const p of parts) {
+    const s = Math.max(from - at, 0);
+    const e = Math.min(to - at, p.length);
+    if (e > s) out.push(p.subarray(s, e));
+    at += p.length;
+  }
+  return out;
+}
+
+/** The whole length of the bulk string reply `b` starts with, once its header is in; else 0. */
+function bulkLength(b: Buffer): number {
+  if (b[0] !== 0x24) return 0;
+  const cr = b.indexOf(13);
+  if (cr < 0 || cr + 1 >= b.length) return 0;
+  const n = Number(b.toString('latin1', 1, cr));
+  return n < 0 ? 0 : cr + 2 + n + 2;
 }
 
 /** The end of the RESP2 reply at `pos`, or -1 when it is not all in `b`. */

@@ -15,6 +15,7 @@ import { readBackup, type RestorePlan } from './plan.js';
 import { dropUnrepresentable, unrepresentable, type KeyPolicy } from './prepare-key.js';
 import type { TargetInfo } from './target.js';
 import { formatShortest } from './value-digest.js';
+import { dumpPrint } from './content-print.js';
 import { DigestSink } from './digest-sink.js';
 import { valueDifference } from './value-equal.js';
 import type { ReplyHandler } from './restore-pipe.js';
@@ -24,6 +25,8 @@ export interface VerifyReport {
   /** Per target db: keys expected from the backup, keys the target holds. */
   counts: Array<{ db: number; expected: number; actual: number; ok: boolean }>;
   checked: number;
+  /** Of the checked keys (digest method), the big aggregates compared by content print with the target's DUMP. */
+  byContent: number;
   mismatched: number;
   mismatches: Array<{ db: number; key: string; reason: string }>;
   ok: boolean;
@@ -45,6 +48,8 @@ interface VerifyInput {
 
 const BATCH = 256;
 const MAX_LISTED = 1000;
+/** DUMP checks of big keys on their way at once (one printed, one arriving). */
+const MAX_DUMPS = 2;
 
 /** The score text the target's DIGEST-VALUE hashes (Redis 7.2 switched to shortest round-trip digits), and whether it has PEXPIRETIME (7.0). */
 export function targetFormats(info: TargetInfo): { scoreFormat: (x: number) => string; hasExpireTime: boolean } {
@@ -84,51 +89,106 @@ function digestDifference(want: string[] | null, got: string): string | null {
   return want.includes(got) ? null : `DEBUG DIGEST-VALUE ${got}, expected ${want[0]}`;
 }
 
-/** What a key restored online is compared with: its expected digests (null: not digestable) and expiry. */
+/**
+ * What a key restored online is compared with: its expected digests (null: not digestable), or
+ * for a big aggregate its content print (compared with the target's DUMP), and its expiry.
+ */
 export interface KeyCheck {
   want: string[] | null;
+  print: string | null;
   expireAtMs: number | null;
 }
 
+/** Why the target's DUMP of a key (null: none) does not hold the content `print` describes; null when it does. */
+async function printDifference(print: string, payload: Buffer[] | null, key: Buffer): Promise<string | null> {
+  if (payload === null) return 'missing on the target';
+  try {
+    const got = await dumpPrint(payload, `DUMP of ${showKey(key)}`);
+    return got === print ? null : `DUMP holds ${got ?? 'a value without elements'}, expected ${print}`;
+  } catch (e) {
+    return `target DUMP unreadable: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
 /**
- * restore --verify without a second read: DEBUG DIGEST-VALUE and the TTL of each key are
- * pipelined on the key's connection right behind its write (so the server digests it as soon as
- * it is written, while this thread reads on), and compared with the digests the restore's one
- * read computed (DigestSink) as the replies come in.
+ * restore --verify without a second read: DEBUG DIGEST-VALUE (a big aggregate: DUMP) and the
+ * TTL of each key are pipelined on the key's connection right behind its write (so the server
+ * digests it as soon as it is written, while this thread reads on), and compared with the digests
+ * or prints the restore's one read computed (DigestSink) as the replies come in. DUMP payloads are
+ * printed one at a time, in reply order; the read waits (ready()) while two are on their way, so
+ * at most that many big values are held whatever the pipeline window.
  */
 export class LiveChecks {
   checked = 0;
   mismatched = 0;
+  /** Keys compared by content print (DUMP). */
+  byContent = 0;
   readonly mismatches: VerifyReport['mismatches'] = [];
+  /** The DUMP prints and their verdicts, chained. */
+  private printed: Promise<void> = Promise.resolve();
+  /** DUMP checks sent and not yet judged, and what waits for fewer. */
+  private dumps = 0;
+  private dumpWaiters: Array<() => void> = [];
 
   constructor(private readonly hasExpireTime: boolean) {}
 
   /** The check's two commands for `key`. */
-  frames(key: Buffer): Buffer {
-    return Buffer.concat([encodeCommand(['DEBUG', 'DIGEST-VALUE', key]), encodeCommand([this.hasExpireTime ? 'PEXPIRETIME' : 'PTTL', key])]);
+  frames(key: Buffer, check: KeyCheck): Buffer {
+    const content = check.print !== null ? encodeCommand(['DUMP', key]) : encodeCommand(['DEBUG', 'DIGEST-VALUE', key]);
+    return Buffer.concat([content, encodeCommand([this.hasExpireTime ? 'PEXPIRETIME' : 'PTTL', key])]);
   }
 
-  /** Handlers for the two replies; `written()` (asked once they arrive) says whether the write they follow took effect. */
+  /**
+   * Handlers for the two replies (the first takes a DUMP's bytes when the check has a print);
+   * `written()` (asked once they arrive) says whether the write they follow took effect.
+   */
   handlers(db: number, key: Buffer, check: KeyCheck, written: () => boolean): [ReplyHandler, ReplyHandler] {
+    if (check.print !== null) this.dumps++;
+    const settled = (): void => {
+      if (check.print !== null && --this.dumps < MAX_DUMPS) for (const w of this.dumpWaiters.splice(0)) w();
+    };
     let why: string | null = null;
-    const digest: ReplyHandler = (ok, text) => {
-      why = ok ? digestDifference(check.want, text) : `target error: ${text}`;
+    let payload: Buffer[] | null = null;
+    const content: ReplyHandler = (ok, text, bulk) => {
+      if (!ok) why = `target error: ${text}`;
+      else if (check.print === null) why = digestDifference(check.want, text);
+      else payload = bulk ?? null;
     };
     const ttl: ReplyHandler = (ok, text) => {
-      if (!written()) return; // a conflict, a failure or a redirect: not ours, or checked after the retry
+      if (!written()) return settled(); // a conflict, a failure or a redirect: not ours, or checked after the retry
       this.checked++;
-      why ??= ok ? ttlDifference(check.expireAtMs, Number(text), this.hasExpireTime) : `target error: ${text}`;
-      if (why === null) return;
-      this.mismatched++;
-      if (this.mismatches.length < MAX_LISTED) this.mismatches.push({ db, key: showKey(key), reason: why });
+      const ttlWhy = ok ? ttlDifference(check.expireAtMs, Number(text), this.hasExpireTime) : `target error: ${text}`;
+      if (why !== null || check.print === null) {
+        settled();
+        return this.judge(db, key, why ?? ttlWhy);
+      }
+      this.byContent++;
+      const print = check.print;
+      const dumped = payload;
+      this.printed = this.printed.then(async () => {
+        this.judge(db, key, (await printDifference(print, dumped, key)) ?? ttlWhy);
+        settled();
+      });
     };
-    return [digest, ttl];
+    return [content, ttl];
   }
 
-  /** The report, with the key counts read now. */
+  /** A promise to wait on before reading on, while MAX_DUMPS DUMP checks are on their way; else null. */
+  ready(): Promise<void> | null {
+    return this.dumps < MAX_DUMPS ? null : new Promise((resolve) => this.dumpWaiters.push(resolve));
+  }
+
+  private judge(db: number, key: Buffer, why: string | null): void {
+    if (why === null) return;
+    this.mismatched++;
+    if (this.mismatches.length < MAX_LISTED) this.mismatches.push({ db, key: showKey(key), reason: why });
+  }
+
+  /** The report, once every DUMP is printed, with the key counts read now. */
   async report(v: Pick<VerifyInput, 'pool' | 'masters' | 'plan' | 'skip'>): Promise<VerifyReport> {
+    await this.printed;
     const counts = await countKeys(v);
-    return { method: 'digest', counts, checked: this.checked, mismatched: this.mismatched, mismatches: this.mismatches, ok: this.mismatched === 0 && counts.every((c) => c.ok) };
+    return { method: 'digest', counts, checked: this.checked, byContent: this.byContent, mismatched: this.mismatched, mismatches: this.mismatches, ok: this.mismatched === 0 && counts.every((c) => c.ok) };
   }
 }
 
@@ -141,7 +201,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
   const method: VerifyReport['method'] = v.info.debugDigest ? 'digest' : 'dump';
   const { scoreFormat, hasExpireTime } = targetFormats(v.info);
   const clientFor = (addr: string): Promise<RedisClient> => v.pool.control(addr);
-  const report: VerifyReport = { method, counts: [], checked: 0, mismatched: 0, mismatches: [], ok: true };
+  const report: VerifyReport = { method, counts: [], checked: 0, byContent: 0, mismatched: 0, mismatches: [], ok: true };
   const mismatch = (db: number, key: Buffer, reason: string): void => {
     report.mismatched++;
     if (report.mismatches.length < MAX_LISTED) report.mismatches.push({ db, key: showKey(key), reason });
@@ -150,7 +210,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
   if (report.counts.some((c) => !c.ok)) report.ok = false;
 
   // A batch keeps each key's expected digest (digest method) or its decoded value (DUMP method).
-  let batch: Array<{ db: number; key: Buffer; want: string[] | null; value: RedisValue | null; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
+  let batch: Array<{ db: number; key: Buffer; want: string[] | null; print: string | null; value: RedisValue | null; expireAtMs: number | null; replies: Promise<RespValue>[] }> = [];
   const flush = async (): Promise<void> => {
     for (const item of batch) {
       const replies = await Promise.all(item.replies);
@@ -165,7 +225,13 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
         mismatch(item.db, item.key, 'missing on the target');
         continue;
       }
-      const why = method === 'digest' ? digestDifference(item.want, Array.isArray(body) ? String(body[0]) : String(body)) : await dumpDifference(item, body);
+      if (item.print !== null) report.byContent++;
+      const why =
+        item.print !== null
+          ? await printDifference(item.print, Buffer.isBuffer(body) ? [body] : null, item.key)
+          : method === 'digest'
+            ? digestDifference(item.want, Array.isArray(body) ? String(body[0]) : String(body))
+            : await dumpDifference(item, body);
       if (why) {
         mismatch(item.db, item.key, why);
         continue;
@@ -182,16 +248,16 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
 
   const every = v.sample && v.sample > 0 ? Math.max(1, Math.floor(v.plan.keys / v.sample)) : 1;
   let n = 0;
-  const check = async (db: number, key: Buffer, expireAtMs: number | null, want: string[] | null, value: RedisValue | null): Promise<void> => {
+  const check = async (db: number, key: Buffer, expireAtMs: number | null, want: string[] | null, print: string | null, value: RedisValue | null): Promise<void> => {
     if (n++ % every !== 0) return;
     const addr = v.topology ? v.topology.masterFor(keySlot(key)) : v.masters[0]!;
     const c = await clientFor(addr);
     const replies = [
       c.send('SELECT', db),
-      method === 'digest' ? c.send('DEBUG', 'DIGEST-VALUE', key) : c.send('DUMP', key),
+      method === 'digest' && print === null ? c.send('DEBUG', 'DIGEST-VALUE', key) : c.send('DUMP', key),
       hasExpireTime ? c.send('PEXPIRETIME', key) : c.send('PTTL', key),
     ];
-    batch.push({ db, key, want, value, expireAtMs, replies });
+    batch.push({ db, key, want, print, value, expireAtMs, replies });
     if (batch.length >= BATCH) await flush();
   };
   const skipped = (db: number, key: Buffer): boolean => v.skip.size > 0 && v.skip.has(`${db}\0${key.toString('latin1')}`);
@@ -207,7 +273,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
     const dec = new RdbDecoder(ByteSource.fromFile(v.rdbPath), { sink, verifyChecksum: true });
     for (let more = true; more; ) {
       more = (await dec.nextBatch(4096)) !== null;
-      for (const k of sink.take()) await check(mapDb(v.dbMap, k.db), k.key, k.expireAtMs, k.want, null);
+      for (const k of sink.take()) await check(mapDb(v.dbMap, k.db), k.key, k.expireAtMs, k.want, k.print, null);
     }
   } else {
     // DUMP compares field by field: decoded values from the reader.
@@ -224,7 +290,7 @@ export async function verifyRestore(v: VerifyInput): Promise<VerifyReport> {
       }
       const db = mapDb(v.dbMap, k.db);
       if (skipped(db, k.key)) continue;
-      await check(db, k.key, k.expireAtMs, null, value);
+      await check(db, k.key, k.expireAtMs, null, null, value);
     }
   }
   await flush();

@@ -7,6 +7,7 @@ import { parseRedisUrl } from '../../src/net/redis-url.js';
 import { framePayload } from '../../src/restore/dump-payload.js';
 import { KeySender } from '../../src/restore/key-sender.js';
 import { NodePool } from '../../src/restore/node-pool.js';
+import { dumpPrint } from '../../src/restore/content-print.js';
 import { LiveChecks } from '../../src/restore/verify.js';
 import { debugDigest, startRedis, stopAllRedis } from '../helpers/redis-server.js';
 import { cli, tempDir } from './helpers.js';
@@ -55,6 +56,43 @@ describe('restore --to with big keys', () => {
 });
 
 describe('restore --verify checks pipelined behind the writes', () => {
+  it('compare a big key by the content print of its DUMP, for RESTORE and for streamed commands; a DUMP of many reads pieces', async () => {
+    const target = await startRedis();
+    const c = await target.client();
+    // 300k elements: the DUMP reply (about 2 MB) comes in many socket reads.
+    const items = Array.from({ length: 300_000 }, (_, i) => `e${i}`);
+    for (let i = 0; i < items.length; i += 10_000) await c.call('RPUSH', 'src', ...items.slice(i, i + 10_000));
+    const payload = (await c.call('DUMP', 'src')) as Buffer;
+    expect(payload.length).toBeGreaterThan(1 << 20);
+    const print = (await dumpPrint([payload], 'DUMP'))!;
+    await c.call('SET', 'taken', 'theirs');
+    c.close();
+    const pool = new NodePool(parseRedisUrl(target.url, { env: {} }), 1);
+    const checks = new LiveChecks(true);
+    const sender = new KeySender(pool, null, { window: 64, replace: false, checks });
+    const other = print.replace(/content [0-9a-f]+/, 'content 0123456789abcdef');
+    const job = (key: string, want: string) => ({ db: 0, key: Buffer.from(key), expireAtMs: null, payload, bytes: payload.length, check: { want: null, print: want, expireAtMs: null } });
+    for (const j of [job('same', print), job('other', other), job('taken', other)]) {
+      const q = sender.submit(j);
+      if (q) await q;
+    }
+    const st = sender.streamKey({ db: 0, key: Buffer.from('cmds'), expireAtMs: null, bytes: 0, check: { want: null, print, expireAtMs: null } });
+    for (let i = 0; i < items.length; i += 64) st.write(encodeCommand(['RPUSH', 'cmds', ...items.slice(i, i + 64)]));
+    await st.end();
+    const short = sender.streamKey({ db: 0, key: Buffer.from('short'), expireAtMs: null, bytes: 0, check: { want: null, print, expireAtMs: null } });
+    short.write(encodeCommand(['RPUSH', 'short', ...items.slice(1, 64)]));
+    await short.end();
+    await sender.drain();
+    const report = await checks.report({ pool, masters: [pool.seedAddress], plan: { dbs: [], keys: 0 } as never, skip: new Set() });
+    await pool.close();
+    expect(sender.stats).toMatchObject({ restored: 4, conflicts: 1 });
+    expect(report).toMatchObject({ checked: 4, byContent: 4, mismatched: 2 });
+    expect(checks.mismatches).toEqual([
+      { db: 0, key: 'other', reason: `DUMP holds ${print}, expected ${other}` },
+      { db: 0, key: 'short', reason: expect.stringMatching(/^DUMP holds list of 63 elements, content [0-9a-f]{16}, expected list of 300000 elements/) as unknown as string },
+    ]);
+  }, 60_000);
+
   it('report a key whose DIGEST-VALUE or TTL differs from the expected, for RESTORE and for streamed commands; conflicts are not judged', async () => {
     const target = await startRedis();
     const c = await target.client();
@@ -71,13 +109,13 @@ describe('restore --verify checks pipelined behind the writes', () => {
     const wrong = '0123456789012345678901234567890123456789';
     // A string "v" as a DUMP payload for RDB 10 (type 0, length-prefixed bytes).
     const payload = framePayload(0, Buffer.from([1, 0x76]), 10);
-    const job = (key: string, want: string[], expireAtMs: number | null = null) => ({ db: 0, key: Buffer.from(key), expireAtMs, payload, bytes: 13, check: { want, expireAtMs } });
+    const job = (key: string, want: string[], expireAtMs: number | null = null) => ({ db: 0, key: Buffer.from(key), expireAtMs, payload, bytes: 13, check: { want, print: null, expireAtMs } });
     for (const j of [job('ok', [right]), job('bad', [wrong]), job('ttl', [rightTtl], 4102444800000), job('taken', [wrong])]) {
       const q = sender.submit(j);
       if (q) await q;
     }
     // The same through a stream of commands: the expiry the check expects is not the one written.
-    const st = sender.streamKey({ db: 0, key: Buffer.from('cmd'), expireAtMs: null, bytes: 0, check: { want: [right], expireAtMs: 4102444800000 } });
+    const st = sender.streamKey({ db: 0, key: Buffer.from('cmd'), expireAtMs: null, bytes: 0, check: { want: [right], print: null, expireAtMs: 4102444800000 } });
     st.write(encodeCommand(['SET', 'cmd', 'v']));
     await st.end();
     await sender.drain();
