@@ -75,7 +75,8 @@ interface PieceWorker {
 
 /**
  * Worker threads that print RDB pieces (one per core, at most 4), each piece going to the least
- * busy one. Pieces live in slots of shared memory that the main thread and the workers keep for
+ * busy one; a worker is started only when every one started is busy (a file of big keys, printed
+ * one at a time, keeps one isolate rather than one per core). Pieces live in slots of shared memory that the main thread and the workers keep for
  * the whole dump: fresh memory costs a page fault per 4 KiB, and a buffer passed by message
  * counts as new external memory (one per piece kept V8 collecting garbage in every thread).
  * Without `threads` (a file of one piece), or run from the TypeScript sources (tests import src/
@@ -87,51 +88,60 @@ export class PiecePool {
   private readonly free: Slot[] = [];
   private big: Slot | null = null;
   private slots = 0;
+  /** Workers that may be started (0: pieces are printed on this thread). */
+  private readonly maxWorkers: number;
 
   constructor(
     private readonly settings: PieceSettings,
     private readonly pieceBytes: number,
     threads: boolean,
   ) {
-    if (!threads || !existsSync(workerFile)) return;
-    const n = Math.max(1, Math.min(availableParallelism(), 4));
-    for (let i = 0; i < n; i++) {
-      const control = new SharedArrayBuffer(4);
-      const workerData: PieceWorkerData = { settings, control };
-      const w = new Worker(workerFile, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
-      const worker: PieceWorker = { w, control: new Int32Array(control), busy: 0, known: new Map() };
-      worker.w.on('message', (r: FromPieceWorker | PieceChunkMessage) => {
-        if (r.chunk) {
-          const done = (): void => {
-            Atomics.store(worker.control, 0, 1);
-            Atomics.notify(worker.control, 0);
-          };
-          this.waiting.get(r.seq)?.chunks?.push({ out: Buffer.from(r.output, 0, r.length), firstSelect: r.firstSelect, done });
-          return;
-        }
-        worker.busy--;
-        const p = this.waiting.get(r.seq);
-        if (!p) return;
-        this.waiting.delete(r.seq);
+    this.maxWorkers = threads && existsSync(workerFile) ? Math.max(1, Math.min(availableParallelism(), 4)) : 0;
+  }
+
+  /** The least busy worker, a new one when every one started is busy and another may start. */
+  private pick(): PieceWorker {
+    const idle = this.workers.reduce<PieceWorker | null>((a, b) => (a === null || b.busy < a.busy ? b : a), null);
+    return idle !== null && (idle.busy === 0 || this.workers.length === this.maxWorkers) ? idle : this.spawn();
+  }
+
+  private spawn(): PieceWorker {
+    const control = new SharedArrayBuffer(4);
+    const workerData: PieceWorkerData = { settings: this.settings, control };
+    const w = new Worker(workerFile, { workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    const worker: PieceWorker = { w, control: new Int32Array(control), busy: 0, known: new Map() };
+    worker.w.on('message', (r: FromPieceWorker | PieceChunkMessage) => {
+      if (r.chunk) {
+        const done = (): void => {
+          Atomics.store(worker.control, 0, 1);
+          Atomics.notify(worker.control, 0);
+        };
+        this.waiting.get(r.seq)?.chunks?.push({ out: Buffer.from(r.output, 0, r.length), firstSelect: r.firstSelect, done });
+        return;
+      }
+      worker.busy--;
+      const p = this.waiting.get(r.seq);
+      if (!p) return;
+      this.waiting.delete(r.seq);
+      p.chunks?.end();
+      if (r.output) {
+        p.slot.output = r.output;
+        worker.known.get(p.slot.id)!.output = r.output;
+      }
+      p.resolve({ out: Buffer.from(p.slot.output!, 0, r.length), keys: r.keys, error: r.error, firstSelect: r.firstSelect, lastDb: r.lastDb, slot: p.slot });
+    });
+    // A worker that dies fails every piece still waiting: the dump cannot go on without them.
+    const fail = (e: Error): void => {
+      for (const p of this.waiting.values()) {
+        p.reject(e);
         p.chunks?.end();
-        if (r.output) {
-          p.slot.output = r.output;
-          worker.known.get(p.slot.id)!.output = r.output;
-        }
-        p.resolve({ out: Buffer.from(p.slot.output!, 0, r.length), keys: r.keys, error: r.error, firstSelect: r.firstSelect, lastDb: r.lastDb, slot: p.slot });
-      });
-      // A worker that dies fails every piece still waiting: the dump cannot go on without them.
-      const fail = (e: Error): void => {
-        for (const p of this.waiting.values()) {
-          p.reject(e);
-          p.chunks?.end();
-        }
-        this.waiting.clear();
-      };
-      worker.w.on('error', fail);
-      worker.w.on('exit', (code) => code !== 0 && fail(new Error(`an rdb-dump worker exited with code ${code}`)));
-      this.workers.push(worker);
-    }
+      }
+      this.waiting.clear();
+    };
+    worker.w.on('error', fail);
+    worker.w.on('exit', (code) => code !== 0 && fail(new Error(`an rdb-dump worker exited with code ${code}`)));
+    this.workers.push(worker);
+    return worker;
   }
 
   /**
@@ -140,7 +150,7 @@ export class PiecePool {
    * 15 % idle; more only costs memory).
    */
   get capacity(): number {
-    return this.workers.length * 2 + 1;
+    return this.maxWorkers * 2 + 1;
   }
 
   /** A free slot whose input holds at least `n` bytes (a growable one when `n` is big). */
@@ -161,7 +171,7 @@ export class PiecePool {
     const kept = this.big;
     this.big = null;
     if (kept) return kept;
-    const memory = this.workers.length > 0 ? new SharedArrayBuffer(0, { maxByteLength: GROWABLE_MAX }) : new ArrayBuffer(0, { maxByteLength: GROWABLE_MAX });
+    const memory = this.maxWorkers > 0 ? new SharedArrayBuffer(0, { maxByteLength: GROWABLE_MAX }) : new ArrayBuffer(0, { maxByteLength: GROWABLE_MAX });
     return { id: this.slots++, input: Buffer.from(memory), output: null, growable: true };
   }
 
@@ -204,7 +214,7 @@ export class PiecePool {
   }
 
   private async print(slot: Slot, job: PieceJob, chunks: ChunkQueue | null): Promise<PieceResult> {
-    if (this.workers.length === 0) {
+    if (this.maxWorkers === 0) {
       // On this thread the chunks are copies that wait for the writer: the same output, no memory saved.
       const chunk = (b: Buffer, firstSelect: PieceOutput['firstSelect']): void => chunks!.push({ out: Buffer.from(b), firstSelect, done: () => {} });
       const r = await dumpPiece(job, slot.input, this.settings, slot.output ?? undefined, false, chunks ? chunk : undefined);
@@ -214,7 +224,7 @@ export class PiecePool {
     }
     // Huge pieces all go to the first worker: a heap grown for one is reused for the next rather
     // than every worker keeping one of that size.
-    const worker = job.length > 4 * this.pieceBytes ? this.workers[0]! : this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+    const worker = job.length > 4 * this.pieceBytes ? (this.workers[0] ?? this.spawn()) : this.pick();
     worker.busy++;
     const piece: PieceMessage = { job, slot: slot.id };
     const known = worker.known.get(slot.id);
@@ -228,7 +238,7 @@ export class PiecePool {
   }
 
   private memory(n: number): Buffer {
-    return Buffer.from(this.workers.length > 0 ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+    return Buffer.from(this.maxWorkers > 0 ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
   }
 
   async close(): Promise<void> {
