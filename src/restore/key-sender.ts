@@ -64,6 +64,9 @@ export class KeySender {
   private pending = 0;
   private drainWaiters: Array<() => void> = [];
   private fatal: Error | null = null;
+  /** Bytes of big keys' commands held until their pipeline is open (EXISTS answered), and who waits for fewer. */
+  private queuedBytes = 0;
+  private queueWaiters: Array<() => void> = [];
 
   constructor(
     private readonly pool: NodePool,
@@ -100,11 +103,13 @@ export class KeySender {
   }
 
   /**
-   * Null while every pipeline has less than STREAM_BUFFER bytes queued, else a promise that
-   * resolves once it drains: the reader waits on it between reads, so big keys' commands and
-   * RESTORE payloads never pile up in memory when the server is slower than the reader.
+   * Null while every pipeline has less than STREAM_BUFFER bytes queued (and big keys waiting for
+   * their pipeline as much), else a promise that resolves once it drains: the reader waits on it
+   * between reads, so big keys' commands and RESTORE payloads never pile up in memory when the
+   * server is slower than the reader.
    */
   writable(): Promise<void> | null {
+    if (this.queuedBytes > STREAM_BUFFER) return new Promise<void>((r) => this.queueWaiters.push(r));
     for (const conn of this.pool.openPipes()) {
       const socket = conn.pipe.socket;
       if (socket.writableLength > STREAM_BUFFER) return new Promise<void>((r) => socket.once('drain', r).once('close', r));
@@ -335,14 +340,20 @@ export class KeySender {
         }
         conn = c;
         state = 'open';
+        unqueue();
         for (const frames of queue.splice(0)) put(frames);
         if (ended) close();
         maybeFinish();
         return;
       }
       state = 'closed';
+      unqueue();
       queue.length = 0;
       maybeFinish();
+    };
+    const unqueue = (): void => {
+      for (const f of queue) this.queuedBytes -= f.length;
+      if (this.queuedBytes <= STREAM_BUFFER) for (const w of this.queueWaiters.splice(0)) w();
     };
     return {
       write: (frames) => {
@@ -352,12 +363,15 @@ export class KeySender {
           return;
         }
         queue.push(Buffer.from(frames));
+        this.queuedBytes += frames.length;
         if (state === 'idle') {
           state = 'opening';
           this.pending++;
           open().catch((e: unknown) => {
             this.fail(e instanceof Error ? e : new Error(String(e)));
             state = 'closed';
+            unqueue();
+            queue.length = 0;
             maybeFinish();
           });
         }
