@@ -103,6 +103,7 @@ export class Keyspace {
 
   private applyOne(argv: Buffer[], name: string, inExec: boolean): void {
     const spec = this.spec(name, argv);
+    this.memoBuf = null;
     const n = argv.length;
     if ((spec.arity > 0 && n !== spec.arity) || (spec.arity < 0 && n < -spec.arity)) {
       if (inExec) return; // Redis would have refused it at queue time and aborted nothing else here
@@ -122,17 +123,32 @@ export class Keyspace {
 
   // ---- key-level helpers used by the command families ----
 
+  /**
+   * The last key converted to its Map key, within one command (reset by applyOne: a caller's
+   * buffer may hold other bytes later): a command looks its key up, then stores it, with one string.
+   */
+  private memoBuf: Buffer | null = null;
+  private memoKey = '';
+
+  private mapKey(key: Buffer): string {
+    if (key !== this.memoBuf) {
+      this.memoKey = bkey(key);
+      this.memoBuf = key;
+    }
+    return this.memoKey;
+  }
+
   db(index = this.selectedDb): Db {
     return this.dbs[index]!;
   }
 
   lookup(key: Buffer, db = this.selectedDb): Entry | undefined {
-    return this.dbs[db]!.get(bkey(key));
+    return this.dbs[db]!.get(this.mapKey(key));
   }
 
   /** The value of `key` if it has the given type; undefined if missing; WRONGTYPE otherwise. */
   get<T extends keyof ValueOf>(key: Buffer, type: T, db = this.selectedDb): ValueOf[T] | undefined {
-    const e = this.dbs[db]!.get(bkey(key));
+    const e = this.dbs[db]!.get(this.mapKey(key));
     if (!e) return undefined;
     if (e.value.type !== type) throw new CommandError(WRONGTYPE);
     return e.value.v as ValueOf[T];
@@ -140,7 +156,7 @@ export class Keyspace {
 
   /** Throws WRONGTYPE when the key exists with another type (checks before any change). */
   checkType(key: Buffer, type: Value['type'], db = this.selectedDb): void {
-    const e = this.dbs[db]!.get(bkey(key));
+    const e = this.dbs[db]!.get(this.mapKey(key));
     if (e && e.value.type !== type) throw new CommandError(WRONGTYPE);
   }
 
@@ -151,7 +167,7 @@ export class Keyspace {
    */
   set(key: Buffer, value: Value, opts: { keepTtl?: boolean; expireAt?: number | null; db?: number } = {}): Entry {
     const db = this.dbs[opts.db ?? this.selectedDb]!;
-    const k = bkey(key);
+    const k = this.mapKey(key);
     const old = db.get(k);
     const expireAt = opts.expireAt !== undefined ? opts.expireAt : opts.keepTtl && old ? old.expireAt : null;
     let stored: Value = value;
@@ -181,7 +197,7 @@ export class Keyspace {
   }
 
   delete(key: Buffer, db = this.selectedDb): boolean {
-    return this.dbs[db]!.delete(bkey(key));
+    return this.dbs[db]!.delete(this.mapKey(key));
   }
 
   /** Removes a collection key that became empty, as Redis does after every removal. */

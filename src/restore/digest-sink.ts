@@ -149,7 +149,7 @@ export class DigestSink implements ValueSink {
     if (this.shape !== Shape.Zset) return;
     if (this.printing) {
       this.p.score(x);
-      if (this.big) return;
+      if (this.bigNow()) return;
     }
     const text = this.scoreFormat(x);
     this.memberScore(this.tmp, this.tmp.write(text, 0, 'latin1'), this.ele);
@@ -167,7 +167,7 @@ export class DigestSink implements ValueSink {
     if (this.shape === Shape.Zset && plainInteger(b, start, end)) {
       if (this.printing) {
         this.p.scoreText(b, start, end);
-        if (this.big) return;
+        if (this.bigNow()) return;
       }
       const n = end - start;
       b.copy(this.tmp, 0, start, end);
