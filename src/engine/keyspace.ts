@@ -69,7 +69,7 @@ export class Keyspace {
    */
   apply(argv: Buffer[]): void {
     if (argv.length === 0) throw new CommandError('ERR empty command');
-    const name = argv[0]!.toString('latin1').toLowerCase();
+    const name = this.commandName(argv[0]!);
     if (this.multiQueue !== null) {
       if (name === 'exec') {
         const queued = this.multiQueue;
@@ -92,6 +92,22 @@ export class Keyspace {
     }
     if (name === 'exec' || name === 'discard') throw new CommandError(`ERR ${name.toUpperCase()} without MULTI`);
     this.applyOne(argv, name, false);
+  }
+
+  /** The last command name's bytes and its lower-case text: replays run long stretches of one command, whose name is then not made again. */
+  private lastName = Buffer.alloc(0);
+  private lastText = '';
+
+  private commandName(b: Buffer): string {
+    const last = this.lastName;
+    if (b.length === last.length) {
+      let i = 0;
+      while (i < b.length && b[i] === last[i]) i++;
+      if (i === b.length) return this.lastText;
+    }
+    this.lastName = Buffer.from(b);
+    this.lastText = b.toString('latin1').toLowerCase();
+    return this.lastText;
   }
 
   private spec(name: string, argv: Buffer[]): CommandSpec {
