@@ -28,9 +28,13 @@ export function cli(args: string[], opts: { env?: Record<string, string | undefi
   });
 }
 
-/** Runs gpg with a private home; throws with its stderr when it fails. */
+/**
+ * Runs gpg with a private home; throws with its stderr when it fails. The gpg-agent it started
+ * for that home is stopped (one left per call outlived the suite).
+ */
 export function gpg(home: string, args: string[], input?: Buffer): Buffer {
   const r = spawnSync('gpg', ['--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback', ...args], { input, maxBuffer: 1 << 30 });
+  spawnSync('gpgconf', ['--homedir', home, '--kill', 'gpg-agent']);
   if (r.status !== 0) throw new Error(`gpg ${args.join(' ')} failed: ${r.stderr.toString()}`);
   return r.stdout;
 }

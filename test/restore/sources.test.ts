@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { debugDigest, startRedis, stopAllRedis, type TestRedis } from '../helpers/redis-server.js';
+import { gpg } from '../backup/cli-helper.js';
 import { CORPUS, cli, isEmpty, keyCounts, populate, saveRdb, tempDir } from './helpers.js';
 
 let rdb: string;
@@ -11,8 +12,7 @@ let work: string;
 let passFile: string;
 
 function gpgEncrypt(input: string, output: string, passphraseFile: string): void {
-  const home = tempDir();
-  execFileSync('gpg', ['--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase-file', passphraseFile, '-c', '-o', output, input], { stdio: 'pipe' });
+  gpg(tempDir(), ['--passphrase-file', passphraseFile, '-c', '-o', output, input]);
 }
 
 beforeAll(async () => {
