@@ -395,7 +395,7 @@ function printReport(r: OnlineReport, progress: ReturnType<typeof startProgress>
   if (r.verify) {
     const v = r.verify;
     for (const c of v.counts) progress.log(`  verify db ${c.db}: ${c.actual} keys on the target, ${c.expected} expected ${c.ok ? 'ok' : 'MISSING KEYS'}`);
-    progress.log(`  verify (${v.method}): ${v.checked} keys checked${v.byContent ? ` (${v.byContent} big ones by the content of their DUMP)` : ''}, ${v.mismatched} mismatched`);
+    progress.log(`  verify (${v.method}): ${v.checked} keys checked${v.byContent ? ` (${v.byContent} big ${v.byContent === 1 ? 'one' : 'ones'} by DUMP content)` : ''}, ${v.mismatched} mismatched`);
     for (const m of v.mismatches.slice(0, 20)) progress.log(`  MISMATCH db ${m.db} "${m.key}": ${m.reason}`);
     if (v.ok) progress.log('  verification passed');
     else progress.fail('verification FAILED');
