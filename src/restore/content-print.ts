@@ -13,7 +13,7 @@ import { writeDecimal } from '../util/decimal-text.js';
  * A fingerprint of an aggregate's content (list, set, hash, zset, stream entries), from its
  * elements whatever the encoding: restore --verify compares a big key's print from the backup with
  * the print of the target's DUMP of it. DEBUG DIGEST-VALUE costs the target two SHA-1 per element
- * on its one thread (13 s for the five issue-19 keys, 1.7x the whole restore by pipe), a DUMP of
+ * on its one thread (13 s for the five issue-19 keys, twice the whole restore by pipe), a DUMP of
  * them 0.7 s; and the same SHA-1 in JavaScript was the client's bound.
  *
  * Hand-written because it runs per element at the reader's pace: two 32-bit multiply-rotate lanes
