@@ -5,8 +5,8 @@ import { oneKeyHead, ONE_KEY_TAIL } from '../codec/rdb/raw-value.js';
 import { RdbDecoder } from '../codec/rdb/reader.js';
 import type { ValueSink } from '../codec/rdb/value-sink.js';
 import { ByteSource } from '../util/byte-source.js';
-import { pieces } from './restore-pipe.js';
 import { FormatError } from '../util/errors.js';
+import { pieces } from '../util/buffer-pieces.js';
 import { writeDecimal } from '../util/decimal-text.js';
 
 /**

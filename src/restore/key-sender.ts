@@ -340,20 +340,21 @@ export class KeySender {
         }
         conn = c;
         state = 'open';
-        unqueue();
-        for (const frames of queue.splice(0)) put(frames);
+        for (const frames of takeQueue()) put(frames);
         if (ended) close();
         maybeFinish();
         return;
       }
       state = 'closed';
-      unqueue();
-      queue.length = 0;
+      takeQueue();
       maybeFinish();
     };
-    const unqueue = (): void => {
-      for (const f of queue) this.queuedBytes -= f.length;
+    /** Empties the queue (its bytes no longer held back the read) and returns what it held. */
+    const takeQueue = (): Buffer[] => {
+      const taken = queue.splice(0);
+      for (const f of taken) this.queuedBytes -= f.length;
       if (this.queuedBytes <= STREAM_BUFFER) for (const w of this.queueWaiters.splice(0)) w();
+      return taken;
     };
     return {
       write: (frames) => {
@@ -370,8 +371,7 @@ export class KeySender {
           open().catch((e: unknown) => {
             this.fail(e instanceof Error ? e : new Error(String(e)));
             state = 'closed';
-            unqueue();
-            queue.length = 0;
+            takeQueue();
             maybeFinish();
           });
         }

@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { encodeCommand, type Arg } from '../codec/resp/encoder.js';
 import { openSocket } from '../net/redis-client.js';
 import type { RedisEndpoint } from '../net/redis-url.js';
+import { pieces } from '../util/buffer-pieces.js';
 import { IoError } from '../util/errors.js';
 
 /**
@@ -175,19 +176,6 @@ function firstBulk(b: Buffer, pos: number): string {
 function bulkPieces(b: Buffer, pos: number, end: number): Buffer[] | null {
   const cr = b.indexOf(13, pos);
   return b[pos + 1] === 0x2d ? null : [b.subarray(cr + 2, end - 2)];
-}
-
-/** Views of bytes [from, to) of `parts` taken end to end. */
-export function pieces(parts: readonly Buffer[], from: number, to: number): Buffer[] {
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const p of parts) {
-    const s = Math.max(from - at, 0);
-    const e = Math.min(to - at, p.length);
-    if (e > s) out.push(p.subarray(s, e));
-    at += p.length;
-  }
-  return out;
 }
 
 /** The whole length of the bulk string reply `b` starts with, once its header is in; else 0. */

@@ -13,6 +13,7 @@ import {
   policyFrom,
   storeOptionsFrom,
   targetsFrom,
+  type BackupConfig,
 } from '../../backup/options.js';
 import { parseDuration } from '../../backup/retention.js';
 import type { BackupOutcome, BackupProgress } from '../../backup/run-backup.js';
@@ -75,9 +76,9 @@ do slots that migrated between the shards' snapshots unless --pause-writes cover
   cmd.action(
     action(async (flags: Record<string, unknown>) => {
       const cfg = await loadConfig(flags.config as string | undefined);
-      const sources = flags.from
-        ? [{ name: (flags.name as string | undefined) ?? cfg.name, from: flags.from as string, passwordFile: undefined, rdbPath: undefined, cluster: undefined, shardOnly: undefined }]
-        : cfg.sources ?? (cfg.from ? [{ name: cfg.name, from: cfg.from, passwordFile: undefined, rdbPath: undefined, cluster: undefined, shardOnly: undefined }] : []);
+      const sources: NonNullable<BackupConfig['sources']> = flags.from
+        ? [{ name: (flags.name as string | undefined) ?? cfg.name, from: flags.from as string }]
+        : (cfg.sources ?? (cfg.from ? [{ name: cfg.name, from: cfg.from }] : []));
       if (sources.length === 0) throw new UsageError('no source: give --from FILE|bgsave:redis://…|redis://… (or "from"/"sources" in --config)');
       const targets = targetsFrom(flags, cfg);
       const encryption = await encryptionFrom(flags, cfg);
