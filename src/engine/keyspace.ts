@@ -177,28 +177,25 @@ export class Keyspace {
   }
 
   /**
-   * Stores a value; the TTL is removed unless keepTtl (SET KEEPTTL, APPEND, ...). An existing key's
-   * entry (and string holder) is updated in place, as Redis overwrites: replays of millions of
-   * SET/INCR over the same keys then leave no old entries behind for the GC.
+   * Stores a value; the TTL is removed unless keepTtl (SET KEEPTTL, APPEND, ...). An existing string
+   * key's holder is updated in place, as Redis overwrites: replays of millions of SET/INCR over the
+   * same keys then leave no old entries behind for the GC. A StoredString passed in is taken over
+   * as the key's entry (it is new, or its key was deleted: RENAME, MOVE).
    */
   set(key: Buffer, value: Value, opts: { keepTtl?: boolean; expireAt?: number | null; db?: number } = {}): Entry {
     const db = this.dbs[opts.db ?? this.selectedDb]!;
     const k = this.mapKey(key);
     const old = db.get(k);
     const expireAt = opts.expireAt !== undefined ? opts.expireAt : opts.keepTtl && old ? old.expireAt : null;
-    let stored: Value = value;
-    if (value.type === 'string' && !(value instanceof StoredString)) {
-      if (old?.value instanceof StoredString) {
-        old.value.assign(value.v);
-        stored = old.value;
-      } else stored = new StoredString(value.v);
-    }
-    if (old) {
-      old.value = stored;
+    let entry: Entry;
+    if (value instanceof StoredString) entry = value;
+    else if (value.type !== 'string') entry = { value, expireAt };
+    else if (old instanceof StoredString) {
+      old.assign(value.v);
       old.expireAt = expireAt;
       return old;
-    }
-    const entry: Entry = { value: stored, expireAt };
+    } else entry = new StoredString(value.v);
+    entry.expireAt = expireAt;
     db.set(k, entry);
     return entry;
   }
@@ -238,7 +235,9 @@ export class Keyspace {
   loadValue(dbIndex: number, name: string, value: Value, expireAt: number | null): void {
     const db = this.dbs[dbIndex];
     if (!db) throw new CommandError(`ERR DB index ${dbIndex} is out of range (engine has ${this.dbs.length} databases)`);
-    db.set(name, { value, expireAt });
+    const entry: Entry = value instanceof StoredString ? value : { value, expireAt };
+    entry.expireAt = expireAt;
+    db.set(name, entry);
   }
 
   /** A sink for the RDB reader that loads keys element by element (readAofBatches' rdbSink). */

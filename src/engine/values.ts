@@ -29,9 +29,13 @@ export interface ValueOf {
   module: ModuleValue;
 }
 
-/** A key's value and TTL; the key itself is the db Map's key (bytes as latin1). */
+/**
+ * A key's value and TTL; the key itself is the db Map's key (bytes as latin1). A string key's
+ * entry is its StoredString itself (`value` is the holder), so a string key costs one object
+ * beside its name: datasets are mostly millions of small strings.
+ */
 export interface Entry {
-  value: Value;
+  readonly value: Value;
   expireAt: number | null;
 }
 
@@ -53,13 +57,19 @@ const SMALL_STRING = 512;
 /**
  * A string value as the keyspace holds it: small ones as a latin1 string, so a dataset of millions
  * of short strings costs about what Redis's embstr objects do; bigger ones as an owned Buffer
- * (APPEND's growable values among them). `v` gives the bytes.
+ * (APPEND's growable values among them). `v` gives the bytes. Once stored it is also the key's
+ * Entry (its TTL beside the bytes).
  */
-export class StoredString {
+export class StoredString implements Entry {
   private s: string | Buffer = '';
+  expireAt: number | null = null;
 
   constructor(v: Buffer) {
     this.assign(v);
+  }
+
+  get value(): StoredString {
+    return this;
   }
 
   /** Replaces the bytes (the holder belongs to one key: copies of a key get their own). */
