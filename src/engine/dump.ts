@@ -4,7 +4,7 @@ import { ITEMS_PER_COMMAND, functionToCommand, valueToCommands } from '../codec/
 import type { CollectionSource } from '../codec/rdb/value-writer.js';
 import { collectionSource, rdbTypeOf, valueToModel } from './convert.js';
 import type { Keyspace } from './keyspace.js';
-import { kbuf } from './values.js';
+import { StoredString, entryOf, kbuf, ttlOf } from './values.js';
 
 /** What a dump wrote, for summaries. */
 export interface DumpStats {
@@ -32,7 +32,14 @@ export async function dumpToRdb(
     const sizes = ks.countDb(db, opts.nowMs);
     if (sizes.keys === 0) continue;
     await w.selectDb(db, sizes);
-    for (const [k, e] of ks.entriesOfDb(db, opts.nowMs)) {
+    for (const [k, slot] of ks.slotsOfDb(db, opts.nowMs)) {
+      const text = typeof slot === 'string' ? slot : slot instanceof StoredString ? slot.text : null;
+      if (text !== null) {
+        const flushed = w.writeTextStringKey(db, k, text, ttlOf(slot));
+        if (flushed) await flushed;
+        continue;
+      }
+      const e = entryOf(slot);
       const source = collectionSource(e.value);
       if (source) {
         await w.writeCollection({ db, key: kbuf(k), expireAtMs: e.expireAt }, source);
@@ -58,8 +65,9 @@ export async function dumpToRdb(
 export function* dumpToCommands(ks: Keyspace, nowMs: number | null): Generator<{ db: number; argv: Buffer[]; firstOfKey: boolean }> {
   for (const code of ks.functions.values()) yield { db: 0, argv: functionToCommand(code), firstOfKey: false };
   for (let db = 0; db < ks.dbs.length; db++) {
-    for (const [k, e] of ks.entriesOfDb(db, nowMs)) {
+    for (const [k, slot] of ks.slotsOfDb(db, nowMs)) {
       const key = kbuf(k);
+      const e = entryOf(slot);
       const source = collectionSource(e.value);
       const commands = source ? batchCommands(key, source, e.expireAt) : valueToCommands(key, valueToModel(e.value, nowMs)!, e.expireAt);
       let first = true;

@@ -1,7 +1,7 @@
 import { upper } from './args.js';
 import type { RdbKey } from '../codec/rdb/model.js';
 import { CommandError, UnsupportedCommandError, WRONGTYPE, wrongArity } from './errors.js';
-import { StoredString, bkey, kbuf, type Db, type Entry, type Value, type ValueOf } from './values.js';
+import { StoredString, bkey, entryOf, kbuf, stringSlot, ttlOf, type Db, type Entry, type Slot, type Value, type ValueOf } from './values.js';
 import { valueFromModel, valueToModel, rdbTypeOf } from './convert.js';
 import { commandTable, type CommandSpec } from './commands/index.js';
 import { libraryName } from './commands/functions.js';
@@ -158,46 +158,54 @@ export class Keyspace {
     return this.dbs[index]!;
   }
 
+  /** The key's entry (a bare string's is a holder of its own: change a TTL with setExpireAt). */
   lookup(key: Buffer, db = this.selectedDb): Entry | undefined {
-    return this.dbs[db]!.get(this.mapKey(key));
+    const slot = this.dbs[db]!.get(this.mapKey(key));
+    return slot === undefined ? undefined : entryOf(slot);
   }
 
   /** The value of `key` if it has the given type; undefined if missing; WRONGTYPE otherwise. */
   get<T extends keyof ValueOf>(key: Buffer, type: T, db = this.selectedDb): ValueOf[T] | undefined {
-    const e = this.dbs[db]!.get(this.mapKey(key));
-    if (!e) return undefined;
-    if (e.value.type !== type) throw new CommandError(WRONGTYPE);
-    return e.value.v as ValueOf[T];
+    const slot = this.dbs[db]!.get(this.mapKey(key));
+    if (slot === undefined) return undefined;
+    if (typeOf(slot) !== type) throw new CommandError(WRONGTYPE);
+    return (typeof slot === 'string' ? kbuf(slot) : slot.value.v) as ValueOf[T];
+  }
+
+  /** A string key's value as latin1 text when held so, else its bytes; undefined if missing; WRONGTYPE otherwise. */
+  getText(key: Buffer, db = this.selectedDb): string | Buffer | undefined {
+    const slot = this.dbs[db]!.get(this.mapKey(key));
+    if (slot === undefined || typeof slot === 'string') return slot;
+    if (!(slot instanceof StoredString)) throw new CommandError(WRONGTYPE);
+    return slot.text ?? slot.v;
   }
 
   /** Throws WRONGTYPE when the key exists with another type (checks before any change). */
   checkType(key: Buffer, type: Value['type'], db = this.selectedDb): void {
-    const e = this.dbs[db]!.get(this.mapKey(key));
-    if (e && e.value.type !== type) throw new CommandError(WRONGTYPE);
+    const slot = this.dbs[db]!.get(this.mapKey(key));
+    if (slot !== undefined && typeOf(slot) !== type) throw new CommandError(WRONGTYPE);
   }
 
   /**
-   * Stores a value; the TTL is removed unless keepTtl (SET KEEPTTL, APPEND, ...). An existing string
-   * key's holder is updated in place, as Redis overwrites: replays of millions of SET/INCR over the
-   * same keys then leave no old entries behind for the GC. A StoredString passed in is taken over
-   * as the key's entry (it is new, or its key was deleted: RENAME, MOVE).
+   * Stores a value, given as a Value or (a string) as its latin1 text; the TTL is removed unless
+   * keepTtl (SET KEEPTTL, APPEND, ...).
    */
-  set(key: Buffer, value: Value, opts: { keepTtl?: boolean; expireAt?: number | null; db?: number } = {}): Entry {
+  set(key: Buffer, value: Value | string, opts: { keepTtl?: boolean; expireAt?: number | null; db?: number } = {}): void {
     const db = this.dbs[opts.db ?? this.selectedDb]!;
     const k = this.mapKey(key);
-    const old = db.get(k);
-    const expireAt = opts.expireAt !== undefined ? opts.expireAt : opts.keepTtl && old ? old.expireAt : null;
-    let entry: Entry;
-    if (value instanceof StoredString) entry = value;
-    else if (value.type !== 'string') entry = { value, expireAt };
-    else if (old instanceof StoredString) {
-      old.assign(value.v);
-      old.expireAt = expireAt;
-      return old;
-    } else entry = new StoredString(value.v);
-    entry.expireAt = expireAt;
-    db.set(k, entry);
-    return entry;
+    const old = opts.keepTtl && opts.expireAt === undefined ? db.get(k) : undefined;
+    const expireAt = opts.expireAt !== undefined ? opts.expireAt : old !== undefined ? ttlOf(old) : null;
+    db.set(k, slotOf(value, expireAt));
+  }
+
+  /** Sets (or, with null, removes) an existing key's TTL. */
+  setExpireAt(key: Buffer, at: number | null, db = this.selectedDb): void {
+    const d = this.dbs[db]!;
+    const k = this.mapKey(key);
+    const slot = d.get(k);
+    if (slot === undefined) return;
+    if (typeof slot === 'string' || slot instanceof StoredString) d.set(k, stringSlot(slot, at));
+    else slot.expireAt = at;
   }
 
   /** Gets or creates a collection value of the given type. */
@@ -235,9 +243,7 @@ export class Keyspace {
   loadValue(dbIndex: number, name: string, value: Value, expireAt: number | null): void {
     const db = this.dbs[dbIndex];
     if (!db) throw new CommandError(`ERR DB index ${dbIndex} is out of range (engine has ${this.dbs.length} databases)`);
-    const entry: Entry = value instanceof StoredString ? value : { value, expireAt };
-    entry.expireAt = expireAt;
-    db.set(name, entry);
+    db.set(name, slotOf(value, expireAt));
   }
 
   /** A sink for the RDB reader that loads keys element by element (readAofBatches' rdbSink). */
@@ -281,21 +287,24 @@ export class Keyspace {
 
   /** One database's keys as RDB key records (see keys()). */
   *keysOfDb(db: number, nowMs: number | null = null): Generator<RdbKey> {
-    for (const [k, e] of this.entriesOfDb(db, nowMs)) {
+    for (const [k, slot] of this.slotsOfDb(db, nowMs)) {
+      const e = entryOf(slot);
       const value = valueToModel(e.value, nowMs)!;
       yield { db, key: kbuf(k), expireAtMs: e.expireAt, rdbType: rdbTypeOf(value), value, offset: 0 };
     }
   }
 
   /**
-   * One database's entries that a dump at `nowMs` writes (see keys()), keyed as in the db Map: the
+   * One database's slots that a dump at `nowMs` writes (see keys()), keyed as in the db Map: the
    * live values themselves, for writers that stream big collections instead of building the model.
    */
-  *entriesOfDb(db: number, nowMs: number | null = null): Generator<[string, Entry]> {
-    for (const [k, e] of this.dbs[db]!) {
-      if (nowMs !== null && e.expireAt !== null && e.expireAt <= nowMs) continue;
-      if (e.value.type === 'hash' && nowMs !== null && !e.value.v.aliveAt(nowMs)) continue;
-      yield [k, e];
+  *slotsOfDb(db: number, nowMs: number | null = null): Generator<[string, Slot]> {
+    for (const [k, slot] of this.dbs[db]!) {
+      if (typeof slot !== 'string') {
+        if (nowMs !== null && slot.expireAt !== null && slot.expireAt <= nowMs) continue;
+        if (slot.value.type === 'hash' && nowMs !== null && !slot.value.v.aliveAt(nowMs)) continue;
+      }
+      yield [k, slot];
     }
   }
 
@@ -303,10 +312,20 @@ export class Keyspace {
   countDb(db: number, nowMs: number | null = null): { keys: number; expires: number } {
     let keys = 0;
     let expires = 0;
-    for (const [, e] of this.entriesOfDb(db, nowMs)) {
+    for (const [, slot] of this.slotsOfDb(db, nowMs)) {
       keys++;
-      if (e.expireAt !== null) expires++;
+      if (ttlOf(slot) !== null) expires++;
     }
     return { keys, expires };
   }
+}
+
+function typeOf(slot: Slot): Value['type'] {
+  return typeof slot === 'string' ? 'string' : slot.value.type;
+}
+
+function slotOf(value: Value | string, expireAt: number | null): Slot {
+  if (typeof value === 'string' || value instanceof StoredString) return stringSlot(value, expireAt);
+  if (value.type === 'string') return stringSlot(value.v, expireAt);
+  return { value, expireAt };
 }

@@ -46,7 +46,7 @@ export interface RewriteSummary {
  */
 export function chooseRdbVersion(ks: Keyspace, stats: ReplayStats, multipart: boolean): number {
   if (stats.rdbVersion !== null) return Math.min(12, Math.max(9, stats.rdbVersion));
-  for (const db of ks.dbs) for (const e of db.values()) if (e.value.type === 'hash' && e.value.v.hasTtls) return 12;
+  for (const db of ks.dbs) for (const e of db.values()) if (typeof e !== 'string' && e.value.type === 'hash' && e.value.v.hasTtls) return 12;
   return multipart || stats.lastTimestampS !== null || ks.functions.size > 0 ? 10 : 9;
 }
 

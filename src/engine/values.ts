@@ -29,17 +29,45 @@ export interface ValueOf {
   module: ModuleValue;
 }
 
-/**
- * A key's value and TTL; the key itself is the db Map's key (bytes as latin1). A string key's
- * entry is its StoredString itself (`value` is the holder), so a string key costs one object
- * beside its name: datasets are mostly millions of small strings.
- */
+/** A key's value and TTL; the key itself is the db Map's key (bytes as latin1). */
 export interface Entry {
   readonly value: Value;
   expireAt: number | null;
 }
 
-export type Db = Map<string, Entry>;
+/**
+ * What a db Map holds for a key: a small string without a TTL as its bare latin1 text (no object
+ * at all: datasets are mostly millions of such keys), anything else as its Entry (a string's
+ * StoredString is its own Entry).
+ */
+export type Slot = Entry | string;
+
+export type Db = Map<string, Slot>;
+
+/** The Entry of a slot; a bare string gets a holder of its own, which stores nothing when changed. */
+export function entryOf(slot: Slot): Entry {
+  return typeof slot === 'string' ? new StoredString(slot) : slot;
+}
+
+/** The TTL of a slot (absolute unix ms), or null. */
+export function ttlOf(slot: Slot): number | null {
+  return typeof slot === 'string' ? null : slot.expireAt;
+}
+
+/**
+ * The slot a string value is stored as: bare text when it is small and has no TTL, else a
+ * StoredString (the one given is taken over: it is new, or its key was deleted: RENAME, MOVE).
+ */
+export function stringSlot(value: Buffer | string | StoredString, expireAt: number | null): Slot {
+  if (expireAt === null) {
+    if (typeof value === 'string' && value.length <= SMALL_STRING) return value;
+    if (value instanceof StoredString && value.text !== null) return value.text;
+    if (Buffer.isBuffer(value) && value.length <= SMALL_STRING) return value.toString('latin1');
+  }
+  const held = value instanceof StoredString ? value : new StoredString(value);
+  held.expireAt = expireAt;
+  return held;
+}
 
 /** The Map key of a byte string (latin1 keeps every byte as one UTF-16 unit). */
 export function bkey(b: Buffer): string {
@@ -58,13 +86,14 @@ const SMALL_STRING = 512;
  * A string value as the keyspace holds it: small ones as a latin1 string, so a dataset of millions
  * of short strings costs about what Redis's embstr objects do; bigger ones as an owned Buffer
  * (APPEND's growable values among them). `v` gives the bytes. Once stored it is also the key's
- * Entry (its TTL beside the bytes).
+ * Entry (its TTL beside the bytes); see Slot for the keys that need no holder.
  */
 export class StoredString implements Entry {
   private s: string | Buffer = '';
   expireAt: number | null = null;
 
-  constructor(v: Buffer) {
+  /** From the bytes or their latin1 text. */
+  constructor(v: Buffer | string) {
     this.assign(v);
   }
 
@@ -72,9 +101,10 @@ export class StoredString implements Entry {
     return this;
   }
 
-  /** Replaces the bytes (the holder belongs to one key: copies of a key get their own). */
-  assign(v: Buffer): void {
-    this.s = v.length <= SMALL_STRING ? v.toString('latin1') : own(v);
+  /** Replaces the bytes, given as such or as latin1 text (the holder belongs to one key: copies of a key get their own). */
+  assign(v: Buffer | string): void {
+    if (typeof v === 'string') this.s = v.length <= SMALL_STRING ? v : Buffer.from(v, 'latin1');
+    else this.s = v.length <= SMALL_STRING ? v.toString('latin1') : own(v);
   }
 
   get type(): 'string' {
@@ -83,6 +113,11 @@ export class StoredString implements Entry {
 
   get v(): Buffer {
     return typeof this.s === 'string' ? Buffer.from(this.s, 'latin1') : this.s;
+  }
+
+  /** The bytes as latin1 text when held so (small strings), else null. */
+  get text(): string | null {
+    return typeof this.s === 'string' ? this.s : null;
   }
 }
 

@@ -1,6 +1,6 @@
 import { ToolError, UsageError } from '../../util/errors.js';
 import { withAtomicFile } from '../../util/atomic-file.js';
-import { RdbOpcode } from './constants.js';
+import { RdbOpcode, RdbType } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { i64le, lenBytes, strBytes } from './encoding.js';
 import type { ModuleValue, RdbKey, RdbRecord, RedisValue } from './model.js';
@@ -157,6 +157,45 @@ export class RdbWriter {
     const enc = encodeCollection(value, this.enc(key));
     if (!enc) return this.dropEmpty(key, value.type);
     return this.emitKey(key, enc.type, enc.parts);
+  }
+
+  /**
+   * A string key whose name and value the caller holds as latin1 text (the engine's small strings),
+   * encoded as writeKey would encode it. Short text that cannot be an integer goes straight into the
+   * open chunk: a dump of millions of small keys spent most of its time making a record and a few
+   * Buffers per key. Returns a promise only when a flush is due.
+   */
+  writeTextStringKey(db: number, key: string, value: string, expireAtMs: number | null): Promise<void> | undefined {
+    this.open();
+    if (db !== this.db) return this.selectDb(db).then(() => this.writeTextStringKey(db, key, value, expireAtMs));
+    if (expireAtMs !== null) this.push(Buffer.from([RdbOpcode.EXPIRETIME_MS]), i64le(expireAtMs));
+    this.room(1);
+    this.chunk[this.used++] = RdbType.STRING;
+    this.pendingBytes++;
+    this.text(key);
+    this.text(value);
+    this.keys++;
+    return this.pendingBytes >= FLUSH_BYTES ? this.flush() : undefined;
+  }
+
+  /** A STR from latin1 text: strBytes' raw form when it would choose it (12–20 bytes, or not numeric). */
+  private text(s: string): void {
+    const len = s.length;
+    const c = s.charCodeAt(0);
+    if (len > 20 || (len <= 11 && (c === 0x2d || (c >= 0x30 && c <= 0x39)))) {
+      this.push(...strBytes(Buffer.from(s, 'latin1'), this.enc()));
+      return;
+    }
+    this.room(len + 1);
+    this.chunk[this.used] = len; // < 0x40: a one-byte length
+    this.chunk.write(s, this.used + 1, len, 'latin1');
+    this.used += len + 1;
+    this.pendingBytes += len + 1;
+  }
+
+  /** Makes room for n bytes in the open chunk. */
+  private room(n: number): void {
+    if (this.used + n > this.chunk.length) this.seal();
   }
 
   private dropEmpty(key: KeyHead, type: string): void {

@@ -30,7 +30,7 @@ function expire(unit: 's' | 'ms', absolute: boolean, name: string): CommandSpec 
       const e = ks.lookup(key);
       if (!e) return;
       if (!expireAllowed(cond, e.expireAt, at)) return;
-      e.expireAt = at;
+      ks.setExpireAt(key, at);
     },
   };
 }
@@ -78,8 +78,7 @@ export const keyCommands: CommandTable = {
   persist: {
     arity: 2,
     run: (ks, [, key]) => {
-      const e = ks.lookup(key!);
-      if (e) e.expireAt = null;
+      ks.setExpireAt(key!, null);
     },
   },
   rename: { arity: 3, run: (ks, argv) => rename(ks, argv, false) },
