@@ -57,6 +57,46 @@ describe('engine: strings against redis-server 7.0', () => {
     await expectSameAsServer(env.c, env.ks);
   });
 
+  it('a string key keeps its TTL through every change of how it is held (bare text, holder, big value)', async () => {
+    const big = 'b'.repeat(600); // past the engine's small-string size: held as bytes
+    await runBoth(env.c, env.ks, [
+      ['SET', 'k', 'v'],
+      ['PEXPIREAT', 'k', FAR],
+      ['SET', 'k', 'w', 'KEEPTTL'],
+      ['PERSIST', 'k'],
+      ['EXPIREAT', 'k', FAR / 1000 + 1],
+      ['SET', 'c', '5', 'PXAT', FAR + 2],
+      ['INCR', 'c'],
+      ['INCRBY', 'c', 100],
+      ['DECR', 'c'],
+      ['INCR', 'fresh'],
+      ['PEXPIREAT', 'fresh', FAR + 3],
+      ['INCR', 'fresh'],
+      ['SET', 'r', 'x', 'PXAT', FAR + 4],
+      ['RENAME', 'r', 'r2'],
+      ['SET', 'plain', 'p'],
+      ['RENAME', 'plain', 'plain2'],
+      ['SET', 'mv', 'm', 'PXAT', FAR + 5],
+      ['MOVE', 'mv', 3],
+      ['SET', 'g', 'v', 'PXAT', FAR + 6],
+      ['GETEX', 'g', 'PERSIST'],
+      ['GETEX', 'g', 'PXAT', FAR + 7],
+      ['SET', 'big', big],
+      ['PEXPIREAT', 'big', FAR + 8],
+      ['APPEND', 'big', 'tail'],
+      ['SET', 'big2', big, 'PXAT', FAR + 9],
+      ['PERSIST', 'big2'],
+      ['SET', 'k2', 'v', 'PXAT', FAR + 10],
+      ['SET', 'k2', 'w'],
+      ['COPY', 'c', 'c2'],
+      ['SET', 'nx', '1', 'NX', 'GET'],
+      ['SET', 'nx', '2', 'NX'],
+      ['SET', 'xx', '1', 'XX'],
+      ['SET', 'nx', '3', 'XX', 'PXAT', FAR + 11],
+    ]);
+    await expectSameAsServer(env.c, env.ks);
+  });
+
   it('long APPEND runs grow in place without leaking into a COPY of the key', async () => {
     const appends = Array.from({ length: 300 }, (_, i) => ['APPEND', 'log', `line ${i}\n`]);
     await runBoth(env.c, env.ks, [

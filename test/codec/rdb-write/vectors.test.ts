@@ -104,6 +104,39 @@ describe('whole files (§7.2)', () => {
   });
 });
 
+describe('string keys from text', () => {
+  /** The whole file a writer makes for one key, written one way or the other. */
+  async function fileOf(write: (w: RdbWriter) => Promise<void> | undefined): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const w = new RdbWriter((c) => void chunks.push(c), { version: 10 });
+    await w.start([]);
+    await w.selectDb(0);
+    await write(w);
+    await w.finish();
+    return Buffer.concat(chunks);
+  }
+
+  it('writes every kind of string byte for byte as writeKey does (int forms, raw, LZF, TTL, binary bytes, db switch)', async () => {
+    const texts = [
+      '', 'a', 'xxx', '0', '-0', '007', '+5', '-1', '127', '-128', '128', '32767', '32768', '2147483647', '2147483648',
+      '-2147483648', '-2147483649', '12345678901', '123456789012', '1e3', ' 1', 'key:000000123456', 'counter:000000123456',
+      'exactly-twenty-chars', 'twenty-one characters', 'x'.repeat(20), 'a'.repeat(21), 'a'.repeat(64), 'ab'.repeat(300), '\xff\x00\x80 binary',
+      String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)),
+    ];
+    for (const key of texts.slice(0, 8)) {
+      for (const value of texts) {
+        for (const ttl of [null, 4102444800000]) {
+          for (const db of [0, 2]) {
+            const viaKey = await fileOf((w) => w.writeKey({ db, key: Buffer.from(key, 'latin1'), expireAtMs: ttl, rdbType: 0, value: { type: 'string', value: Buffer.from(value, 'latin1') }, offset: 0 }));
+            const viaText = await fileOf((w) => w.writeTextStringKey(db, key, value, ttl));
+            expect([key, value, ttl, db, viaText.toString('hex')]).toEqual([key, value, ttl, db, viaKey.toString('hex')]);
+          }
+        }
+      }
+    }
+  });
+});
+
 describe('DUMP payloads (§7.3)', () => {
   const stream1: StreamValue = {
     entries: [{ id: id(1, 1), fields: [B('f'), B('v')] }],
