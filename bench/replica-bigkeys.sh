@@ -49,7 +49,7 @@ for MODE in disk diskless; do
   printf '%-8s full sync, real redis-server replica: %6.2f s (its peak RSS %d MB)\n' "$MODE" "$REAL" "$(hwm $RPID)"
   redis-cli -p "$R" SHUTDOWN NOSAVE >/dev/null 2>&1 || true; wait "$RPID" 2>/dev/null || true
   # --- tsredis-ops replicate
-  rm -rf "$WORK/ours"
+  rm -rf "$WORK/ours" "$WORK/ours.log" # a log left by the last mode would say "link up" at once
   t0=$(now)
   node "$ROOT/bin/tsredis-ops.js" replicate --master "redis://127.0.0.1:$M" --dir "$WORK/ours" 2> "$WORK/ours.log" &
   OPID=$!; PIDS+=($OPID)

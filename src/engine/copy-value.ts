@@ -6,7 +6,7 @@ import type { Value } from './values.js';
 /**
  * A deep copy of a live value (COPY, and the RESTORE-like paths): collections are mutated in
  * place by later commands, so two keys must never share one. Byte strings are immutable here and
- * are shared, but each string key gets a holder of its own (Keyspace.set updates holders in place).
+ * are shared, but each string key gets a holder of its own (a holder carries its key's TTL).
  */
 export function copyValue(v: Value): Value {
   switch (v.type) {

@@ -89,22 +89,17 @@ const SMALL_STRING = 512;
  * Entry (its TTL beside the bytes); see Slot for the keys that need no holder.
  */
 export class StoredString implements Entry {
-  private s: string | Buffer = '';
+  private readonly s: string | Buffer;
   expireAt: number | null = null;
 
-  /** From the bytes or their latin1 text. */
+  /** From the bytes or their latin1 text (a holder belongs to one key: copies of a key get their own). */
   constructor(v: Buffer | string) {
-    this.assign(v);
+    if (typeof v === 'string') this.s = v.length <= SMALL_STRING ? v : Buffer.from(v, 'latin1');
+    else this.s = v.length <= SMALL_STRING ? v.toString('latin1') : own(v);
   }
 
   get value(): StoredString {
     return this;
-  }
-
-  /** Replaces the bytes, given as such or as latin1 text (the holder belongs to one key: copies of a key get their own). */
-  assign(v: Buffer | string): void {
-    if (typeof v === 'string') this.s = v.length <= SMALL_STRING ? v : Buffer.from(v, 'latin1');
-    else this.s = v.length <= SMALL_STRING ? v.toString('latin1') : own(v);
   }
 
   get type(): 'string' {
