@@ -1,4 +1,5 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 // The suite uses real programs; a missing one fails the run loudly with the package to install.
@@ -21,10 +22,15 @@ function onPath(bin: string): boolean {
   });
 }
 
-export default function setup(): void {
+export default function setup(): () => void {
   const missing: string[] = [];
   for (const [bin, pkg] of REQUIRED) {
     if (!onPath(bin)) missing.push(`${bin} (apt-get install -y ${pkg})`);
   }
   if (missing.length) throw new Error(`test prerequisites missing: ${missing.join(', ')}`);
+  // Every temp dir of the run (test files, servers, gpg, the CLIs they spawn) goes under one dir,
+  // removed at the end: a run leaves ~250 MB of data dirs and dumps behind otherwise.
+  const dir = mkdtempSync(join(tmpdir(), 'tsredis-suite-'));
+  process.env.TMPDIR = dir;
+  return () => rmSync(dir, { recursive: true, force: true });
 }
