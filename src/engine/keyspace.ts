@@ -158,6 +158,11 @@ export class Keyspace {
     return this.dbs[index]!;
   }
 
+  /** Whether the key exists (no holder made for a bare string, as lookup() does). */
+  has(key: Buffer, db = this.selectedDb): boolean {
+    return this.dbs[db]!.has(this.mapKey(key));
+  }
+
   /** The key's entry (a bare string's is a holder of its own: change a TTL with setExpireAt). */
   lookup(key: Buffer, db = this.selectedDb): Entry | undefined {
     const slot = this.dbs[db]!.get(this.mapKey(key));

@@ -76,9 +76,10 @@ interface PieceWorker {
 /**
  * Worker threads that print RDB pieces (one per core, at most 4), each piece going to the least
  * busy one; a worker is started only when every one started is busy (a file of big keys, printed
- * one at a time, keeps one isolate rather than one per core). Pieces live in slots of shared memory that the main thread and the workers keep for
- * the whole dump: fresh memory costs a page fault per 4 KiB, and a buffer passed by message
- * counts as new external memory (one per piece kept V8 collecting garbage in every thread).
+ * one at a time, keeps one isolate rather than one per core). Pieces live in slots of shared
+ * memory that the main thread and the workers keep for the whole dump: fresh memory costs a page
+ * fault per 4 KiB, and a buffer passed by message counts as new external memory (one per piece
+ * kept V8 collecting garbage in every thread).
  * Without `threads` (a file of one piece), or run from the TypeScript sources (tests import src/
  * directly, there is no compiled worker beside this file), the pieces are printed on this thread.
  */

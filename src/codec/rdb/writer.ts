@@ -311,7 +311,7 @@ export class RdbWriter {
         this.pending.push(p);
         continue;
       }
-      if (this.used + p.length > this.chunk.length) this.seal();
+      this.room(p.length);
       p.copy(this.chunk, this.used);
       this.used += p.length;
     }

@@ -40,7 +40,7 @@ function rename(ks: Keyspace, argv: Buffer[], nx: boolean): void {
   const e = ks.lookup(src);
   if (!e) throw new CommandError('ERR no such key');
   if (bkey(src) === bkey(dst)) return;
-  if (nx && ks.lookup(dst)) return;
+  if (nx && ks.has(dst)) return;
   ks.delete(src);
   ks.set(dst, e.value, { expireAt: e.expireAt });
 }
@@ -61,7 +61,7 @@ function restore(ks: Keyspace, argv: Buffer[]): void {
   }
   const ttl = mustInt(ttlArg);
   if (ttl < 0) throw new CommandError('ERR Invalid TTL value, must be >= 0');
-  if (!replace && ks.lookup(key)) throw new CommandError('BUSYKEY Target key name already exists.');
+  if (!replace && ks.has(key)) throw new CommandError('BUSYKEY Target key name already exists.');
   const value = valueFromModel(restoredValue(payload));
   ks.set(key, value, { expireAt: ttl === 0 ? null : absttl ? ttl : ks.clock() + ttl });
 }
@@ -89,7 +89,7 @@ export const keyCommands: CommandTable = {
       const dst = ks.checkDb(mustInt(dbArg!, 'ERR DB index is out of range'));
       if (dst === ks.selectedDb) throw new CommandError('ERR source and destination objects are the same');
       const e = ks.lookup(key!);
-      if (!e || ks.lookup(key!, dst)) return;
+      if (!e || ks.has(key!, dst)) return;
       ks.delete(key!);
       ks.set(key!, e.value, { expireAt: e.expireAt, db: dst });
     },
@@ -109,7 +109,7 @@ export const keyCommands: CommandTable = {
       if (db === ks.selectedDb && bkey(src) === bkey(dst)) throw new CommandError('ERR source and destination objects are the same');
       const e = ks.lookup(src);
       if (!e) return;
-      if (ks.lookup(dst, db) && !replace) return;
+      if (ks.has(dst, db) && !replace) return;
       ks.set(dst, copyValue(e.value), { expireAt: e.expireAt, db });
     },
   },

@@ -31,7 +31,7 @@ function setGeneric(ks: Keyspace, argv: Buffer[]): void {
     } else throw new CommandError(SYNTAX);
   }
   if (get) ks.checkType(key, 'string'); // WRONGTYPE
-  if ((nx || xx) && (ks.lookup(key) !== undefined) === nx) return;
+  if ((nx || xx) && ks.has(key) === nx) return;
   ks.set(key, { type: 'string', v: value }, { keepTtl, expireAt: expireSeen ? expireAt : undefined });
 }
 
@@ -77,7 +77,7 @@ export const stringCommands: CommandTable = {
   setnx: {
     arity: 3,
     run: (ks, [, key, value]) => {
-      if (!ks.lookup(key!)) ks.set(key!, { type: 'string', v: value! });
+      if (!ks.has(key!)) ks.set(key!, { type: 'string', v: value! });
     },
   },
   setex: {
@@ -137,7 +137,7 @@ export const stringCommands: CommandTable = {
     arity: -3,
     run: (ks, argv) => {
       if (argv.length % 2 === 0) throw new CommandError("ERR wrong number of arguments for 'msetnx' command");
-      for (let i = 1; i < argv.length; i += 2) if (ks.lookup(argv[i]!)) return;
+      for (let i = 1; i < argv.length; i += 2) if (ks.has(argv[i]!)) return;
       for (let i = 1; i < argv.length; i += 2) ks.set(argv[i]!, { type: 'string', v: argv[i + 1]! });
     },
   },
